@@ -1,0 +1,329 @@
+//! Control API v1: the request and response types shared by the harness's
+//! client ([`super::client`]) and the reference provider's server.
+//!
+//! Every operation is `POST {control_url}/v1/<operation>` with a JSON body,
+//! except `GET /v1/info`. Errors carry [`ErrorBody`]. `docs/control-api.md`
+//! is the normative description; keep the two in step.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The version segment every path starts with.
+pub const VERSION: &str = "v1";
+
+/// `GET /v1/info`: who the target is and what it can do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfoResponse {
+    /// Always `"1"` for this version of the control API.
+    pub control_api: String,
+    /// Product name, e.g. `"mimi-interop reference provider"`.
+    pub implementation: String,
+    pub version: String,
+    /// The provider domain, e.g. `a.example`.
+    pub domain: String,
+    /// Base URL of the provider's MIMI protocol endpoints (HTTPS, mutual TLS).
+    pub mimi_url: String,
+    /// PEM of the CA that issued the provider's certificate: peers trust it.
+    pub ca_pem: String,
+    /// Draft name → revision, e.g. `"draft-ietf-mimi-protocol" → "06"`.
+    pub drafts: BTreeMap<String, String>,
+    /// Feature ids (suite `feature:` values) the target implements.
+    pub features: Vec<String>,
+}
+
+/// `POST /v1/peers`: for this run, where every other provider is and which CA
+/// to trust for it. Replaces the previous wiring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeersRequest {
+    pub peers: Vec<Peer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Peer {
+    pub domain: String,
+    pub mimi_url: String,
+    pub ca_pem: String,
+}
+
+/// `POST /v1/users`: create a user with `clients` devices (default 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// Local part; unique per run. The target forms `mimi://<domain>/u/<name>`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Avatar as a URL (`https:` or `data:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    #[serde(default = "one")]
+    pub clients: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserResponse {
+    /// `mimi://<domain>/u/<name>`.
+    pub user: String,
+    /// `mimi://<domain>/d/<client>`, one per device.
+    pub clients: Vec<String>,
+}
+
+/// `POST /v1/add_client`: a new device for an existing user. It joins the
+/// user's rooms (by external commit, in MIMI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddClientRequest {
+    pub user: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddClientResponse {
+    pub client: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    /// Open membership.
+    Group,
+    /// Fixed membership, exactly two users.
+    Dm,
+}
+
+/// `POST /v1/create_room`: the creator's provider becomes the room's hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoomRequest {
+    /// The creating user's URI.
+    pub actor: String,
+    /// Local part of the room id; unique per run.
+    pub name: String,
+    pub kind: RoomKind,
+    /// For `dm`: the other user, added as part of creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoomResponse {
+    /// `mimi://<hub domain>/r/<name>`.
+    pub room: String,
+}
+
+/// Membership operations: `add_participant`, `remove_participant` (kick),
+/// `ban`, `unban`. `actor` acts on `user` in `room`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipRequest {
+    pub room: String,
+    pub actor: String,
+    pub user: String,
+}
+
+/// `POST /v1/leave`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveRequest {
+    pub room: String,
+    pub actor: String,
+}
+
+/// `POST /v1/set_role`. Role names: `admin`, `moderator`, `user`, `banned`
+/// (the policy draft's example role set); targets may accept more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetRoleRequest {
+    pub room: String,
+    pub actor: String,
+    pub user: String,
+    pub role: String,
+}
+
+/// `POST /v1/set_room_metadata`: fields left out stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetRoomMetadataRequest {
+    pub room: String,
+    pub actor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+}
+
+/// Answer to every room-changing operation: the room's MLS epoch after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomChangeResponse {
+    pub epoch: u64,
+}
+
+/// `POST /v1/send`: `actor` sends to `room` from one of its clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendRequest {
+    pub room: String,
+    pub actor: String,
+    /// Which of the actor's clients sends; the first one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    pub content: SendContent,
+}
+
+/// What to send: an intent the target turns into MIMI content itself, or
+/// exact MIMI content bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SendContent {
+    /// The readable JSON form of MIMI content (see `docs/suite-format.md`).
+    Intent(serde_json::Value),
+    /// Base64 (standard alphabet, padded) of `application/mimi-content` CBOR.
+    Raw(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendResponse {
+    /// Hex of the 32-byte MIMI message ID.
+    pub message_id: String,
+    /// Base64 of the exact MIMI content bytes that were encrypted.
+    pub content: String,
+}
+
+/// `POST /v1/events`: a long-poll. Returns as soon as at least one event past
+/// `cursor` exists for any of the user's clients, or after `wait_ms` with an
+/// empty list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsRequest {
+    pub user: String,
+    /// Events with `seq` greater than this are returned; 0 for all.
+    #[serde(default)]
+    pub cursor: u64,
+    #[serde(default)]
+    pub wait_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsResponse {
+    pub events: Vec<Event>,
+    /// Pass back as `cursor` to continue after these events.
+    pub cursor: u64,
+}
+
+/// Something one of the user's clients observed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Strictly increasing per user.
+    pub seq: u64,
+    pub client: String,
+    pub room: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A decrypted application message.
+    Message {
+        /// Sender's client URI as the MLS credential names it.
+        sender: String,
+        /// Base64 of the decrypted MIMI content bytes, untouched.
+        content: String,
+        /// The hub's accepted_timestamp, milliseconds since the Unix epoch.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        accepted_timestamp: Option<u64>,
+        /// `private` or `public`: the MLS wire format the message came in.
+        wire_format: String,
+    },
+    /// The client became a member of the room.
+    Joined { epoch: u64 },
+    /// The client was removed from the room (kicked, banned or left).
+    Removed { epoch: u64 },
+    /// The room moved to a new epoch (membership, roles or metadata changed).
+    EpochChanged { epoch: u64 },
+}
+
+/// `POST /v1/room_state`: the room as each of `user`'s clients sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomStateRequest {
+    pub room: String,
+    pub user: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomStateResponse {
+    pub clients: Vec<ClientRoomState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientRoomState {
+    pub client: String,
+    pub epoch: u64,
+    /// Hex of the MLS epoch authenticator (RFC 9420 §8.7).
+    pub epoch_authenticator: String,
+    /// Users in the participant list with their role names, sorted by user.
+    pub participants: Vec<Participant>,
+    /// Client URIs in the MLS group, sorted.
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub metadata: RoomMetadata,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Participant {
+    pub user: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomMetadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+}
+
+/// Body of every non-2xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDetail {
+    /// Machine-readable: `bad_request`, `not_found`, `refused`,
+    /// `unsupported`, `peer_error`, `internal`.
+    pub code: String,
+    /// One line a person can act on.
+    pub message: String,
+}
+
+/// An empty JSON object, for operations with nothing to say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}

@@ -1,0 +1,247 @@
+//! The harness's side of the control API: one typed call per operation.
+//!
+//! Every call returns [`CallError`] on trouble, keeping what came back so a
+//! verdict can quote it. Nothing here retries: a flaky target is a finding.
+
+use super::api::*;
+use serde::{Serialize, de::DeserializeOwned};
+use std::time::Duration;
+
+/// A connection to one target's control API.
+#[derive(Debug, Clone)]
+pub struct ControlClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+/// Why a control call did not produce the expected answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    #[error("cannot connect to {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("no answer from {url} within {timeout:?}")]
+    Timeout { url: String, timeout: Duration },
+    /// 501: the target declares it lacks this capability.
+    #[error("unsupported: {message}")]
+    Unsupported { message: String },
+    /// 403 or 409: the target refused the operation (policy, state).
+    #[error("refused ({status}): {message}")]
+    Refused { status: u16, message: String },
+    /// 404: unknown user, room or client.
+    #[error("not found: {message}")]
+    NotFound { message: String },
+    /// Any other non-2xx answer.
+    #[error("HTTP {status} from {url}: {body}")]
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    /// 2xx whose body is not the documented JSON.
+    #[error("malformed answer from {url}: {reason}; body: {body}")]
+    Malformed {
+        url: String,
+        reason: String,
+        body: String,
+    },
+}
+
+impl CallError {
+    /// The status the target answered with, if it answered at all.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Unreachable { .. } | Self::Timeout { .. } | Self::Malformed { .. } => None,
+            Self::Unsupported { .. } => Some(501),
+            Self::Refused { status, .. } | Self::Status { status, .. } => Some(*status),
+            Self::NotFound { .. } => Some(404),
+        }
+    }
+}
+
+/// Longest error body quoted in a verdict; the rest is cut.
+const QUOTE_LIMIT: usize = 2048;
+
+fn quote(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if text.len() <= QUOTE_LIMIT {
+        return text.into_owned();
+    }
+    let mut end = QUOTE_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &text[..end], body.len())
+}
+
+impl ControlClient {
+    /// `base` is the control URL from the targets file, without `/v1`.
+    pub fn new(http: reqwest::Client, base: &str) -> Self {
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, op: &str) -> String {
+        format!("{}/{VERSION}/{op}", self.base)
+    }
+
+    pub async fn info(&self, timeout: Duration) -> Result<InfoResponse, CallError> {
+        let url = self.url("info");
+        let req = self.http.get(&url).timeout(timeout);
+        self.finish(url, req, timeout).await
+    }
+
+    /// POSTs `body` as JSON to operation `op` and decodes the answer as `R`.
+    pub async fn call<B: Serialize, R: DeserializeOwned>(
+        &self,
+        op: &str,
+        body: &B,
+        timeout: Duration,
+    ) -> Result<R, CallError> {
+        let url = self.url(op);
+        let req = self.http.post(&url).json(body).timeout(timeout);
+        self.finish(url, req, timeout).await
+    }
+
+    async fn finish<R: DeserializeOwned>(
+        &self,
+        url: String,
+        req: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> Result<R, CallError> {
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| transport_error(&url, timeout, &e))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&url, timeout, &e))?;
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&body).map_err(|e| CallError::Malformed {
+                url,
+                reason: e.to_string(),
+                body: quote(&body),
+            });
+        }
+        let message = serde_json::from_slice::<ErrorBody>(&body)
+            .map(|e| e.error.message)
+            .unwrap_or_else(|_| quote(&body));
+        Err(match status {
+            501 => CallError::Unsupported { message },
+            403 | 409 => CallError::Refused { status, message },
+            404 => CallError::NotFound { message },
+            _ => CallError::Status {
+                url,
+                status,
+                body: quote(&body),
+            },
+        })
+    }
+
+    pub async fn reset(&self, t: Duration) -> Result<Empty, CallError> {
+        self.call("reset", &Empty {}, t).await
+    }
+    pub async fn peers(&self, r: &PeersRequest, t: Duration) -> Result<Empty, CallError> {
+        self.call("peers", r, t).await
+    }
+    pub async fn create_user(
+        &self,
+        r: &CreateUserRequest,
+        t: Duration,
+    ) -> Result<CreateUserResponse, CallError> {
+        self.call("create_user", r, t).await
+    }
+    pub async fn add_client(
+        &self,
+        r: &AddClientRequest,
+        t: Duration,
+    ) -> Result<AddClientResponse, CallError> {
+        self.call("add_client", r, t).await
+    }
+    pub async fn create_room(
+        &self,
+        r: &CreateRoomRequest,
+        t: Duration,
+    ) -> Result<CreateRoomResponse, CallError> {
+        self.call("create_room", r, t).await
+    }
+    /// `op` is one of `add_participant`, `remove_participant`, `ban`, `unban`.
+    pub async fn membership(
+        &self,
+        op: &str,
+        r: &MembershipRequest,
+        t: Duration,
+    ) -> Result<RoomChangeResponse, CallError> {
+        self.call(op, r, t).await
+    }
+    pub async fn leave(
+        &self,
+        r: &LeaveRequest,
+        t: Duration,
+    ) -> Result<RoomChangeResponse, CallError> {
+        self.call("leave", r, t).await
+    }
+    pub async fn set_role(
+        &self,
+        r: &SetRoleRequest,
+        t: Duration,
+    ) -> Result<RoomChangeResponse, CallError> {
+        self.call("set_role", r, t).await
+    }
+    pub async fn set_room_metadata(
+        &self,
+        r: &SetRoomMetadataRequest,
+        t: Duration,
+    ) -> Result<RoomChangeResponse, CallError> {
+        self.call("set_room_metadata", r, t).await
+    }
+    pub async fn send(&self, r: &SendRequest, t: Duration) -> Result<SendResponse, CallError> {
+        self.call("send", r, t).await
+    }
+    /// The HTTP timeout is the long-poll wait plus `t`, so a target that
+    /// honours `wait_ms` is never cut off.
+    pub async fn events(
+        &self,
+        r: &EventsRequest,
+        t: Duration,
+    ) -> Result<EventsResponse, CallError> {
+        self.call("events", r, t + Duration::from_millis(r.wait_ms))
+            .await
+    }
+    pub async fn room_state(
+        &self,
+        r: &RoomStateRequest,
+        t: Duration,
+    ) -> Result<RoomStateResponse, CallError> {
+        self.call("room_state", r, t).await
+    }
+}
+
+fn transport_error(url: &str, timeout: Duration, e: &reqwest::Error) -> CallError {
+    if e.is_timeout() {
+        CallError::Timeout {
+            url: url.to_owned(),
+            timeout,
+        }
+    } else {
+        // The source chain says why (refused, reset, TLS…); Display alone does not.
+        let mut reason = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            reason.push_str(": ");
+            reason.push_str(&s.to_string());
+            src = s.source();
+        }
+        CallError::Unreachable {
+            url: url.to_owned(),
+            reason,
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Process exit codes: the one place they are defined (README lists them).
+
+use crate::report::model::{RunReport, Verdict};
+
+/// Every case conformant (pass, non-strict, unsupported or skipped).
+pub const CONFORMANT: i32 = 0;
+/// At least one case failed or timed out.
+pub const FAILED: i32 = 1;
+/// Bad usage, or a suites or targets file that does not load.
+pub const BAD_INPUT: i32 = 2;
+/// A target could not be reached or misbehaved, or the harness failed.
+pub const TARGET_OR_HARNESS: i32 = 3;
+
+/// The exit code a finished run ends with: trouble with a target or the
+/// harness outranks failures, since it means some cases told nothing.
+pub fn for_report(report: &RunReport) -> i32 {
+    let mut code = CONFORMANT;
+    for case in report.cells.iter().flat_map(|c| &c.cases) {
+        match case.verdict {
+            Verdict::TargetError | Verdict::HarnessError => return TARGET_OR_HARNESS,
+            Verdict::Fail | Verdict::Timeout => code = FAILED,
+            Verdict::Pass | Verdict::NonStrict | Verdict::Unsupported | Verdict::Skipped => {}
+        }
+    }
+    if report.targets.iter().any(|t| t.error.is_some()) {
+        return TARGET_OR_HARNESS;
+    }
+    code
+}

@@ -1,0 +1,16 @@
+//! mimi-interop: a conformance and interoperability harness for MIMI
+//! providers, and a reference MIMI provider built on openmls.
+//!
+//! The pipeline is `suite` (load, validate) → `plan` (targets × suites →
+//! cells × cases) → `run` (drive targets through `control`) → `report`
+//! (render one `RunReport`). `content` is the MIMI content codec shared by the
+//! harness and the `reference` provider. See `docs/architecture.md`.
+
+pub mod content;
+pub mod control;
+pub mod exit;
+pub mod plan;
+pub mod reference;
+pub mod report;
+pub mod run;
+pub mod suite;

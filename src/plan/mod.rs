@@ -1,0 +1,3 @@
+//! Planning: targets × suites → cells × cases, with filters.
+
+pub mod model;

@@ -1,0 +1,3 @@
+//! The one in-memory run result and its renderers.
+
+pub mod model;

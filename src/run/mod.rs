@@ -1,0 +1,3 @@
+//! Running planned cases against targets through the control API.
+
+pub mod event;

@@ -1,0 +1,3 @@
+//! Loading and validating suite files.
+
+pub mod model;

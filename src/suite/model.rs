@@ -1,0 +1,397 @@
+//! Suite format v1: the typed form of one `suites/**/*.yaml` file.
+//!
+//! Loading is strict: every struct denies unknown keys, every action is an
+//! enum variant. `docs/suite-format.md` describes the format; the JSON Schema
+//! (`mimi-interop schema`) is generated from these types.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub use crate::control::api::RoomKind;
+
+/// The only suite format version this harness reads.
+pub const SUITE_FORMAT_VERSION: u32 = 1;
+
+/// One feature of the MIMI requirements and the tests that check it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    /// Must be 1.
+    pub version: u32,
+    /// Feature id, e.g. `text`; unique across suites.
+    pub feature: String,
+    pub title: String,
+    /// Which list of the requirements draft the feature is in.
+    pub set: FeatureSet,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The requirement this feature realizes.
+    pub requirement: Requirement,
+    /// Sections of the MIMI drafts whose mechanisms the tests exercise.
+    #[serde(default)]
+    pub specs: Vec<SpecRef>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub tests: Vec<Test>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureSet {
+    Minimum,
+    Maximum,
+}
+
+impl FeatureSet {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeatureSet::Minimum => "minimum",
+            FeatureSet::Maximum => "maximum",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// e.g. `draft-ralston-mimi-messaging-requirements-00`.
+    pub document: String,
+    /// e.g. `2` or `Minimum Feature Set`.
+    pub section: String,
+    /// 1-based position in that section's list.
+    pub item: u32,
+    pub level: Level,
+}
+
+/// RFC 2119 level: a violated MUST is `fail`, a violated SHOULD or MAY is
+/// `non-strict`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Level {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "MAY")]
+    May,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+            Level::May => "MAY",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecRef {
+    /// e.g. `draft-ietf-mimi-protocol-06`.
+    pub document: String,
+    /// e.g. `5.4`.
+    pub section: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// One test: actors on the cell's two sides and the steps between them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Test {
+    /// Unique within the suite; `[a-z0-9-]+`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Overrides the suite requirement's level for this test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Deadline for the whole case, e.g. `30s`; the run default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// Actor name → the side its user lives on. Each actor becomes a fresh
+    /// user on that side's target; `${name}` is its user URI.
+    pub actors: BTreeMap<String, Actor>,
+    pub steps: Vec<Step>,
+}
+
+/// An actor: `alice: a`, or the long form with options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Actor {
+    Side(Side),
+    Full(ActorSpec),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActorSpec {
+    pub side: Side,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Devices the user starts with (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<u32>,
+}
+
+impl Actor {
+    pub fn side(&self) -> Side {
+        match self {
+            Actor::Side(s) => *s,
+            Actor::Full(spec) => spec.side,
+        }
+    }
+}
+
+/// Side of the cell: `a` is the cell's first target, `b` its second.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    A,
+    B,
+}
+
+/// How a step's control call must end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// 2xx (the default).
+    #[default]
+    Ok,
+    /// 403 or 409: the target refused, as the spec requires for this step.
+    Refused,
+}
+
+/// One step: a control-API action, or an expectation the harness checks.
+/// Written as a one-key map: `- send: { as: alice, room: "${room}", ... }`.
+/// Strings may use `${var}` for actors and earlier captures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    CreateRoom(CreateRoom),
+    AddParticipant(Membership),
+    RemoveParticipant(Membership),
+    Ban(Membership),
+    Unban(Membership),
+    Leave(Leave),
+    SetRole(SetRole),
+    SetRoomMetadata(SetRoomMetadata),
+    AddClient(AddClient),
+    Send(Send),
+    ExpectMessage(ExpectMessage),
+    ExpectNoMessage(ExpectNoMessage),
+    ExpectState(ExpectState),
+}
+
+impl Step {
+    /// The action name as written in YAML.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Step::CreateRoom(_) => "create_room",
+            Step::AddParticipant(_) => "add_participant",
+            Step::RemoveParticipant(_) => "remove_participant",
+            Step::Ban(_) => "ban",
+            Step::Unban(_) => "unban",
+            Step::Leave(_) => "leave",
+            Step::SetRole(_) => "set_role",
+            Step::SetRoomMetadata(_) => "set_room_metadata",
+            Step::AddClient(_) => "add_client",
+            Step::Send(_) => "send",
+            Step::ExpectMessage(_) => "expect_message",
+            Step::ExpectNoMessage(_) => "expect_no_message",
+            Step::ExpectState(_) => "expect_state",
+        }
+    }
+}
+
+/// `create_room`: `as` creates a room on its own provider (the hub).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoom {
+    #[serde(rename = "as")]
+    pub actor: String,
+    #[serde(default = "group")]
+    pub kind: RoomKind,
+    /// For `dm`: the other user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
+    /// Variable that receives the room URI.
+    pub capture: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+fn group() -> RoomKind {
+    RoomKind::Group
+}
+
+/// `add_participant`, `remove_participant`, `ban`, `unban`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Membership {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Leave {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetRole {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    pub user: String,
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetRoomMetadata {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `add_client`: a new device for `user`; it joins the user's rooms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddClient {
+    pub user: String,
+    /// Variable that receives the new client's URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `send`: exactly one of `content` (the readable JSON form, built into MIMI
+/// content by the target) or `raw` (base64 CBOR, sent as is).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Send {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    /// Sending client (a captured client URI); the actor's first when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+    /// Variable that receives the message ID (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `expect_message`: `as` receives, in `room`, the next message matching the
+/// filters. The harness decodes the bytes itself and recomputes the ID.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectMessage {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    /// Sending actor (user URI); its clients are accepted as senders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The message ID the received bytes must hash to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Partial match on the decoded content (readable JSON form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<serde_json::Value>,
+    /// Every one of the actor's clients must receive it (default: one).
+    #[serde(default)]
+    pub all_clients: bool,
+    /// Variable that receives the received message's ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `expect_no_message`: no message from `from` with this ID, nor a second
+/// copy of any message, reached `as` before the marker message `until` did.
+/// Absence is judged against an event that did arrive, never a sleep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectNoMessage {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    /// The message ID that must not arrive.
+    pub message_id: String,
+    /// A message ID (sent later) whose arrival closes the window.
+    pub until: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `expect_state`: the oracle. Every client of every listed actor reports the
+/// same epoch, epoch authenticator, participants and roles; optional fields
+/// pin what that common state must be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectState {
+    pub room: String,
+    /// Actors whose clients are asked; all must agree.
+    pub members: Vec<String>,
+    /// Exact participant list: user → role name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participants: Option<BTreeMap<String, String>>,
+    /// Actors that must not be members and whose clients must not be in the group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}

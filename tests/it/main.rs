@@ -1,0 +1,8 @@
+//! The one integration-test binary; one module per area.
+
+mod cli;
+mod content;
+mod reference;
+mod report;
+mod run;
+mod suite;
