@@ -1,3 +1,4 @@
 //! Running planned cases against targets through the control API.
 
 pub mod event;
+pub mod launch;
