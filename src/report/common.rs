@@ -35,17 +35,18 @@ pub(crate) fn icon(verdict: Verdict) -> &'static str {
     }
 }
 
-/// Word used in count phrases: `3 passed`, `1 non-strict`.
+/// Word used in count phrases: `3 passed`, `1 failed`, then the verdict's
+/// own name (`1 non-strict`, `2 target-error`) so counts grep like verdicts.
 pub(crate) fn count_word(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "passed",
         Verdict::Fail => "failed",
-        Verdict::NonStrict => "non-strict",
-        Verdict::Unsupported => "unsupported",
-        Verdict::Skipped => "skipped",
-        Verdict::TargetError => "target errors",
-        Verdict::HarnessError => "harness errors",
-        Verdict::Timeout => "timed out",
+        Verdict::NonStrict
+        | Verdict::Unsupported
+        | Verdict::Skipped
+        | Verdict::TargetError
+        | Verdict::HarnessError
+        | Verdict::Timeout => verdict.as_str(),
     }
 }
 

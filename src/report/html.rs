@@ -39,20 +39,20 @@ pub fn render(report: &RunReport) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
-        esc(&title),
-        esc(&title)
+        escape(&title),
+        escape(&title)
     );
     let _ = writeln!(
         out,
         "<p><strong>Result: {}</strong>: {}.</p>",
-        esc(&result),
-        esc(&counts_phrase(&report.counts()))
+        escape(&result),
+        escape(&counts_phrase(&report.counts()))
     );
 
     // Matrix.
     out.push_str("<table class=\"matrix\">\n<tr><th>feature</th><th>level</th>");
     for cell in &matrix.cells {
-        let _ = write!(out, "<th>{}</th>", esc(&cell.name()));
+        let _ = write!(out, "<th>{}</th>", escape(&cell.name()));
     }
     out.push_str("</tr>\n");
     for row in &matrix.rows {
@@ -63,9 +63,9 @@ pub fn render(report: &RunReport) -> String {
         let _ = write!(
             out,
             "<tr><th title=\"{}\">{}</th><td>{}</td>",
-            esc(title),
-            esc(row.feature),
-            esc(level)
+            escape(title),
+            escape(row.feature),
+            escape(level)
         );
         for tally in &row.tallies {
             let Some(worst) = tally.worst() else {
@@ -86,7 +86,7 @@ pub fn render(report: &RunReport) -> String {
                     out,
                     "<li>{} {}: {} <small>({} ms)</small>",
                     icon(case.verdict),
-                    esc(&case.test),
+                    escape(&case.test),
                     case.verdict.as_str(),
                     case.duration_ms
                 );
@@ -100,9 +100,9 @@ pub fn render(report: &RunReport) -> String {
                     | Verdict::HarnessError
                     | Verdict::Timeout => {
                         let reason = case.reason.as_deref().unwrap_or("(no reason given)");
-                        let _ = write!(out, "<br>{}", esc(reason));
+                        let _ = write!(out, "<br>{}", escape(reason));
                         if let Some(step) = &case.failed_step {
-                            let _ = write!(out, "<pre>{}</pre>", esc(&transcript_text(step)));
+                            let _ = write!(out, "<pre>{}</pre>", escape(&transcript_text(step)));
                         }
                     }
                 }
@@ -137,7 +137,7 @@ pub fn render(report: &RunReport) -> String {
         ("duration", seconds(report.duration_ms)),
         ("filters", filters),
     ] {
-        let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", key, esc(&value));
+        let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", key, escape(&value));
     }
     out.push_str("</table>\n<h2>Targets</h2>\n<table class=\"meta\">\n<tr><th>target</th><th>kind</th><th>implementation</th><th>version</th><th>domain</th><th>drafts</th><th>quirks</th><th>status</th></tr>\n");
     for t in &report.targets {
@@ -145,14 +145,14 @@ pub fn render(report: &RunReport) -> String {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&t.name),
-            esc(&t.kind),
-            esc(t.implementation.as_deref().unwrap_or("?")),
-            esc(t.version.as_deref().unwrap_or("?")),
-            esc(t.domain.as_deref().unwrap_or("")),
-            esc(&drafts.join(", ")),
-            esc(&t.quirks.join(", ")),
-            esc(t.error.as_deref().unwrap_or("ok")),
+            escape(&t.name),
+            escape(&t.kind),
+            escape(t.implementation.as_deref().unwrap_or("?")),
+            escape(t.version.as_deref().unwrap_or("?")),
+            escape(t.domain.as_deref().unwrap_or("")),
+            escape(&drafts.join(", ")),
+            escape(&t.quirks.join(", ")),
+            escape(t.error.as_deref().unwrap_or("ok")),
         );
     }
     out.push_str("</table>\n<h2>Suites</h2>\n<table class=\"meta\">\n<tr><th>feature</th><th>title</th><th>set</th><th>requirement</th><th>file</th><th>sha256</th></tr>\n");
@@ -160,15 +160,15 @@ pub fn render(report: &RunReport) -> String {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} §{} item {} ({})</td><td>{}</td><td><code>{}</code></td></tr>",
-            esc(&s.feature),
-            esc(&s.title),
-            esc(&s.set),
-            esc(&s.requirement.document),
-            esc(&s.requirement.section),
+            escape(&s.feature),
+            escape(&s.title),
+            escape(&s.set),
+            escape(&s.requirement.document),
+            escape(&s.requirement.section),
             s.requirement.item,
-            esc(&s.requirement.level),
-            esc(&s.path),
-            esc(&s.sha256),
+            escape(&s.requirement.level),
+            escape(&s.path),
+            escape(&s.sha256),
         );
     }
     out.push_str("</table>\n</body>\n</html>\n");
@@ -176,7 +176,7 @@ pub fn render(report: &RunReport) -> String {
 }
 
 /// Escapes text for HTML element content and double-quoted attributes.
-pub(crate) fn esc(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -193,12 +193,12 @@ pub(crate) fn esc(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use super::escape;
 
     #[test]
     fn esc_covers_element_and_attribute_specials() {
         assert_eq!(
-            esc(r#"<a href="x">&'</a>"#),
+            escape(r#"<a href="x">&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
         );
     }
