@@ -349,3 +349,15 @@ fn merge_refuses_conflicts_duplicates_and_nothing() {
         Err(MergeError::Harness { .. })
     ));
 }
+
+#[test]
+fn terminal_summary_names_unusable_targets() {
+    let mut report = sample();
+    report.targets[1].error = Some("connection refused (127.0.0.1:7001)".into());
+    let text = terminal::summary(&report, false);
+    assert!(
+        text.contains("TARGET FAILED target acme: connection refused (127.0.0.1:7001)\n"),
+        "{text}"
+    );
+    assert!(text.contains("result: not conformant (exit 3)\n"));
+}
