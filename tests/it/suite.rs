@@ -285,3 +285,52 @@ fn list_shows_cells_cases_and_skips() {
     let p = plan::build(targets::defaults(), shipped_suites(), &f).unwrap();
     insta::assert_snapshot!(plan::render_list(&p));
 }
+
+/// `docs/suite.schema.json` is generated from the Rust types; this test fails
+/// when it is stale. Regenerate with `UPDATE_SCHEMA=1 cargo test schema`.
+#[test]
+fn schema_file_is_current() {
+    let path = Path::new("docs/suite.schema.json");
+    let fresh = serde_json::to_string_pretty(&suite::json_schema()).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(path, &fresh).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        on_disk == fresh,
+        "docs/suite.schema.json is stale: run `UPDATE_SCHEMA=1 cargo test schema`"
+    );
+}
+
+fn yaml_as_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+#[test]
+fn every_shipped_suite_validates_against_the_schema() {
+    let validator = jsonschema::validator_for(&suite::json_schema()).expect("schema compiles");
+    for s in shipped_suites() {
+        let doc = yaml_as_json(&s.path);
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", s.path.display());
+    }
+}
+
+#[test]
+fn schema_rejects_what_the_loader_rejects_structurally() {
+    let validator = jsonschema::validator_for(&suite::json_schema()).expect("schema compiles");
+    for name in [
+        "unknown-key",
+        "unknown-action",
+        "wrong-type",
+        "missing-field",
+        "bad-side",
+    ] {
+        let doc = yaml_as_json(Path::new(&format!("fixtures/suites/bad/{name}.yaml")));
+        assert!(!validator.is_valid(&doc), "{name} must not validate");
+    }
+}
