@@ -265,3 +265,48 @@ fn find_after(source: &str, from: Position, needle: &str) -> Option<Position> {
     let column = source[line_start..at].chars().count() + 1;
     Some(Position { line, column })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration(" 1m 30s "), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    proptest! {
+        /// Whatever the bytes, loading answers with a suite or diagnostics.
+        #[test]
+        fn loading_never_panics(src in "\\PC*") {
+            let _ = parse_strict::<Suite>("x.yaml", &src, "hint")
+                .map(|s| validate::check_suite(&s));
+        }
+
+        /// YAML-looking input exercises the locator and the semantic checks.
+        #[test]
+        fn yaml_like_input_never_panics(
+            lines in prop::collection::vec("[ -]{0,6}[a-z_]{1,8}: ?[{}\\[\\]a-z0-9\"$ ,]{0,12}", 0..12)
+        ) {
+            let src = lines.join("\n");
+            if let Ok(suite) = parse_strict::<Suite>("x.yaml", &src, "hint") {
+                for p in validate::check_suite(&suite) {
+                    let _ = place("x.yaml", &src, &p.path, p.part, p.needle.as_deref(), p.message);
+                }
+            }
+            let _ = locate::locate(&src, &locate::path!["tests", 0, "name"], Part::Key);
+        }
+
+        /// Text without `$` passes through interpolation unchanged.
+        #[test]
+        fn interpolation_without_dollar_is_identity(s in "[^$]*") {
+            prop_assert_eq!(interpolate(&s, &|_| None).unwrap(), s);
+        }
+    }
+}

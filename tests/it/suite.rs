@@ -69,6 +69,9 @@ bad_suite!(
     bad_suite_missing_field,
     bad_suite_bad_side,
     bad_suite_several_errors,
+    bad_suite_dm_without_with,
+    bad_suite_refused_send_capture,
+    bad_suite_two_actions_in_one_step,
 );
 
 macro_rules! bad_targets {
@@ -115,6 +118,31 @@ fn sample_targets_file_loads() {
             ("vendor", "url"),
             ("spawned", "command")
         ]
+    );
+}
+
+#[test]
+fn builtin_may_be_empty_or_null() {
+    let t = targets::load(Path::new("fixtures/targets/null-builtin.yaml")).expect("loads");
+    assert_eq!(t.len(), 2);
+    for t in &t {
+        assert_eq!(
+            t.kind,
+            mimi_interop::plan::model::TargetKind::Builtin(Default::default())
+        );
+    }
+}
+
+#[test]
+fn all_errors_of_all_files_are_reported_together() {
+    let err = suite::load_dir(Path::new("fixtures/suites/bad")).expect_err("bad suites");
+    let files: std::collections::BTreeSet<&str> =
+        err.diagnostics.iter().map(|d| d.file.as_str()).collect();
+    let on_disk = std::fs::read_dir("fixtures/suites/bad").unwrap().count();
+    assert_eq!(files.len(), on_disk, "one or more errors per bad file");
+    assert!(
+        err.diagnostics.len() > on_disk,
+        "several-errors.yaml has several"
     );
 }
 
