@@ -94,6 +94,10 @@ bad_targets!(
     bad_targets_empty,
     bad_targets_empty_argv,
     bad_targets_unknown_builtin_key,
+    bad_targets_wrong_type,
+    bad_targets_syntax_error,
+    bad_targets_bad_name,
+    bad_targets_duplicate_key,
 );
 
 #[test]
@@ -215,10 +219,7 @@ fn case_filters_keep_cases_with_skip_reasons() {
         .cases
         .iter()
         .filter(|c| c.cell == 0 && c.skip.is_none())
-        .map(|c| {
-            let (s, t) = p.case_test(c);
-            format!("{}/{}", s.suite.feature, t.name)
-        })
+        .map(|c| p.case_id(c))
         .collect();
     assert_eq!(selected, ["text/hub-to-follower", "text/unicode"]);
     let total: usize = p.suites.iter().map(|s| s.suite.tests.len()).sum();
