@@ -303,6 +303,34 @@ mod tests {
             let _ = locate::locate(&src, &locate::path!["tests", 0, "name"], Part::Key);
         }
 
+        /// A shipped suite with a slice cut out or replaced: loading gives a
+        /// suite or diagnostics whose positions lie inside the file.
+        #[test]
+        fn damaged_suites_give_positions_inside_the_file(
+            start in 0usize..6000, len in 0usize..40, insert in "[a-z${}: \\n-]{0,6}"
+        ) {
+            let good = include_str!("../../suites/minimum/membership.yaml");
+            let mut start = start.min(good.len());
+            while !good.is_char_boundary(start) { start -= 1; }
+            let mut end = (start + len).min(good.len());
+            while !good.is_char_boundary(end) { end -= 1; }
+            let src = format!("{}{}{}", &good[..start], insert, &good[end..]);
+            let lines = src.lines().count().max(1);
+            let diags = match parse_strict::<Suite>("m.yaml", &src, "hint") {
+                Ok(suite) => validate::check_suite(&suite)
+                    .into_iter()
+                    .map(|p| place("m.yaml", &src, &p.path, p.part, p.needle.as_deref(), p.message))
+                    .collect(),
+                Err(d) => d,
+            };
+            for d in diags {
+                if let Some(pos) = d.position {
+                    prop_assert!(pos.line >= 1 && pos.line <= lines + 1, "{d}");
+                    prop_assert!(pos.column >= 1, "{d}");
+                }
+            }
+        }
+
         /// Text without `$` passes through interpolation unchanged.
         #[test]
         fn interpolation_without_dollar_is_identity(s in "[^$]*") {
