@@ -4,10 +4,11 @@
 mod apply;
 mod authorize;
 mod registry;
+mod room_ops;
 mod wire;
 
 use mimi_interop::reference::room::roles::{ROLE_MODERATOR, ROLE_USER};
-use mimi_interop::reference::room::{Effect, Operation, RoomState};
+use mimi_interop::reference::room::{Effect, Operation, Refusal, RoomState};
 
 pub const ROOM: &str = "mimi://a.example/r/clubhouse";
 pub const ALICE: &str = "mimi://a.example/u/alice";
@@ -40,6 +41,29 @@ pub fn group() -> RoomState {
             role: ROLE_MODERATOR,
         },
     )
+}
+
+/// The refusal of `op` by `actor`, panicking (test only) if it is allowed.
+pub fn refused(state: &RoomState, actor: &str, op: Operation) -> Refusal {
+    match state.plan(actor, &op) {
+        Ok(effect) => panic!("{actor} {op:?} was allowed: {effect:?}"),
+        Err(refusal) => refusal,
+    }
+}
+
+/// The one-line reason `op` by `actor` is refused.
+pub fn reason(state: &RoomState, actor: &str, op: Operation) -> String {
+    refused(state, actor, op).to_string()
+}
+
+/// The list position of `user` as the u32 an update carries.
+pub fn index(state: &RoomState, user: &str) -> u32 {
+    u32::try_from(state.index_of(user).expect("listed")).expect("small")
+}
+
+/// An owned user URI (or role name) for comparisons.
+pub fn user(name: &str) -> String {
+    name.to_owned()
 }
 
 /// The role index `user` has in `state`.

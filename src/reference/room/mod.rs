@@ -82,6 +82,7 @@ pub mod capability;
 pub mod roles;
 pub mod rules;
 pub mod state;
+pub mod update;
 pub mod wire;
 
 pub use capability::{Capability, CapabilityType};
