@@ -1,1 +1,2 @@
 //! The reference MIMI provider.
+pub mod room;

@@ -4,5 +4,6 @@ mod cli;
 mod content;
 mod reference;
 mod report;
+mod room_policy;
 mod run;
 mod suite;
