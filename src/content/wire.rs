@@ -176,7 +176,7 @@ fn extensions(v: &Value) -> Result<Extensions, DecodeError> {
         other => return Err(expected("mimiExtensions", "a map", other)),
     };
     for (k, val) in entries {
-        let kp = format!("mimiExtensions{{{}}}", cbor::diag(k));
+        let kp = format!("mimiExtensions{{{}}}", key_label(k));
         match k {
             Value::Uint(_) | Value::Nint(_) => {
                 let n = k.as_int().unwrap_or(0);
@@ -226,6 +226,16 @@ fn extensions(v: &Value) -> Result<Extensions, DecodeError> {
     })
 }
 
+/// A map key for a path, shortened so paths stay readable.
+fn key_label(k: &Value) -> String {
+    let d = cbor::diag(k);
+    if d.chars().count() > 40 {
+        format!("{}…", d.chars().take(40).collect::<String>())
+    } else {
+        d
+    }
+}
+
 /// Checks depth (the extensions map is level 1) and nested map key types.
 fn ext_value(path: &str, v: &Value, level: usize) -> Result<(), DecodeError> {
     let container = matches!(v, Value::Array(_) | Value::Map(_) | Value::Tag(..));
@@ -246,7 +256,7 @@ fn ext_value(path: &str, v: &Value, level: usize) -> Result<(), DecodeError> {
         }
         Value::Map(entries) => {
             for (k, val) in entries {
-                let kp = format!("{path}{{{}}}", cbor::diag(k));
+                let kp = format!("{path}{{{}}}", key_label(k));
                 match k {
                     Value::Uint(_) | Value::Nint(_) => {
                         if k.as_int().unwrap_or(0).abs() > MAX_SAFE_INT {

@@ -9,6 +9,8 @@ use mimi_interop::content::{
 };
 use serde_json::json;
 
+mod corpus;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
