@@ -203,3 +203,176 @@ fn readable_form_of_vectors_snapshot() {
         .collect();
     insta::assert_json_snapshot!("readable_vectors", all);
 }
+
+fn ctx() -> BuildContext {
+    BuildContext {
+        sender_uri: "mimi://example.com/u/alice".into(),
+        room_uri: "mimi://example.com/r/team".into(),
+        timestamp_ms: 1_700_000_000_123,
+        salt: [0x5a; 16],
+    }
+}
+
+const ID: &str = "017ce54837404c3696e0c747b985cb172716d0ed0a3d249ca63ace7d82a096f4";
+
+/// Intents written in the readable vocabulary come back (decoded, made
+/// readable) matching themselves.
+#[test]
+fn intents_round_trip_through_cbor_to_matching_readable_form() {
+    let intents = [
+        json!({"text": "hello"}),
+        json!({"markdown": "*hi*", "language": "en"}),
+        json!({"html": "<b>hi</b>", "language": "en,fr"}),
+        json!({"reply_to": ID, "text": "agreed"}),
+        json!({"reaction": "👍", "to": ID}),
+        json!({"unlike": ID, "to": ID}),
+        json!({"edit": ID, "markdown": "fixed"}),
+        json!({"delete": ID}),
+        json!({"markdown": "hey [@Bob](mimi://example.com/u/bob)", "mentions": ["mimi://example.com/u/bob"]}),
+        json!({"text": "bye", "expires": {"relative": 60}}),
+        json!({"text": "bye", "expires": {"at": 1700000600u32}}),
+        json!({"text": "threaded", "topic": "Foo 118"}),
+        json!({"text": "binary topic", "topic_hex": "00ff"}),
+        json!({"content_type": "image/png", "content_hex": "89504e47", "disposition": "inline"}),
+        json!({"url": "https://example.com/f.mp4", "content_type": "video/mp4", "size": 1234,
+               "key": "21399320958a6f4c745dde670d95e0d8", "nonce": "c86cf2c33f21527d1dd76f5b",
+               "content_hash": "9ab17a8cf0890baaae7ee016c7312fcc080ba46498389458ee44f0276e783163",
+               "filename": "f.mp4", "description": "a video"}),
+        json!({"url": "https://example.com/join/1", "disposition": "session", "content_type": ""}),
+        json!({"semantics": "chooseOne", "parts": [
+            {"markdown": "# Welcome!"},
+            {"content_type": "application/vnd.example", "content_hex": "dc86"}
+        ]}),
+        json!({"to": ID, "disposition": "reaction", "semantics": "processAll", "parts": [
+            {"reaction": "❤"}, {"reaction": "🥳"}
+        ]}),
+        // Extensions read back in canonical key order: 3, -5, "x-private".
+        json!({"text": "x", "extensions": [[3, 1700000000u32], [-5, [1, {"tag": 32, "value": "http://e.example"}]], ["x-private", {"hex": "0102"}]]}),
+        json!({"text": "unknown dispo", "disposition": 42}),
+    ];
+    for intent in intents {
+        let bytes = content::build(&intent, &ctx()).unwrap_or_else(|e| panic!("{intent}: {e}"));
+        let d = decode(&bytes).unwrap_or_else(|e| panic!("{intent}: {e}"));
+        assert!(d.is_clean(), "{intent}: {:?}", d.findings);
+        let readable = content::to_readable(&d.content);
+        content::partial_match(&intent, &readable)
+            .unwrap_or_else(|m| panic!("{intent}: {m}\n{readable:#}"));
+        assert_eq!(readable["sender"], "mimi://example.com/u/alice");
+        assert_eq!(readable["salt"], hex::encode([0x5a; 16]));
+    }
+}
+
+#[test]
+fn build_applies_the_drafts_shapes() {
+    let c = content::build_content(&json!({"reaction": "👍", "to": ID}), &ctx()).unwrap();
+    assert_eq!(c.nested_part.disposition, Disposition::REACTION);
+    assert_eq!(c.in_reply_to, MessageId::from_hex(ID));
+    assert_eq!(
+        c.nested_part.body,
+        PartBody::Single {
+            content_type: "text/plain;charset=utf-8".into(),
+            content: "👍".as_bytes().to_vec()
+        }
+    );
+    let unlike = content::build_content(&json!({"unlike": ID}), &ctx()).unwrap();
+    assert_eq!(unlike.replaces, MessageId::from_hex(ID));
+    assert_eq!(unlike.nested_part.body, PartBody::Null);
+    assert_eq!(unlike.nested_part.disposition, Disposition::REACTION);
+    let delete = content::build_content(&json!({"delete": ID}), &ctx()).unwrap();
+    assert_eq!(delete.nested_part.disposition, Disposition::RENDER);
+    let e =
+        content::build_content(&json!({"text": "t", "expires": {"in": "10m"}}), &ctx()).unwrap();
+    assert_eq!(
+        e.expires,
+        Some(content::Expiration {
+            relative: false,
+            time: 1_700_000_000 + 600
+        })
+    );
+    let r = content::build_content(&json!({"text": "t", "expires": {"relative": "1h"}}), &ctx())
+        .unwrap();
+    assert_eq!(r.expires.map(|e| (e.relative, e.time)), Some((true, 3600)));
+    let a = content::build_content(&json!({"url": "https://e.example/x", "key": "00112233445566778899aabbccddeeff", "nonce": "000102030405060708090a0b"}), &ctx()).unwrap();
+    match a.nested_part.body {
+        PartBody::External(x) => {
+            assert_eq!((x.enc_alg, x.hash_alg), (1, 0));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(a.nested_part.disposition, Disposition::ATTACHMENT);
+}
+
+#[test]
+fn build_is_deterministic_and_canonical() {
+    let intent = json!({"markdown": "hi", "extensions": [["z", 1], [-1, 2], [300, 3]]});
+    let a = content::build(&intent, &ctx()).unwrap();
+    let b = content::build(&intent, &ctx()).unwrap();
+    assert_eq!(a, b);
+    let d = decode(&a).unwrap();
+    assert!(d.findings.is_empty(), "{:?}", d.findings);
+    assert_eq!(encode(&d.content), a);
+}
+
+#[test]
+fn build_errors_name_the_offending_intent_path() {
+    let cases = [
+        json!("hello"),
+        json!({}),
+        json!({"txt": "typo"}),
+        json!({"text": "a", "markdown": "b"}),
+        json!({"text": 5}),
+        json!({"reply_to": "0102"}),
+        json!({"reply_to": ID, "to": ID, "text": "x"}),
+        json!({"edit": ID, "delete": ID}),
+        json!({"edit": ID}),
+        json!({"delete": ID, "text": "x"}),
+        json!({"text": "x", "expires": {"soon": 1}}),
+        json!({"text": "x", "expires": {"at": 4294967296u64}}),
+        json!({"text": "x", "salt": "00"}),
+        json!({"text": "x", "disposition": "shout"}),
+        json!({"text": "x", "content_type": "text/html"}),
+        json!({"markdown": "hi", "mentions": ["mimi://example.com/u/bob"]}),
+        json!({"semantics": "pickOne", "parts": [{"text": "a"}, {"text": "b"}]}),
+        json!({"semantics": "chooseOne", "parts": [{"text": "a"}, {"topic": "b", "text": "c"}]}),
+        json!({"semantics": "chooseOne", "parts": [{"text": "a"}]}),
+        json!({"text": "x", "topic": "t".repeat(4097)}),
+        json!({"text": "x", "extensions": [[1, "dup"]]}),
+        json!({"text": "x", "extensions": [[{"hex": "01"}, 1]]}),
+        json!({"url": "", "content_type": "x/y"}),
+        json!({"text": "x", "reply_to": format!("02{}", &ID[2..])}),
+    ];
+    let lines: Vec<String> = cases
+        .iter()
+        .map(|c| {
+            let e = content::build(c, &ctx()).expect_err(&c.to_string());
+            let short: String = c.to_string().chars().take(70).collect();
+            format!("{short}\n  -> {e}")
+        })
+        .collect();
+    insta::assert_snapshot!("build_errors", lines.join("\n"));
+}
+
+#[test]
+fn partial_match_semantics() {
+    let actual = json!({"text": "hi", "language": "", "parts": [1, 2], "n": 1});
+    assert!(content::partial_match(&json!({"text": "hi"}), &actual).is_ok());
+    assert!(content::partial_match(&json!({"reply_to": null}), &actual).is_ok());
+    assert!(content::partial_match(&json!({"n": 1.0}), &actual).is_ok());
+    let m = content::partial_match(&json!({"text": "ho"}), &actual).unwrap_err();
+    assert_eq!(
+        (m.path.as_str(), m.expected.clone(), m.actual.clone()),
+        ("$.text", json!("ho"), Some(json!("hi")))
+    );
+    let m = content::partial_match(&json!({"parts": [1]}), &actual).unwrap_err();
+    assert_eq!(m.path, "$.parts.length");
+    let m = content::partial_match(&json!({"parts": [1, 3]}), &actual).unwrap_err();
+    assert_eq!(m.path, "$.parts[1]");
+    let m = content::partial_match(&json!({"topic": "x"}), &actual).unwrap_err();
+    assert_eq!((m.path.as_str(), m.actual), ("$.topic", None));
+    assert_eq!(
+        content::partial_match(&json!({"topic": "x"}), &actual)
+            .unwrap_err()
+            .to_string(),
+        "$.topic: expected \"x\", got nothing (key absent)"
+    );
+}
