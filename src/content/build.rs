@@ -502,9 +502,6 @@ fn external(o: &Map<String, Json>, path: &str) -> Result<ExternalPart, BuildErro
         o.get(k).map_or(Ok(0), |v| uint_field(&at(k), v, max))
     };
     let url = s("url")?;
-    if url.is_empty() {
-        return Err(berr(&at("url"), "an external part needs a url"));
-    }
     let key = h("key")?;
     let enc_alg = match o.get("enc_alg") {
         Some(v) => uint_field(&at("enc_alg"), v, u64::from(u16::MAX))? as u16,

@@ -10,6 +10,7 @@ use mimi_interop::content::{
 use serde_json::json;
 
 mod corpus;
+mod props;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -338,7 +339,6 @@ fn build_errors_name_the_offending_intent_path() {
         json!({"text": "x", "topic": "t".repeat(4097)}),
         json!({"text": "x", "extensions": [[1, "dup"]]}),
         json!({"text": "x", "extensions": [[{"hex": "01"}, 1]]}),
-        json!({"url": "", "content_type": "x/y"}),
         json!({"text": "x", "reply_to": format!("02{}", &ID[2..])}),
     ];
     let lines: Vec<String> = cases
