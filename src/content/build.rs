@@ -275,7 +275,10 @@ fn expiration(e: &Json, ctx: &BuildContext) -> Result<Expiration, BuildError> {
     let (relative, time) = match k.as_str() {
         "relative" => (true, seconds(&path, v)?),
         "at" => (false, uint_field(&path, v, u64::from(u32::MAX))?),
-        "in" => (false, ctx.timestamp_ms / 1000 + seconds(&path, v)?),
+        "in" => (
+            false,
+            (ctx.timestamp_ms / 1000).saturating_add(seconds(&path, v)?),
+        ),
         _ => return Err(berr(&path, "expected relative, at or in")),
     };
     let time = u32::try_from(time).map_err(|_| berr(&path, "does not fit in 32 bits"))?;

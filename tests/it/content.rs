@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use mimi_interop::content::{
-    self, BuildContext, Disposition, IdFormula, MessageId, PartBody, Timestamp, decode, encode,
-    message_id,
+    self, BuildContext, Disposition, FindingKind, IdFormula, MessageId, PartBody, Rule, Timestamp,
+    cli, decode, encode, message_id,
 };
 use serde_json::json;
 
@@ -375,4 +375,217 @@ fn partial_match_semantics() {
             .to_string(),
         "$.topic: expected \"x\", got nothing (key absent)"
     );
+}
+
+fn run_cli_raw(cmd: cli::ContentCommand, stdin: &[u8]) -> (i32, Vec<u8>, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli::run_with(cmd, &mut &stdin[..], &mut out, &mut err);
+    (code, out, String::from_utf8(err).unwrap())
+}
+
+fn run_cli(cmd: cli::ContentCommand, stdin: &[u8]) -> (i32, String, String) {
+    let (code, out, err) = run_cli_raw(cmd, stdin);
+    (code, String::from_utf8(out).unwrap(), err)
+}
+
+fn decode_cmd(file: &str) -> cli::ContentCommand {
+    cli::ContentCommand::Decode {
+        file: file.into(),
+        kind: cli::Kind::Content,
+        hex: false,
+        sender: None,
+        room: None,
+        json: false,
+    }
+}
+
+#[test]
+fn cli_decode_shows_annotated_view_both_ids_and_readable_form() {
+    let path = fixtures().join("content/reaction.cbor");
+    let (code, out, err) = run_cli(decode_cmd(path.to_str().unwrap()), b"");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!(
+        "message ID (draft-08): {}",
+        annotated_id("reaction")
+    )));
+    assert!(out.contains("message ID (draft-07): 01"));
+    insta::assert_snapshot!("cli_decode_reaction", out);
+}
+
+#[test]
+fn cli_decode_reads_stdin_hex_and_uses_flags_for_uris() {
+    let bytes = vector("original");
+    let mut cmd = decode_cmd("-");
+    if let cli::ContentCommand::Decode {
+        hex, sender, room, ..
+    } = &mut cmd
+    {
+        *hex = true;
+        *sender = Some("mimi://other.example/u/x".into());
+        *room = Some("mimi://other.example/r/y".into());
+    }
+    let (code, out, _) = run_cli(cmd, hex::encode(&bytes).as_bytes());
+    assert_eq!(code, 0);
+    let expected = message_id(
+        IdFormula::Draft08,
+        "mimi://other.example/u/x",
+        "mimi://other.example/r/y",
+        &bytes,
+    )
+    .unwrap();
+    assert!(
+        out.contains(&format!("message ID (draft-08): {expected}")),
+        "{out}"
+    );
+}
+
+#[test]
+fn cli_decode_exit_codes() {
+    let invalid = fixtures().join("content/invalid/nesting-5-levels.cbor");
+    let (code, out, err) = run_cli(decode_cmd(invalid.to_str().unwrap()), b"");
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("INVALID (must be discarded): nestedPart.parts[0].parts[0].parts[0].parts[0]"),
+        "{out}"
+    );
+    assert!(err.contains("nested more than 4 levels"), "{err}");
+    let nondet = fixtures().join("content/findings/non-deterministic-long-int.cbor");
+    let (code, out, _) = run_cli(decode_cmd(nondet.to_str().unwrap()), b"");
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("violation nestedPart.disposition: not deterministic CBOR"),
+        "{out}"
+    );
+    let (code, _, err) = run_cli(decode_cmd("/nonexistent/x.cbor"), b"");
+    assert_eq!(code, 2, "{err}");
+    let mut bad_hex = decode_cmd("-");
+    if let cli::ContentCommand::Decode { hex, .. } = &mut bad_hex {
+        *hex = true;
+    }
+    assert_eq!(run_cli(bad_hex, b"zz").0, 2);
+}
+
+#[test]
+fn cli_decode_status_and_derived() {
+    let status = fixtures().join("status/status.cbor");
+    let (code, out, _) = run_cli(
+        cli::ContentCommand::Decode {
+            file: status.to_str().unwrap().into(),
+            kind: cli::Kind::Status,
+            hex: false,
+            sender: None,
+            room: None,
+            json: false,
+        },
+        b"",
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("\"status\": \"expired\""), "{out}");
+    let derived = fixtures().join("content/implied-original.cbor");
+    let (code, out, _) = run_cli(
+        cli::ContentCommand::Decode {
+            file: derived.to_str().unwrap().into(),
+            kind: cli::Kind::Derived,
+            hex: false,
+            sender: None,
+            room: None,
+            json: false,
+        },
+        b"",
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("\"sender_leaf_index\": 4"), "{out}");
+}
+
+fn encode_cmd(output: Option<String>) -> cli::ContentCommand {
+    cli::ContentCommand::Encode {
+        file: "-".into(),
+        output,
+        sender: "mimi://example.com/u/alice".into(),
+        room: "mimi://example.com/r/team".into(),
+        salt: Some(hex::encode([0x5a; 16])),
+        timestamp: Some(1_700_000_000_123),
+        hex: false,
+    }
+}
+
+#[test]
+fn cli_encode_builds_the_same_bytes_as_the_library() {
+    let intent = json!({"reaction": "👍", "to": ID});
+    let (code, out, err) = run_cli_raw(encode_cmd(None), intent.to_string().as_bytes());
+    assert_eq!(code, 0, "{err}");
+    let expected = content::build(&intent, &ctx()).unwrap();
+    assert_eq!(out, expected);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.cbor");
+    let (code, _, _) = run_cli(
+        encode_cmd(Some(file.to_str().unwrap().into())),
+        intent.to_string().as_bytes(),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(std::fs::read(&file).unwrap(), expected);
+}
+
+#[test]
+fn cli_encode_exit_codes() {
+    let (code, _, err) = run_cli(encode_cmd(None), br#"{"text": 5}"#);
+    assert_eq!(code, 1);
+    assert!(err.contains("$.text: expected a string"), "{err}");
+    let (code, _, err) = run_cli(encode_cmd(None), b"not json");
+    assert_eq!(code, 2, "{err}");
+    let mut bad_salt = encode_cmd(None);
+    if let cli::ContentCommand::Encode { salt, .. } = &mut bad_salt {
+        *salt = Some("00".into());
+    }
+    assert_eq!(run_cli(bad_salt, br#"{"text": "x"}"#).0, 2);
+}
+
+#[test]
+fn receiver_rules_need_state() {
+    use std::collections::HashSet;
+    let bytes = vector("reply");
+    let c = decode(&bytes).unwrap().content;
+    let own = annotated_id("reply");
+    let now_ms = 1_644_387_240_000;
+    let mut seen = HashSet::new();
+    fn cx(seen: &HashSet<MessageId>, now_ms: u64, own: MessageId) -> content::ReceiveContext<'_> {
+        content::ReceiveContext {
+            now_ms,
+            message_id: own,
+            seen,
+        }
+    }
+    // Reply to a message this receiver never saw: accepted, noted.
+    let findings = content::receive_checks(&c, &cx(&seen, now_ms, own)).unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].path, "inReplyTo");
+    assert_eq!(findings[0].kind, FindingKind::Info);
+    seen.insert(annotated_id("original"));
+    assert!(
+        content::receive_checks(&c, &cx(&seen, now_ms, own))
+            .unwrap()
+            .is_empty()
+    );
+    seen.insert(own);
+    let e = content::receive_checks(&c, &cx(&seen, now_ms, own)).unwrap_err();
+    assert_eq!(e.rule(), Rule::Receiver);
+    assert!(e.to_string().contains("duplicate message ID"));
+    seen.remove(&own);
+    let year = content::receive::YEAR_SECS as u32;
+    let now = (now_ms / 1000) as u32;
+    for (relative, time, ok) in [
+        (false, now + 600, true),
+        (false, now + year + 1, false),
+        (false, now - year - 1, false),
+        (true, year, true),
+        (true, year + 1, false),
+    ] {
+        let mut c2 = c.clone();
+        c2.expires = Some(content::Expiration { relative, time });
+        let r = content::receive_checks(&c2, &cx(&seen, now_ms, own));
+        assert_eq!(r.is_ok(), ok, "{relative} {time}: {r:?}");
+        if let Err(e) = r {
+            assert_eq!(e.path(), "expires.time");
+        }
+    }
 }
