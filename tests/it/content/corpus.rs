@@ -465,7 +465,9 @@ fn every_invalid_file_is_rejected_with_its_own_path_and_message() {
         );
         lines.push(line);
     }
-    insta::assert_snapshot!("invalid_corpus", lines.join("\n"));
+    insta::with_settings!({snapshot_path => "../snapshots"}, {
+        insta::assert_snapshot!("invalid_corpus", lines.join("\n"));
+    });
 }
 
 #[test]
@@ -488,5 +490,7 @@ fn findings_files_decode_with_exactly_their_findings() {
             lines.push(format!("  {f}"));
         }
     }
-    insta::assert_snapshot!("findings_corpus", lines.join("\n"));
+    insta::with_settings!({snapshot_path => "../snapshots"}, {
+        insta::assert_snapshot!("findings_corpus", lines.join("\n"));
+    });
 }
