@@ -6,7 +6,8 @@ use serde_json::{Map, Value as Json};
 use super::cbor::{self, Value};
 use super::model::*;
 use super::readable::{HTML, MARKDOWN, TEXT_PLAIN, json_to_cbor, mentions_in};
-use super::wire::{MAX_TOPIC_LEN, content_from_value, content_to_value};
+use super::wire::{MAX_TOPIC_LEN, content_from_value};
+use super::wire_write::content_to_value;
 
 /// What the caller fixes so that builds are deterministic.
 #[derive(Debug, Clone, PartialEq, Eq)]

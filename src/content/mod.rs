@@ -28,10 +28,12 @@ pub mod derived;
 pub mod diag;
 pub mod id;
 pub mod model;
+pub mod paths;
 pub mod readable;
 pub mod receive;
 pub mod status;
 pub mod wire;
+pub mod wire_write;
 
 pub use build::{BuildContext, BuildError, build, build_content};
 pub use derived::{decode_derived, encode_derived};
@@ -176,7 +178,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     let mut nd: Vec<Finding> = notes
         .iter()
         .map(|n| Finding {
-            path: wire::field_path(&value, &n.path),
+            path: paths::field_path(&value, &n.path),
             kind: FindingKind::Violation,
             message: format!(
                 "not deterministic CBOR (RFC 8949 §4.2.1) at byte {}: {}",
@@ -201,5 +203,5 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 
 /// Deterministic CBOR encoding of content.
 pub fn encode(content: &MimiContent) -> Vec<u8> {
-    cbor::encode(&wire::content_to_value(content))
+    cbor::encode(&wire_write::content_to_value(content))
 }
