@@ -14,7 +14,8 @@
 //!   readable JSON intent → canonical CBOR.
 //! - [`to_readable`]`(&MimiContent) -> serde_json::Value` and
 //!   [`partial_match`]`(expected, actual) -> Result<(), Mismatch>`.
-//! - [`decode_status`] / [`encode_status`] for `application/mimi-message-status`,
+//! - [`decode_status`] / [`encode_status`] / [`build_status`] /
+//!   [`status_to_readable`] for `application/mimi-message-status`,
 //!   [`decode_derived`] / [`encode_derived`] for `MessageDerivedValues`.
 //! - [`attachment`]: AES-128-GCM for ExternalPart content and hash checks.
 //! - [`receive_checks`]: the §8.1 rules that need receiver state (duplicate
@@ -41,7 +42,7 @@ pub use id::{IdFormula, MessageIdError, message_id, message_id_with_salt};
 pub use model::*;
 pub use readable::{Mismatch, partial_match, to_readable};
 pub use receive::{ReceiveContext, receive_checks};
-pub use status::{decode_status, encode_status, status_to_readable};
+pub use status::{DecodedStatus, build_status, decode_status, encode_status, status_to_readable};
 
 use std::fmt;
 

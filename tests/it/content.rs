@@ -164,10 +164,18 @@ fn status_report_decodes_and_reencodes() {
     let codes: Vec<u8> = d.report.statuses.iter().map(|s| s.status.0).collect();
     assert_eq!(codes, [2, 2, 0, 3]);
     assert_eq!(content::encode_status(&d.report), bytes);
+    let readable = content::status_to_readable(&d.report);
     assert_eq!(
-        content::status_to_readable(&d.report)[3],
+        readable[3],
         json!({"id": annotated_id("expiring").to_hex(), "status": "expired"})
     );
+    assert_eq!(content::build_status(&readable).unwrap(), bytes);
+    let e = content::build_status(&json!([{"id": ID, "status": "lost"}])).unwrap_err();
+    assert_eq!(e.to_string(), "$[0].status: unknown status name");
+    let unknown = content::build_status(&json!([{"id": ID, "status": 9}])).unwrap();
+    let d = content::decode_status(&unknown).unwrap();
+    assert_eq!(d.findings.len(), 1);
+    assert_eq!(d.findings[0].kind, FindingKind::Info);
 }
 
 fn empty_ctx() -> BuildContext {
