@@ -9,7 +9,8 @@
 //!   are [`Finding`]s in [`Decoded::findings`].
 //! - [`encode`]`(&MimiContent) -> Vec<u8>`: deterministic CBOR (RFC 8949 §4.2.1).
 //! - [`message_id`]`(IdFormula, sender_uri, room_uri, encoded)`: the -08 ID
-//!   (or the -07 one when asked), salt read from `encoded`.
+//!   (or the -07 one when asked), salt read from `encoded`;
+//!   [`message_id_from_extensions`] takes the URIs from extensions 1 and 2.
 //! - [`build`]`(&intent_json, &BuildContext) -> Result<Vec<u8>, BuildError>`:
 //!   readable JSON intent → canonical CBOR.
 //! - [`to_readable`]`(&MimiContent) -> serde_json::Value` and
@@ -38,7 +39,9 @@ pub mod wire_write;
 
 pub use build::{BuildContext, BuildError, build, build_content};
 pub use derived::{decode_derived, encode_derived};
-pub use id::{IdFormula, MessageIdError, message_id, message_id_with_salt};
+pub use id::{
+    IdFormula, MessageIdError, message_id, message_id_from_extensions, message_id_with_salt,
+};
 pub use model::*;
 pub use readable::{Mismatch, partial_match, to_readable};
 pub use receive::{ReceiveContext, receive_checks};

@@ -72,6 +72,10 @@ fn every_vector_has_its_annotated_draft08_message_id() {
         let r = c.extensions.room_uri().unwrap();
         let id = message_id(IdFormula::Draft08, s, r, &bytes).unwrap();
         assert_eq!(id, annotated_id(name), "{name}");
+        assert_eq!(
+            content::message_id_from_extensions(IdFormula::Draft08, &bytes).unwrap(),
+            id
+        );
         let old = message_id(IdFormula::Draft07, s, r, &bytes).unwrap();
         assert_ne!(old, id, "{name}: the -07 formula must differ");
     }
