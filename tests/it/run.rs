@@ -1,1 +1,541 @@
-//! Integration tests: run.
+//! Integration tests: the runner against fake control-API targets
+//! ([`crate::fake_target`]): verdicts, deadlines, broken targets, the oracle.
+
+use crate::fake_target::{self, ORIGINAL, Quirks, World};
+use base64::Engine;
+use mimi_interop::exit;
+use mimi_interop::plan::model::*;
+use mimi_interop::report::model::{CaseReport, Filters, RunReport, Verdict};
+use mimi_interop::run::event::{EventSink, NoEvents, RunEvent};
+use mimi_interop::run::launch::{BoxFuture, BuiltinLauncher, RunningBuiltin};
+use mimi_interop::run::{RunOptions, execute};
+use mimi_interop::suite::model::Suite;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Builtins are not part of these tests: asking for one is a test bug.
+struct NoBuiltins;
+
+impl BuiltinLauncher for NoBuiltins {
+    fn launch<'a>(
+        &'a self,
+        name: &'a str,
+        _: &'a BuiltinTarget,
+    ) -> BoxFuture<'a, Result<Box<dyn RunningBuiltin>, String>> {
+        Box::pin(async move { Err(format!("no builtin {name} in this test")) })
+    }
+}
+
+fn url_target(name: &str, url: &str) -> TargetSpec {
+    TargetSpec {
+        name: name.into(),
+        kind: TargetKind::Url(url.into()),
+    }
+}
+
+/// A suite with the given level and tests (YAML of the `tests:` list).
+fn suite(level: &str, tests: &str) -> LoadedSuite {
+    let yaml = format!(
+        "version: 1\nfeature: feat\ntitle: Feature\nset: minimum\n\
+         requirement: {{document: draft-ralston-mimi-messaging-requirements-00, section: '2', item: 1, level: {level}}}\n\
+         tests:\n{tests}"
+    );
+    let suite: Suite = serde_yaml::from_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    LoadedSuite {
+        path: "suites/feat.yaml".into(),
+        sha256: "00".repeat(32),
+        suite,
+    }
+}
+
+/// Every test of every suite in every listed cell.
+fn plan(targets: Vec<TargetSpec>, suites: Vec<LoadedSuite>, cells: &[(usize, usize)]) -> Plan {
+    let cells: Vec<Cell> = cells.iter().map(|&(a, b)| Cell { a, b }).collect();
+    let mut cases = Vec::new();
+    for (ci, _) in cells.iter().enumerate() {
+        for (si, s) in suites.iter().enumerate() {
+            for ti in 0..s.suite.tests.len() {
+                cases.push(PlannedCase {
+                    cell: ci,
+                    suite: si,
+                    test: ti,
+                    skip: None,
+                });
+            }
+        }
+    }
+    Plan {
+        targets,
+        suites,
+        cells,
+        cases,
+        filters: Filters::default(),
+    }
+}
+
+fn options(dir: &std::path::Path) -> RunOptions {
+    let mut o = RunOptions::new(dir);
+    o.step_timeout = Duration::from_secs(3);
+    o.case_timeout = Duration::from_secs(10);
+    o
+}
+
+/// Two fakes (`a.example`, `b.example`) sharing one world.
+async fn two_fakes(quirks_b: Quirks) -> (Arc<World>, Vec<TargetSpec>) {
+    let world = Arc::new(World::default());
+    let a = fake_target::spawn(world.clone(), "a.example", Quirks::default()).await;
+    let b = fake_target::spawn(world.clone(), "b.example", quirks_b).await;
+    (
+        world,
+        vec![url_target("a", &a.url), url_target("b", &b.url)],
+    )
+}
+
+fn cases(report: &RunReport) -> Vec<&CaseReport> {
+    report.cells.iter().flat_map(|c| &c.cases).collect()
+}
+
+fn only_case(report: &RunReport) -> &CaseReport {
+    let all = cases(report);
+    assert_eq!(all.len(), 1, "{report:#?}");
+    all[0]
+}
+
+fn raw_original() -> String {
+    base64::engine::general_purpose::STANDARD.encode(ORIGINAL)
+}
+
+/// alice (a) creates a room, adds bob (b), sends the vector; bob gets it.
+fn chat_test(name: &str) -> String {
+    format!(
+        r#"- name: {name}
+  actors: {{alice: a, bob: b}}
+  steps:
+    - create_room: {{as: alice, capture: room}}
+    - add_participant: {{as: alice, room: "${{room}}", user: "${{bob}}"}}
+    - expect_state:
+        room: "${{room}}"
+        members: [alice, bob]
+        participants: {{alice: admin, bob: user}}
+    - send: {{as: alice, room: "${{room}}", raw: "{raw}", capture: m1}}
+    - expect_message: {{as: bob, room: "${{room}}", from: "${{alice}}", message_id: "${{m1}}", capture: got}}
+"#,
+        raw = raw_original()
+    )
+}
+
+#[tokio::test]
+async fn a_conformant_pair_passes_and_the_report_is_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    let plan = plan(targets, vec![suite("MUST", &chat_test("chat"))], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::Pass, "{case:#?}");
+    assert_eq!(case.steps_run, 5);
+    assert_eq!(exit::for_report(&report), exit::CONFORMANT);
+    assert_eq!(report.cells[0].name(), "a→b");
+    assert_eq!(report.targets[0].domain.as_deref(), Some("a.example"));
+    assert_eq!(report.targets[1].implementation.as_deref(), Some("fake"));
+    assert_eq!(report.suites[0].sha256, "00".repeat(32));
+    assert!(report.run_id.len() == 23, "{}", report.run_id);
+    assert!(report.started_at.ends_with('Z') && report.finished_at.ends_with('Z'));
+}
+
+/// Collects events to check what the runner announces.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl EventSink for Recorder {
+    fn event(&self, event: RunEvent) {
+        let line = match event {
+            RunEvent::Started { cases } => format!("started {cases}"),
+            RunEvent::TargetFailed { target, .. } => format!("target-failed {target}"),
+            RunEvent::CaseStarted { test, .. } => format!("case-started {test}"),
+            RunEvent::CaseFinished { case, .. } => format!("case-finished {}", case.test),
+            RunEvent::Finished => "finished".into(),
+        };
+        self.0.lock().unwrap().push(line);
+    }
+}
+
+#[tokio::test]
+async fn cases_run_concurrently_with_unique_names() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each delivery takes 400 ms: eight cases one after another need 3.2 s.
+    let (world, targets) = two_fakes(Quirks::default()).await;
+    let slow = fake_target::spawn(
+        world.clone(),
+        "a.example",
+        Quirks {
+            delivery_delay: Some(Duration::from_millis(400)),
+            ..Quirks::default()
+        },
+    )
+    .await;
+    let targets = vec![url_target("a", &slow.url), targets[1].clone()];
+    let tests: String = (0..8).map(|i| chat_test(&format!("chat-{i}"))).collect();
+    let plan = plan(targets, vec![suite("MUST", &tests)], &[(0, 1)]);
+    let mut opts = options(dir.path());
+    opts.jobs = 8;
+    let events = Recorder::default();
+    let t0 = Instant::now();
+    let report = execute(&plan, &opts, &NoBuiltins, &events).await;
+    let took = t0.elapsed();
+    for case in cases(&report) {
+        assert_eq!(case.verdict, Verdict::Pass, "{case:#?}");
+    }
+    assert!(took < Duration::from_millis(2400), "took {took:?}");
+    assert!(
+        world.polls_max.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "long-polls never overlapped"
+    );
+    let mut names = world.user_names.lock().unwrap().clone();
+    let n = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), n, "user names collided");
+    let log = events.0.lock().unwrap();
+    assert_eq!(log.first().map(String::as_str), Some("started 8"));
+    assert_eq!(log.last().map(String::as_str), Some("finished"));
+    assert_eq!(log.iter().filter(|l| l.starts_with("case-finished")).count(), 8);
+}
+
+#[tokio::test]
+async fn an_unreachable_target_is_a_target_error_with_exit_code_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, mut targets) = two_fakes(Quirks::default()).await;
+    targets.push(url_target("gone", &fake_target::unreachable_url().await));
+    let plan = plan(
+        targets,
+        vec![suite("MUST", &chat_test("chat"))],
+        &[(0, 1), (0, 2)],
+    );
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let gone = &report.targets[2];
+    let why = gone.error.as_deref().expect("target error recorded");
+    assert!(why.contains("cannot connect"), "{why}");
+    assert_eq!(report.cells[0].cases[0].verdict, Verdict::Pass);
+    let case = &report.cells[1].cases[0];
+    assert_eq!(case.verdict, Verdict::TargetError);
+    assert!(case.reason.as_deref().unwrap().contains("target gone"), "{case:?}");
+    assert_eq!(exit::for_report(&report), exit::TARGET_OR_HARNESS);
+}
+
+#[tokio::test]
+async fn a_500_names_the_target_the_step_and_the_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks {
+        fail: Some(("add_participant", 500)),
+        ..Quirks::default()
+    })
+    .await;
+    // bob's side (b) adds: the failing call goes to target b.
+    let test = r#"- name: b-adds
+  actors: {alice: a, bob: b}
+  steps:
+    - create_room: {as: bob, capture: room}
+    - add_participant: {as: bob, room: "${room}", user: "${alice}"}
+"#;
+    let plan = plan(targets, vec![suite("MUST", test)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::TargetError);
+    let reason = case.reason.as_deref().unwrap();
+    assert!(reason.contains("target b") && reason.contains("add_participant") && reason.contains("500"), "{reason}");
+    let step = case.failed_step.as_ref().unwrap();
+    assert_eq!((step.index, step.action.as_str()), (1, "add_participant"));
+    assert_eq!(step.target.as_deref(), Some("b"));
+    assert!(step.request.as_deref().unwrap().contains("/v1/add_participant"));
+    assert!(step.response.as_deref().unwrap().contains("failed on purpose"));
+    assert_eq!(case.steps_run, 1);
+}
+
+#[tokio::test]
+async fn garbage_json_is_a_target_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks {
+        garbage: Some("create_room"),
+        ..Quirks::default()
+    })
+    .await;
+    let test = r#"- name: garbage
+  actors: {bob: b}
+  steps:
+    - create_room: {as: bob, capture: room}
+"#;
+    let plan = plan(targets, vec![suite("MUST", test)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::TargetError, "{case:#?}");
+    let reason = case.reason.as_deref().unwrap();
+    assert!(reason.contains("malformed") && reason.contains("surprise"), "{reason}");
+}
+
+#[tokio::test]
+async fn hanging_targets_cost_one_deadline_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, mut targets) = two_fakes(Quirks {
+        hang: Some("send"),
+        ..Quirks::default()
+    })
+    .await;
+    targets.push(url_target("mute", &fake_target::spawn_hanging().await));
+    // b hangs on send (mid-case); mute never answers at all.
+    let tests = format!(
+        "{}{}",
+        chat_test("chat"),
+        r#"- name: b-sends
+  actors: {alice: a, bob: b}
+  steps:
+    - create_room: {as: bob, capture: room}
+    - send: {as: bob, room: "${room}", content: {text: hi}, timeout: 1s}
+"#
+    );
+    let plan = plan(
+        targets,
+        vec![suite("MUST", &tests)],
+        &[(0, 1), (0, 2)],
+    );
+    let mut opts = options(dir.path());
+    opts.step_timeout = Duration::from_secs(1);
+    let t0 = Instant::now();
+    let report = execute(&plan, &opts, &NoBuiltins, &NoEvents).await;
+    assert!(t0.elapsed() < Duration::from_secs(6), "took {:?}", t0.elapsed());
+    let ab = &report.cells[0].cases;
+    assert_eq!(ab[0].verdict, Verdict::Pass, "{:#?}", ab[0]);
+    assert_eq!(ab[1].verdict, Verdict::Timeout, "{:#?}", ab[1]);
+    let step = ab[1].failed_step.as_ref().unwrap();
+    assert_eq!((step.index, step.action.as_str()), (1, "send"));
+    assert!(ab[1].reason.as_deref().unwrap().contains("target b"));
+    let mute = report.targets[2].error.as_deref().unwrap();
+    assert!(mute.contains("/v1/info"), "{mute}");
+    for case in &report.cells[1].cases {
+        assert_eq!(case.verdict, Verdict::TargetError);
+    }
+}
+
+#[tokio::test]
+async fn a_501_is_unsupported_never_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks {
+        fail: Some(("set_role", 501)),
+        ..Quirks::default()
+    })
+    .await;
+    let test = r#"- name: roles
+  actors: {bob: b, carol: b}
+  steps:
+    - create_room: {as: bob, capture: room}
+    - add_participant: {as: bob, room: "${room}", user: "${carol}"}
+    - set_role: {as: bob, room: "${room}", user: "${carol}", role: moderator}
+"#;
+    let plan = plan(targets, vec![suite("MUST", test)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::Unsupported, "{case:#?}");
+    assert!(case.reason.as_deref().unwrap().contains("set_role"));
+    assert_eq!(exit::for_report(&report), exit::CONFORMANT);
+}
+
+/// bob (a plain user) tries to ban alice (the admin), then alice bans bob.
+fn ban_test(name: &str, who_bans: &str, victim: &str) -> String {
+    format!(
+        r#"- name: {name}
+  actors: {{alice: a, bob: b}}
+  steps:
+    - create_room: {{as: alice, capture: room}}
+    - add_participant: {{as: alice, room: "${{room}}", user: "${{bob}}"}}
+    - ban: {{as: {who_bans}, room: "${{room}}", user: "${{{victim}}}", expect: refused}}
+"#
+    )
+}
+
+#[tokio::test]
+async fn expect_refused_passes_on_403_and_fails_on_2xx_by_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    let must = suite(
+        "MUST",
+        &format!(
+            "{}{}",
+            ban_test("user-cannot-ban", "bob", "alice"),
+            ban_test("admin-ban-refused", "alice", "bob")
+        ),
+    );
+    let mut should = suite("SHOULD", &ban_test("admin-ban-refused-should", "alice", "bob"));
+    should.suite.feature = "feat-should".into();
+    let plan = plan(targets, vec![must, should], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let all = cases(&report);
+    assert_eq!(all[0].verdict, Verdict::Pass, "{:#?}", all[0]);
+    assert_eq!(all[1].verdict, Verdict::Fail, "{:#?}", all[1]);
+    assert!(all[1].reason.as_deref().unwrap().contains("must be refused"));
+    assert_eq!(all[1].failed_step.as_ref().unwrap().expected.as_deref(), Some("403 or 409"));
+    assert_eq!(all[2].verdict, Verdict::NonStrict, "{:#?}", all[2]);
+    assert_eq!(all[2].level, "SHOULD");
+    assert_eq!(exit::for_report(&report), exit::FAILED);
+}
+
+#[tokio::test]
+async fn oracle_disagreement_fails_with_a_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks {
+        wrong_authenticator: true,
+        ..Quirks::default()
+    })
+    .await;
+    let test = r#"- name: forked
+  actors: {alice: a, bob: b}
+  steps:
+    - create_room: {as: alice, capture: room}
+    - add_participant: {as: alice, room: "${room}", user: "${bob}"}
+    - expect_state: {room: "${room}", members: [alice, bob], timeout: 700ms}
+"#;
+    let plan = plan(targets, vec![suite("MUST", test)], &[(0, 1)]);
+    let t0 = Instant::now();
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
+    let reason = case.reason.as_deref().unwrap();
+    assert!(reason.contains("epoch_authenticator differs"), "{reason}");
+    assert!(reason.contains("mimi://a.example/d/") && reason.contains("mimi://b.example/d/"), "{reason}");
+    assert!(!reason.contains("epoch differs"), "{reason}");
+    let step = case.failed_step.as_ref().unwrap();
+    assert_eq!(step.action, "expect_state");
+    assert!(step.response.as_deref().unwrap().contains("room_state"));
+    assert!(t0.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn oracle_pins_participants_and_absent_actors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    let test = r#"- name: removed
+  actors: {alice: a, bob: b, carol: b}
+  steps:
+    - create_room: {as: alice, capture: room}
+    - add_participant: {as: alice, room: "${room}", user: "${bob}"}
+    - add_participant: {as: alice, room: "${room}", user: "${carol}"}
+    - remove_participant: {as: alice, room: "${room}", user: "${carol}"}
+    - expect_state: {room: "${room}", members: [alice, bob], participants: {alice: admin, bob: user}, absent: [carol]}
+- name: wrong-pin
+  actors: {alice: a, bob: b}
+  steps:
+    - create_room: {as: alice, capture: room}
+    - add_participant: {as: alice, room: "${room}", user: "${bob}"}
+    - expect_state: {room: "${room}", members: [alice], participants: {alice: admin, bob: moderator}, timeout: 300ms}
+"#;
+    let plan = plan(targets, vec![suite("MUST", test)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let all = cases(&report);
+    assert_eq!(all[0].verdict, Verdict::Pass, "{:#?}", all[0]);
+    assert_eq!(all[1].verdict, Verdict::Fail, "{:#?}", all[1]);
+    let reason = all[1].reason.as_deref().unwrap();
+    assert!(reason.contains("has role user, expected moderator"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_message_that_never_comes_is_a_timeout_naming_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    // bob is never added, so he never gets alice's message.
+    let test = format!(
+        r#"- name: lost
+  actors: {{alice: a, bob: b}}
+  steps:
+    - create_room: {{as: alice, capture: room}}
+    - send: {{as: alice, room: "${{room}}", raw: "{}", capture: m1}}
+    - expect_message: {{as: bob, room: "${{room}}", message_id: "${{m1}}", timeout: 400ms}}
+"#,
+        raw_original()
+    );
+    let plan = plan(targets, vec![suite("MUST", &test)], &[(0, 1)]);
+    let t0 = Instant::now();
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::Timeout, "{case:#?}");
+    assert_eq!(case.failed_step.as_ref().unwrap().action, "expect_message");
+    assert!(case.reason.as_deref().unwrap().contains("bob received no matching message"));
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+}
+
+#[tokio::test]
+async fn the_run_deadline_ends_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks {
+        hang: Some("create_room"),
+        ..Quirks::default()
+    })
+    .await;
+    let test = r#"- name: stuck
+  actors: {bob: b}
+  steps:
+    - create_room: {as: bob, capture: room, timeout: 60s}
+"#;
+    let plan = plan(targets, vec![suite("MUST", test)], &[(0, 1)]);
+    let mut opts = options(dir.path());
+    opts.case_timeout = Duration::from_secs(60);
+    opts.run_timeout = Some(Duration::from_millis(500));
+    let t0 = Instant::now();
+    let report = execute(&plan, &opts, &NoBuiltins, &NoEvents).await;
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::Timeout, "{case:#?}");
+    assert_eq!(exit::for_report(&report), exit::FAILED);
+}
+
+#[tokio::test]
+async fn command_targets_announce_their_url_and_log_to_the_artifacts_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    let TargetKind::Url(b_url) = &targets[1].kind else {
+        unreachable!()
+    };
+    // A stand-in process: says where "its" control API is and stays up.
+    let spawned = TargetSpec {
+        name: "spawned".into(),
+        kind: TargetKind::Command(CommandTarget {
+            argv: vec![
+                "sh".into(),
+                "-c".into(),
+                format!("echo starting; echo \"control: {b_url}\"; echo oops >&2; exec sleep 30"),
+            ],
+            env: Default::default(),
+            control: None,
+            start_timeout: Some("5s".into()),
+        }),
+    };
+    let dead = TargetSpec {
+        name: "dead".into(),
+        kind: TargetKind::Command(CommandTarget {
+            argv: vec!["sh".into(), "-c".into(), "exit 7".into()],
+            env: Default::default(),
+            control: Some(fake_target::unreachable_url().await),
+            start_timeout: Some("5s".into()),
+        }),
+    };
+    let plan = plan(
+        vec![targets[0].clone(), spawned, dead],
+        vec![suite("MUST", &chat_test("chat"))],
+        &[(0, 1), (0, 2)],
+    );
+    let opts = options(dir.path());
+    let t0 = Instant::now();
+    let report = execute(&plan, &opts, &NoBuiltins, &NoEvents).await;
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    assert_eq!(report.cells[0].cases[0].verdict, Verdict::Pass, "{report:#?}");
+    let t = &report.targets[1];
+    assert_eq!(t.kind, "command");
+    assert_eq!(
+        t.artifacts,
+        vec!["targets/spawned.stdout.log", "targets/spawned.stderr.log"]
+    );
+    let out = std::fs::read_to_string(opts.artifacts_dir.join(&t.artifacts[0])).unwrap();
+    assert!(out.contains("control: http://127.0.0.1"), "{out:?}");
+    let err = std::fs::read_to_string(opts.artifacts_dir.join(&t.artifacts[1])).unwrap();
+    assert_eq!(err, "oops\n");
+    let dead = report.targets[2].error.as_deref().unwrap();
+    assert!(dead.contains("exited with exit status: 7"), "{dead}");
+    assert_eq!(report.cells[1].cases[0].verdict, Verdict::TargetError);
+}
