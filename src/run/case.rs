@@ -490,7 +490,11 @@ async fn send(
     };
     // The target says what it encrypted; the harness checks it is MIMI
     // content whose ID is the one claimed, and that it says what was asked.
-    super::judge::judge_sent(&resp, &user, &room, intent.as_ref())
+    let raw = match &req.content {
+        SendContent::Raw(r) => Some(r.as_str()),
+        SendContent::Intent(_) => None,
+    };
+    super::judge::judge_sent(&resp, &user, &room, intent.as_ref(), raw)
         .map_err(|why| Failure::violation(env.level, why).with_exchange(&ex))?;
     if let Some(var) = &s.capture {
         state.vars.set(var, resp.message_id.to_ascii_lowercase());

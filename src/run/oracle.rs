@@ -68,6 +68,9 @@ pub(crate) async fn expect_state(
         if problems.is_empty() {
             return Ok(());
         }
+        wait_for_any_event(env, state, &members, deadline).await?;
+        // At the deadline the last answers stand: asking again would have
+        // no time left to answer in.
         if Instant::now() >= deadline {
             let sides: Vec<&str> = {
                 let mut v: Vec<&str> = members
@@ -85,7 +88,6 @@ pub(crate) async fn expect_state(
             .response(transcript)
             .expected(expected));
         }
-        wait_for_any_event(env, state, &members, deadline).await?;
     }
 }
 
