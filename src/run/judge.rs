@@ -155,7 +155,9 @@ mod tests {
 
     #[test]
     fn sent_content_must_hash_to_the_claimed_id() {
-        let good = received(&B64.encode(ORIGINAL), SENDER, ROOM).message_id.unwrap();
+        let good = received(&B64.encode(ORIGINAL), SENDER, ROOM)
+            .message_id
+            .unwrap();
         let resp = SendResponse {
             message_id: good.clone(),
             content: B64.encode(ORIGINAL),

@@ -22,6 +22,8 @@ use tokio::sync::Notify;
 
 /// A real MIMI content vector (draft-ietf-mimi-content-08 `original.cbor`).
 pub const ORIGINAL: &[u8] = include_bytes!("../../fixtures/run/original.cbor");
+/// Another one (`reply.cbor`), for a second, different message.
+pub const REPLY: &[u8] = include_bytes!("../../fixtures/run/reply.cbor");
 
 /// draft-ietf-mimi-content-08 §3.3, written out independently of the codec.
 pub fn message_id(sender: &str, room: &str, content: &[u8]) -> String {
@@ -52,6 +54,10 @@ pub struct Quirks {
     pub wrong_authenticator: bool,
     /// Deliver sent messages this much later (simulated network latency).
     pub delivery_delay: Option<Duration>,
+    /// Deliver every sent message twice.
+    pub duplicate_delivery: bool,
+    /// Answer `send` with a message ID that is not the content's.
+    pub wrong_message_id: bool,
 }
 
 #[derive(Default)]
@@ -109,7 +115,12 @@ impl WorldState {
         let epoch = r.epoch;
         let users: Vec<String> = r.participants.keys().cloned().collect();
         for u in users {
-            for c in self.users.get(&u).map(|u| u.clients.clone()).unwrap_or_default() {
+            for c in self
+                .users
+                .get(&u)
+                .map(|u| u.clients.clone())
+                .unwrap_or_default()
+            {
                 self.push(&u, &c, room, EventKind::EpochChanged { epoch });
             }
         }
@@ -125,7 +136,11 @@ struct Fake {
 
 type Answer = Result<Value, (StatusCode, &'static str, String)>;
 
-fn err(status: u16, code: &'static str, msg: impl Into<String>) -> (StatusCode, &'static str, String) {
+fn err(
+    status: u16,
+    code: &'static str,
+    msg: impl Into<String>,
+) -> (StatusCode, &'static str, String) {
     (
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         code,
@@ -133,7 +148,9 @@ fn err(status: u16, code: &'static str, msg: impl Into<String>) -> (StatusCode, 
     )
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, (StatusCode, &'static str, String)> {
+fn parse<T: serde::de::DeserializeOwned>(
+    body: Value,
+) -> Result<T, (StatusCode, &'static str, String)> {
     serde_json::from_value(body).map_err(|e| err(400, "bad_request", e.to_string()))
 }
 
@@ -208,7 +225,11 @@ async fn op(State(f): State<Fake>, Path(op): Path<String>, body: axum::Json<Valu
     if let Some((which, status)) = f.quirks.fail
         && which == op
     {
-        let code = if status == 501 { "unsupported" } else { "internal" };
+        let code = if status == 501 {
+            "unsupported"
+        } else {
+            "internal"
+        };
         return error_response(err(status, code, format!("{op} failed on purpose")));
     }
     let answer = if op == "events" {
@@ -244,10 +265,18 @@ async fn events(f: &Fake, body: Value) -> Answer {
             let Some(u) = st.users.get(&req.user) else {
                 break Err(err(404, "not_found", "no such user"));
             };
-            let new: Vec<Event> = u.events.iter().filter(|e| e.seq > req.cursor).cloned().collect();
+            let new: Vec<Event> = u
+                .events
+                .iter()
+                .filter(|e| e.seq > req.cursor)
+                .cloned()
+                .collect();
             if !new.is_empty() || tokio::time::Instant::now() >= deadline {
                 let cursor = new.last().map(|e| e.seq).unwrap_or(req.cursor);
-                break Ok(json!(EventsResponse { events: new, cursor }));
+                break Ok(json!(EventsResponse {
+                    events: new,
+                    cursor
+                }));
             }
         }
         let _ = tokio::time::timeout_at(deadline, notified).await;
@@ -399,7 +428,10 @@ impl Fake {
                     (None, Some(u)) => u.clients[0].clone(),
                     (None, None) => return Err(err(404, "not_found", "no such user")),
                 };
-                let id = message_id(&req.actor, &req.room, &bytes);
+                let mut id = message_id(&req.actor, &req.room, &bytes);
+                if self.quirks.wrong_message_id {
+                    id = message_id(&req.actor, "mimi://elsewhere/r/x", &bytes);
+                }
                 let content = B64.encode(&bytes);
                 let deliveries: Vec<(String, String)> = r
                     .participants
@@ -421,9 +453,12 @@ impl Fake {
                     wire_format: "private".into(),
                 };
                 let room = req.room.clone();
+                let copies = if self.quirks.duplicate_delivery { 2 } else { 1 };
                 let deliver = move |st: &mut WorldState| {
-                    for (u, c) in &deliveries {
-                        st.push(u, c, &room, kind.clone());
+                    for _ in 0..copies {
+                        for (u, c) in &deliveries {
+                            st.push(u, c, &room, kind.clone());
+                        }
                     }
                 };
                 match self.quirks.delivery_delay {
@@ -460,7 +495,12 @@ impl Fake {
                 let mut members: Vec<String> = r
                     .participants
                     .keys()
-                    .flat_map(|u| st.users.get(u).map(|x| x.clients.clone()).unwrap_or_default())
+                    .flat_map(|u| {
+                        st.users
+                            .get(u)
+                            .map(|x| x.clients.clone())
+                            .unwrap_or_default()
+                    })
                     .collect();
                 members.sort();
                 let participants: Vec<Participant> = r

@@ -201,7 +201,12 @@ async fn cases_run_concurrently_with_unique_names() {
     let log = events.0.lock().unwrap();
     assert_eq!(log.first().map(String::as_str), Some("started 8"));
     assert_eq!(log.last().map(String::as_str), Some("finished"));
-    assert_eq!(log.iter().filter(|l| l.starts_with("case-finished")).count(), 8);
+    assert_eq!(
+        log.iter()
+            .filter(|l| l.starts_with("case-finished"))
+            .count(),
+        8
+    );
 }
 
 #[tokio::test]
@@ -221,7 +226,10 @@ async fn an_unreachable_target_is_a_target_error_with_exit_code_3() {
     assert_eq!(report.cells[0].cases[0].verdict, Verdict::Pass);
     let case = &report.cells[1].cases[0];
     assert_eq!(case.verdict, Verdict::TargetError);
-    assert!(case.reason.as_deref().unwrap().contains("target gone"), "{case:?}");
+    assert!(
+        case.reason.as_deref().unwrap().contains("target gone"),
+        "{case:?}"
+    );
     assert_eq!(exit::for_report(&report), exit::TARGET_OR_HARNESS);
 }
 
@@ -245,12 +253,25 @@ async fn a_500_names_the_target_the_step_and_the_status() {
     let case = only_case(&report);
     assert_eq!(case.verdict, Verdict::TargetError);
     let reason = case.reason.as_deref().unwrap();
-    assert!(reason.contains("target b") && reason.contains("add_participant") && reason.contains("500"), "{reason}");
+    assert!(
+        reason.contains("target b") && reason.contains("add_participant") && reason.contains("500"),
+        "{reason}"
+    );
     let step = case.failed_step.as_ref().unwrap();
     assert_eq!((step.index, step.action.as_str()), (1, "add_participant"));
     assert_eq!(step.target.as_deref(), Some("b"));
-    assert!(step.request.as_deref().unwrap().contains("/v1/add_participant"));
-    assert!(step.response.as_deref().unwrap().contains("failed on purpose"));
+    assert!(
+        step.request
+            .as_deref()
+            .unwrap()
+            .contains("/v1/add_participant")
+    );
+    assert!(
+        step.response
+            .as_deref()
+            .unwrap()
+            .contains("failed on purpose")
+    );
     assert_eq!(case.steps_run, 1);
 }
 
@@ -272,7 +293,10 @@ async fn garbage_json_is_a_target_error() {
     let case = only_case(&report);
     assert_eq!(case.verdict, Verdict::TargetError, "{case:#?}");
     let reason = case.reason.as_deref().unwrap();
-    assert!(reason.contains("malformed") && reason.contains("surprise"), "{reason}");
+    assert!(
+        reason.contains("malformed") && reason.contains("surprise"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
@@ -295,16 +319,16 @@ async fn hanging_targets_cost_one_deadline_and_the_run_goes_on() {
     - send: {as: bob, room: "${room}", content: {text: hi}, timeout: 1s}
 "#
     );
-    let plan = plan(
-        targets,
-        vec![suite("MUST", &tests)],
-        &[(0, 1), (0, 2)],
-    );
+    let plan = plan(targets, vec![suite("MUST", &tests)], &[(0, 1), (0, 2)]);
     let mut opts = options(dir.path());
     opts.step_timeout = Duration::from_secs(1);
     let t0 = Instant::now();
     let report = execute(&plan, &opts, &NoBuiltins, &NoEvents).await;
-    assert!(t0.elapsed() < Duration::from_secs(6), "took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(6),
+        "took {:?}",
+        t0.elapsed()
+    );
     let ab = &report.cells[0].cases;
     assert_eq!(ab[0].verdict, Verdict::Pass, "{:#?}", ab[0]);
     assert_eq!(ab[1].verdict, Verdict::Timeout, "{:#?}", ab[1]);
@@ -366,15 +390,27 @@ async fn expect_refused_passes_on_403_and_fails_on_2xx_by_level() {
             ban_test("admin-ban-refused", "alice", "bob")
         ),
     );
-    let mut should = suite("SHOULD", &ban_test("admin-ban-refused-should", "alice", "bob"));
+    let mut should = suite(
+        "SHOULD",
+        &ban_test("admin-ban-refused-should", "alice", "bob"),
+    );
     should.suite.feature = "feat-should".into();
     let plan = plan(targets, vec![must, should], &[(0, 1)]);
     let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
     let all = cases(&report);
     assert_eq!(all[0].verdict, Verdict::Pass, "{:#?}", all[0]);
     assert_eq!(all[1].verdict, Verdict::Fail, "{:#?}", all[1]);
-    assert!(all[1].reason.as_deref().unwrap().contains("must be refused"));
-    assert_eq!(all[1].failed_step.as_ref().unwrap().expected.as_deref(), Some("403 or 409"));
+    assert!(
+        all[1]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("must be refused")
+    );
+    assert_eq!(
+        all[1].failed_step.as_ref().unwrap().expected.as_deref(),
+        Some("403 or 409")
+    );
     assert_eq!(all[2].verdict, Verdict::NonStrict, "{:#?}", all[2]);
     assert_eq!(all[2].level, "SHOULD");
     assert_eq!(exit::for_report(&report), exit::FAILED);
@@ -402,7 +438,10 @@ async fn oracle_disagreement_fails_with_a_diff() {
     assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
     let reason = case.reason.as_deref().unwrap();
     assert!(reason.contains("epoch_authenticator differs"), "{reason}");
-    assert!(reason.contains("mimi://a.example/d/") && reason.contains("mimi://b.example/d/"), "{reason}");
+    assert!(
+        reason.contains("mimi://a.example/d/") && reason.contains("mimi://b.example/d/"),
+        "{reason}"
+    );
     assert!(!reason.contains("epoch differs"), "{reason}");
     let step = case.failed_step.as_ref().unwrap();
     assert_eq!(step.action, "expect_state");
@@ -435,7 +474,10 @@ async fn oracle_pins_participants_and_absent_actors() {
     assert_eq!(all[0].verdict, Verdict::Pass, "{:#?}", all[0]);
     assert_eq!(all[1].verdict, Verdict::Fail, "{:#?}", all[1]);
     let reason = all[1].reason.as_deref().unwrap();
-    assert!(reason.contains("has role user, expected moderator"), "{reason}");
+    assert!(
+        reason.contains("has role user, expected moderator"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
@@ -459,7 +501,12 @@ async fn a_message_that_never_comes_is_a_timeout_naming_the_step() {
     let case = only_case(&report);
     assert_eq!(case.verdict, Verdict::Timeout, "{case:#?}");
     assert_eq!(case.failed_step.as_ref().unwrap().action, "expect_message");
-    assert!(case.reason.as_deref().unwrap().contains("bob received no matching message"));
+    assert!(
+        case.reason
+            .as_deref()
+            .unwrap()
+            .contains("bob received no matching message")
+    );
     assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
 }
 
@@ -527,7 +574,11 @@ async fn command_targets_announce_their_url_and_log_to_the_artifacts_dir() {
     let t0 = Instant::now();
     let report = execute(&plan, &opts, &NoBuiltins, &NoEvents).await;
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
-    assert_eq!(report.cells[0].cases[0].verdict, Verdict::Pass, "{report:#?}");
+    assert_eq!(
+        report.cells[0].cases[0].verdict,
+        Verdict::Pass,
+        "{report:#?}"
+    );
     let t = &report.targets[1];
     assert_eq!(t.kind, "command");
     assert_eq!(
@@ -541,4 +592,197 @@ async fn command_targets_announce_their_url_and_log_to_the_artifacts_dir() {
     let dead = report.targets[2].error.as_deref().unwrap();
     assert!(dead.contains("exited with exit status: 7"), "{dead}");
     assert_eq!(report.cells[1].cases[0].verdict, Verdict::TargetError);
+}
+
+fn raw_reply() -> String {
+    base64::engine::general_purpose::STANDARD.encode(fake_target::REPLY)
+}
+
+#[tokio::test]
+async fn wrong_content_fails_with_the_path_of_the_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    // The fake turns any intent into the draft's `original` example.
+    let test = r#"- name: says-hi
+  actors: {alice: a, bob: b}
+  steps:
+    - create_room: {as: alice, capture: room}
+    - add_participant: {as: alice, room: "${room}", user: "${bob}"}
+    - send: {as: alice, room: "${room}", content: {markdown: "Hi everyone, we just shipped release 2.0. __Good  work__!"}, capture: m1}
+    - expect_message: {as: bob, room: "${room}", from: alice, message_id: "${m1}", content: {disposition: render, markdown: "Bye everyone"}}
+"#;
+    let plan = plan(targets, vec![suite("MUST", test)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
+    let reason = case.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("$.markdown") && reason.contains("Bye everyone"),
+        "{reason}"
+    );
+    let step = case.failed_step.as_ref().unwrap();
+    assert_eq!((step.index, step.action.as_str()), (3, "expect_message"));
+    assert!(step.response.as_deref().unwrap().contains("Hi everyone"));
+}
+
+#[tokio::test]
+async fn an_intent_the_target_did_not_honour_fails_at_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    let test = r#"- name: plain
+  actors: {alice: a}
+  steps:
+    - create_room: {as: alice, capture: room}
+    - send: {as: alice, room: "${room}", content: {text: "hello"}}
+"#;
+    let plan = plan(targets, vec![suite("SHOULD", test)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::NonStrict, "{case:#?}");
+    assert!(
+        case.reason.as_deref().unwrap().contains("$.text"),
+        "{case:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_claimed_message_id_is_recomputed_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks {
+        wrong_message_id: true,
+        ..Quirks::default()
+    })
+    .await;
+    let test = format!(
+        r#"- name: lies
+  actors: {{bob: b}}
+  steps:
+    - create_room: {{as: bob, capture: room}}
+    - send: {{as: bob, room: "${{room}}", raw: "{}"}}
+"#,
+        raw_original()
+    );
+    let plan = plan(targets, vec![suite("MUST", &test)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
+    assert!(
+        case.reason
+            .as_deref()
+            .unwrap()
+            .contains("send answered message_id")
+    );
+}
+
+/// bob is in `room` but not in `other`; m1 goes to `other`, m2 to `room`.
+fn absence_test(name: &str, forbidden_room: &str) -> String {
+    format!(
+        r#"- name: {name}
+  actors: {{alice: a, bob: b}}
+  steps:
+    - create_room: {{as: alice, capture: room}}
+    - create_room: {{as: alice, capture: other}}
+    - add_participant: {{as: alice, room: "${{room}}", user: "${{bob}}"}}
+    - send: {{as: alice, room: "${{{forbidden_room}}}", raw: "{m1}", capture: m1}}
+    - send: {{as: alice, room: "${{room}}", raw: "{m2}", capture: m2}}
+    - expect_no_message: {{as: bob, room: "${{room}}", message_id: "${{m1}}", until: "${{m2}}"}}
+    - expect_message: {{as: bob, room: "${{room}}", message_id: "${{m2}}"}}
+"#,
+        m1 = raw_original(),
+        m2 = raw_reply()
+    )
+}
+
+#[tokio::test]
+async fn absence_is_judged_against_a_marker_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    let tests = format!(
+        "{}{}",
+        absence_test("stays-out", "other"),
+        absence_test("leaks-in", "room")
+    );
+    let plan = plan(targets, vec![suite("MUST", &tests)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let all = cases(&report);
+    assert_eq!(all[0].verdict, Verdict::Pass, "{:#?}", all[0]);
+    assert_eq!(all[1].verdict, Verdict::Fail, "{:#?}", all[1]);
+    assert!(
+        all[1]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("must not arrive")
+    );
+}
+
+#[tokio::test]
+async fn a_message_delivered_twice_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = Arc::new(World::default());
+    let a = fake_target::spawn(
+        world.clone(),
+        "a.example",
+        Quirks {
+            duplicate_delivery: true,
+            ..Quirks::default()
+        },
+    )
+    .await;
+    let b = fake_target::spawn(world.clone(), "b.example", Quirks::default()).await;
+    let targets = vec![url_target("a", &a.url), url_target("b", &b.url)];
+    // m0 arrives twice: once consumed by expect_message, once in the window.
+    let test = format!(
+        r#"- name: twice
+  actors: {{alice: a, bob: b}}
+  steps:
+    - create_room: {{as: alice, capture: room}}
+    - create_room: {{as: alice, capture: other}}
+    - add_participant: {{as: alice, room: "${{room}}", user: "${{bob}}"}}
+    - send: {{as: alice, room: "${{other}}", raw: "{m}", capture: m1}}
+    - send: {{as: alice, room: "${{room}}", raw: "{m}", capture: m0}}
+    - expect_message: {{as: bob, room: "${{room}}", message_id: "${{m0}}"}}
+    - send: {{as: alice, room: "${{room}}", raw: "{marker}", capture: m2}}
+    - expect_no_message: {{as: bob, room: "${{room}}", message_id: "${{m1}}", until: "${{m2}}"}}
+"#,
+        m = raw_original(),
+        marker = raw_reply()
+    );
+    let plan = plan(targets, vec![suite("MUST", &test)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
+    assert!(
+        case.reason.as_deref().unwrap().contains("twice"),
+        "{case:?}"
+    );
+}
+
+#[tokio::test]
+async fn all_clients_means_every_device_including_added_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    let test = format!(
+        r#"- name: devices
+  actors:
+    alice: a
+    bob: {{side: b, display_name: Bob, clients: 2}}
+  steps:
+    - create_room: {{as: alice, capture: room}}
+    - add_participant: {{as: alice, room: "${{room}}", user: "${{bob}}"}}
+    - add_client: {{user: bob, capture: phone}}
+    - expect_state: {{room: "${{room}}", members: [alice, bob]}}
+    - send: {{as: alice, room: "${{room}}", raw: "{}", capture: m1}}
+    - expect_message: {{as: bob, room: "${{room}}", message_id: "${{m1}}", all_clients: true}}
+    - send: {{as: bob, client: "${{phone}}", room: "${{room}}", raw: "{}", capture: m2}}
+    - expect_message: {{as: alice, room: "${{room}}", from: bob, message_id: "${{m2}}"}}
+"#,
+        raw_original(),
+        raw_reply()
+    );
+    let plan = plan(targets, vec![suite("MUST", &test)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::Pass, "{case:#?}");
+    assert_eq!(case.steps_run, 8);
 }
