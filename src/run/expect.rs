@@ -238,9 +238,15 @@ pub(crate) async fn expect_no_message(
     let room = state.text(&s.room)?;
     let forbidden = state.text(&s.message_id)?.to_ascii_lowercase();
     let until = state.text(&s.until)?.to_ascii_lowercase();
+    let until_room = match &s.until_room {
+        Some(r) => state.text(r)?,
+        None => room.clone(),
+    };
     let conn = env.side(state.actor(&actor).side);
     let user = state.actor(&actor).user.clone();
-    let expected = format!("no message {forbidden} and no duplicate in {room} before {until}");
+    let expected = format!(
+        "no message {forbidden} and no duplicate in {room} before {until} arrives in {until_room}"
+    );
     // IDs of messages already judged, by event: the window is re-read on
     // every wake-up, the bytes are decoded once.
     let mut ids: HashMap<(String, u64), Option<String>> = HashMap::new();
@@ -255,7 +261,7 @@ pub(crate) async fn expect_no_message(
             else {
                 continue;
             };
-            if ev.room != room {
+            if ev.room != room && ev.room != until_room {
                 continue;
             }
             let key = (ev.client.clone(), ev.seq);
@@ -265,7 +271,7 @@ pub(crate) async fn expect_no_message(
                     let id = state
                         .owners
                         .get(sender)
-                        .and_then(|u| judge::received(content, u, &room).message_id);
+                        .and_then(|u| judge::received(content, u, &ev.room).message_id);
                     ids.insert(key, id.clone());
                     id
                 }
@@ -282,7 +288,7 @@ pub(crate) async fn expect_no_message(
                 .response(event_json(ev))
                 .expected(expected));
             };
-            if id == forbidden {
+            if id == forbidden && ev.room == room {
                 return Err(Failure::violation(
                     env.level,
                     format!(
@@ -305,14 +311,14 @@ pub(crate) async fn expect_no_message(
                 .response(event_json(ev))
                 .expected(expected));
             }
-            if id == until {
+            if id == until && ev.room == until_room {
                 return Ok(());
             }
         }
         if Instant::now() >= deadline {
             return Err(Failure::new(
                 Verdict::Timeout,
-                format!("{actor} never received the marker message {until} in {room}, so absence cannot be judged"),
+                format!("{actor} never received the marker message {until} in {until_room}, so absence cannot be judged"),
             )
             .target(conn.name)
             .expected(expected));

@@ -17,7 +17,7 @@ mod outcome;
 mod targets;
 mod vars;
 
-use crate::plan::model::{Plan, TargetKind};
+use crate::plan::model::Plan;
 use crate::report::model::{
     CaseReport, CellReport, HarnessInfo, REPORT_FORMAT_VERSION, RequirementRef, RunReport,
     SuiteInfo, Verdict,
@@ -98,14 +98,6 @@ fn run_prefix(run_id: &str) -> String {
         "run".to_owned()
     } else {
         clean
-    }
-}
-
-fn kind_of(kind: &TargetKind) -> &'static str {
-    match kind {
-        TargetKind::Builtin(_) => "builtin",
-        TargetKind::Url(_) => "url",
-        TargetKind::Command(_) => "command",
     }
 }
 
@@ -346,7 +338,7 @@ fn finish(
             .iter()
             .map(|t| crate::report::model::TargetInfo {
                 name: t.name.clone(),
-                kind: kind_of(&t.kind).to_owned(),
+                kind: t.kind.as_str().to_owned(),
                 implementation: None,
                 version: None,
                 domain: None,

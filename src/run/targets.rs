@@ -59,14 +59,6 @@ impl LiveTarget {
     }
 }
 
-fn kind_name(kind: &TargetKind) -> &'static str {
-    match kind {
-        TargetKind::Builtin(_) => "builtin",
-        TargetKind::Url(_) => "url",
-        TargetKind::Command(_) => "command",
-    }
-}
-
 /// Starts one target and asks `/v1/info` and `reset`. Never fails: trouble
 /// lands in the returned target's `info.error`.
 pub(crate) async fn start(
@@ -80,7 +72,7 @@ pub(crate) async fn start(
         client: None,
         info: TargetInfo {
             name: spec.name.clone(),
-            kind: kind_name(&spec.kind).to_owned(),
+            kind: spec.kind.as_str().to_owned(),
             implementation: None,
             version: None,
             domain: None,

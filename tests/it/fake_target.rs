@@ -2,7 +2,7 @@
 //! sends that deliver MIMI content to the other members, events as a real
 //! long-poll (`Notify`), room state with epoch authenticators. Several fakes
 //! share one [`World`], which stands in for the MIMI traffic between
-//! providers. [`Quirks`] make one fake misbehave on purpose.
+//! providers. Intents become content through the crate's codec. [`Quirks`] make one fake misbehave on purpose.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use mimi_interop::content;
 use mimi_interop::control::api::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -58,6 +59,8 @@ pub struct Quirks {
     pub duplicate_delivery: bool,
     /// Answer `send` with a message ID that is not the content's.
     pub wrong_message_id: bool,
+    /// Send the draft's `original` example whatever the intent says.
+    pub ignore_intent: bool,
 }
 
 #[derive(Default)]
@@ -415,7 +418,20 @@ impl Fake {
                     SendContent::Raw(b) => B64
                         .decode(b)
                         .map_err(|e| err(400, "bad_request", e.to_string()))?,
-                    SendContent::Intent(_) => ORIGINAL.to_vec(),
+                    SendContent::Intent(_) if self.quirks.ignore_intent => ORIGINAL.to_vec(),
+                    SendContent::Intent(intent) => {
+                        st.next_client += 1;
+                        let mut salt = [0u8; 16];
+                        salt[..8].copy_from_slice(&st.next_client.to_be_bytes());
+                        let ctx = content::BuildContext {
+                            sender_uri: req.actor.clone(),
+                            room_uri: req.room.clone(),
+                            timestamp_ms: 1_700_000_000_000,
+                            salt,
+                        };
+                        content::build(intent, &ctx)
+                            .map_err(|e| err(400, "bad_request", e.to_string()))?
+                    }
                 };
                 let Some(r) = st.rooms.get(&req.room) else {
                     return Err(err(404, "not_found", "no such room"));

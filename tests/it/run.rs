@@ -602,7 +602,6 @@ fn raw_reply() -> String {
 async fn wrong_content_fails_with_the_path_of_the_difference() {
     let dir = tempfile::tempdir().unwrap();
     let (_world, targets) = two_fakes(Quirks::default()).await;
-    // The fake turns any intent into the draft's `original` example.
     let test = r#"- name: says-hi
   actors: {alice: a, bob: b}
   steps:
@@ -628,7 +627,13 @@ async fn wrong_content_fails_with_the_path_of_the_difference() {
 #[tokio::test]
 async fn an_intent_the_target_did_not_honour_fails_at_send() {
     let dir = tempfile::tempdir().unwrap();
-    let (_world, targets) = two_fakes(Quirks::default()).await;
+    let world = Arc::new(World::default());
+    let lazy = Quirks {
+        ignore_intent: true,
+        ..Quirks::default()
+    };
+    let a = fake_target::spawn(world.clone(), "a.example", lazy).await;
+    let targets = vec![url_target("a", &a.url), url_target("a2", &a.url)];
     let test = r#"- name: plain
   actors: {alice: a}
   steps:
@@ -785,4 +790,30 @@ async fn all_clients_means_every_device_including_added_ones() {
     let case = only_case(&report);
     assert_eq!(case.verdict, Verdict::Pass, "{case:#?}");
     assert_eq!(case.steps_run, 8);
+}
+
+/// The project's own suites, run against two well-behaved fakes: every case
+/// must pass, which checks the runner and the suites against each other.
+#[tokio::test]
+async fn the_shipped_suites_pass_against_conformant_fakes() {
+    let dir = tempfile::tempdir().unwrap();
+    let suites_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
+    let suites = mimi_interop::suite::load_dir(&suites_dir).expect("shipped suites load");
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    let plan = mimi_interop::plan::build(targets, suites, &Filters::default()).unwrap();
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let bad: Vec<String> = report
+        .cells
+        .iter()
+        .flat_map(|c| c.cases.iter().map(move |k| (c.name(), k)))
+        .filter(|(_, k)| k.verdict != Verdict::Pass)
+        .map(|(cell, k)| {
+            format!(
+                "{cell} {}/{}: {} {:?}",
+                k.feature, k.test, k.verdict, k.reason
+            )
+        })
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert!(cases(&report).len() >= 4 * 5, "{}", cases(&report).len());
 }
