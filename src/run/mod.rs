@@ -17,14 +17,15 @@ mod outcome;
 mod targets;
 mod vars;
 
-use crate::plan::model::Plan;
+use crate::plan::model::{Plan, PlannedCase};
 use crate::report::model::{
     CaseReport, CellReport, HarnessInfo, REPORT_FORMAT_VERSION, RequirementRef, RunReport,
     SuiteInfo, Verdict,
 };
 use event::{EventSink, RunEvent};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use launch::BuiltinLauncher;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
@@ -124,14 +125,7 @@ pub async fn execute(
                 Vec::new(),
                 plan.cases
                     .iter()
-                    .map(|c| {
-                        harness_case(
-                            plan,
-                            c.suite,
-                            c.test,
-                            format!("cannot build the HTTP client: {e}"),
-                        )
-                    })
+                    .map(|c| harness_case(plan, c, format!("cannot build the HTTP client: {e}")))
                     .collect(),
                 events,
             );
@@ -165,7 +159,7 @@ pub async fn execute(
             .iter()
             .enumerate()
             .map(|(i, planned)| async move {
-                let report = run_planned(
+                let case = run_planned(
                     plan,
                     planned,
                     i,
@@ -174,8 +168,19 @@ pub async fn execute(
                     opts,
                     run_deadline,
                     events,
-                )
-                .await;
+                );
+                // A bug in the harness must cost one case, not the run.
+                let report = match AssertUnwindSafe(case).catch_unwind().await {
+                    Ok(report) => report,
+                    Err(panic) => {
+                        let msg = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "unknown panic".to_owned());
+                        harness_case(plan, planned, format!("the harness panicked: {msg}"))
+                    }
+                };
                 (i, report)
             }),
     )
@@ -200,7 +205,7 @@ pub async fn execute(
 #[allow(clippy::too_many_arguments)]
 async fn run_planned(
     plan: &Plan,
-    planned: &crate::plan::model::PlannedCase,
+    planned: &PlannedCase,
     index: usize,
     live: &[targets::LiveTarget],
     prefix: &str,
@@ -208,8 +213,13 @@ async fn run_planned(
     run_deadline: Option<Instant>,
     events: &dyn EventSink,
 ) -> CaseReport {
-    let suite = &plan.suites[planned.suite].suite;
-    let test = &suite.tests[planned.test];
+    let Some((suite, test)) = lookup(plan, planned) else {
+        return harness_case(
+            plan,
+            planned,
+            "the plan names a missing suite or test".into(),
+        );
+    };
     let level = test.level.unwrap_or(suite.requirement.level);
     let mut report = CaseReport {
         feature: suite.feature.clone(),
@@ -225,8 +235,15 @@ async fn run_planned(
         report.reason = Some(why.clone());
         return report;
     }
-    let cell = plan.cells[planned.cell];
-    let (ta, tb) = (&live[cell.a], &live[cell.b]);
+    let pair = plan
+        .cells
+        .get(planned.cell)
+        .and_then(|c| Some((live.get(c.a)?, live.get(c.b)?)));
+    let Some((ta, tb)) = pair else {
+        report.verdict = Verdict::HarnessError;
+        report.reason = Some("the plan names a missing cell or target".into());
+        return report;
+    };
     let cell_name = format!("{}→{}", ta.name, tb.name);
     events.event(RunEvent::CaseStarted {
         cell: cell_name.clone(),
@@ -304,17 +321,31 @@ async fn run_planned(
     report
 }
 
-fn harness_case(plan: &Plan, suite: usize, test: usize, reason: String) -> CaseReport {
-    let suite = &plan.suites[suite].suite;
-    let test = &suite.tests[test];
+fn lookup<'p>(
+    plan: &'p Plan,
+    planned: &PlannedCase,
+) -> Option<(
+    &'p crate::suite::model::Suite,
+    &'p crate::suite::model::Test,
+)> {
+    let suite = &plan.suites.get(planned.suite)?.suite;
+    Some((suite, suite.tests.get(planned.test)?))
+}
+
+/// A case the harness could not run at all.
+fn harness_case(plan: &Plan, planned: &PlannedCase, reason: String) -> CaseReport {
+    let (feature, test, level) = match lookup(plan, planned) {
+        Some((s, t)) => (
+            s.feature.clone(),
+            t.name.clone(),
+            t.level.unwrap_or(s.requirement.level).as_str().to_owned(),
+        ),
+        None => ("?".into(), "?".into(), "MUST".into()),
+    };
     CaseReport {
-        feature: suite.feature.clone(),
-        test: test.name.clone(),
-        level: test
-            .level
-            .unwrap_or(suite.requirement.level)
-            .as_str()
-            .to_owned(),
+        feature,
+        test,
+        level,
         verdict: Verdict::HarnessError,
         reason: Some(reason),
         duration_ms: 0,

@@ -77,6 +77,7 @@ pub(crate) async fn expect_state(
                     .iter()
                     .map(|m| env.side(state.actor(m).side).name)
                     .collect();
+                v.sort_unstable();
                 v.dedup();
                 v
             };
@@ -85,7 +86,8 @@ pub(crate) async fn expect_state(
                 format!("room state in {room}: {}", problems.join("; ")),
             )
             .target(&sides.join(", "))
-            .response(transcript)
+            .request(transcript.request)
+            .response(transcript.response)
             .expected(expected));
         }
     }
@@ -116,6 +118,12 @@ fn describe(p: &Pinned, members: &[String]) -> String {
 /// the room (yet).
 type Report = (String, Option<RoomStateResponse>);
 
+/// The room_state requests of one round and their answers, one per line.
+struct Transcript {
+    request: String,
+    response: String,
+}
+
 /// Asks every member's target, all at once. A 404 means "not in the room
 /// yet" and is judged like a disagreement; other errors end the step.
 async fn ask(
@@ -124,7 +132,7 @@ async fn ask(
     members: &[String],
     room: &str,
     deadline: Instant,
-) -> Result<(Vec<Report>, String), Failure> {
+) -> Result<(Vec<Report>, Transcript), Failure> {
     let calls = members.iter().map(|m| {
         let a = state.actor(m);
         let req = RoomStateRequest {
@@ -140,11 +148,13 @@ async fn ask(
     });
     let answers = futures_util::future::join_all(calls).await;
     let mut reports = Vec::new();
-    let mut transcript = Vec::new();
+    let mut requests = Vec::new();
+    let mut responses = Vec::new();
     for (member, res, ex) in answers {
-        transcript.push(format!(
-            "{} → {}",
-            ex.request,
+        requests.push(ex.request.clone());
+        responses.push(format!(
+            "{member} ({}): {}",
+            ex.target,
             ex.response.clone().unwrap_or_default()
         ));
         match res {
@@ -167,7 +177,13 @@ async fn ask(
             }
         }
     }
-    Ok((reports, transcript.join("\n")))
+    Ok((
+        reports,
+        Transcript {
+            request: requests.join("\n"),
+            response: responses.join("\n"),
+        },
+    ))
 }
 
 /// Everything wrong with the reports, one short phrase each; empty when the

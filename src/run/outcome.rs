@@ -52,6 +52,11 @@ impl Failure {
         self
     }
 
+    pub fn request(mut self, request: impl Into<String>) -> Self {
+        self.detail.request = Some(request.into());
+        self
+    }
+
     pub fn response(mut self, response: impl Into<String>) -> Self {
         self.detail.response = Some(response.into());
         self

@@ -501,8 +501,10 @@ impl Fake {
                 if !r.participants.contains_key(&req.user) {
                     return Err(err(404, "not_found", "not in the room"));
                 }
+                // Stands in for the MLS epoch authenticator: the same for
+                // every client in the same epoch (not per room, so that
+                // snapshots stay stable).
                 let mut auth = Sha256::new();
-                auth.update(req.room.as_bytes());
                 auth.update(r.epoch.to_be_bytes());
                 if self.quirks.wrong_authenticator {
                     auth.update(b"forked");

@@ -104,6 +104,22 @@ fn only_case(report: &RunReport) -> &CaseReport {
     all[0]
 }
 
+/// A case report without what changes from run to run (ports, the run's
+/// random name prefix, durations), for snapshots.
+fn stable(case: &CaseReport, report: &RunReport, targets: &[TargetSpec]) -> serde_json::Value {
+    let mut text = serde_json::to_string(case).unwrap();
+    for t in targets {
+        if let TargetKind::Url(url) = &t.kind {
+            text = text.replace(url.as_str(), &format!("http://[{}]", t.name));
+        }
+    }
+    let prefix = report.run_id.rsplit('-').next().unwrap();
+    text = text.replace(prefix, "[run]");
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["duration_ms"] = serde_json::json!("[ms]");
+    value
+}
+
 fn raw_original() -> String {
     base64::engine::general_purpose::STANDARD.encode(ORIGINAL)
 }
@@ -248,10 +264,11 @@ async fn a_500_names_the_target_the_step_and_the_status() {
     - create_room: {as: bob, capture: room}
     - add_participant: {as: bob, room: "${room}", user: "${alice}"}
 "#;
-    let plan = plan(targets, vec![suite("MUST", test)], &[(0, 1)]);
+    let plan = plan(targets.clone(), vec![suite("MUST", test)], &[(0, 1)]);
     let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
     let case = only_case(&report);
     assert_eq!(case.verdict, Verdict::TargetError);
+    insta::assert_yaml_snapshot!(stable(case, &report, &targets));
     let reason = case.reason.as_deref().unwrap();
     assert!(
         reason.contains("target b") && reason.contains("add_participant") && reason.contains("500"),
@@ -431,11 +448,12 @@ async fn oracle_disagreement_fails_with_a_diff() {
     - add_participant: {as: alice, room: "${room}", user: "${bob}"}
     - expect_state: {room: "${room}", members: [alice, bob], timeout: 700ms}
 "#;
-    let plan = plan(targets, vec![suite("MUST", test)], &[(0, 1)]);
+    let plan = plan(targets.clone(), vec![suite("MUST", test)], &[(0, 1)]);
     let t0 = Instant::now();
     let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
     let case = only_case(&report);
     assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
+    insta::assert_yaml_snapshot!(stable(case, &report, &targets));
     let reason = case.reason.as_deref().unwrap();
     assert!(reason.contains("epoch_authenticator differs"), "{reason}");
     assert!(
@@ -445,7 +463,7 @@ async fn oracle_disagreement_fails_with_a_diff() {
     assert!(!reason.contains("epoch differs"), "{reason}");
     let step = case.failed_step.as_ref().unwrap();
     assert_eq!(step.action, "expect_state");
-    assert!(step.response.as_deref().unwrap().contains("room_state"));
+    assert!(step.request.as_deref().unwrap().contains("/v1/room_state"));
     assert!(t0.elapsed() < Duration::from_secs(3));
 }
 
@@ -816,4 +834,42 @@ async fn the_shipped_suites_pass_against_conformant_fakes() {
         .collect();
     assert!(bad.is_empty(), "{}", bad.join("\n"));
     assert!(cases(&report).len() >= 4 * 5, "{}", cases(&report).len());
+}
+
+#[tokio::test]
+async fn harness_trouble_is_told_apart_and_skips_keep_their_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, mut targets) = two_fakes(Quirks::default()).await;
+    targets.push(url_target("gone", &fake_target::unreachable_url().await));
+    // `${nowhere}` was never captured (loading would reject it; planning
+    // by hand does not): the harness, not the target, is at fault.
+    let tests = r#"- name: dangling
+  actors: {alice: a}
+  steps:
+    - create_room: {as: alice, capture: room}
+    - send: {as: alice, room: "${nowhere}", content: {text: hi}}
+- name: filtered
+  actors: {alice: a}
+  steps:
+    - create_room: {as: alice, capture: room}
+"#;
+    let mut plan = plan(targets, vec![suite("MUST", tests)], &[(0, 1), (2, 0)]);
+    plan.cases[1].skip = Some("--test dangling".into());
+    plan.cases[3].skip = Some("--test dangling".into());
+    let events = Recorder::default();
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &events).await;
+    let all = cases(&report);
+    assert_eq!(all[0].verdict, Verdict::HarnessError, "{:#?}", all[0]);
+    assert!(all[0].reason.as_deref().unwrap().contains("nowhere"));
+    assert_eq!(all[0].failed_step.as_ref().unwrap().index, 1);
+    assert_eq!(all[1].verdict, Verdict::Skipped);
+    assert_eq!(all[1].reason.as_deref(), Some("--test dangling"));
+    assert_eq!(all[2].verdict, Verdict::TargetError);
+    // A skipped case stays skipped even when its target is down.
+    assert_eq!(all[3].verdict, Verdict::Skipped);
+    assert_eq!(exit::for_report(&report), exit::TARGET_OR_HARNESS);
+    let log = events.0.lock().unwrap();
+    assert_eq!(log[0], "target-failed gone");
+    assert_eq!(log[1], "started 2");
+    assert!(!log.iter().any(|l| l.contains("filtered")), "{log:?}");
 }
