@@ -114,7 +114,10 @@ pub(crate) async fn expect_message(
             {
                 continue;
             }
-            let Some(sender_user) = state.owners.get(sender) else {
+            // A sender the case did not create but `from` vouches for (by
+            // domain) is hashed under the `from` user.
+            let owner = state.owners.get(sender).or(from.as_ref());
+            let Some(sender_user) = owner else {
                 return Err(Failure::violation(
                     env.level,
                     format!(

@@ -1,10 +1,34 @@
 //! Running planned cases against targets through the control API.
 //!
-//! [`execute`] starts the targets ([`targets`]), runs the cases concurrently
-//! ([`case`]), stops the targets and returns one complete [`RunReport`]. It
-//! never fails as a whole: a broken target becomes `target-error` verdicts
-//! and [`TargetInfo::error`](crate::report::model::TargetInfo::error), a
-//! deadline becomes `timeout`, and the run goes on.
+//! [`execute`] starts the targets (`targets.rs`: builtin through the
+//! [`BuiltinLauncher`], `url`, or a spawned `command`), asks each for
+//! `/v1/info`, resets it and wires the peers; then runs the cases
+//! concurrently (`case.rs`), stops the targets (error paths included) and
+//! returns one complete [`RunReport`]. It never fails as a whole: a target
+//! that cannot be brought up gets
+//! [`TargetInfo::error`](crate::report::model::TargetInfo::error) and its
+//! cases `target-error`; a deadline becomes `timeout`; a harness bug (even a
+//! panic) costs one case (`harness-error`); the run goes on.
+//!
+//! Each case gets fresh users (`<actor>-<run prefix>-<case number>`) and
+//! rooms, so concurrent cases never collide on a target. Waiting is always a
+//! long-poll of `/v1/events` (`inbox.rs`), never a sleep. The harness judges
+//! content bytes itself (`judge.rs`: our codec, message IDs recomputed) and
+//! asks every member's client for the room state (`oracle.rs`).
+//!
+//! How a step's outcome becomes a verdict (`outcome.rs`):
+//!
+//! | what happened | verdict |
+//! |---|---|
+//! | 2xx when `ok` was expected, 403/409 when `refused` was | step passes |
+//! | 2xx when `refused` was expected; 403/409/404 when `ok` was; wrong content, ID or room state | `fail` (MUST) / `non-strict` (SHOULD, MAY) |
+//! | 501 | `unsupported` |
+//! | connection refused, other status, malformed JSON, long-poll not honoured | `target-error` |
+//! | no answer, or no awaited message, by the step / case / run deadline | `timeout` |
+//! | an undefined `${var}`, a bad duration, a panic | `harness-error` |
+//!
+//! Every non-pass verdict carries a one-line reason naming the target and
+//! step, and the step's transcript (request, answer, expectation).
 
 mod case;
 pub mod event;

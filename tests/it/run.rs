@@ -583,10 +583,27 @@ async fn command_targets_announce_their_url_and_log_to_the_artifacts_dir() {
             start_timeout: Some("5s".into()),
         }),
     };
+    // Another stand-in whose control URL is known up front.
+    let quiet = TargetSpec {
+        name: "quiet".into(),
+        kind: TargetKind::Command(CommandTarget {
+            argv: vec![
+                "sh".into(),
+                "-c".into(),
+                format!(
+                    "echo $$ > {}/quiet.pid; exec sleep 30",
+                    dir.path().display()
+                ),
+            ],
+            env: Default::default(),
+            control: Some(b_url.clone()),
+            start_timeout: None,
+        }),
+    };
     let plan = plan(
-        vec![targets[0].clone(), spawned, dead],
+        vec![targets[0].clone(), spawned, dead, quiet],
         vec![suite("MUST", &chat_test("chat"))],
-        &[(0, 1), (0, 2)],
+        &[(0, 1), (0, 2), (0, 3)],
     );
     let opts = options(dir.path());
     let t0 = Instant::now();
@@ -610,6 +627,18 @@ async fn command_targets_announce_their_url_and_log_to_the_artifacts_dir() {
     let dead = report.targets[2].error.as_deref().unwrap();
     assert!(dead.contains("exited with exit status: 7"), "{dead}");
     assert_eq!(report.cells[1].cases[0].verdict, Verdict::TargetError);
+    assert_eq!(
+        report.cells[2].cases[0].verdict,
+        Verdict::Pass,
+        "{report:#?}"
+    );
+    // Stopped (killed and reaped) when the run ended.
+    let pid = std::fs::read_to_string(dir.path().join("quiet.pid")).unwrap();
+    let proc_dir = format!("/proc/{}", pid.trim());
+    assert!(
+        !std::path::Path::new(&proc_dir).exists(),
+        "{proc_dir} still runs"
+    );
 }
 
 fn raw_reply() -> String {
