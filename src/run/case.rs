@@ -29,6 +29,9 @@ pub(crate) struct CaseEnv<'a> {
     pub step_timeout: Duration,
     /// `<run prefix>-<case number>`: makes user and room names unique in the run.
     pub unique: String,
+    /// Which deadline ends the case, for the reason: `case deadline (60s)`
+    /// or `run deadline`.
+    pub deadline_label: String,
 }
 
 impl<'a> CaseEnv<'a> {
@@ -86,7 +89,10 @@ pub(crate) async fn run(env: &CaseEnv<'_>, case_deadline: Instant) -> CaseResult
                 action,
                 Failure::new(
                     Verdict::Timeout,
-                    format!("case deadline passed during step {index} ({action})"),
+                    format!(
+                        "{} passed during step {index} ({action})",
+                        env.deadline_label
+                    ),
                 ),
             ))
         });
@@ -126,7 +132,8 @@ async fn run_steps(
             Some(t) => parse_duration(t).map_err(|e| (index, action, Failure::harness(e)))?,
             None => env.step_timeout,
         };
-        let deadline = case_deadline.min(Instant::now() + step_timeout);
+        let step_deadline = Instant::now() + step_timeout;
+        let deadline = case_deadline.min(step_deadline);
         let result =
             tokio::time::timeout_at(deadline + BACKSTOP, run_step(env, state, step, deadline))
                 .await
@@ -136,7 +143,15 @@ async fn run_steps(
                         format!("step {index} ({action}) did not finish within {step_timeout:?}"),
                     ))
                 });
-        result.map_err(|f| (index, action, f))?;
+        result.map_err(|mut f| {
+            if f.verdict == Verdict::Timeout && case_deadline < step_deadline {
+                f.reason = format!(
+                    "{}; the {} cut step {index} short",
+                    f.reason, env.deadline_label
+                );
+            }
+            (index, action, f)
+        })?;
         state.steps_run += 1;
     }
     Ok(())

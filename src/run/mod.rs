@@ -138,7 +138,9 @@ pub async fn execute(
     let t0 = Instant::now();
     let run_deadline = opts.run_timeout.map(|d| t0 + d);
 
-    let http = match reqwest::Client::builder().build() {
+    // Control APIs are reached directly: a proxy from the environment would
+    // put a third party between the harness and the target's verdicts.
+    let http = match reqwest::Client::builder().no_proxy().build() {
         Ok(h) => h,
         Err(e) => {
             return finish(
@@ -285,8 +287,12 @@ async fn run_planned(
                 Err(e) => Err((Verdict::HarnessError, e)),
                 Ok(case_timeout) => {
                     let mut deadline = t0 + case_timeout;
-                    if let Some(rd) = run_deadline {
-                        deadline = deadline.min(rd);
+                    let mut deadline_label = format!("case deadline ({case_timeout:?})");
+                    if let Some(rd) = run_deadline
+                        && rd < deadline
+                    {
+                        deadline = rd;
+                        deadline_label = "run deadline".to_owned();
                     }
                     if run_deadline.is_some_and(|rd| rd <= t0) {
                         Err((
@@ -307,6 +313,7 @@ async fn run_planned(
                             },
                             step_timeout: opts.step_timeout,
                             unique: format!("{prefix}-{index}"),
+                            deadline_label,
                         };
                         Ok(case::run(&env, deadline).await)
                     }

@@ -550,6 +550,11 @@ async fn the_run_deadline_ends_the_run() {
     assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
     let case = only_case(&report);
     assert_eq!(case.verdict, Verdict::Timeout, "{case:#?}");
+    let reason = case.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("run deadline") && reason.contains("create_room"),
+        "{reason}"
+    );
     assert_eq!(exit::for_report(&report), exit::FAILED);
 }
 
