@@ -118,6 +118,11 @@ pub(crate) async fn expect_message(
             // domain) is hashed under the `from` user.
             let owner = state.owners.get(sender).or(from.as_ref());
             let Some(sender_user) = owner else {
+                if want_id.is_some() {
+                    let shown = format!("(from unknown client {sender})");
+                    other_ids.insert((ev.client.clone(), ev.seq), shown);
+                    continue;
+                }
                 return Err(Failure::violation(
                     env.level,
                     format!(
@@ -130,9 +135,26 @@ pub(crate) async fn expect_message(
                 .expected(expected));
             };
             let rec = judge::received(content, sender_user, &room);
-            let readable = match rec.content {
-                Ok(v) => v,
-                Err(why) => {
+            // With an ID to wait for, other messages (even invalid ones a
+            // negative test sent on purpose) are not this expectation's.
+            if let Some(want) = &want_id
+                && rec.message_id.as_ref() != Some(want)
+            {
+                let shown = rec
+                    .message_id
+                    .clone()
+                    .unwrap_or_else(|| "(no computable ID)".to_owned());
+                other_ids.insert((ev.client.clone(), ev.seq), shown);
+                continue;
+            }
+            let (id, readable) = match (rec.message_id, rec.content) {
+                (Some(id), Ok(v)) => (id, v),
+                (None, Ok(_)) => {
+                    return Err(Failure::harness(
+                        "content decoded but its message ID did not compute: judge invariant broken",
+                    ));
+                }
+                (_, Err(why)) => {
                     return Err(Failure::violation(
                         env.level,
                         format!(
@@ -145,17 +167,6 @@ pub(crate) async fn expect_message(
                     .expected(expected));
                 }
             };
-            let Some(id) = rec.message_id else {
-                return Err(Failure::harness(
-                    "decoded content without a message ID: judge invariant broken",
-                ));
-            };
-            if let Some(want) = &want_id
-                && &id != want
-            {
-                other_ids.insert((ev.client.clone(), ev.seq), id);
-                continue;
-            }
             if a.inbox.delivered.contains(&(ev.client.clone(), id.clone())) {
                 // A second copy: left for expect_no_message to report.
                 continue;

@@ -907,3 +907,40 @@ async fn harness_trouble_is_told_apart_and_skips_keep_their_reason() {
     assert_eq!(log[1], "started 2");
     assert!(!log.iter().any(|l| l.contains("filtered")), "{log:?}");
 }
+
+#[tokio::test]
+async fn invalid_content_fails_only_the_expectation_it_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    // A two-item array: the salt is there (so it has an ID), the rest is not
+    // MIMI content.
+    let mut bad = vec![0x82, 0x50];
+    bad.extend_from_slice(&[7u8; 16]);
+    bad.push(0x01);
+    let bad = base64::engine::general_purpose::STANDARD.encode(bad);
+    let steps = |expect: &str| {
+        format!(
+            r#"  actors: {{alice: a, bob: b}}
+  steps:
+    - create_room: {{as: alice, capture: room}}
+    - add_participant: {{as: alice, room: "${{room}}", user: bob}}
+    - send: {{as: alice, room: "${{room}}", raw: "{bad}", capture: bad}}
+    - send: {{as: alice, room: "${{room}}", raw: "{good}", capture: good}}
+    - {expect}
+"#,
+            good = raw_original()
+        )
+    };
+    let tests = format!(
+        "- name: waits-for-the-good-one\n{}- name: takes-the-first\n{}",
+        steps(r#"expect_message: {as: bob, room: "${room}", message_id: "${good}"}"#),
+        steps(r#"expect_message: {as: bob, room: "${room}", from: alice}"#),
+    );
+    let plan = plan(targets, vec![suite("MUST", &tests)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let all = cases(&report);
+    assert_eq!(all[0].verdict, Verdict::Pass, "{:#?}", all[0]);
+    assert_eq!(all[1].verdict, Verdict::Fail, "{:#?}", all[1]);
+    let reason = all[1].reason.as_deref().unwrap();
+    assert!(reason.contains("invalid MIMI content"), "{reason}");
+}
