@@ -284,6 +284,12 @@ impl Plan {
         (s, &s.suite.tests[case.test])
     }
 
+    /// `feature/test`, the name a case is shown and filtered by.
+    pub fn case_id(&self, case: &PlannedCase) -> String {
+        let (s, t) = self.case_test(case);
+        format!("{}/{}", s.suite.feature, t.name)
+    }
+
     /// The level that decides fail vs non-strict: the test's, else the suite
     /// requirement's.
     pub fn case_level(&self, case: &PlannedCase) -> Level {
@@ -328,8 +334,7 @@ pub fn render_list(plan: &Plan) -> String {
     for (ci, cell) in plan.cells.iter().enumerate() {
         let _ = writeln!(out, "\ncell {}", plan.cell_name(cell));
         for case in plan.cases.iter().filter(|c| c.cell == ci) {
-            let (s, t) = plan.case_test(case);
-            let id = format!("{}/{}", s.suite.feature, t.name);
+            let id = plan.case_id(case);
             match &case.skip {
                 None => {
                     let _ = writeln!(out, "  {id:<width$}  {}", plan.case_level(case).as_str());

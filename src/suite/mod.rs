@@ -265,3 +265,76 @@ fn find_after(source: &str, from: Position, needle: &str) -> Option<Position> {
     let column = source[line_start..at].chars().count() + 1;
     Some(Position { line, column })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration(" 1m 30s "), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    proptest! {
+        /// Whatever the bytes, loading answers with a suite or diagnostics.
+        #[test]
+        fn loading_never_panics(src in "\\PC*") {
+            let _ = parse_strict::<Suite>("x.yaml", &src, "hint")
+                .map(|s| validate::check_suite(&s));
+        }
+
+        /// YAML-looking input exercises the locator and the semantic checks.
+        #[test]
+        fn yaml_like_input_never_panics(
+            lines in prop::collection::vec("[ -]{0,6}[a-z_]{1,8}: ?[{}\\[\\]a-z0-9\"$ ,]{0,12}", 0..12)
+        ) {
+            let src = lines.join("\n");
+            if let Ok(suite) = parse_strict::<Suite>("x.yaml", &src, "hint") {
+                for p in validate::check_suite(&suite) {
+                    let _ = place("x.yaml", &src, &p.path, p.part, p.needle.as_deref(), p.message);
+                }
+            }
+            let _ = locate::locate(&src, &locate::path!["tests", 0, "name"], Part::Key);
+        }
+
+        /// A shipped suite with a slice cut out or replaced: loading gives a
+        /// suite or diagnostics whose positions lie inside the file.
+        #[test]
+        fn damaged_suites_give_positions_inside_the_file(
+            start in 0usize..6000, len in 0usize..40, insert in "[a-z${}: \\n-]{0,6}"
+        ) {
+            let good = include_str!("../../suites/minimum/membership.yaml");
+            let mut start = start.min(good.len());
+            while !good.is_char_boundary(start) { start -= 1; }
+            let mut end = (start + len).min(good.len());
+            while !good.is_char_boundary(end) { end -= 1; }
+            let src = format!("{}{}{}", &good[..start], insert, &good[end..]);
+            let lines = src.lines().count().max(1);
+            let diags = match parse_strict::<Suite>("m.yaml", &src, "hint") {
+                Ok(suite) => validate::check_suite(&suite)
+                    .into_iter()
+                    .map(|p| place("m.yaml", &src, &p.path, p.part, p.needle.as_deref(), p.message))
+                    .collect(),
+                Err(d) => d,
+            };
+            for d in diags {
+                if let Some(pos) = d.position {
+                    prop_assert!(pos.line >= 1 && pos.line <= lines + 1, "{d}");
+                    prop_assert!(pos.column >= 1, "{d}");
+                }
+            }
+        }
+
+        /// Text without `$` passes through interpolation unchanged.
+        #[test]
+        fn interpolation_without_dollar_is_identity(s in "[^$]*") {
+            prop_assert_eq!(interpolate(&s, &|_| None).unwrap(), s);
+        }
+    }
+}

@@ -121,8 +121,8 @@ pub struct Test {
 }
 
 /// An actor: `alice: a`, or the long form with options.
-/// Deserialized by hand (`suite::de`, not `untagged`) so errors inside the
-/// long form keep their message and position.
+// Deserialized by hand (`suite::de`, not `untagged`) so errors inside the
+// long form keep their message and position.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Actor {
@@ -176,8 +176,8 @@ pub enum Outcome {
 /// One step: a control-API action, or an expectation the harness checks.
 /// Written as a one-key map: `- send: { as: alice, room: "${room}", ... }`.
 /// Strings may use `${var}` for actors and earlier captures.
-/// Deserialized by hand (`suite::de`): serde_yaml reads externally tagged
-/// enums only from YAML tags (`!send`), not from one-key maps.
+// Deserialized by hand (`suite::de`): serde_yaml reads externally tagged
+// enums only from YAML tags (`!send`), not from one-key maps.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {

@@ -269,7 +269,7 @@ impl Checker {
             Step::CreateRoom(s) => {
                 self.actor(&s.actor, f("as"));
                 match (s.kind, &s.with) {
-                    (RoomKind::Dm, None) => self.at(sp.to_vec(), "a `dm` room needs `with`"),
+                    (RoomKind::Dm, None) => self.at(f("kind"), "a `dm` room needs `with`"),
                     (RoomKind::Group, Some(_)) => {
                         self.at(f("with"), "`with` is only for `kind: dm`")
                     }
@@ -277,7 +277,12 @@ impl Checker {
                     (RoomKind::Group, None) => {}
                 }
                 self.duration(s.timeout.as_ref(), f("timeout"));
-                self.capture(Some(&s.capture), f("capture"));
+                if s.expect == Some(Outcome::Refused) {
+                    // A refused creation yields no room: the name stays undefined.
+                    self.later.remove(&s.capture);
+                } else {
+                    self.capture(Some(&s.capture), f("capture"));
+                }
             }
             Step::AddParticipant(s)
             | Step::RemoveParticipant(s)
@@ -343,7 +348,14 @@ impl Checker {
                     ),
                 }
                 self.duration(s.timeout.as_ref(), f("timeout"));
-                self.capture(s.capture.as_ref(), f("capture"));
+                if s.expect == Some(Outcome::Refused) && s.capture.is_some() {
+                    self.at(
+                        f("capture"),
+                        "a send that must be refused has no message ID to capture",
+                    );
+                } else {
+                    self.capture(s.capture.as_ref(), f("capture"));
+                }
             }
             Step::ExpectMessage(s) => {
                 self.actor(&s.actor, f("as"));

@@ -69,6 +69,9 @@ bad_suite!(
     bad_suite_missing_field,
     bad_suite_bad_side,
     bad_suite_several_errors,
+    bad_suite_dm_without_with,
+    bad_suite_refused_send_capture,
+    bad_suite_two_actions_in_one_step,
 );
 
 macro_rules! bad_targets {
@@ -91,6 +94,10 @@ bad_targets!(
     bad_targets_empty,
     bad_targets_empty_argv,
     bad_targets_unknown_builtin_key,
+    bad_targets_wrong_type,
+    bad_targets_syntax_error,
+    bad_targets_bad_name,
+    bad_targets_duplicate_key,
 );
 
 #[test]
@@ -115,6 +122,31 @@ fn sample_targets_file_loads() {
             ("vendor", "url"),
             ("spawned", "command")
         ]
+    );
+}
+
+#[test]
+fn builtin_may_be_empty_or_null() {
+    let t = targets::load(Path::new("fixtures/targets/null-builtin.yaml")).expect("loads");
+    assert_eq!(t.len(), 2);
+    for t in &t {
+        assert_eq!(
+            t.kind,
+            mimi_interop::plan::model::TargetKind::Builtin(Default::default())
+        );
+    }
+}
+
+#[test]
+fn all_errors_of_all_files_are_reported_together() {
+    let err = suite::load_dir(Path::new("fixtures/suites/bad")).expect_err("bad suites");
+    let files: std::collections::BTreeSet<&str> =
+        err.diagnostics.iter().map(|d| d.file.as_str()).collect();
+    let on_disk = std::fs::read_dir("fixtures/suites/bad").unwrap().count();
+    assert_eq!(files.len(), on_disk, "one or more errors per bad file");
+    assert!(
+        err.diagnostics.len() > on_disk,
+        "several-errors.yaml has several"
     );
 }
 
@@ -187,10 +219,7 @@ fn case_filters_keep_cases_with_skip_reasons() {
         .cases
         .iter()
         .filter(|c| c.cell == 0 && c.skip.is_none())
-        .map(|c| {
-            let (s, t) = p.case_test(c);
-            format!("{}/{}", s.suite.feature, t.name)
-        })
+        .map(|c| p.case_id(c))
         .collect();
     assert_eq!(selected, ["text/hub-to-follower", "text/unicode"]);
     let total: usize = p.suites.iter().map(|s| s.suite.tests.len()).sum();
@@ -284,4 +313,53 @@ fn list_shows_cells_cases_and_skips() {
     };
     let p = plan::build(targets::defaults(), shipped_suites(), &f).unwrap();
     insta::assert_snapshot!(plan::render_list(&p));
+}
+
+/// `docs/suite.schema.json` is generated from the Rust types; this test fails
+/// when it is stale. Regenerate with `UPDATE_SCHEMA=1 cargo test schema`.
+#[test]
+fn schema_file_is_current() {
+    let path = Path::new("docs/suite.schema.json");
+    let fresh = serde_json::to_string_pretty(&suite::json_schema()).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(path, &fresh).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        on_disk == fresh,
+        "docs/suite.schema.json is stale: run `UPDATE_SCHEMA=1 cargo test schema`"
+    );
+}
+
+fn yaml_as_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+#[test]
+fn every_shipped_suite_validates_against_the_schema() {
+    let validator = jsonschema::validator_for(&suite::json_schema()).expect("schema compiles");
+    for s in shipped_suites() {
+        let doc = yaml_as_json(&s.path);
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", s.path.display());
+    }
+}
+
+#[test]
+fn schema_rejects_what_the_loader_rejects_structurally() {
+    let validator = jsonschema::validator_for(&suite::json_schema()).expect("schema compiles");
+    for name in [
+        "unknown-key",
+        "unknown-action",
+        "wrong-type",
+        "missing-field",
+        "bad-side",
+    ] {
+        let doc = yaml_as_json(Path::new(&format!("fixtures/suites/bad/{name}.yaml")));
+        assert!(!validator.is_valid(&doc), "{name} must not validate");
+    }
 }
