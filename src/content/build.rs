@@ -6,7 +6,8 @@ use serde_json::{Map, Value as Json};
 use super::cbor::{self, Value};
 use super::model::*;
 use super::readable::{HTML, MARKDOWN, TEXT_PLAIN, json_to_cbor, mentions_in};
-use super::wire::{MAX_TOPIC_LEN, content_from_value, content_to_value};
+use super::wire::{MAX_TOPIC_LEN, content_from_value};
+use super::wire_write::content_to_value;
 
 /// What the caller fixes so that builds are deterministic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,7 +276,10 @@ fn expiration(e: &Json, ctx: &BuildContext) -> Result<Expiration, BuildError> {
     let (relative, time) = match k.as_str() {
         "relative" => (true, seconds(&path, v)?),
         "at" => (false, uint_field(&path, v, u64::from(u32::MAX))?),
-        "in" => (false, ctx.timestamp_ms / 1000 + seconds(&path, v)?),
+        "in" => (
+            false,
+            (ctx.timestamp_ms / 1000).saturating_add(seconds(&path, v)?),
+        ),
         _ => return Err(berr(&path, "expected relative, at or in")),
     };
     let time = u32::try_from(time).map_err(|_| berr(&path, "does not fit in 32 bits"))?;
@@ -502,9 +506,6 @@ fn external(o: &Map<String, Json>, path: &str) -> Result<ExternalPart, BuildErro
         o.get(k).map_or(Ok(0), |v| uint_field(&at(k), v, max))
     };
     let url = s("url")?;
-    if url.is_empty() {
-        return Err(berr(&at("url"), "an external part needs a url"));
-    }
     let key = h("key")?;
     let enc_alg = match o.get("enc_alg") {
         Some(v) => uint_field(&at("enc_alg"), v, u64::from(u16::MAX))? as u16,

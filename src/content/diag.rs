@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::cbor::{self, Seg, Value};
 use super::model::{Disposition, PartSemantics};
-use super::wire::field_path;
+use super::paths::field_path;
 
 /// Pretty, annotated diagnostic notation of a MIMI content value.
 pub fn annotate(root: &Value) -> String {

@@ -45,6 +45,8 @@ pub enum MessageIdError {
     UriTooLong { which: &'static str, len: usize },
     #[error("cannot find the salt: {0}")]
     NoSalt(String),
+    #[error("the content has no {0}")]
+    NoUri(&'static str),
 }
 
 /// The message ID of `encoded` (the exact bytes as sent) under `formula`.
@@ -109,4 +111,66 @@ pub fn message_id_with_salt(
     id[0] = 0x01;
     id[1..].copy_from_slice(&out[..31]);
     Ok(MessageId(id))
+}
+
+/// The message ID computed from the content's own senderUri and roomUri
+/// extensions (keys 1 and 2), for content that carries them (all the
+/// draft's examples do).
+pub fn message_id_from_extensions(
+    formula: IdFormula,
+    encoded: &[u8],
+) -> Result<MessageId, MessageIdError> {
+    let (v, _) = cbor::decode(encoded).map_err(|e| MessageIdError::NoSalt(e.to_string()))?;
+    let uri = |key: u64| -> Option<String> {
+        let Value::Array(items) = &v else { return None };
+        let Some(Value::Map(entries)) = items.get(5) else {
+            return None;
+        };
+        entries.iter().find_map(|(k, val)| match (k, val) {
+            (Value::Uint(n), Value::Text(s)) if *n == key => Some(s.clone()),
+            _ => None,
+        })
+    };
+    let sender = uri(1).ok_or(MessageIdError::NoUri("senderUri (extension 1)"))?;
+    let room = uri(2).ok_or(MessageIdError::NoUri("roomUri (extension 2)"))?;
+    message_id(formula, &sender, &room, encoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_differ_only_by_length_prefixes() {
+        let msg = cbor::encode(&Value::Array(vec![Value::Bytes(vec![9; 16])]));
+        let a = message_id(IdFormula::Draft08, "ab", "c", &msg).unwrap();
+        let b = message_id(IdFormula::Draft08, "a", "bc", &msg).unwrap();
+        assert_ne!(a, b, "-08 separates the URIs");
+        let a7 = message_id(IdFormula::Draft07, "ab", "c", &msg).unwrap();
+        let b7 = message_id(IdFormula::Draft07, "a", "bc", &msg).unwrap();
+        assert_eq!(a7, b7, "-07 concatenates them ambiguously");
+        assert_eq!(a.0[0], 0x01);
+    }
+
+    #[test]
+    fn errors_name_what_is_missing() {
+        let msg = cbor::encode(&Value::Array(vec![Value::Bytes(vec![9; 15])]));
+        assert!(matches!(
+            message_id(IdFormula::Draft08, "a", "b", &msg),
+            Err(MessageIdError::NoSalt(_))
+        ));
+        let msg = cbor::encode(&Value::Array(vec![Value::Bytes(vec![9; 16])]));
+        assert_eq!(
+            message_id_from_extensions(IdFormula::Draft08, &msg),
+            Err(MessageIdError::NoUri("senderUri (extension 1)"))
+        );
+        let long = "x".repeat(70_000);
+        assert!(matches!(
+            message_id(IdFormula::Draft08, &long, "b", &msg),
+            Err(MessageIdError::UriTooLong {
+                which: "sender",
+                ..
+            })
+        ));
+    }
 }

@@ -9,12 +9,14 @@
 //!   are [`Finding`]s in [`Decoded::findings`].
 //! - [`encode`]`(&MimiContent) -> Vec<u8>`: deterministic CBOR (RFC 8949 §4.2.1).
 //! - [`message_id`]`(IdFormula, sender_uri, room_uri, encoded)`: the -08 ID
-//!   (or the -07 one when asked), salt read from `encoded`.
+//!   (or the -07 one when asked), salt read from `encoded`;
+//!   [`message_id_from_extensions`] takes the URIs from extensions 1 and 2.
 //! - [`build`]`(&intent_json, &BuildContext) -> Result<Vec<u8>, BuildError>`:
 //!   readable JSON intent → canonical CBOR.
 //! - [`to_readable`]`(&MimiContent) -> serde_json::Value` and
 //!   [`partial_match`]`(expected, actual) -> Result<(), Mismatch>`.
-//! - [`decode_status`] / [`encode_status`] for `application/mimi-message-status`,
+//! - [`decode_status`] / [`encode_status`] / [`build_status`] /
+//!   [`status_to_readable`] for `application/mimi-message-status`,
 //!   [`decode_derived`] / [`encode_derived`] for `MessageDerivedValues`.
 //! - [`attachment`]: AES-128-GCM for ExternalPart content and hash checks.
 //! - [`receive_checks`]: the §8.1 rules that need receiver state (duplicate
@@ -28,18 +30,22 @@ pub mod derived;
 pub mod diag;
 pub mod id;
 pub mod model;
+pub mod paths;
 pub mod readable;
 pub mod receive;
 pub mod status;
 pub mod wire;
+pub mod wire_write;
 
 pub use build::{BuildContext, BuildError, build, build_content};
 pub use derived::{decode_derived, encode_derived};
-pub use id::{IdFormula, MessageIdError, message_id, message_id_with_salt};
+pub use id::{
+    IdFormula, MessageIdError, message_id, message_id_from_extensions, message_id_with_salt,
+};
 pub use model::*;
 pub use readable::{Mismatch, partial_match, to_readable};
 pub use receive::{ReceiveContext, receive_checks};
-pub use status::{decode_status, encode_status, status_to_readable};
+pub use status::{DecodedStatus, build_status, decode_status, encode_status, status_to_readable};
 
 use std::fmt;
 
@@ -176,7 +182,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     let mut nd: Vec<Finding> = notes
         .iter()
         .map(|n| Finding {
-            path: wire::field_path(&value, &n.path),
+            path: paths::field_path(&value, &n.path),
             kind: FindingKind::Violation,
             message: format!(
                 "not deterministic CBOR (RFC 8949 §4.2.1) at byte {}: {}",
@@ -201,5 +207,5 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 
 /// Deterministic CBOR encoding of content.
 pub fn encode(content: &MimiContent) -> Vec<u8> {
-    cbor::encode(&wire::content_to_value(content))
+    cbor::encode(&wire_write::content_to_value(content))
 }

@@ -3,8 +3,9 @@
 
 use serde_json::{Value as Json, json};
 
+use super::BuildError;
 use super::cbor::{self, Value};
-use super::model::{MessageStatus, MessageStatusReport, PerMessageStatus};
+use super::model::{MessageId, MessageStatus, MessageStatusReport, PerMessageStatus};
 use super::wire::{message_id, uint_sized};
 use super::{DecodeError, Finding, FindingKind, Rule};
 
@@ -100,4 +101,43 @@ pub fn status_to_readable(r: &MessageStatusReport) -> Json {
             })
             .collect(),
     )
+}
+
+/// Builds a report from its readable form (the inverse of
+/// [`status_to_readable`]): `[{"id": "<64 hex>", "status": "read" | 0..255}]`.
+pub fn build_status(readable: &Json) -> Result<Vec<u8>, BuildError> {
+    let err = |path: String, message: &str| BuildError {
+        path,
+        message: message.to_string(),
+    };
+    let list = readable
+        .as_array()
+        .ok_or_else(|| err("$".into(), "expected an array of {id, status}"))?;
+    let mut statuses = Vec::with_capacity(list.len());
+    for (i, e) in list.iter().enumerate() {
+        let at = |k: &str| format!("$[{i}].{k}");
+        let o = e
+            .as_object()
+            .ok_or_else(|| err(format!("$[{i}]"), "expected an object {id, status}"))?;
+        if let Some(k) = o.keys().find(|k| *k != "id" && *k != "status") {
+            return Err(err(at(k), "unknown key"));
+        }
+        let message_id = o
+            .get("id")
+            .and_then(Json::as_str)
+            .and_then(MessageId::from_hex)
+            .ok_or_else(|| err(at("id"), "expected a message ID as 64 hex digits"))?;
+        let status = match o.get("status") {
+            Some(Json::String(s)) => MessageStatus::from_name(s)
+                .ok_or_else(|| err(at("status"), "unknown status name"))?,
+            Some(v) => v
+                .as_u64()
+                .and_then(|n| u8::try_from(n).ok())
+                .map(MessageStatus)
+                .ok_or_else(|| err(at("status"), "expected a status name or 0..255"))?,
+            None => return Err(err(at("status"), "missing")),
+        };
+        statuses.push(PerMessageStatus { message_id, status });
+    }
+    Ok(encode_status(&MessageStatusReport { statuses }))
 }

@@ -2,7 +2,7 @@
 //! in every error, and the receiver rules of draft-ietf-mimi-content-08
 //! (§"CBOR Data Model and Encoding Restrictions", §8.1 "General handling").
 
-use super::cbor::{self, Seg, Value};
+use super::cbor::{self, Value};
 use super::model::*;
 use super::{DecodeError, Finding, FindingKind, Rule};
 
@@ -176,7 +176,7 @@ fn extensions(v: &Value) -> Result<Extensions, DecodeError> {
         other => return Err(expected("mimiExtensions", "a map", other)),
     };
     for (k, val) in entries {
-        let kp = format!("mimiExtensions{{{}}}", cbor::diag(k));
+        let kp = format!("mimiExtensions{{{}}}", key_label(k));
         match k {
             Value::Uint(_) | Value::Nint(_) => {
                 let n = k.as_int().unwrap_or(0);
@@ -226,6 +226,16 @@ fn extensions(v: &Value) -> Result<Extensions, DecodeError> {
     })
 }
 
+/// A map key for a path, shortened so paths stay readable.
+fn key_label(k: &Value) -> String {
+    let d = cbor::diag(k);
+    if d.chars().count() > 40 {
+        format!("{}…", d.chars().take(40).collect::<String>())
+    } else {
+        d
+    }
+}
+
 /// Checks depth (the extensions map is level 1) and nested map key types.
 fn ext_value(path: &str, v: &Value, level: usize) -> Result<(), DecodeError> {
     let container = matches!(v, Value::Array(_) | Value::Map(_) | Value::Tag(..));
@@ -246,7 +256,7 @@ fn ext_value(path: &str, v: &Value, level: usize) -> Result<(), DecodeError> {
         }
         Value::Map(entries) => {
             for (k, val) in entries {
-                let kp = format!("{path}{{{}}}", cbor::diag(k));
+                let kp = format!("{path}{{{}}}", key_label(k));
                 match k {
                     Value::Uint(_) | Value::Nint(_) => {
                         if k.as_int().unwrap_or(0).abs() > MAX_SAFE_INT {
@@ -514,161 +524,4 @@ pub fn language_list_ok(s: &str) -> bool {
                 (1..=8).contains(&st.len()) && st.chars().all(|c| c.is_ascii_alphanumeric())
             })
     })
-}
-
-/// Maps a generic CBOR path (as the reader reports it) onto field names.
-pub fn field_path(root: &Value, path: &[Seg]) -> String {
-    const TOP: [&str; 7] = [
-        "salt",
-        "replaces",
-        "topicId",
-        "expires",
-        "inReplyTo",
-        "mimiExtensions",
-        "nestedPart",
-    ];
-    let (Value::Array(top), Some(Seg::Index(i))) = (root, path.first()) else {
-        return cbor::path_string(path);
-    };
-    let Some(name) = TOP.get(*i) else {
-        return cbor::path_string(path);
-    };
-    let mut out = name.to_string();
-    let rest = &path[1..];
-    if *i != 6 {
-        if *i == 3 {
-            for s in rest {
-                match s {
-                    Seg::Index(0) => out.push_str(".relative"),
-                    Seg::Index(1) => out.push_str(".time"),
-                    _ => out.push_str(&cbor::path_string(std::slice::from_ref(s))),
-                }
-            }
-        } else {
-            out.push_str(&cbor::path_string(rest).replace('$', ""));
-        }
-        return out;
-    }
-    let mut cur = top.get(6);
-    let mut k = 0;
-    while k < rest.len() {
-        let Some(Value::Array(items)) = cur else {
-            out.push_str(&cbor::path_string(&rest[k..]));
-            break;
-        };
-        let card = items.get(2).and_then(Value::as_int).unwrap_or(-1);
-        let Seg::Index(idx) = rest[k] else {
-            out.push_str(&cbor::path_string(&rest[k..]));
-            break;
-        };
-        let field = match (card, idx) {
-            (_, 0) => "disposition",
-            (_, 1) => "language",
-            (_, 2) => "cardinality",
-            (1 | 2, 3) => "contentType",
-            (1, 4) => "content",
-            (3, 3) => "partSemantics",
-            (3, 4) => "parts",
-            (2, n) => [
-                "url",
-                "expires",
-                "size",
-                "encAlg",
-                "key",
-                "nonce",
-                "aad",
-                "hashAlg",
-                "contentHash",
-                "description",
-                "filename",
-            ]
-            .get(n.wrapping_sub(4))
-            .copied()
-            .unwrap_or("?"),
-            _ => "?",
-        };
-        if field == "?" {
-            out.push_str(&cbor::path_string(&rest[k..]));
-            break;
-        }
-        out.push('.');
-        out.push_str(field);
-        k += 1;
-        if card == 3
-            && idx == 4
-            && let (Some(Seg::Index(j)), Some(Value::Array(list))) = (rest.get(k), items.get(4))
-        {
-            out.push_str(&format!("[{j}]"));
-            cur = list.get(*j);
-            k += 1;
-            continue;
-        }
-        out.push_str(&cbor::path_string(&rest[k..]).replace('$', ""));
-        break;
-    }
-    out
-}
-
-/// The CBOR value of typed content (inverse of `content_from_value`).
-pub fn content_to_value(c: &MimiContent) -> Value {
-    let id = |m: &Option<MessageId>| match m {
-        Some(id) => Value::Bytes(id.0.to_vec()),
-        None => Value::Null,
-    };
-    Value::Array(vec![
-        Value::Bytes(c.salt.to_vec()),
-        id(&c.replaces),
-        Value::Bytes(c.topic_id.clone()),
-        match c.expires {
-            Some(e) => Value::Array(vec![
-                Value::Bool(e.relative),
-                Value::Uint(u64::from(e.time)),
-            ]),
-            None => Value::Null,
-        },
-        id(&c.in_reply_to),
-        Value::Map(c.extensions.entries.clone()),
-        part_to_value(&c.nested_part),
-    ])
-}
-
-fn part_to_value(p: &NestedPart) -> Value {
-    let mut v = vec![
-        Value::Uint(u64::from(p.disposition.0)),
-        Value::Text(p.language.clone()),
-    ];
-    match &p.body {
-        PartBody::Null => v.push(Value::Uint(0)),
-        PartBody::Single {
-            content_type,
-            content,
-        } => {
-            v.push(Value::Uint(1));
-            v.push(Value::Text(content_type.clone()));
-            v.push(Value::Bytes(content.clone()));
-        }
-        PartBody::External(e) => {
-            v.extend([
-                Value::Uint(2),
-                Value::Text(e.content_type.clone()),
-                Value::Text(e.url.clone()),
-                Value::Uint(u64::from(e.expires)),
-                Value::Uint(e.size),
-                Value::Uint(u64::from(e.enc_alg)),
-                Value::Bytes(e.key.clone()),
-                Value::Bytes(e.nonce.clone()),
-                Value::Bytes(e.aad.clone()),
-                Value::Uint(u64::from(e.hash_alg)),
-                Value::Bytes(e.content_hash.clone()),
-                Value::Text(e.description.clone()),
-                Value::Text(e.filename.clone()),
-            ]);
-        }
-        PartBody::Multi { semantics, parts } => {
-            v.push(Value::Uint(3));
-            v.push(Value::Uint(*semantics as u64));
-            v.push(Value::Array(parts.iter().map(part_to_value).collect()));
-        }
-    }
-    Value::Array(v)
 }
