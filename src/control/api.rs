@@ -225,8 +225,10 @@ pub struct EventsResponse {
 }
 
 /// Something one of the user's clients observed.
+///
+/// No `deny_unknown_fields` here: serde does not support it together with
+/// `flatten`, and rejects every event (the kind's fields count as unknown).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Event {
     /// Strictly increasing per user.
     pub seq: u64,

@@ -2,6 +2,7 @@
 
 mod cli;
 mod content;
+mod fake_target;
 mod reference;
 mod report;
 mod room_policy;
