@@ -225,8 +225,9 @@ pub struct EventsResponse {
 }
 
 /// Something one of the user's clients observed.
+// No `deny_unknown_fields`: serde cannot combine it with `flatten` (every
+// field of `kind` would be rejected as unknown).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Event {
     /// Strictly increasing per user.
     pub seq: u64,

@@ -1,1 +1,245 @@
-//! Integration tests: reference.
+//! Integration tests: the reference provider. Two providers in one process
+//! talk MIMI over real loopback mutual TLS and are driven through their
+//! control APIs, as the harness drives any target.
+
+use base64::Engine as _;
+use mimi_interop::control::ControlClient;
+use mimi_interop::control::api::*;
+use mimi_interop::reference::{Launcher, RunningProvider};
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(20);
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+struct Pair {
+    launcher: Launcher,
+    a: RunningProvider,
+    b: RunningProvider,
+    ca: ControlClient,
+    cb: ControlClient,
+}
+
+async fn peer_of(c: &ControlClient) -> Peer {
+    let info = c.info(T).await.expect("info");
+    Peer {
+        domain: info.domain,
+        mimi_url: info.mimi_url,
+        ca_pem: info.ca_pem,
+    }
+}
+
+/// Two providers, a.example and b.example, wired to each other.
+async fn pair() -> Pair {
+    let launcher = Launcher::new().expect("run CA");
+    let a = launcher.start_domain("a.example").await.expect("start a");
+    let b = launcher.start_domain("b.example").await.expect("start b");
+    let http = reqwest::Client::new();
+    let ca = ControlClient::new(http.clone(), a.control_url());
+    let cb = ControlClient::new(http, b.control_url());
+    let (pa, pb) = (peer_of(&ca).await, peer_of(&cb).await);
+    ca.peers(&PeersRequest { peers: vec![pb] }, T)
+        .await
+        .expect("peers a");
+    cb.peers(&PeersRequest { peers: vec![pa] }, T)
+        .await
+        .expect("peers b");
+    Pair {
+        launcher,
+        a,
+        b,
+        ca,
+        cb,
+    }
+}
+
+async fn user(c: &ControlClient, name: &str, clients: u32) -> CreateUserResponse {
+    c.create_user(
+        &CreateUserRequest {
+            name: name.into(),
+            display_name: None,
+            avatar: None,
+            clients,
+        },
+        T,
+    )
+    .await
+    .expect("create_user")
+}
+
+/// Waits (long-poll) for the first event of `user` past `cursor` that `pick`
+/// accepts; panics after the deadline.
+async fn wait_for<F: Fn(&Event) -> bool>(
+    c: &ControlClient,
+    user: &str,
+    cursor: &mut u64,
+    pick: F,
+) -> Event {
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no matching event for {user}"
+        );
+        let r = c
+            .events(
+                &EventsRequest {
+                    user: user.into(),
+                    cursor: *cursor,
+                    wait_ms: 5000,
+                },
+                T,
+            )
+            .await
+            .expect("events");
+        for e in r.events {
+            *cursor = e.seq;
+            if pick(&e) {
+                return e;
+            }
+        }
+    }
+}
+
+fn message_from(e: &Event) -> Option<(&str, Vec<u8>)> {
+    match &e.kind {
+        EventKind::Message {
+            sender, content, ..
+        } => Some((
+            sender.as_str(),
+            base64::engine::general_purpose::STANDARD
+                .decode(content)
+                .expect("event content is base64"),
+        )),
+        _ => None,
+    }
+}
+
+async fn send_raw(c: &ControlClient, room: &str, actor: &str, bytes: &[u8]) -> SendResponse {
+    c.send(
+        &SendRequest {
+            room: room.into(),
+            actor: actor.into(),
+            client: None,
+            content: SendContent::Raw(b64(bytes)),
+        },
+        T,
+    )
+    .await
+    .expect("send")
+}
+
+async fn state(c: &ControlClient, room: &str, user: &str) -> RoomStateResponse {
+    c.room_state(
+        &RoomStateRequest {
+            room: room.into(),
+            user: user.into(),
+        },
+        T,
+    )
+    .await
+    .expect("room_state")
+}
+
+/// Creates a room on A with alice and adds bob of B; returns the room and
+/// both users' event cursors after bob joined.
+async fn room_with_bob(p: &Pair) -> (String, CreateUserResponse, CreateUserResponse, u64, u64) {
+    let alice = user(&p.ca, "alice", 1).await;
+    let bob = user(&p.cb, "bob", 1).await;
+    let room =
+        p.ca.create_room(
+            &CreateRoomRequest {
+                actor: alice.user.clone(),
+                name: "club".into(),
+                kind: RoomKind::Group,
+                with: None,
+            },
+            T,
+        )
+        .await
+        .expect("create_room")
+        .room;
+    assert_eq!(room, "mimi://a.example/r/club");
+    let r =
+        p.ca.membership(
+            "add_participant",
+            &MembershipRequest {
+                room: room.clone(),
+                actor: alice.user.clone(),
+                user: bob.user.clone(),
+            },
+            T,
+        )
+        .await
+        .expect("add_participant");
+    assert_eq!(r.epoch, 1);
+    let mut cb = 0;
+    let joined = wait_for(&p.cb, &bob.user, &mut cb, |e| {
+        matches!(e.kind, EventKind::Joined { .. })
+    })
+    .await;
+    assert_eq!(joined.room, room);
+    assert_eq!(joined.kind, EventKind::Joined { epoch: 1 });
+    (room, alice, bob, 0, cb)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_providers_exchange_messages_both_ways() {
+    let p = pair().await;
+    let (room, alice, bob, mut ca, mut cb) = room_with_bob(&p).await;
+
+    send_raw(&p.ca, &room, &alice.user, b"hello bob").await;
+    let e = wait_for(&p.cb, &bob.user, &mut cb, |e| message_from(e).is_some()).await;
+    let (sender, content) = message_from(&e).unwrap();
+    assert_eq!(sender, alice.clients[0]);
+    assert_eq!(content, b"hello bob");
+    assert_eq!(e.client, bob.clients[0]);
+    match &e.kind {
+        EventKind::Message {
+            accepted_timestamp,
+            wire_format,
+            ..
+        } => {
+            assert!(accepted_timestamp.is_some_and(|t| t > 1_600_000_000_000));
+            assert_eq!(wire_format, "private");
+        }
+        _ => unreachable!(),
+    }
+
+    send_raw(&p.cb, &room, &bob.user, b"hi alice").await;
+    let e = wait_for(&p.ca, &alice.user, &mut ca, |e| message_from(e).is_some()).await;
+    assert_eq!(
+        message_from(&e).unwrap(),
+        (bob.clients[0].as_str(), b"hi alice".to_vec())
+    );
+
+    let sa = state(&p.ca, &room, &alice.user).await;
+    let sb = state(&p.cb, &room, &bob.user).await;
+    assert_eq!(sa.clients.len(), 1);
+    assert_eq!(sb.clients.len(), 1);
+    let (a1, b1) = (&sa.clients[0], &sb.clients[0]);
+    assert_eq!(a1.epoch, 1);
+    assert_eq!(a1.epoch, b1.epoch);
+    assert_eq!(a1.epoch_authenticator, b1.epoch_authenticator);
+    assert_eq!(a1.epoch_authenticator.len(), 64);
+    assert_eq!(
+        a1.members,
+        vec![alice.clients[0].clone(), bob.clients[0].clone()]
+    );
+    assert_eq!(a1.members, b1.members);
+    let expected = vec![
+        Participant {
+            user: alice.user.clone(),
+            role: "admin".into(),
+        },
+        Participant {
+            user: bob.user.clone(),
+            role: "user".into(),
+        },
+    ];
+    assert_eq!(a1.participants, expected);
+    assert_eq!(b1.participants, expected);
+    let _ = (&p.launcher, &p.a, &p.b);
+}
