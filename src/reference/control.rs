@@ -494,10 +494,17 @@ async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
         SendContent::Raw(b64) => base64::engine::general_purpose::STANDARD
             .decode(b64)
             .map_err(|e| ControlError::bad(format!("content.raw is not base64: {e}")))?,
-        SendContent::Intent(_) => {
-            return Err(ControlError::unsupported(
-                "the reference provider does not build content from intents yet",
-            ));
+        SendContent::Intent(intent) => {
+            let mut salt = [0u8; 16];
+            rand::Rng::fill(&mut rand::rng(), &mut salt);
+            let ctx = crate::content::BuildContext {
+                sender_uri: actor.uri.clone(),
+                room_uri: req.room.clone(),
+                timestamp_ms: super::server::now_ms(),
+                salt,
+            };
+            crate::content::build(intent, &ctx)
+                .map_err(|e| ControlError::bad(format!("content.intent: {e}")))?
         }
     };
     let c = p
@@ -514,8 +521,17 @@ async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
         r => r,
     };
     result.map_err(client_error)?;
+    // Raw bytes that are not MIMI content (no salt) have no message ID.
+    let message_id = crate::content::message_id(
+        crate::content::IdFormula::Draft08,
+        &actor.uri,
+        &req.room,
+        &content,
+    )
+    .map(|id| id.to_hex())
+    .unwrap_or_default();
     Ok(axum::Json(SendResponse {
-        message_id: String::new(),
+        message_id,
         content: base64::engine::general_purpose::STANDARD.encode(&content),
     }))
 }

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use mimi_interop::control::ControlClient;
 use mimi_interop::control::api::*;
 use mimi_interop::reference::{Launcher, RunningProvider};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(20);
@@ -242,4 +243,164 @@ async fn two_providers_exchange_messages_both_ways() {
     assert_eq!(a1.participants, expected);
     assert_eq!(b1.participants, expected);
     let _ = (&p.launcher, &p.a, &p.b);
+}
+
+async fn add_client(c: &ControlClient, user: &str) -> String {
+    c.add_client(&AddClientRequest { user: user.into() }, T)
+        .await
+        .expect("add_client")
+        .client
+}
+
+async fn membership(c: &ControlClient, op: &str, room: &str, actor: &str, user: &str) -> u64 {
+    c.membership(
+        op,
+        &MembershipRequest {
+            room: room.into(),
+            actor: actor.into(),
+            user: user.into(),
+        },
+        T,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{op}: {e}"))
+    .epoch
+}
+
+/// All Message events of `user` past `cursor` without waiting, after making
+/// every client process what its provider already delivered.
+async fn messages_now(
+    c: &ControlClient,
+    room: &str,
+    user: &str,
+    cursor: &mut u64,
+) -> Vec<(String, Vec<u8>)> {
+    let _ = c
+        .room_state(
+            &RoomStateRequest {
+                room: room.into(),
+                user: user.into(),
+            },
+            T,
+        )
+        .await;
+    let r = c
+        .events(
+            &EventsRequest {
+                user: user.into(),
+                cursor: *cursor,
+                wait_ms: 0,
+            },
+            T,
+        )
+        .await
+        .expect("events");
+    *cursor = r.cursor;
+    r.events
+        .iter()
+        .filter_map(|e| message_from(e).map(|(_, c)| (e.client.clone(), c)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_client_joins_by_external_commit_and_receives() {
+    let p = pair().await;
+    let (room, alice, bob, mut ca, mut cb) = room_with_bob(&p).await;
+    let bob2 = add_client(&p.cb, &bob.user).await;
+    assert_eq!(bob2, "mimi://b.example/d/bob.2");
+    let joined = wait_for(&p.cb, &bob.user, &mut cb, |e| e.client == bob2).await;
+    assert_eq!(joined.kind, EventKind::Joined { epoch: 2 });
+    wait_for(&p.ca, &alice.user, &mut ca, |e| {
+        e.kind == EventKind::EpochChanged { epoch: 2 }
+    })
+    .await;
+
+    send_raw(&p.ca, &room, &alice.user, b"to both devices").await;
+    let mut got = BTreeSet::new();
+    while got.len() < 2 {
+        let e = wait_for(&p.cb, &bob.user, &mut cb, |e| message_from(e).is_some()).await;
+        assert_eq!(message_from(&e).unwrap().1, b"to both devices");
+        assert!(
+            got.insert(e.client.clone()),
+            "delivered twice to {}",
+            e.client
+        );
+    }
+    assert_eq!(got, BTreeSet::from([bob.clients[0].clone(), bob2.clone()]));
+
+    // The new device can send too, and everyone agrees on the epoch.
+    p.cb.send(
+        &SendRequest {
+            room: room.clone(),
+            actor: bob.user.clone(),
+            client: Some(bob2.clone()),
+            content: SendContent::Raw(b64(b"from bob.2")),
+        },
+        T,
+    )
+    .await
+    .expect("send from bob.2");
+    let e = wait_for(&p.ca, &alice.user, &mut ca, |e| message_from(e).is_some()).await;
+    assert_eq!(
+        message_from(&e).unwrap(),
+        (bob2.as_str(), b"from bob.2".to_vec())
+    );
+    let sa = state(&p.ca, &room, &alice.user).await;
+    let sb = state(&p.cb, &room, &bob.user).await;
+    assert_eq!(sb.clients.len(), 2);
+    for c in sb.clients.iter().chain(&sa.clients) {
+        assert_eq!(c.epoch, 2);
+        assert_eq!(c.epoch_authenticator, sa.clients[0].epoch_authenticator);
+        assert_eq!(c.members.len(), 3);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_client_cannot_decrypt_later_messages() {
+    let p = pair().await;
+    let (room, alice, bob, _ca, mut cb) = room_with_bob(&p).await;
+    let carol = user(&p.cb, "carol", 1).await;
+    assert_eq!(
+        membership(&p.ca, "add_participant", &room, &alice.user, &carol.user).await,
+        2
+    );
+    let epoch = membership(&p.ca, "remove_participant", &room, &alice.user, &bob.user).await;
+    assert_eq!(epoch, 3);
+    let removed = wait_for(&p.cb, &bob.user, &mut cb, |e| {
+        matches!(e.kind, EventKind::Removed { .. })
+    })
+    .await;
+    assert_eq!(removed.kind, EventKind::Removed { epoch: 3 });
+
+    send_raw(&p.ca, &room, &alice.user, b"after bob left").await;
+    // carol (same provider as bob) gets it, so b.example has delivered it.
+    let mut cc = 0;
+    let e = wait_for(&p.cb, &carol.user, &mut cc, |e| message_from(e).is_some()).await;
+    assert_eq!(message_from(&e).unwrap().1, b"after bob left");
+    assert!(
+        messages_now(&p.cb, &room, &bob.user, &mut cb)
+            .await
+            .is_empty()
+    );
+    let sb = state(&p.cb, &room, &bob.user).await;
+    assert!(sb.clients.is_empty(), "bob still reports the room: {sb:?}");
+    let sa = state(&p.ca, &room, &alice.user).await;
+    assert_eq!(
+        sa.clients[0].members,
+        vec![alice.clients[0].clone(), carol.clients[0].clone()]
+    );
+    // bob can no longer send into the room.
+    let err =
+        p.cb.send(
+            &SendRequest {
+                room: room.clone(),
+                actor: bob.user.clone(),
+                client: None,
+                content: SendContent::Raw(b64(b"still here?")),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
 }

@@ -83,7 +83,7 @@ fn error(e: &MimiError) -> Response {
 }
 
 fn tls_body(server: &Server, status: StatusCode, body: Vec<u8>) -> Response {
-    server.hooks.record(&body);
+    server.hooks.record("in-answer", &body);
     (
         status,
         [(
@@ -138,9 +138,10 @@ async fn key_material(
     State(s): State<Arc<Server>>,
     Extension(src): Extension<Source>,
     Path(user): Path<String>,
+    uri: axum::http::Uri,
     body: Bytes,
 ) -> Response {
-    s.hooks.record(&body);
+    s.hooks.record(format!("in {}", uri.path()), &body);
     let target = match subject(&user, 'u') {
         Ok(t) => t,
         Err(e) => return error(&e),
@@ -155,9 +156,10 @@ async fn update(
     State(s): State<Arc<Server>>,
     Extension(src): Extension<Source>,
     Path(room): Path<String>,
+    uri: axum::http::Uri,
     body: Bytes,
 ) -> Response {
-    s.hooks.record(&body);
+    s.hooks.record(format!("in {}", uri.path()), &body);
     let result = subject(&room, 'r').and_then(|room| {
         let bundle = wire::decode(&body).map_err(bad)?;
         s.hub_update(&src.0, &room, bundle)
@@ -172,9 +174,10 @@ async fn submit_message(
     State(s): State<Arc<Server>>,
     Extension(src): Extension<Source>,
     Path(room): Path<String>,
+    uri: axum::http::Uri,
     body: Bytes,
 ) -> Response {
-    s.hooks.record(&body);
+    s.hooks.record(format!("in {}", uri.path()), &body);
     let result = subject(&room, 'r').and_then(|room| {
         let req = wire::decode(&body).map_err(bad)?;
         s.hub_submit(&src.0, &room, req)
@@ -189,9 +192,10 @@ async fn group_info(
     State(s): State<Arc<Server>>,
     Extension(src): Extension<Source>,
     Path(room): Path<String>,
+    uri: axum::http::Uri,
     body: Bytes,
 ) -> Response {
-    s.hooks.record(&body);
+    s.hooks.record(format!("in {}", uri.path()), &body);
     let result = subject(&room, 'r').and_then(|room| {
         let req = wire::decode(&body).map_err(bad)?;
         s.hub_group_info(&src.0, &room, req)
@@ -206,10 +210,12 @@ async fn notify(
     State(s): State<Arc<Server>>,
     Extension(src): Extension<Source>,
     Path(room): Path<String>,
+    uri: axum::http::Uri,
     body: Bytes,
 ) -> Response {
-    s.hooks.record(&body);
+    s.hooks.record(format!("in {}", uri.path()), &body);
     if s.hooks.notify_unavailable.load(Ordering::SeqCst) {
+        s.hooks.notify_refused();
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, HeaderValue::from_static("1"))],

@@ -36,6 +36,7 @@ impl LocalEndpoint {
 
     /// Publishes one KeyPackage (TLS-encoded `KeyPackage`) of a client.
     pub fn publish_key_package(&self, client: &str, key_package: Vec<u8>) -> Result<(), MimiError> {
+        self.server.hooks.record("local keyPackage", &key_package);
         self.server.store_key_package(client, key_package)
     }
 
@@ -59,6 +60,12 @@ impl LocalEndpoint {
         group_info: Raw<VerifiableGroupInfo>,
         tree: Raw<RatchetTreeIn>,
     ) -> Result<(), MimiError> {
+        self.server
+            .hooks
+            .record("local createRoom", group_info.bytes());
+        self.server
+            .hooks
+            .record("local createRoom tree", tree.bytes());
         self.server.hub_create_room(room, creator, group_info, tree)
     }
 
@@ -68,6 +75,9 @@ impl LocalEndpoint {
         req: KeyMaterialRequest,
     ) -> Result<KeyMaterialResponse, MimiError> {
         let d = self.server.domain.clone();
+        self.server
+            .hooks
+            .record("local keyMaterial", &wire::encode(&req));
         self.server.key_material(&d, None, wire::encode(&req)).await
     }
 
@@ -79,6 +89,9 @@ impl LocalEndpoint {
         bundle: HandshakeBundle,
     ) -> Result<UpdateRoomResponse, MimiError> {
         let hub = hub_of(room)?;
+        self.server
+            .hooks
+            .record("local update", &wire::encode(&bundle));
         let resp = if hub == self.server.domain {
             self.server.hub_update(&self.server.domain, room, bundle)?
         } else {
@@ -107,6 +120,9 @@ impl LocalEndpoint {
         req: SubmitMessageRequest,
     ) -> Result<SubmitMessageResponse, MimiError> {
         let hub = hub_of(room)?;
+        self.server
+            .hooks
+            .record("local submitMessage", &wire::encode(&req));
         if hub == self.server.domain {
             return self.server.hub_submit(&self.server.domain, room, req);
         }
@@ -126,6 +142,9 @@ impl LocalEndpoint {
         req: GroupInfoRequest,
     ) -> Result<GroupInfoResponse, MimiError> {
         let hub = hub_of(room)?;
+        self.server
+            .hooks
+            .record("local groupInfo", &wire::encode(&req));
         if hub == self.server.domain {
             return self.server.hub_group_info(&self.server.domain, room, req);
         }

@@ -25,7 +25,7 @@ use openmls::prelude::{
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
@@ -35,31 +35,61 @@ pub use local::LocalEndpoint;
 pub const CIPHERSUITE: openmls::prelude::Ciphersuite =
     openmls::prelude::Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
 
+/// One MIMI body the server sent or received, with where it went.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// E.g. `out notify a.example/r/club`, `in /v1/update/...`, `in-answer`.
+    pub label: String,
+    pub body: Vec<u8>,
+}
+
 /// Switches tests use to observe or disturb the server. All off by default.
-#[derive(Default)]
 pub struct Hooks {
     /// While set, `/notify` answers 503 with `Retry-After: 1`.
     pub notify_unavailable: AtomicBool,
-    /// While set, every MIMI body sent or received is kept in `recorded`.
+    /// While set, every MIMI body sent or received is kept.
     pub record: AtomicBool,
-    recorded: Mutex<Vec<Vec<u8>>>,
-    /// How many notify bodies were processed (duplicates excluded).
-    notify_processed: std::sync::atomic::AtomicU64,
+    recorded: Mutex<Vec<Recorded>>,
+    notify_processed: AtomicU64,
+    notify_refused: watch::Sender<u64>,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Self {
+            notify_unavailable: AtomicBool::new(false),
+            record: AtomicBool::new(false),
+            recorded: Mutex::new(Vec::new()),
+            notify_processed: AtomicU64::new(0),
+            notify_refused: watch::Sender::new(0),
+        }
+    }
 }
 
 impl Hooks {
-    pub(crate) fn record(&self, body: &[u8]) {
+    pub(crate) fn record(&self, label: impl Into<String>, body: &[u8]) {
         if self.record.load(Ordering::Relaxed) {
-            lock(&self.recorded).push(body.to_vec());
+            lock(&self.recorded).push(Recorded {
+                label: label.into(),
+                body: body.to_vec(),
+            });
         }
     }
     /// Every body recorded so far.
-    pub fn recorded(&self) -> Vec<Vec<u8>> {
+    pub fn recorded(&self) -> Vec<Recorded> {
         lock(&self.recorded).clone()
     }
     /// Notify bodies processed, duplicates excluded.
     pub fn notify_processed(&self) -> u64 {
         self.notify_processed.load(Ordering::SeqCst)
+    }
+    pub(crate) fn notify_refused(&self) {
+        self.notify_refused.send_modify(|n| *n += 1);
+    }
+    /// Waits until `/notify` was refused (test hook) at least `n` times.
+    pub async fn wait_notify_refused(&self, n: u64) {
+        let mut rx = self.notify_refused.subscribe();
+        let _ = rx.wait_for(|v| *v >= n).await;
     }
 }
 

@@ -68,9 +68,9 @@ impl Peers {
         *lock(&self.hooks) = Some(hooks);
     }
 
-    fn record(&self, body: &[u8]) {
+    fn record(&self, label: String, body: &[u8]) {
         if let Some(h) = lock(&self.hooks).as_ref() {
-            h.record(body);
+            h.record(label, body);
         }
     }
 
@@ -112,7 +112,8 @@ impl Peers {
             domain: domain.to_owned(),
             reason,
         })?;
-        self.record(&body);
+        let label = format!("out {endpoint} {}", url.path());
+        self.record(label.clone(), &body);
         let resp = w
             .http
             .post(url)
@@ -137,7 +138,7 @@ impl Peers {
             domain: domain.to_owned(),
             reason: error_chain(&e),
         })?;
-        self.record(&body);
+        self.record(format!("{label} answer {status}"), &body);
         Ok(PeerResponse {
             status,
             retry_after,
