@@ -404,3 +404,296 @@ async fn removed_client_cannot_decrypt_later_messages() {
         .unwrap_err();
     assert_eq!(err.status(), Some(403), "{err}");
 }
+
+// ---------------------------------------------------------------- MIMI level
+
+use mimi_interop::reference::pki::{self, TlsMaterial};
+use mimi_interop::reference::wire;
+
+/// An HTTPS client that presents `me` and trusts `trust_ca`, reaching
+/// `domain` at the address of `mimi_url`.
+fn mimi_http(me: &TlsMaterial, trust_ca: &str, domain: &str, mimi_url: &str) -> reqwest::Client {
+    let cfg = pki::client_config(me, &[trust_ca]).expect("client TLS config");
+    let addr: std::net::SocketAddr = mimi_url
+        .trim_start_matches("https://")
+        .parse()
+        .expect("mimi_url is https://ip:port");
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(cfg)
+        .resolve(domain, addr)
+        .no_proxy()
+        .build()
+        .expect("reqwest client")
+}
+
+/// POSTs a MIMI body to `path` of `target`; returns status and body.
+async fn mimi_post(
+    http: &reqwest::Client,
+    target: &RunningProvider,
+    path: &str,
+    from: Option<&str>,
+    body: Vec<u8>,
+) -> Result<(u16, Vec<u8>), reqwest::Error> {
+    let port = target.mimi_url().rsplit(':').next().unwrap();
+    let url = format!("https://{}:{port}{path}", target.domain());
+    let mut req = http.post(url).body(body);
+    if let Some(f) = from {
+        req = req.header("From", format!("mimi@{f}"));
+    }
+    let resp = req.send().await?;
+    let status = resp.status().as_u16();
+    Ok((status, resp.bytes().await?.to_vec()))
+}
+
+fn recorded(p: &RunningProvider, label_prefix: &str) -> Vec<Vec<u8>> {
+    p.hooks()
+        .recorded()
+        .into_iter()
+        .filter(|r| r.label.starts_with(label_prefix) && !r.label.contains(" answer "))
+        .map(|r| r.body)
+        .collect()
+}
+
+fn record(p: &RunningProvider, on: bool) {
+    p.hooks()
+        .record
+        .store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicated_notify_is_processed_once() {
+    let p = pair().await;
+    let (room, alice, bob, _ca, mut cb) = room_with_bob(&p).await;
+    record(&p.a, true);
+    send_raw(&p.ca, &room, &alice.user, b"only once").await;
+    let e = wait_for(&p.cb, &bob.user, &mut cb, |e| message_from(e).is_some()).await;
+    assert_eq!(message_from(&e).unwrap().1, b"only once");
+    let body = recorded(&p.a, "out notify")
+        .pop()
+        .expect("a notify was sent");
+    let processed = p.b.hooks().notify_processed();
+
+    // Replay the hub's exact request, authenticated as the hub.
+    let hub = p.launcher.ca().issue("a.example").unwrap();
+    let http = mimi_http(
+        &hub,
+        p.launcher.ca().cert_pem(),
+        "b.example",
+        p.b.mimi_url(),
+    );
+    let path = "/v1/notify/a.example/r/club";
+    for _ in 0..2 {
+        let (status, _) = mimi_post(&http, &p.b, path, Some("a.example"), body.clone())
+            .await
+            .expect("post");
+        assert_eq!(status, 201);
+    }
+    assert_eq!(p.b.hooks().notify_processed(), processed);
+    assert!(
+        messages_now(&p.cb, &room, &bob.user, &mut cb)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_follower_catches_up_in_order() {
+    let p = pair().await;
+    let (room, alice, bob, _ca, mut cb) = room_with_bob(&p).await;
+    let hooks = p.b.hooks();
+    hooks
+        .notify_unavailable
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    for m in ["m1", "m2", "m3"] {
+        send_raw(&p.ca, &room, &alice.user, m.as_bytes()).await;
+    }
+    tokio::time::timeout(T, hooks.wait_notify_refused(1))
+        .await
+        .expect("the hub tried to deliver");
+    assert!(
+        messages_now(&p.cb, &room, &bob.user, &mut cb)
+            .await
+            .is_empty()
+    );
+    hooks
+        .notify_unavailable
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    send_raw(&p.ca, &room, &alice.user, b"m4").await;
+    let mut got = Vec::new();
+    while got.last().map(Vec::as_slice) != Some(b"m4".as_slice()) {
+        let e = wait_for(&p.cb, &bob.user, &mut cb, |e| message_from(e).is_some()).await;
+        got.push(message_from(&e).unwrap().1);
+    }
+    assert_eq!(
+        got,
+        vec![
+            b"m1".to_vec(),
+            b"m2".to_vec(),
+            b"m3".to_vec(),
+            b"m4".to_vec()
+        ]
+    );
+    assert!(
+        messages_now(&p.cb, &room, &bob.user, &mut cb)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_never_reaches_the_server_side() {
+    let p = pair().await;
+    record(&p.a, true);
+    record(&p.b, true);
+    let (room, alice, bob, mut ca, mut cb) = room_with_bob(&p).await;
+    let canary: [u8; 16] = rand::random();
+    let canary = format!("canary-{}", hex::encode(canary));
+    let body = format!("secret {canary} secret");
+    send_raw(&p.ca, &room, &alice.user, body.as_bytes()).await;
+    let e = wait_for(&p.cb, &bob.user, &mut cb, |e| message_from(e).is_some()).await;
+    assert_eq!(message_from(&e).unwrap().1, body.as_bytes());
+    add_client(&p.cb, &bob.user).await;
+    send_raw(&p.cb, &room, &bob.user, body.as_bytes()).await;
+    let e = wait_for(&p.ca, &alice.user, &mut ca, |e| message_from(e).is_some()).await;
+    assert_eq!(message_from(&e).unwrap().1, body.as_bytes());
+    // An intent as well: the content the provider builds stays client-side.
+    let intent = serde_json::json!({ "text": canary.clone() });
+    let sent =
+        p.ca.send(
+            &SendRequest {
+                room: room.clone(),
+                actor: alice.user.clone(),
+                client: None,
+                content: SendContent::Intent(intent),
+            },
+            T,
+        )
+        .await
+        .expect("send intent");
+    // (bob.2 also saw bob.1's message above; skip it.)
+    let e = wait_for(&p.cb, &bob.user, &mut cb, |e| {
+        message_from(e).is_some_and(|(_, c)| c != body.as_bytes())
+    })
+    .await;
+    let got = message_from(&e).unwrap().1;
+    assert_eq!(
+        b64(&got),
+        sent.content,
+        "bob got exactly the bytes alice's provider built"
+    );
+    let id = mimi_interop::content::message_id(
+        mimi_interop::content::IdFormula::Draft08,
+        &alice.user,
+        &room,
+        &got,
+    )
+    .expect("message id");
+    assert_eq!(id.to_hex(), sent.message_id);
+    mimi_interop::content::decode(&got).expect("alice's provider built valid content");
+
+    let needle = canary.as_bytes();
+    let contains = |hay: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    assert!(contains(&got), "the plaintext does carry the canary");
+    let mut searched = 0;
+    for prov in [&p.a, &p.b] {
+        for r in prov.hooks().recorded() {
+            assert!(
+                !contains(&r.body),
+                "canary in {} body ({})",
+                prov.domain(),
+                r.label
+            );
+            searched += 1;
+        }
+        for blob in prov.server_dump() {
+            assert!(!contains(&blob), "canary in {} server state", prov.domain());
+            searched += 1;
+        }
+    }
+    assert!(
+        searched > 20,
+        "too little was recorded to mean anything ({searched})"
+    );
+    assert!(recorded(&p.a, "out notify").len() >= 3);
+    assert!(recorded(&p.b, "out submitMessage").len() == 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_with_foreign_or_mismatched_certificates_are_refused() {
+    let p = pair().await;
+    let (room, alice, _bob, _ca, _cb) = room_with_bob(&p).await;
+    record(&p.a, true);
+    send_raw(&p.ca, &room, &alice.user, b"x").await;
+    let body = recorded(&p.a, "out notify").pop().expect("notify body");
+    let path = "/v1/notify/a.example/r/club";
+    let processed = p.b.hooks().notify_processed();
+
+    // A certificate for a.example, but from another CA.
+    let evil_ca = pki::RunCa::new("evil CA").unwrap();
+    let evil = evil_ca.issue("a.example").unwrap();
+    let http = mimi_http(
+        &evil,
+        p.launcher.ca().cert_pem(),
+        "b.example",
+        p.b.mimi_url(),
+    );
+    match mimi_post(&http, &p.b, path, Some("a.example"), body.clone()).await {
+        Err(_) => {}
+        Ok((status, _)) => panic!("foreign certificate accepted with HTTP {status}"),
+    }
+
+    // A valid certificate for c.example that claims to be a.example.
+    let c = p.launcher.ca().issue("c.example").unwrap();
+    let http = mimi_http(&c, p.launcher.ca().cert_pem(), "b.example", p.b.mimi_url());
+    let (status, _) = mimi_post(&http, &p.b, path, Some("a.example"), body.clone())
+        .await
+        .expect("post");
+    assert_eq!(status, 403);
+    // ... or that says who it is but is not the room's hub.
+    let (status, _) = mimi_post(&http, &p.b, path, Some("c.example"), body)
+        .await
+        .expect("post");
+    assert_eq!(status, 403);
+    assert_eq!(p.b.hooks().notify_processed(), processed);
+
+    // And our own client refuses a server whose certificate is foreign.
+    let evil_b = evil_ca.issue("b.example").unwrap();
+    let fake = mimi_interop::reference::start(mimi_interop::reference::ProviderConfig {
+        domain: "b.example".into(),
+        mimi_listen: "127.0.0.1:0".parse().unwrap(),
+        control_listen: "127.0.0.1:0".parse().unwrap(),
+        tls: evil_b,
+    })
+    .await
+    .expect("start fake b");
+    let fake_peer = peer_of(&ControlClient::new(
+        reqwest::Client::new(),
+        fake.control_url(),
+    ))
+    .await;
+    p.ca.peers(
+        &PeersRequest {
+            peers: vec![Peer {
+                ca_pem: p.launcher.ca().cert_pem().to_owned(),
+                ..fake_peer
+            }],
+        },
+        T,
+    )
+    .await
+    .expect("peers");
+    let dave = user(&p.cb, "dave", 1).await;
+    let err =
+        p.ca.membership(
+            "add_participant",
+            &MembershipRequest {
+                room: room.clone(),
+                actor: alice.user.clone(),
+                user: dave.user.clone(),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(502), "{err}");
+}
