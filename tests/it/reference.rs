@@ -697,3 +697,137 @@ async fn peers_with_foreign_or_mismatched_certificates_are_refused() {
         .unwrap_err();
     assert_eq!(err.status(), Some(502), "{err}");
 }
+
+/// What a bad-input row expects back.
+enum Expect {
+    Status(u16),
+    Update(fn(&wire::UpdateOutcome) -> bool),
+    Submit(fn(&wire::SubmitMessageResponse) -> bool),
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_unauthorized_mimi_requests_change_nothing() {
+    let p = pair().await;
+    record(&p.a, true);
+    record(&p.b, true);
+    let (room, alice, bob, mut ca, mut cb) = room_with_bob(&p).await;
+    let bob2 = add_client(&p.cb, &bob.user).await;
+    send_raw(&p.cb, &room, &bob.user, b"x").await;
+    wait_for(&p.ca, &alice.user, &mut ca, |e| message_from(e).is_some()).await;
+    add_client(&p.ca, &alice.user).await;
+    for c in [&bob.clients[0], &bob2] {
+        wait_for(&p.cb, &bob.user, &mut cb, |e| {
+            &e.client == c && e.kind == EventKind::EpochChanged { epoch: 3 }
+        })
+        .await;
+    }
+    let upd = recorded(&p.b, "out update").pop().expect("update body");
+    let sub = recorded(&p.b, "out submitMessage")
+        .pop()
+        .expect("submit body");
+    let km = recorded(&p.a, "out keyMaterial")
+        .pop()
+        .expect("keyMaterial body");
+    let notify = recorded(&p.a, "out notify").pop().expect("notify body");
+    let mut forged_sub: wire::SubmitMessageRequest = wire::decode(&sub).unwrap();
+    forged_sub.sending_uri = b"mimi://b.example/u/mallory".to_vec().into();
+    let forged_sub = wire::encode(&forged_sub);
+    let mut bad_sig = km.clone();
+    *bad_sig.last_mut().unwrap() ^= 1;
+    let truncate = |b: &[u8]| b[..b.len() - 1].to_vec();
+    let oversized = vec![0u8; wire::MAX_BODY + 1];
+
+    let ca_pem = p.launcher.ca().cert_pem().to_owned();
+    let id = |d: &str| p.launcher.ca().issue(d).unwrap();
+    let (a_id, b_id, c_id) = (id("a.example"), id("b.example"), id("c.example"));
+    let to_a = |me: &TlsMaterial| mimi_http(me, &ca_pem, "a.example", p.a.mimi_url());
+    let to_b = |me: &TlsMaterial| mimi_http(me, &ca_pem, "b.example", p.b.mimi_url());
+    let (b_to_a, c_to_a) = (to_a(&b_id), to_a(&c_id));
+    let (a_to_b, c_to_b) = (to_b(&a_id), to_b(&c_id));
+
+    let dumps = |p: &Pair| {
+        let mut a = p.a.server_dump();
+        let mut b = p.b.server_dump();
+        a.sort();
+        b.sort();
+        (a, b)
+    };
+    let before = dumps(&p);
+    let state_before = (
+        state(&p.ca, &room, &alice.user).await,
+        state(&p.cb, &room, &bob.user).await,
+    );
+    let processed = p.b.hooks().notify_processed();
+
+    let upd_path = "/v1/update/a.example/r/club";
+    let sub_path = "/v1/submitMessage/a.example/r/club";
+    use Expect::*;
+    #[rustfmt::skip]
+    let table: Vec<(&str, &reqwest::Client, &RunningProvider, &str, Option<&str>, Vec<u8>, Expect)> = vec![
+        ("update: garbage", &b_to_a, &p.a, upd_path, Some("b.example"), vec![0xde, 0xad], Status(400)),
+        ("update: truncated", &b_to_a, &p.a, upd_path, Some("b.example"), truncate(&upd), Status(400)),
+        ("update: empty", &b_to_a, &p.a, upd_path, Some("b.example"), vec![], Status(400)),
+        ("update: replay of an old epoch", &b_to_a, &p.a, upd_path, Some("b.example"), upd.clone(),
+            Update(|o| *o == wire::UpdateOutcome::WrongEpoch { current_epoch: 3 })),
+        ("update: unknown room", &b_to_a, &p.a, "/v1/update/a.example/r/nope", Some("b.example"), upd.clone(), Status(404)),
+        ("submit: garbage", &b_to_a, &p.a, sub_path, Some("b.example"), vec![1, 2, 3], Status(400)),
+        ("submit: truncated", &b_to_a, &p.a, sub_path, Some("b.example"), truncate(&sub), Status(400)),
+        ("submit: old epoch", &b_to_a, &p.a, sub_path, Some("b.example"), sub.clone(),
+            Submit(|r| *r == wire::SubmitMessageResponse::EpochTooOld { current_epoch: 3 })),
+        ("submit: sender not a participant", &b_to_a, &p.a, sub_path, Some("b.example"), forged_sub.clone(),
+            Submit(|r| *r == wire::SubmitMessageResponse::NotAllowed)),
+        ("submit: c.example speaks for bob", &c_to_a, &p.a, sub_path, Some("c.example"), sub.clone(), Status(403)),
+        ("submit: From does not match the certificate", &c_to_a, &p.a, sub_path, Some("b.example"), sub.clone(), Status(403)),
+        ("submit: no From header", &b_to_a, &p.a, sub_path, None, sub.clone(), Status(403)),
+        ("submit: unknown room", &b_to_a, &p.a, "/v1/submitMessage/a.example/r/nope", Some("b.example"), sub.clone(), Status(404)),
+        ("submit: room is not a URI", &b_to_a, &p.a, "/v1/submitMessage/nonsense", Some("b.example"), sub.clone(), Status(400)),
+        ("submit: oversized", &b_to_a, &p.a, sub_path, Some("b.example"), oversized.clone(), Status(413)),
+        ("keyMaterial: garbage", &b_to_a, &p.a, "/v1/keyMaterial/a.example/u/alice", Some("b.example"), vec![9], Status(400)),
+        ("keyMaterial: b.example replays alice's request", &b_to_a, &p.a, "/v1/keyMaterial/b.example/u/bob", Some("b.example"), km.clone(), Status(403)),
+        ("keyMaterial: broken signature", &a_to_b, &p.b, "/v1/keyMaterial/b.example/u/bob", Some("a.example"), bad_sig, Status(403)),
+        ("keyMaterial: path names another user", &a_to_b, &p.b, "/v1/keyMaterial/b.example/u/carol", Some("a.example"), km.clone(), Status(400)),
+        ("groupInfo: garbage", &b_to_a, &p.a, "/v1/groupInfo/a.example/r/club", Some("b.example"), vec![1], Status(400)),
+        ("reportAbuse: not implemented", &b_to_a, &p.a, "/v1/reportAbuse/a.example/r/club", Some("b.example"), vec![], Status(501)),
+        ("unknown endpoint", &b_to_a, &p.a, "/v1/nothing/here", Some("b.example"), vec![], Status(404)),
+        ("notify: garbage", &a_to_b, &p.b, "/v1/notify/a.example/r/club", Some("a.example"), vec![7; 9], Status(400)),
+        ("notify: empty", &a_to_b, &p.b, "/v1/notify/a.example/r/club", Some("a.example"), vec![], Status(400)),
+        ("notify: truncated", &a_to_b, &p.b, "/v1/notify/a.example/r/club", Some("a.example"), truncate(&notify), Status(400)),
+        ("notify: from a provider that is not the hub", &c_to_b, &p.b, "/v1/notify/a.example/r/club", Some("c.example"), notify.clone(), Status(403)),
+        ("notify: for a room a.example does not host", &a_to_b, &p.b, "/v1/notify/b.example/r/club", Some("a.example"), notify.clone(), Status(403)),
+        ("notify: oversized", &a_to_b, &p.b, "/v1/notify/a.example/r/club", Some("a.example"), oversized, Status(413)),
+    ];
+    for (name, http, target, path, from, body, expect) in table {
+        let (status, answer) = mimi_post(http, target, path, from, body)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        match expect {
+            Status(s) => assert_eq!(status, s, "{name}: {}", String::from_utf8_lossy(&answer)),
+            Update(ok) => {
+                assert_eq!(status, 200, "{name}");
+                let r: wire::UpdateRoomResponse = wire::decode(&answer).expect(name);
+                assert!(ok(&r.outcome), "{name}: {r:?}");
+            }
+            Submit(ok) => {
+                assert_eq!(status, 200, "{name}");
+                let r: wire::SubmitMessageResponse = wire::decode(&answer).expect(name);
+                assert!(ok(&r), "{name}: {r:?}");
+            }
+        }
+    }
+
+    assert!(
+        before == dumps(&p),
+        "a rejected request changed server state"
+    );
+    assert_eq!(p.b.hooks().notify_processed(), processed);
+    let state_after = (
+        state(&p.ca, &room, &alice.user).await,
+        state(&p.cb, &room, &bob.user).await,
+    );
+    assert_eq!(state_before, state_after);
+    assert!(
+        messages_now(&p.cb, &room, &bob.user, &mut cb)
+            .await
+            .is_empty()
+    );
+}

@@ -307,6 +307,9 @@ impl Server {
                 "group id does not match the room".into(),
             ));
         }
+        if !users_of_members(&room.group).contains(&sender) {
+            return Ok(SubmitMessageResponse::NotAllowed);
+        }
         let current = room.group.group_context().epoch().as_u64();
         let epoch = pm.epoch().as_u64();
         if epoch < current {
@@ -315,9 +318,6 @@ impl Server {
             });
         }
         if epoch > current {
-            return Ok(SubmitMessageResponse::NotAllowed);
-        }
-        if !users_of_members(&room.group).contains(&sender) {
             return Ok(SubmitMessageResponse::NotAllowed);
         }
         let ts = Self::next_timestamp(room);
