@@ -698,6 +698,17 @@ async fn peers_with_foreign_or_mismatched_certificates_are_refused() {
     assert_eq!(err.status(), Some(502), "{err}");
 }
 
+/// name, client (who speaks), target, path, From domain, body, expectation.
+type Row<'a> = (
+    &'a str,
+    &'a reqwest::Client,
+    &'a RunningProvider,
+    &'a str,
+    Option<&'a str>,
+    Vec<u8>,
+    Expect,
+);
+
 /// What a bad-input row expects back.
 enum Expect {
     Status(u16),
@@ -763,7 +774,7 @@ async fn malformed_and_unauthorized_mimi_requests_change_nothing() {
     let sub_path = "/v1/submitMessage/a.example/r/club";
     use Expect::*;
     #[rustfmt::skip]
-    let table: Vec<(&str, &reqwest::Client, &RunningProvider, &str, Option<&str>, Vec<u8>, Expect)> = vec![
+    let table: Vec<Row> = vec![
         ("update: garbage", &b_to_a, &p.a, upd_path, Some("b.example"), vec![0xde, 0xad], Status(400)),
         ("update: truncated", &b_to_a, &p.a, upd_path, Some("b.example"), truncate(&upd), Status(400)),
         ("update: empty", &b_to_a, &p.a, upd_path, Some("b.example"), vec![], Status(400)),
