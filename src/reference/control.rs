@@ -101,8 +101,12 @@ impl Provider {
         let mut shutdown = self.shutdown.clone();
         super::server::lock(&self.tasks).spawn(async move {
             loop {
-                let events = client.lock().await.sync();
-                user.push(events);
+                {
+                    let mut c = client.lock().await;
+                    user.push(c.sync());
+                    let events = c.commit_pending_if_due().await;
+                    user.push(events);
+                }
                 tokio::select! {
                     r = rx.changed() => if r.is_err() { return },
                     _ = shutdown.changed() => return,
@@ -264,6 +268,7 @@ pub const FEATURES: &[&str] = &[
     "room.create",
     "membership.add",
     "membership.remove",
+    "membership.leave",
     "messaging.send",
     "devices.add_client",
 ];
@@ -435,6 +440,9 @@ async fn membership(p: &Provider, body: &Bytes, add: bool) -> Res<RoomChangeResp
     if ids::domain_of(&req.room, 'r').is_none() {
         return Err(ControlError::bad(format!("not a room URI: {}", req.room)));
     }
+    if !add && req.user == req.actor {
+        return Err(ControlError::bad("use leave to remove yourself"));
+    }
     let actor = p.user(&req.actor)?;
     let c = p.acting_client(&actor, &req.room, None).await?;
     let mut c = c.lock().await;
@@ -473,11 +481,46 @@ async fn remove_participant(State(p): P, body: Bytes) -> Res<RoomChangeResponse>
     membership(&p, &body, false).await
 }
 
-async fn leave(State(_p): P, body: Bytes) -> Res<RoomChangeResponse> {
-    let _: LeaveRequest = parse(&body)?;
-    Err(ControlError::unsupported(
-        "the reference provider does not implement leave yet",
-    ))
+/// How long `leave` waits for the commit that removes the leaver.
+const LEAVE_WAIT: Duration = Duration::from_secs(10);
+
+async fn leave(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
+    let req: LeaveRequest = parse(&body)?;
+    let actor = p.user(&req.actor)?;
+    let c = p.acting_client(&actor, &req.room, None).await?;
+    let start = *actor.seq.borrow();
+    let (uri, epoch) = {
+        let mut c = c.lock().await;
+        actor.push(c.sync());
+        c.leave(&req.room).await.map_err(client_error)?;
+        let epoch = c.room_state(&req.room).map(|s| s.epoch).unwrap_or(0);
+        (c.uri.clone(), epoch)
+    };
+    // The proposals are accepted; another member commits them. Wait for
+    // the leaving client to see that commit, and report its epoch.
+    let mut rx = actor.seq.subscribe();
+    let deadline = tokio::time::Instant::now() + LEAVE_WAIT;
+    loop {
+        let removed = super::server::lock(&actor.log)
+            .iter()
+            .filter(|e| e.seq > start)
+            .find_map(|e| match e.kind {
+                EventKind::Removed { epoch } if e.client == uri && e.room == req.room => {
+                    Some(epoch)
+                }
+                _ => None,
+            });
+        if let Some(epoch) = removed {
+            return Ok(axum::Json(RoomChangeResponse { epoch }));
+        }
+        if !matches!(
+            tokio::time::timeout_at(deadline, rx.changed()).await,
+            Ok(Ok(()))
+        ) {
+            // Not committed yet: the hub holds the proposals for the next committer.
+            return Ok(axum::Json(RoomChangeResponse { epoch }));
+        }
+    }
 }
 
 async fn not_yet(req: axum::extract::Request) -> ControlError {

@@ -842,3 +842,203 @@ async fn malformed_and_unauthorized_mimi_requests_change_nothing() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_user_is_committed_out_by_the_next_member() {
+    let p = pair().await;
+    let (room, alice, bob, mut ca, mut cb) = room_with_bob(&p).await;
+    let bob2 = add_client(&p.cb, &bob.user).await;
+    wait_for(&p.ca, &alice.user, &mut ca, |e| {
+        e.kind == EventKind::EpochChanged { epoch: 2 }
+    })
+    .await;
+    let r =
+        p.cb.leave(
+            &LeaveRequest {
+                room: room.clone(),
+                actor: bob.user.clone(),
+            },
+            T,
+        )
+        .await
+        .expect("leave");
+    assert_eq!(r.epoch, 3);
+    for c in [&bob.clients[0], &bob2] {
+        let e = wait_for(&p.cb, &bob.user, &mut cb, |e| {
+            &e.client == c && matches!(e.kind, EventKind::Removed { .. })
+        })
+        .await;
+        assert_eq!(e.kind, EventKind::Removed { epoch: 3 });
+    }
+    wait_for(&p.ca, &alice.user, &mut ca, |e| {
+        e.kind == EventKind::EpochChanged { epoch: 3 }
+    })
+    .await;
+    let sa = state(&p.ca, &room, &alice.user).await;
+    assert_eq!(sa.clients[0].members, vec![alice.clients[0].clone()]);
+    assert_eq!(sa.clients[0].participants.len(), 1);
+    // bob is no longer in the room, so he cannot leave it again.
+    let err =
+        p.cb.leave(
+            &LeaveRequest {
+                room: room.clone(),
+                actor: bob.user.clone(),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_api_errors_use_the_documented_codes() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice", 2).await;
+    assert_eq!(alice.clients.len(), 2);
+    let http = reqwest::Client::new();
+    let raw = |op: &str, body: &str| {
+        let req = http
+            .post(format!("{}/v1/{op}", p.a.control_url()))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        async move {
+            let r = req.send().await.expect("control reachable");
+            let status = r.status().as_u16();
+            let body: ErrorBody = r.json().await.expect("error body is ErrorBody");
+            (status, body.error.code)
+        }
+    };
+    let cases = [
+        ("create_user", "{", 400, "bad_request"),
+        ("create_user", r#"{"name":"alice"}"#, 409, "conflict"),
+        ("create_user", r#"{"name":"bad/name"}"#, 400, "bad_request"),
+        (
+            "create_user",
+            r#"{"name":"x","clients":0}"#,
+            400,
+            "bad_request",
+        ),
+        (
+            "create_user",
+            r#"{"name":"x","surprise":1}"#,
+            400,
+            "bad_request",
+        ),
+        (
+            "add_client",
+            r#"{"user":"mimi://a.example/u/nobody"}"#,
+            404,
+            "not_found",
+        ),
+        (
+            "create_room",
+            r#"{"actor":"mimi://a.example/u/alice","name":"d","kind":"dm"}"#,
+            501,
+            "unsupported",
+        ),
+        (
+            "create_room",
+            r#"{"actor":"mimi://a.example/u/nobody","name":"r","kind":"group"}"#,
+            404,
+            "not_found",
+        ),
+        (
+            "ban",
+            r#"{"room":"mimi://a.example/r/x","actor":"a","user":"b"}"#,
+            501,
+            "unsupported",
+        ),
+        ("unban", "{}", 501, "unsupported"),
+        ("set_role", "{}", 501, "unsupported"),
+        ("set_room_metadata", "{}", 501, "unsupported"),
+        (
+            "send",
+            r#"{"room":"mimi://a.example/r/none","actor":"mimi://a.example/u/alice","content":{"raw":"aGk="}}"#,
+            403,
+            "refused",
+        ),
+        (
+            "send",
+            r#"{"room":"mimi://a.example/r/none","actor":"mimi://a.example/u/alice","content":{"raw":"%%"}}"#,
+            400,
+            "bad_request",
+        ),
+        (
+            "events",
+            r#"{"user":"mimi://a.example/u/nobody"}"#,
+            404,
+            "not_found",
+        ),
+        (
+            "room_state",
+            r#"{"room":"mimi://a.example/r/none","user":"mimi://a.example/u/alice"}"#,
+            404,
+            "not_found",
+        ),
+        ("no_such_op", "{}", 404, "not_found"),
+    ];
+    for (op, body, status, code) in cases {
+        assert_eq!(
+            raw(op, body).await,
+            (status, code.to_owned()),
+            "{op} {body}"
+        );
+    }
+    // A room created by a user with two devices holds both.
+    let room =
+        p.ca.create_room(
+            &CreateRoomRequest {
+                actor: alice.user.clone(),
+                name: "two".into(),
+                kind: RoomKind::Group,
+                with: None,
+            },
+            T,
+        )
+        .await
+        .expect("create_room")
+        .room;
+    let s = state(&p.ca, &room, &alice.user).await;
+    assert_eq!(s.clients.len(), 2);
+    assert_eq!(s.clients[0].members, alice.clients);
+    assert_eq!(
+        s.clients[0].epoch_authenticator,
+        s.clients[1].epoch_authenticator
+    );
+    // Events past the cursor come back at once; an empty poll honours wait_ms.
+    let r =
+        p.ca.events(
+            &EventsRequest {
+                user: alice.user.clone(),
+                cursor: 0,
+                wait_ms: 30_000,
+            },
+            T,
+        )
+        .await
+        .expect("events");
+    assert!(!r.events.is_empty());
+    assert!(r.events.windows(2).all(|w| w[0].seq < w[1].seq));
+    let started = std::time::Instant::now();
+    let r2 =
+        p.ca.events(
+            &EventsRequest {
+                user: alice.user.clone(),
+                cursor: r.cursor,
+                wait_ms: 200,
+            },
+            T,
+        )
+        .await
+        .expect("events");
+    assert!(r2.events.is_empty());
+    assert_eq!(r2.cursor, r.cursor);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    // reset forgets users.
+    p.ca.reset(T).await.expect("reset");
+    assert_eq!(
+        raw("events", &format!(r#"{{"user":"{}"}}"#, alice.user)).await,
+        (404, "not_found".to_owned())
+    );
+}

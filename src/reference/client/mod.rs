@@ -303,6 +303,22 @@ impl Client {
                     }
                     ProcessedMessageContent::ProposalMessage(q) => {
                         let _ = group.store_pending_proposal(self.provider.storage(), *q);
+                        if let FanoutTail::Proposal { more_proposals } = fm.tail {
+                            for m in more_proposals {
+                                let Ok(pm) = m.parse().map(|m| m.try_into_protocol_message())
+                                else {
+                                    continue;
+                                };
+                                let Ok(pm) = pm else { continue };
+                                if let Ok(p) = group.process_message(&self.provider, pm)
+                                    && let ProcessedMessageContent::ProposalMessage(q) =
+                                        p.into_content()
+                                {
+                                    let _ =
+                                        group.store_pending_proposal(self.provider.storage(), *q);
+                                }
+                            }
+                        }
                         Vec::new()
                     }
                     ProcessedMessageContent::ExternalJoinProposalMessage(q) => {
@@ -530,6 +546,114 @@ impl Client {
                 Err(ClientError::Refused(outcome.error_description))
             }
         }
+    }
+
+    /// Leaves the room as the draft's §3.5 describes: proposes removing all
+    /// of this user's clients (itself first) and lets the next committer
+    /// commit them. Returns once the hub accepted the proposals.
+    pub async fn leave(&mut self, room: &str) -> Result<(), ClientError> {
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let own = group.own_leaf_index();
+        let siblings: Vec<LeafNodeIndex> = group
+            .members()
+            .filter(|m| {
+                m.index != own
+                    && credential_uri(&m.credential)
+                        .and_then(|c| ids::user_of_client(&c))
+                        .as_deref()
+                        == Some(self.user.as_str())
+            })
+            .map(|m| m.index)
+            .collect();
+        let first = group
+            .leave_group(&self.provider, &self.signer)
+            .map_err(mls)?
+            .tls_serialize_detached()
+            .map_err(mls)?;
+        let mut more = Vec::new();
+        for leaf in siblings {
+            let (m, _) = group
+                .propose_remove_member(&self.provider, &self.signer, leaf)
+                .map_err(mls)?;
+            more.push(Raw::from_bytes(m.tls_serialize_detached().map_err(mls)?));
+        }
+        let hb = HandshakeBundle::Proposal {
+            proposal: Raw::from_bytes(first.clone()),
+            more_proposals: more,
+        };
+        self.sent.insert(hash(&first));
+        let outcome = self.ep.submit_handshake(&self.uri, room, hb).await;
+        let refused = match outcome {
+            Ok(r) => match r.outcome {
+                UpdateOutcome::Success { .. } => return Ok(()),
+                UpdateOutcome::WrongEpoch { current_epoch } => {
+                    ClientError::Conflict(format!("hub is at epoch {current_epoch}"))
+                }
+                _ => ClientError::Refused(r.error_description),
+            },
+            Err(e) => e.into(),
+        };
+        self.sent.remove(&hash(&first));
+        if let Some(g) = self.groups.get_mut(room) {
+            let _ = g.clear_pending_proposals(self.provider.storage());
+        }
+        Err(refused)
+    }
+
+    /// Commits pending proposals (e.g. someone's leave) in every room where
+    /// this client is the designated committer: the member with the lowest
+    /// leaf index that the proposals do not remove. Every member computes
+    /// the same choice, so only one commits.
+    pub async fn commit_pending_if_due(&mut self) -> Vec<ClientEvent> {
+        let mut due = Vec::new();
+        for (room, g) in &self.groups {
+            if !g.is_active() || g.pending_proposals().next().is_none() {
+                continue;
+            }
+            let removed: BTreeSet<LeafNodeIndex> = g
+                .pending_proposals()
+                .filter_map(|q| match q.proposal() {
+                    openmls::prelude::Proposal::Remove(r) => Some(r.removed()),
+                    _ => None,
+                })
+                .collect();
+            let committer = g
+                .members()
+                .map(|m| m.index)
+                .filter(|i| !removed.contains(i))
+                .min();
+            if committer == Some(g.own_leaf_index()) {
+                due.push(room.clone());
+            }
+        }
+        let mut events = Vec::new();
+        for room in due {
+            let Ok(group) = active(&mut self.groups, &self.uri, &room) else {
+                continue;
+            };
+            let bundle = group
+                .commit_builder()
+                .consume_proposal_store(true)
+                .load_psks(self.provider.storage())
+                .map_err(mls)
+                .and_then(|b| {
+                    b.create_group_info(true)
+                        .build(
+                            self.provider.rand(),
+                            self.provider.crypto(),
+                            &self.signer,
+                            |_| true,
+                        )
+                        .map_err(mls)
+                })
+                .and_then(|b| b.stage_commit(&self.provider).map_err(mls));
+            if let Ok(bundle) = bundle
+                && let Ok(e) = self.submit_pending(&room, bundle).await
+            {
+                events.extend(e);
+            }
+        }
+        events
     }
 
     /// Encrypts `content` for the room and submits it; returns the hub's

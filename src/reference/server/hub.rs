@@ -11,8 +11,8 @@ use crate::reference::wire::{
 };
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{
-    MlsMessageBodyIn, OpenMlsProvider, ProcessedMessageContent, ProposalStore, ProtocolMessage,
-    RatchetTreeIn, Sender, tls_codec::Serialize as _,
+    MlsMessageBodyIn, OpenMlsProvider, ProcessedMessageContent, Proposal, ProposalStore,
+    ProtocolMessage, RatchetTreeIn, Sender, tls_codec::Serialize as _,
 };
 use std::collections::BTreeSet;
 
@@ -154,6 +154,21 @@ impl Server {
                     ratchet_tree: _,
                 },
             ) => {
+                // Proposals the hub accepted must be in the next commit (§3.5).
+                let covered: BTreeSet<Vec<u8>> = staged
+                    .queued_proposals()
+                    .map(|q| q.proposal_reference_ref().as_slice().to_vec())
+                    .collect();
+                let pending = st
+                    .hub_rooms
+                    .get(room_uri)
+                    .ok_or_else(|| MimiError::Internal("room vanished".into()))?
+                    .group
+                    .queued_proposals(self.crypto.storage())
+                    .map_err(|e| MimiError::Internal(format!("proposal store: {e:?}")))?;
+                if pending.iter().any(|(r, _)| !covered.contains(r.as_slice())) {
+                    return not_allowed("the commit leaves out proposals the hub accepted".into());
+                }
                 let GroupInfoOption::Full(gi) = group_info;
                 let vgi = gi.parse().map_err(bad)?;
                 let next = staged.group_context();
@@ -234,23 +249,67 @@ impl Server {
                     more_proposals,
                 },
             ) => {
-                if !more_proposals.is_empty() {
-                    return not_allowed("moreProposals is not supported by this hub".into());
-                }
+                // Every proposal is validated before any is kept.
                 let room = st
                     .hub_rooms
                     .get_mut(room_uri)
                     .ok_or_else(|| MimiError::Internal("room vanished".into()))?;
-                room.group
-                    .add_proposal(self.crypto.storage(), *queued)
-                    .map_err(|e| MimiError::Internal(format!("store proposal: {e:?}")))?;
+                let mut all = vec![*queued];
+                for m in &more_proposals {
+                    let pm = m
+                        .parse()
+                        .map_err(bad)?
+                        .try_into_protocol_message()
+                        .map_err(bad)?;
+                    if !matches!(pm, ProtocolMessage::PublicMessage(_))
+                        || pm.epoch().as_u64() != current
+                        || pm.group_id() != room.group.group_id()
+                    {
+                        return Err(MimiError::BadRequest(
+                            "moreProposals must be PublicMessages of the current epoch".into(),
+                        ));
+                    }
+                    let p = room
+                        .group
+                        .process_message(self.crypto.crypto(), pm)
+                        .map_err(bad)?;
+                    if credential_uri(p.credential()).as_deref() != Some(sender_client.as_str()) {
+                        return Err(MimiError::Forbidden(
+                            "all proposals of a bundle must come from one client".into(),
+                        ));
+                    }
+                    match p.into_content() {
+                        ProcessedMessageContent::ProposalMessage(q) => all.push(*q),
+                        _ => return Err(bad("moreProposals holds a non-proposal")),
+                    }
+                }
+                // Policy: a client may only propose removing its own user's clients.
+                let sender_user = ids::user_of_client(&sender_client);
+                for q in &all {
+                    let Proposal::Remove(r) = q.proposal() else {
+                        return not_allowed("only Remove proposals are accepted".into());
+                    };
+                    let target = room
+                        .group
+                        .leaf(r.removed())
+                        .and_then(|l| credential_uri(l.credential()))
+                        .and_then(|c| ids::user_of_client(&c));
+                    if target.is_none() || target != sender_user {
+                        return not_allowed(
+                            "a Remove proposal may only remove the sender's own user".into(),
+                        );
+                    }
+                }
+                for q in all {
+                    room.group
+                        .add_proposal(self.crypto.storage(), q)
+                        .map_err(|e| MimiError::Internal(format!("store proposal: {e:?}")))?;
+                }
                 let ts = Self::next_timestamp(room);
                 let fanout = FanoutMessage {
                     timestamp: ts,
                     message: proposal,
-                    tail: FanoutTail::Proposal {
-                        more_proposals: Vec::new(),
-                    },
+                    tail: FanoutTail::Proposal { more_proposals },
                 };
                 self.fan_out(st, room_uri, &before, &fanout, &BTreeSet::new());
                 Ok(UpdateRoomResponse {
