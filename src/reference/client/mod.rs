@@ -255,6 +255,13 @@ impl Client {
                 let Ok(tree) = tree.parse() else {
                     return Vec::new();
                 };
+                // A client that was removed keeps its inactive group; openmls
+                // stores groups by id, so a re-join needs the old one gone.
+                if let Some(mut old) = self.groups.remove(room)
+                    && old.delete(self.provider.storage()).is_err()
+                {
+                    return Vec::new();
+                }
                 let joined = StagedWelcome::new_from_welcome(
                     &self.provider,
                     &join_config(),
