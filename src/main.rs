@@ -46,7 +46,7 @@ enum Command {
 
 #[derive(Args)]
 struct InputArgs {
-    /// Directory of suite files (searched recursively for *.yaml).
+    /// A suite file, or a directory searched recursively for *.yaml.
     #[arg(long, default_value = "suites")]
     suites: PathBuf,
     /// Targets file; two builtin reference providers (ref-a, ref-b) when absent.
@@ -134,7 +134,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Loads suites and targets and plans; on bad input prints why and gives exit 2.
 fn load_plan(args: &SelectArgs) -> Result<plan::model::Plan, i32> {
-    let suites = suite::load_dir(&args.input.suites).map_err(bad_input)?;
+    let suites = load_suites(&args.input.suites).map_err(bad_input)?;
     let targets = match &args.input.targets {
         Some(path) => plan::targets::load(path).map_err(bad_input)?,
         None => plan::targets::defaults(),
@@ -149,13 +149,23 @@ fn load_plan(args: &SelectArgs) -> Result<plan::model::Plan, i32> {
     plan::build(targets, suites, &filters).map_err(bad_input)
 }
 
+fn load_suites(
+    path: &std::path::Path,
+) -> Result<Vec<plan::model::LoadedSuite>, suite::LoadSuiteError> {
+    if path.is_file() {
+        suite::load_file(path).map(|s| vec![s])
+    } else {
+        suite::load_dir(path)
+    }
+}
+
 fn bad_input(e: impl std::fmt::Display) -> i32 {
     eprintln!("{e}");
     exit::BAD_INPUT
 }
 
 fn validate_command(args: InputArgs) -> i32 {
-    let suites = match suite::load_dir(&args.suites) {
+    let suites = match load_suites(&args.suites) {
         Ok(s) => s,
         Err(e) => return bad_input(e),
     };
