@@ -1,1 +1,226 @@
 //! The reference MIMI provider.
+//!
+//! `client` holds everything a user's device has (MLS keys, groups,
+//! plaintext); `server` is the provider's MIMI protocol side (hub and
+//! follower), which sees only what crosses the client/server boundary in
+//! `server::local`. `control` exposes the control API v1 on top of both.
+//! [`start`] runs one provider; [`Launcher`] runs the builtin ones of a run.
+
+pub mod client;
+pub mod control;
+pub mod ids;
+pub mod pki;
+pub mod room;
+pub mod serve;
+pub mod server;
+pub mod wire;
+
+use crate::plan::model::BuiltinTarget;
+use crate::run::launch::{BoxFuture, BuiltinLauncher, RunningBuiltin};
+use pki::{PkiError, RunCa, TlsMaterial};
+use server::{Hooks, MimiError, Server, peer::Peers};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Deliberate deviations a builtin provider can switch on (none yet).
+pub const KNOWN_QUIRKS: &[&str] = &[];
+
+/// How to run one provider.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub domain: String,
+    /// Where the MIMI endpoints (HTTPS, mutual TLS) listen.
+    pub mimi_listen: SocketAddr,
+    /// Where the control API (plain HTTP) listens; keep it on loopback.
+    pub control_listen: SocketAddr,
+    pub tls: TlsMaterial,
+}
+
+/// Why a provider could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartProviderError {
+    #[error("invalid provider domain {0:?}")]
+    Domain(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error("cannot set up the server: {0}")]
+    Server(#[from] MimiError),
+}
+
+/// A running provider. Dropping it stops its tasks.
+pub struct RunningProvider {
+    control_url: String,
+    mimi_url: String,
+    server: Arc<Server>,
+    shutdown: watch::Sender<bool>,
+    tasks: tokio::task::JoinSet<()>,
+}
+
+impl RunningProvider {
+    /// Base URL of the control API (without `/v1`).
+    pub fn control_url(&self) -> &str {
+        &self.control_url
+    }
+    /// Base URL of the MIMI endpoints.
+    pub fn mimi_url(&self) -> &str {
+        &self.mimi_url
+    }
+    pub fn domain(&self) -> &str {
+        self.server.domain()
+    }
+    /// Test hooks of the server side.
+    pub fn hooks(&self) -> Arc<Hooks> {
+        self.server.hooks.clone()
+    }
+    /// Every byte string the server side stores (for tests that search it).
+    pub fn server_dump(&self) -> Vec<Vec<u8>> {
+        self.server.dump()
+    }
+    /// Stops every task and waits until they are gone.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+impl Drop for RunningProvider {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        self.tasks.abort_all();
+    }
+}
+
+/// Starts a provider: MIMI endpoints and control API, both ready on return.
+pub async fn start(cfg: ProviderConfig) -> Result<RunningProvider, StartProviderError> {
+    if !ids::valid_domain(&cfg.domain) {
+        return Err(StartProviderError::Domain(cfg.domain));
+    }
+    let bind = |addr: SocketAddr| async move {
+        tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartProviderError::Listen { addr, source })
+    };
+    let mimi = bind(cfg.mimi_listen).await?;
+    let control = bind(cfg.control_listen).await?;
+    let local = |l: &tokio::net::TcpListener, addr| {
+        l.local_addr()
+            .map_err(|source| StartProviderError::Listen { addr, source })
+    };
+    let mimi_addr = local(&mimi, cfg.mimi_listen)?;
+    let control_addr = local(&control, cfg.control_listen)?;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let peers = Arc::new(Peers::new(
+        &cfg.domain,
+        cfg.tls.clone(),
+        shutdown_rx.clone(),
+    )?);
+    let server = Server::new(cfg.domain.clone(), peers.clone())?;
+    peers.set_hooks(server.hooks.clone());
+    let mimi_url = format!("https://{mimi_addr}");
+    let provider = control::Provider::new(
+        server.clone(),
+        mimi_url.clone(),
+        cfg.tls.ca_pem.clone(),
+        shutdown_rx.clone(),
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(server::http::serve(
+        mimi,
+        server.clone(),
+        shutdown_rx.clone(),
+    ));
+    let app = control::app(provider);
+    let mut stop = shutdown_rx.clone();
+    tasks.spawn(async move {
+        let _ = axum::serve(control, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.changed().await;
+            })
+            .await;
+    });
+    Ok(RunningProvider {
+        control_url: format!("http://{control_addr}"),
+        mimi_url,
+        server,
+        shutdown,
+        tasks,
+    })
+}
+
+/// Starts the builtin providers of one run; they share the run's CA.
+pub struct Launcher {
+    ca: RunCa,
+}
+
+impl Launcher {
+    pub fn new() -> Result<Self, PkiError> {
+        Ok(Self {
+            ca: RunCa::new("mimi-interop run CA")?,
+        })
+    }
+
+    /// The run's CA, e.g. to issue certificates for test peers.
+    pub fn ca(&self) -> &RunCa {
+        &self.ca
+    }
+
+    /// Starts one provider for `domain` on loopback with a fresh certificate.
+    pub async fn start_domain(&self, domain: &str) -> Result<RunningProvider, StartProviderError> {
+        let tls = self.ca.issue(domain)?;
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        start(ProviderConfig {
+            domain: domain.to_owned(),
+            mimi_listen: loopback,
+            control_listen: loopback,
+            tls,
+        })
+        .await
+    }
+}
+
+impl BuiltinLauncher for Launcher {
+    fn launch<'a>(
+        &'a self,
+        name: &'a str,
+        spec: &'a BuiltinTarget,
+    ) -> BoxFuture<'a, Result<Box<dyn RunningBuiltin>, String>> {
+        Box::pin(async move {
+            if let Some(q) = spec
+                .quirks
+                .iter()
+                .find(|q| !KNOWN_QUIRKS.contains(&q.as_str()))
+            {
+                let known = if KNOWN_QUIRKS.is_empty() {
+                    "none".to_owned()
+                } else {
+                    KNOWN_QUIRKS.join(", ")
+                };
+                return Err(format!("unknown quirk `{q}`; known quirks: {known}"));
+            }
+            let domain = spec
+                .domain
+                .clone()
+                .unwrap_or_else(|| format!("{name}.example"));
+            let p = self
+                .start_domain(&domain)
+                .await
+                .map_err(|e| format!("builtin `{name}`: {e}"))?;
+            Ok(Box::new(p) as Box<dyn RunningBuiltin>)
+        })
+    }
+}
+
+impl RunningBuiltin for RunningProvider {
+    fn control_url(&self) -> String {
+        self.control_url.clone()
+    }
+    fn stop(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(RunningProvider::stop(*self))
+    }
+}

@@ -5,5 +5,6 @@ mod content;
 mod fake_target;
 mod reference;
 mod report;
+mod room_policy;
 mod run;
 mod suite;

@@ -1,0 +1,728 @@
+//! One device of a user: its MLS keys, its groups (one per room) and the
+//! plaintext it sends and receives. It reaches its provider only through
+//! [`LocalEndpoint`], the client/server boundary.
+
+mod join;
+
+use super::ids;
+use super::server::{CIPHERSUITE, LocalEndpoint, MimiError, credential_uri};
+use super::wire::{
+    self, FanoutMessage, FanoutTail, GroupInfoOption, HandshakeBundle, KeyMaterialRequest,
+    KeyMaterialRequestTbs, RatchetTreeOption, Raw, SubmitMessageRequest, SubmitMessageResponse,
+    UpdateOutcome,
+};
+use crate::control::api::{ClientRoomState, EventKind, Participant, RoomMetadata};
+use base64::Engine as _;
+use openmls::prelude::{
+    BasicCredential, Capabilities, CredentialWithKey, Extension, ExtensionType, Extensions,
+    GroupId, KeyPackage, KeyPackageIn, LeafNodeIndex, MlsGroup, MlsGroupJoinConfig,
+    MlsMessageBodyIn, OpenMlsProvider, PURE_PLAINTEXT_WIRE_FORMAT_POLICY, ProcessedMessageContent,
+    ProposalType, ProtocolVersion, RequiredCapabilitiesExtension, StagedWelcome, UnknownExtension,
+    tls_codec::{Serialize as _, VLBytes},
+};
+use openmls_basic_credential::SignatureKeyPair;
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use openmls_traits::signatures::Signer as _;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// GroupContext extension (private-use range) naming the room's creator, so
+/// every member derives the same roles. See docs/deviations.md.
+pub const CREATOR_EXTENSION: u16 = 0xF1A0;
+
+/// How many past epochs' application messages a client can still decrypt.
+const MAX_PAST_EPOCHS: usize = 8;
+
+/// Something a client observed in a room.
+#[derive(Debug, Clone)]
+pub struct ClientEvent {
+    pub client: String,
+    pub room: String,
+    pub kind: EventKind,
+}
+
+/// Why a client operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{client} is not a member of {room}")]
+    NotMember { client: String, room: String },
+    #[error("refused by the hub: {0}")]
+    Refused(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Server(#[from] MimiError),
+    #[error("MLS: {0}")]
+    Mls(String),
+}
+
+fn mls(e: impl std::fmt::Debug) -> ClientError {
+    ClientError::Mls(format!("{e:?}"))
+}
+
+pub(crate) fn capabilities() -> Capabilities {
+    Capabilities::new(
+        None,
+        None,
+        Some(&[ExtensionType::Unknown(CREATOR_EXTENSION)]),
+        Some(&[ProposalType::SelfRemove]),
+        None,
+    )
+}
+
+pub(crate) fn join_config() -> MlsGroupJoinConfig {
+    MlsGroupJoinConfig::builder()
+        .wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
+        .max_past_epochs(MAX_PAST_EPOCHS)
+        .use_ratchet_tree_extension(false)
+        .build()
+}
+
+pub struct Client {
+    pub uri: String,
+    pub user: String,
+    provider: OpenMlsRustCrypto,
+    signer: SignatureKeyPair,
+    cred: CredentialWithKey,
+    groups: BTreeMap<String, MlsGroup>,
+    /// Position in the provider inbox up to which items were processed.
+    cursor: usize,
+    /// Hashes of MLS messages this client sent, to skip their fan-out echo.
+    sent: HashSet<[u8; 32]>,
+    ep: LocalEndpoint,
+}
+
+/// The client's active group for `room`.
+fn active<'a>(
+    groups: &'a mut BTreeMap<String, MlsGroup>,
+    client: &str,
+    room: &str,
+) -> Result<&'a mut MlsGroup, ClientError> {
+    match groups.get_mut(room) {
+        Some(g) if g.is_active() => Ok(g),
+        _ => Err(ClientError::NotMember {
+            client: client.to_owned(),
+            room: room.to_owned(),
+        }),
+    }
+}
+
+fn hash(b: &[u8]) -> [u8; 32] {
+    Sha256::digest(b).into()
+}
+
+impl Client {
+    /// A new device with fresh keys, registered with its provider, with
+    /// `key_packages` KeyPackages published.
+    pub fn new(
+        ep: LocalEndpoint,
+        user: &str,
+        uri: &str,
+        key_packages: usize,
+    ) -> Result<Self, ClientError> {
+        let provider = OpenMlsRustCrypto::default();
+        let signer = SignatureKeyPair::new(CIPHERSUITE.signature_algorithm()).map_err(mls)?;
+        signer.store(provider.storage()).map_err(mls)?;
+        let cred = CredentialWithKey {
+            credential: BasicCredential::new(uri.as_bytes().to_vec()).into(),
+            signature_key: signer.public().into(),
+        };
+        ep.register_client(user, uri);
+        let c = Self {
+            uri: uri.to_owned(),
+            user: user.to_owned(),
+            provider,
+            signer,
+            cred,
+            groups: BTreeMap::new(),
+            cursor: 0,
+            sent: HashSet::new(),
+            ep,
+        };
+        for _ in 0..key_packages {
+            c.publish_key_package()?;
+        }
+        Ok(c)
+    }
+
+    pub fn publish_key_package(&self) -> Result<(), ClientError> {
+        let kpb = KeyPackage::builder()
+            .leaf_node_capabilities(capabilities())
+            .build(CIPHERSUITE, &self.provider, &self.signer, self.cred.clone())
+            .map_err(mls)?;
+        let raw = kpb.key_package().tls_serialize_detached().map_err(mls)?;
+        self.ep.publish_key_package(&self.uri, raw)?;
+        Ok(())
+    }
+
+    /// Rooms this client is an active member of.
+    pub fn rooms(&self) -> Vec<String> {
+        self.groups
+            .iter()
+            .filter(|(_, g)| g.is_active())
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
+
+    /// Whether this client was ever in the room (it may have been removed).
+    pub fn knows_room(&self, room: &str) -> bool {
+        self.groups.contains_key(room)
+    }
+
+    pub fn is_member(&self, room: &str) -> bool {
+        self.groups.get(room).is_some_and(|g| g.is_active())
+    }
+
+    fn event(&self, room: &str, kind: EventKind) -> ClientEvent {
+        ClientEvent {
+            client: self.uri.clone(),
+            room: room.to_owned(),
+            kind,
+        }
+    }
+
+    /// Creates the MLS group of a room hosted by our provider.
+    pub fn create_room(&mut self, room: &str) -> Result<Vec<ClientEvent>, ClientError> {
+        let gid = ids::group_id_of_room(room)
+            .ok_or_else(|| ClientError::Conflict(format!("not a room URI: {room}")))?;
+        let exts = Extensions::from_vec(vec![
+            Extension::ExternalSenders(vec![self.ep.hub_sender()]),
+            Extension::Unknown(
+                CREATOR_EXTENSION,
+                UnknownExtension(self.user.as_bytes().to_vec()),
+            ),
+        ])
+        .map_err(mls)?;
+        let group = MlsGroup::builder()
+            .with_group_id(GroupId::from_slice(gid.as_bytes()))
+            .ciphersuite(CIPHERSUITE)
+            .with_wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
+            .with_group_context_extensions(exts)
+            .with_capabilities(capabilities())
+            .max_past_epochs(MAX_PAST_EPOCHS)
+            .use_ratchet_tree_extension(false)
+            .build(&self.provider, &self.signer, self.cred.clone())
+            .map_err(mls)?;
+        let gi = group
+            .export_group_info(self.provider.crypto(), &self.signer, false)
+            .map_err(mls)?
+            .tls_serialize_detached()
+            .map_err(mls)?;
+        let gi = wire::unwrap_mls_message(wire::WIRE_FORMAT_GROUP_INFO, &gi)
+            .ok_or_else(|| ClientError::Mls("GroupInfo export is not an MLSMessage".into()))?
+            .to_vec();
+        let tree = group
+            .export_ratchet_tree()
+            .tls_serialize_detached()
+            .map_err(mls)?;
+        self.ep
+            .create_room(room, &self.uri, Raw::from_bytes(gi), Raw::from_bytes(tree))?;
+        let epoch = group.epoch().as_u64();
+        self.groups.insert(room.to_owned(), group);
+        Ok(vec![self.event(room, EventKind::Joined { epoch })])
+    }
+
+    /// Processes everything new in the inbox, in order.
+    pub fn sync(&mut self) -> Vec<ClientEvent> {
+        let items = self.ep.inbox(&self.uri, self.cursor);
+        self.cursor += items.len();
+        let mut events = Vec::new();
+        for item in items {
+            if let Ok(fm) = wire::decode::<FanoutMessage>(&item.fanout) {
+                events.extend(self.process(&item.room, fm));
+            }
+        }
+        events
+    }
+
+    fn process(&mut self, room: &str, fm: FanoutMessage) -> Vec<ClientEvent> {
+        if self.sent.remove(&hash(fm.message.bytes())) {
+            return Vec::new();
+        }
+        let Ok(msg) = fm.message.parse() else {
+            return Vec::new();
+        };
+        match fm.tail {
+            FanoutTail::Welcome {
+                ratchet_tree: RatchetTreeOption::Full(tree),
+            } => {
+                if self.is_member(room) {
+                    return Vec::new();
+                }
+                let MlsMessageBodyIn::Welcome(welcome) = msg.extract() else {
+                    return Vec::new();
+                };
+                let Ok(tree) = tree.parse() else {
+                    return Vec::new();
+                };
+                let joined = StagedWelcome::new_from_welcome(
+                    &self.provider,
+                    &join_config(),
+                    welcome,
+                    Some(tree),
+                )
+                .and_then(|s| s.into_group(&self.provider));
+                match joined {
+                    Ok(group) => {
+                        let epoch = group.epoch().as_u64();
+                        self.groups.insert(room.to_owned(), group);
+                        vec![self.event(room, EventKind::Joined { epoch })]
+                    }
+                    Err(_) => Vec::new(),
+                }
+            }
+            _ => {
+                let Some(group) = self.groups.get_mut(room).filter(|g| g.is_active()) else {
+                    return Vec::new();
+                };
+                let Ok(pm) = msg.try_into_protocol_message() else {
+                    return Vec::new();
+                };
+                let wire_format = match pm {
+                    openmls::prelude::ProtocolMessage::PrivateMessage(_) => "private",
+                    openmls::prelude::ProtocolMessage::PublicMessage(_) => "public",
+                };
+                let Ok(processed) = group.process_message(&self.provider, pm) else {
+                    return Vec::new();
+                };
+                let sender = credential_uri(processed.credential()).unwrap_or_default();
+                match processed.into_content() {
+                    ProcessedMessageContent::ApplicationMessage(m) => {
+                        vec![
+                            self.event(
+                                room,
+                                EventKind::Message {
+                                    sender,
+                                    content: base64::engine::general_purpose::STANDARD
+                                        .encode(m.into_bytes()),
+                                    accepted_timestamp: Some(fm.timestamp),
+                                    wire_format: wire_format.into(),
+                                },
+                            ),
+                        ]
+                    }
+                    ProcessedMessageContent::ProposalMessage(q) => {
+                        let _ = group.store_pending_proposal(self.provider.storage(), *q);
+                        if let FanoutTail::Proposal { more_proposals } = fm.tail {
+                            for m in more_proposals {
+                                let Ok(pm) = m.parse().map(|m| m.try_into_protocol_message())
+                                else {
+                                    continue;
+                                };
+                                let Ok(pm) = pm else { continue };
+                                if let Ok(p) = group.process_message(&self.provider, pm)
+                                    && let ProcessedMessageContent::ProposalMessage(q) =
+                                        p.into_content()
+                                {
+                                    let _ =
+                                        group.store_pending_proposal(self.provider.storage(), *q);
+                                }
+                            }
+                        }
+                        Vec::new()
+                    }
+                    ProcessedMessageContent::ExternalJoinProposalMessage(q) => {
+                        let _ = group.store_pending_proposal(self.provider.storage(), *q);
+                        Vec::new()
+                    }
+                    ProcessedMessageContent::StagedCommitMessage(sc) => {
+                        if group.merge_staged_commit(&self.provider, *sc).is_err() {
+                            return Vec::new();
+                        }
+                        let epoch = group.epoch().as_u64();
+                        let kind = if group.is_active() {
+                            EventKind::EpochChanged { epoch }
+                        } else {
+                            EventKind::Removed { epoch }
+                        };
+                        vec![self.event(room, kind)]
+                    }
+                    _ => Vec::new(),
+                }
+            }
+        }
+    }
+
+    fn key_material_request(
+        &self,
+        room: &str,
+        target: &str,
+    ) -> Result<KeyMaterialRequest, ClientError> {
+        let tbs = KeyMaterialRequestTbs {
+            protocol: wire::PROTOCOL_MLS10,
+            requesting_user: VLBytes::new(self.user.as_bytes().to_vec()),
+            target_user: VLBytes::new(target.as_bytes().to_vec()),
+            room_id: VLBytes::new(room.as_bytes().to_vec()),
+            acceptable_ciphersuites: vec![u16::from(CIPHERSUITE)],
+            required_capabilities: Raw::encode(&RequiredCapabilitiesExtension::new(
+                &[ExtensionType::Unknown(CREATOR_EXTENSION)],
+                &[ProposalType::SelfRemove],
+                &[],
+            ))
+            .map_err(mls)?,
+            requester_signature_key: VLBytes::new(self.signer.public().to_vec()),
+            requester_credential: Raw::encode(&self.cred.credential).map_err(mls)?,
+        };
+        let sig = self
+            .signer
+            .sign(&wire::sign_content(
+                super::server::KEY_MATERIAL_LABEL,
+                &wire::encode(&tbs),
+            ))
+            .map_err(mls)?;
+        Ok(KeyMaterialRequest {
+            tbs,
+            signature: VLBytes::new(sig),
+        })
+    }
+
+    /// Adds every client of `target` (a user) to the room: claims their
+    /// KeyPackages through the hub and commits the Adds.
+    pub async fn add_user(
+        &mut self,
+        room: &str,
+        target: &str,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        active(&mut self.groups, &self.uri, room)?;
+        let req = self.key_material_request(room, target)?;
+        let resp = self.ep.claim_key_material(req).await?;
+        if resp.user_status != wire::user_code::SUCCESS
+            && resp.user_status != wire::user_code::PARTIAL_SUCCESS
+        {
+            return Err(ClientError::Refused(format!(
+                "no key material for {target} (user status {})",
+                resp.user_status
+            )));
+        }
+        let mut kps = Vec::new();
+        for c in resp.clients {
+            let wire::ClientKeyMaterialBody::Success(kp) = c.body else {
+                continue;
+            };
+            let kp: KeyPackageIn = kp.parse().map_err(mls)?;
+            let kp = kp
+                .validate(self.provider.crypto(), ProtocolVersion::Mls10)
+                .map_err(mls)?;
+            let owner =
+                credential_uri(kp.leaf_node().credential()).and_then(|c| ids::user_of_client(&c));
+            if owner.as_deref() != Some(target) {
+                return Err(ClientError::Refused(format!(
+                    "a KeyPackage returned for {target} names someone else"
+                )));
+            }
+            let client = credential_uri(kp.leaf_node().credential()).unwrap_or_default();
+            let group = active(&mut self.groups, &self.uri, room)?;
+            if group
+                .members()
+                .any(|m| credential_uri(&m.credential).as_deref() == Some(client.as_str()))
+            {
+                // Already in the group (e.g. our own device when adding our user).
+                continue;
+            }
+            kps.push(kp);
+        }
+        if kps.is_empty() {
+            if target == self.user {
+                return Ok(Vec::new());
+            }
+            return Err(ClientError::Conflict(format!(
+                "no client of {target} could be added"
+            )));
+        }
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let bundle = group
+            .commit_builder()
+            .propose_adds(kps)
+            .load_psks(self.provider.storage())
+            .map_err(mls)?
+            .create_group_info(true)
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.signer,
+                |_| true,
+            )
+            .map_err(mls)?
+            .stage_commit(&self.provider)
+            .map_err(mls)?;
+        self.submit_pending(room, bundle).await
+    }
+
+    /// Removes every client of `target` from the room in one commit.
+    pub async fn remove_user(
+        &mut self,
+        room: &str,
+        target: &str,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let leaves: Vec<LeafNodeIndex> = group
+            .members()
+            .filter(|m| {
+                credential_uri(&m.credential)
+                    .and_then(|c| ids::user_of_client(&c))
+                    .as_deref()
+                    == Some(target)
+            })
+            .map(|m| m.index)
+            .collect();
+        if leaves.is_empty() {
+            return Err(ClientError::Conflict(format!("{target} is not in {room}")));
+        }
+        let bundle = group
+            .commit_builder()
+            .propose_removals(leaves)
+            .load_psks(self.provider.storage())
+            .map_err(mls)?
+            .create_group_info(true)
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.signer,
+                |_| true,
+            )
+            .map_err(mls)?
+            .stage_commit(&self.provider)
+            .map_err(mls)?;
+        self.submit_pending(room, bundle).await
+    }
+
+    /// Sends a staged commit to the hub; merges it if accepted, drops it if not.
+    async fn submit_pending(
+        &mut self,
+        room: &str,
+        bundle: openmls::prelude::CommitMessageBundle,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let tree = match group.pending_commit() {
+            Some(sc) => sc
+                .export_ratchet_tree(self.provider.crypto(), group.export_ratchet_tree())
+                .map_err(mls)?
+                .ok_or_else(|| ClientError::Mls("no tree for the pending commit".into()))?,
+            None => return Err(ClientError::Mls("no pending commit".into())),
+        };
+        let (commit, welcome, group_info) = bundle.into_contents();
+        let commit = commit.tls_serialize_detached().map_err(mls)?;
+        let hb = HandshakeBundle::Commit {
+            commit: Raw::from_bytes(commit.clone()),
+            welcome: welcome
+                .map(|w| w.tls_serialize_detached().map(Raw::from_bytes))
+                .transpose()
+                .map_err(mls)?,
+            group_info: GroupInfoOption::Full(Raw::from_bytes(
+                group_info
+                    .ok_or_else(|| ClientError::Mls("commit without GroupInfo".into()))?
+                    .tls_serialize_detached()
+                    .map_err(mls)?,
+            )),
+            ratchet_tree: RatchetTreeOption::Full(Raw::from_bytes(
+                tree.tls_serialize_detached().map_err(mls)?,
+            )),
+        };
+        let result = self.ep.submit_handshake(&self.uri, room, hb).await;
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let outcome = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = group.clear_pending_commit(self.provider.storage());
+                return Err(e.into());
+            }
+        };
+        match outcome.outcome {
+            UpdateOutcome::Success { .. } => {
+                group.merge_pending_commit(&self.provider).map_err(mls)?;
+                let epoch = group.epoch().as_u64();
+                self.sent.insert(hash(&commit));
+                Ok(vec![self.event(room, EventKind::EpochChanged { epoch })])
+            }
+            UpdateOutcome::WrongEpoch { current_epoch } => {
+                let _ = group.clear_pending_commit(self.provider.storage());
+                Err(ClientError::Conflict(format!(
+                    "hub is at epoch {current_epoch}, client at {}",
+                    group.epoch().as_u64()
+                )))
+            }
+            UpdateOutcome::NotAllowed | UpdateOutcome::InvalidProposal { .. } => {
+                let _ = group.clear_pending_commit(self.provider.storage());
+                Err(ClientError::Refused(outcome.error_description))
+            }
+        }
+    }
+
+    /// Leaves the room as the draft's §3.5 describes: proposes removing all
+    /// of this user's clients (itself first) and lets the next committer
+    /// commit them. Returns once the hub accepted the proposals.
+    pub async fn leave(&mut self, room: &str) -> Result<(), ClientError> {
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let own = group.own_leaf_index();
+        let siblings: Vec<LeafNodeIndex> = group
+            .members()
+            .filter(|m| {
+                m.index != own
+                    && credential_uri(&m.credential)
+                        .and_then(|c| ids::user_of_client(&c))
+                        .as_deref()
+                        == Some(self.user.as_str())
+            })
+            .map(|m| m.index)
+            .collect();
+        let first = group
+            .leave_group(&self.provider, &self.signer)
+            .map_err(mls)?
+            .tls_serialize_detached()
+            .map_err(mls)?;
+        let mut more = Vec::new();
+        for leaf in siblings {
+            let (m, _) = group
+                .propose_remove_member(&self.provider, &self.signer, leaf)
+                .map_err(mls)?;
+            more.push(Raw::from_bytes(m.tls_serialize_detached().map_err(mls)?));
+        }
+        let hb = HandshakeBundle::Proposal {
+            proposal: Raw::from_bytes(first.clone()),
+            more_proposals: more,
+        };
+        self.sent.insert(hash(&first));
+        let outcome = self.ep.submit_handshake(&self.uri, room, hb).await;
+        let refused = match outcome {
+            Ok(r) => match r.outcome {
+                UpdateOutcome::Success { .. } => return Ok(()),
+                UpdateOutcome::WrongEpoch { current_epoch } => {
+                    ClientError::Conflict(format!("hub is at epoch {current_epoch}"))
+                }
+                _ => ClientError::Refused(r.error_description),
+            },
+            Err(e) => e.into(),
+        };
+        self.sent.remove(&hash(&first));
+        if let Some(g) = self.groups.get_mut(room) {
+            let _ = g.clear_pending_proposals(self.provider.storage());
+        }
+        Err(refused)
+    }
+
+    /// Commits pending proposals (e.g. someone's leave) in every room where
+    /// this client is the designated committer: the member with the lowest
+    /// leaf index that the proposals do not remove. Every member computes
+    /// the same choice, so only one commits.
+    pub async fn commit_pending_if_due(&mut self) -> Vec<ClientEvent> {
+        let mut due = Vec::new();
+        for (room, g) in &self.groups {
+            if !g.is_active() || g.pending_proposals().next().is_none() {
+                continue;
+            }
+            let removed: BTreeSet<LeafNodeIndex> = g
+                .pending_proposals()
+                .filter_map(|q| match q.proposal() {
+                    openmls::prelude::Proposal::Remove(r) => Some(r.removed()),
+                    _ => None,
+                })
+                .collect();
+            let committer = g
+                .members()
+                .map(|m| m.index)
+                .filter(|i| !removed.contains(i))
+                .min();
+            if committer == Some(g.own_leaf_index()) {
+                due.push(room.clone());
+            }
+        }
+        let mut events = Vec::new();
+        for room in due {
+            let Ok(group) = active(&mut self.groups, &self.uri, &room) else {
+                continue;
+            };
+            let bundle = group
+                .commit_builder()
+                .consume_proposal_store(true)
+                .load_psks(self.provider.storage())
+                .map_err(mls)
+                .and_then(|b| {
+                    b.create_group_info(true)
+                        .build(
+                            self.provider.rand(),
+                            self.provider.crypto(),
+                            &self.signer,
+                            |_| true,
+                        )
+                        .map_err(mls)
+                })
+                .and_then(|b| b.stage_commit(&self.provider).map_err(mls));
+            if let Ok(bundle) = bundle
+                && let Ok(e) = self.submit_pending(&room, bundle).await
+            {
+                events.extend(e);
+            }
+        }
+        events
+    }
+
+    /// Encrypts `content` for the room and submits it; returns the hub's
+    /// accepted timestamp.
+    pub async fn send(&mut self, room: &str, content: &[u8]) -> Result<u64, ClientError> {
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let msg = group
+            .create_message(&self.provider, &self.signer, content)
+            .map_err(mls)?
+            .tls_serialize_detached()
+            .map_err(mls)?;
+        let req = SubmitMessageRequest {
+            protocol: wire::PROTOCOL_MLS10,
+            app_message: Raw::from_bytes(msg.clone()),
+            sending_uri: VLBytes::new(self.user.as_bytes().to_vec()),
+        };
+        self.sent.insert(hash(&msg));
+        match self.ep.submit_message(room, req).await? {
+            SubmitMessageResponse::Accepted {
+                accepted_timestamp, ..
+            } => Ok(accepted_timestamp),
+            SubmitMessageResponse::NotAllowed => {
+                self.sent.remove(&hash(&msg));
+                Err(ClientError::Refused(
+                    "the hub did not allow the message".into(),
+                ))
+            }
+            SubmitMessageResponse::EpochTooOld { current_epoch } => {
+                self.sent.remove(&hash(&msg));
+                Err(ClientError::Conflict(format!(
+                    "hub is at epoch {current_epoch}"
+                )))
+            }
+        }
+    }
+
+    /// The room as this client sees it.
+    pub fn room_state(&self, room: &str) -> Option<ClientRoomState> {
+        let group = self.groups.get(room).filter(|g| g.is_active())?;
+        let members: BTreeSet<String> = group
+            .members()
+            .filter_map(|m| credential_uri(&m.credential))
+            .collect();
+        let creator = group
+            .extensions()
+            .unknown(CREATOR_EXTENSION)
+            .and_then(|u| String::from_utf8(u.0.clone()).ok());
+        let users: BTreeSet<String> = members
+            .iter()
+            .filter_map(|c| ids::user_of_client(c))
+            .collect();
+        let participants = users
+            .into_iter()
+            .map(|u| Participant {
+                role: if creator.as_deref() == Some(u.as_str()) {
+                    "admin".into()
+                } else {
+                    "user".into()
+                },
+                user: u,
+            })
+            .collect();
+        Some(ClientRoomState {
+            client: self.uri.clone(),
+            epoch: group.epoch().as_u64(),
+            epoch_authenticator: hex::encode(group.epoch_authenticator().as_slice()),
+            participants,
+            members: members.into_iter().collect(),
+            metadata: RoomMetadata::default(),
+        })
+    }
+}

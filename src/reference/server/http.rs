@@ -1,0 +1,272 @@
+//! The MIMI endpoints over HTTPS with mutual TLS (§4.1, §5).
+//!
+//! Every connection must present a certificate from a trusted CA; its DNS
+//! SANs are the domains the peer may speak for. Each request must name its
+//! source in `From: mimi@<domain>`, and that domain must be one of them.
+
+use super::{MimiError, Server, bad, ids, pki_names};
+use crate::reference::wire::{self, MAX_BODY};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Extension, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt as _;
+
+/// The domains a verified client certificate names.
+#[derive(Debug, Clone)]
+pub struct PeerNames(pub Vec<String>);
+
+/// The authenticated source provider of a request.
+#[derive(Debug, Clone)]
+pub struct Source(pub String);
+
+/// The MIMI router (without TLS), for one server.
+pub fn app(server: Arc<Server>) -> Router {
+    let v1 = Router::new()
+        .route("/v1/keyMaterial/{*user}", post(key_material))
+        .route("/v1/update/{*room}", post(update))
+        .route("/v1/submitMessage/{*room}", post(submit_message))
+        .route("/v1/notify/{*room}", post(notify))
+        .route("/v1/groupInfo/{*room}", post(group_info))
+        .route("/v1/requestConsent/{*x}", post(unimplemented))
+        .route("/v1/updateConsent/{*x}", post(unimplemented))
+        .route("/v1/identifierQuery/{*x}", post(unimplemented))
+        .route("/v1/reportAbuse/{*x}", post(unimplemented))
+        .route("/v1/proxyDownload/{*x}", get(unimplemented))
+        .layer(middleware::from_fn(authenticate));
+    Router::new()
+        .route("/.well-known/mimi-protocol-directory", get(directory))
+        .merge(v1)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(server)
+}
+
+/// Checks `From: mimi@<domain>` against the certificate's names.
+async fn authenticate(mut req: Request, next: Next) -> Response {
+    let names = req
+        .extensions()
+        .get::<PeerNames>()
+        .cloned()
+        .unwrap_or(PeerNames(Vec::new()));
+    let from = req
+        .headers()
+        .get(header::FROM)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .and_then(|v| v.strip_prefix("mimi@"))
+        .map(str::to_ascii_lowercase);
+    let Some(domain) = from else {
+        return error(&MimiError::Forbidden(
+            "missing or malformed From: mimi@<domain>".into(),
+        ));
+    };
+    if !names.0.contains(&domain) {
+        return error(&MimiError::Forbidden(format!(
+            "certificate does not authenticate {domain}"
+        )));
+    }
+    req.extensions_mut().insert(Source(domain));
+    next.run(req).await
+}
+
+fn error(e: &MimiError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, e.to_string()).into_response()
+}
+
+fn tls_body(server: &Server, status: StatusCode, body: Vec<u8>) -> Response {
+    server.hooks.record("in-answer", &body);
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Path subject → URI of the given kind: `a.example/r/club` or a
+/// percent-encoded `mimi://a.example/r/club`.
+fn subject(raw: &str, kind: char) -> Result<String, MimiError> {
+    let uri = if raw.starts_with(ids::SCHEME) {
+        raw.to_owned()
+    } else {
+        format!("{}{raw}", ids::SCHEME)
+    };
+    ids::parse(&uri)
+        .filter(|p| p.kind == kind)
+        .ok_or_else(|| bad(format!("not a MIMI {kind} URI: {uri}")))?;
+    Ok(uri)
+}
+
+async fn directory(State(s): State<Arc<Server>>) -> Response {
+    let base = format!("https://{}/v1", s.domain);
+    axum::Json(serde_json::json!({
+        "keyMaterial": format!("{base}/keyMaterial/{{targetUser}}"),
+        "update": format!("{base}/update/{{roomId}}"),
+        "notify": format!("{base}/notify/{{roomId}}"),
+        "submitMessage": format!("{base}/submitMessage/{{roomId}}"),
+        "groupInfo": format!("{base}/groupInfo/{{roomId}}"),
+        "requestConsent": format!("{base}/requestConsent/{{targetUser}}"),
+        "updateConsent": format!("{base}/updateConsent/{{requesterUser}}"),
+        "identifierQuery": format!("{base}/identifierQuery/{{domain}}"),
+        "reportAbuse": format!("{base}/reportAbuse/{{roomId}}"),
+        "proxyDownload": format!("{base}/proxyDownload/{{downloadUrl}}"),
+    }))
+    .into_response()
+}
+
+async fn unimplemented() -> Response {
+    (
+        StatusCode::NOT_IMPLEMENTED,
+        "the reference provider does not implement this endpoint yet",
+    )
+        .into_response()
+}
+
+async fn key_material(
+    State(s): State<Arc<Server>>,
+    Extension(src): Extension<Source>,
+    Path(user): Path<String>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    s.hooks.record(format!("in {}", uri.path()), &body);
+    let target = match subject(&user, 'u') {
+        Ok(t) => t,
+        Err(e) => return error(&e),
+    };
+    match s.key_material(&src.0, Some(&target), body.to_vec()).await {
+        Ok(r) => tls_body(&s, StatusCode::OK, wire::encode(&r)),
+        Err(e) => error(&e),
+    }
+}
+
+async fn update(
+    State(s): State<Arc<Server>>,
+    Extension(src): Extension<Source>,
+    Path(room): Path<String>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    s.hooks.record(format!("in {}", uri.path()), &body);
+    let result = subject(&room, 'r').and_then(|room| {
+        let bundle = wire::decode(&body).map_err(bad)?;
+        s.hub_update(&src.0, &room, bundle)
+    });
+    match result {
+        Ok(r) => tls_body(&s, StatusCode::OK, wire::encode(&r)),
+        Err(e) => error(&e),
+    }
+}
+
+async fn submit_message(
+    State(s): State<Arc<Server>>,
+    Extension(src): Extension<Source>,
+    Path(room): Path<String>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    s.hooks.record(format!("in {}", uri.path()), &body);
+    let result = subject(&room, 'r').and_then(|room| {
+        let req = wire::decode(&body).map_err(bad)?;
+        s.hub_submit(&src.0, &room, req)
+    });
+    match result {
+        Ok(r) => tls_body(&s, StatusCode::OK, wire::encode(&r)),
+        Err(e) => error(&e),
+    }
+}
+
+async fn group_info(
+    State(s): State<Arc<Server>>,
+    Extension(src): Extension<Source>,
+    Path(room): Path<String>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    s.hooks.record(format!("in {}", uri.path()), &body);
+    let result = subject(&room, 'r').and_then(|room| {
+        let req = wire::decode(&body).map_err(bad)?;
+        s.hub_group_info(&src.0, &room, req)
+    });
+    match result {
+        Ok(r) => tls_body(&s, StatusCode::OK, wire::encode(&r)),
+        Err(e) => error(&e),
+    }
+}
+
+async fn notify(
+    State(s): State<Arc<Server>>,
+    Extension(src): Extension<Source>,
+    Path(room): Path<String>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    s.hooks.record(format!("in {}", uri.path()), &body);
+    if s.hooks.notify_unavailable.load(Ordering::SeqCst) {
+        s.hooks.notify_refused();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, HeaderValue::from_static("1"))],
+            "temporarily unavailable (test hook)",
+        )
+            .into_response();
+    }
+    match subject(&room, 'r').and_then(|room| s.handle_notify(&src.0, &room, &body)) {
+        Ok(()) => StatusCode::CREATED.into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// Accepts TLS connections until `shutdown` flips, serving [`app`] on each.
+pub async fn serve(
+    listener: TcpListener,
+    server: Arc<Server>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let app = app(server.clone());
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        let (tcp, _) = tokio::select! {
+            r = listener.accept() => match r { Ok(c) => c, Err(_) => continue },
+            _ = shutdown.changed() => break,
+        };
+        let acceptor = tokio_rustls::TlsAcceptor::from(server.peers.server_tls());
+        let app = app.clone();
+        conns.spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let names = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(pki_names)
+                .unwrap_or_default();
+            let names = PeerNames(names);
+            let svc = hyper::service::service_fn(
+                move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(names.clone());
+                    app.clone().oneshot(req.map(axum::body::Body::new))
+                },
+            );
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tls), svc)
+                .await;
+        });
+        while conns.try_join_next().is_some() {}
+    }
+    conns.abort_all();
+}

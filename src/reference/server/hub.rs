@@ -1,0 +1,431 @@
+//! The hub role (§4.3, §5.3–5.6): validates every handshake message against
+//! the room's `PublicGroup`, orders and timestamps everything, and fans out.
+
+use super::{
+    HubRoom, MimiError, Server, State, bad, credential_uri, ids, lock, member_clients, now_ms,
+    users_of_members, welcome_refs,
+};
+use crate::reference::wire::{
+    self, FanoutMessage, FanoutTail, GroupInfoOption, HandshakeBundle, RatchetTreeOption, Raw,
+    SubmitMessageRequest, SubmitMessageResponse, UpdateOutcome, UpdateRoomResponse,
+};
+use openmls::messages::group_info::VerifiableGroupInfo;
+use openmls::prelude::{
+    MlsMessageBodyIn, OpenMlsProvider, ProcessedMessageContent, Proposal, ProposalStore,
+    ProtocolMessage, RatchetTreeIn, Sender, tls_codec::Serialize as _,
+};
+use std::collections::BTreeSet;
+
+impl Server {
+    /// Starts hosting a room created by a local client: its MLS group as of
+    /// the creator's GroupInfo and tree.
+    pub(crate) fn hub_create_room(
+        &self,
+        room: &str,
+        creator: &str,
+        group_info: Raw<VerifiableGroupInfo>,
+        tree: Raw<RatchetTreeIn>,
+    ) -> Result<(), MimiError> {
+        let gid = ids::group_id_of_room(room)
+            .ok_or_else(|| MimiError::BadRequest(format!("not a room URI: {room}")))?;
+        if !self.is_local(room) {
+            return Err(MimiError::Forbidden(format!("{room} is not hosted here")));
+        }
+        let vgi = group_info.parse().map_err(bad)?;
+        if vgi.group_id().as_slice() != gid.as_bytes() {
+            return Err(MimiError::BadRequest(
+                "group id does not match the room".into(),
+            ));
+        }
+        let mut st = lock(&self.state);
+        if st.hub_rooms.contains_key(room) {
+            return Err(MimiError::Conflict(format!("room {room} exists")));
+        }
+        let (group, _) = openmls::prelude::PublicGroup::from_external(
+            self.crypto.crypto(),
+            self.crypto.storage(),
+            tree.parse().map_err(bad)?,
+            vgi,
+            ProposalStore::new(),
+        )
+        .map_err(bad)?;
+        if member_clients(&group).into_iter().collect::<Vec<_>>() != vec![creator.to_owned()] {
+            return Err(MimiError::BadRequest(
+                "a new room must hold exactly the creating client".into(),
+            ));
+        }
+        st.hub_rooms.insert(
+            room.to_owned(),
+            HubRoom {
+                group,
+                group_info: group_info.into_bytes(),
+                last_timestamp: 0,
+            },
+        );
+        st.room_clients
+            .entry(room.to_owned())
+            .or_default()
+            .insert(creator.to_owned());
+        Ok(())
+    }
+
+    fn next_timestamp(room: &mut HubRoom) -> u64 {
+        let ts = now_ms().max(room.last_timestamp + 1);
+        room.last_timestamp = ts;
+        ts
+    }
+
+    /// `/update` at the hub. `origin` is the provider domain that submitted
+    /// it (our own for local clients).
+    pub(crate) fn hub_update(
+        &self,
+        origin: &str,
+        room_uri: &str,
+        bundle: HandshakeBundle,
+    ) -> Result<UpdateRoomResponse, MimiError> {
+        let mut guard = lock(&self.state);
+        let st: &mut State = &mut guard;
+        let room = st
+            .hub_rooms
+            .get_mut(room_uri)
+            .ok_or_else(|| MimiError::NotFound(format!("no room {room_uri} here")))?;
+        let pm = bundle
+            .message()
+            .parse()
+            .map_err(bad)?
+            .try_into_protocol_message()
+            .map_err(bad)?;
+        let ProtocolMessage::PublicMessage(_) = &pm else {
+            return Err(MimiError::BadRequest(
+                "handshake messages must be PublicMessages".into(),
+            ));
+        };
+        if pm.group_id() != room.group.group_id() {
+            return Err(MimiError::BadRequest(
+                "group id does not match the room".into(),
+            ));
+        }
+        let current = room.group.group_context().epoch().as_u64();
+        if pm.epoch().as_u64() != current {
+            return Ok(UpdateRoomResponse {
+                error_description: format!("hub is at epoch {current}"),
+                outcome: UpdateOutcome::WrongEpoch {
+                    current_epoch: current,
+                },
+            });
+        }
+        let processed = room
+            .group
+            .process_message(self.crypto.crypto(), pm)
+            .map_err(bad)?;
+        let sender_client = credential_uri(processed.credential())
+            .ok_or_else(|| MimiError::BadRequest("sender credential is not a client URI".into()))?;
+        if ids::domain_of(&sender_client, 'd') != Some(origin) {
+            return Err(MimiError::Forbidden(format!(
+                "{origin} cannot speak for {sender_client}"
+            )));
+        }
+        let not_allowed = |why: String| {
+            Ok(UpdateRoomResponse {
+                error_description: why,
+                outcome: UpdateOutcome::NotAllowed,
+            })
+        };
+        match processed.sender() {
+            Sender::Member(_) => {}
+            Sender::NewMemberCommit => {
+                // External join: only a new client of a user already in the room.
+                let user = ids::user_of_client(&sender_client).unwrap_or_default();
+                if !users_of_members(&room.group).contains(&user) {
+                    return not_allowed(format!("{user} is not a participant"));
+                }
+            }
+            _ => return not_allowed("only members and joining clients may update".into()),
+        }
+        let before = member_clients(&room.group);
+        let content = processed.into_content();
+        match (content, bundle) {
+            (
+                ProcessedMessageContent::StagedCommitMessage(staged),
+                HandshakeBundle::Commit {
+                    commit,
+                    welcome,
+                    group_info,
+                    ratchet_tree: _,
+                },
+            ) => {
+                // Proposals the hub accepted must be in the next commit (§3.5).
+                let covered: BTreeSet<Vec<u8>> = staged
+                    .queued_proposals()
+                    .map(|q| q.proposal_reference_ref().as_slice().to_vec())
+                    .collect();
+                let pending = st
+                    .hub_rooms
+                    .get(room_uri)
+                    .ok_or_else(|| MimiError::Internal("room vanished".into()))?
+                    .group
+                    .queued_proposals(self.crypto.storage())
+                    .map_err(|e| MimiError::Internal(format!("proposal store: {e:?}")))?;
+                if pending.iter().any(|(r, _)| !covered.contains(r.as_slice())) {
+                    return not_allowed("the commit leaves out proposals the hub accepted".into());
+                }
+                let GroupInfoOption::Full(gi) = group_info;
+                let vgi = gi.parse().map_err(bad)?;
+                let next = staged.group_context();
+                if vgi.group_id() != next.group_id() || vgi.epoch() != next.epoch() {
+                    return Err(MimiError::BadRequest(
+                        "GroupInfo is not for the commit's new epoch".into(),
+                    ));
+                }
+                let welcome = match &welcome {
+                    Some(w) => Some((w.clone(), super::parse_welcome(w)?)),
+                    None => None,
+                };
+                // Every Welcome recipient must be routable before anything changes.
+                let mut welcome_targets: BTreeSet<Option<String>> = BTreeSet::new();
+                if let Some((_, w)) = &welcome {
+                    for r in welcome_refs(w) {
+                        if st.kp_owner.contains_key(&r) {
+                            welcome_targets.insert(None);
+                        } else if let Some(d) = st.kp_route.get(&r) {
+                            welcome_targets.insert(Some(d.clone()));
+                        } else {
+                            return not_allowed(
+                                "Welcome for a KeyPackage not claimed through this hub".into(),
+                            );
+                        }
+                    }
+                }
+                let room = st
+                    .hub_rooms
+                    .get_mut(room_uri)
+                    .ok_or_else(|| MimiError::Internal("room vanished".into()))?;
+                room.group
+                    .merge_commit(self.crypto.storage(), *staged)
+                    .map_err(|e| MimiError::Internal(format!("merge: {e:?}")))?;
+                room.group_info = gi.into_bytes();
+                let ts = Self::next_timestamp(room);
+                let after = member_clients(&room.group);
+                let tree = room
+                    .group
+                    .export_ratchet_tree()
+                    .tls_serialize_detached()
+                    .map_err(|e| MimiError::Internal(e.to_string()))?;
+                let mut recipients: BTreeSet<String> = before.clone();
+                recipients.extend(after.iter().cloned());
+                let fanout = FanoutMessage {
+                    timestamp: ts,
+                    message: commit,
+                    tail: FanoutTail::Commit {
+                        external_proposals: Vec::new(),
+                    },
+                };
+                self.fan_out(st, room_uri, &recipients, &fanout, &BTreeSet::new());
+                if let Some((raw, _)) = welcome {
+                    let msg = wire::wrap_mls_message(wire::WIRE_FORMAT_WELCOME, raw.bytes());
+                    let fanout = FanoutMessage {
+                        timestamp: ts,
+                        message: Raw::from_bytes(msg),
+                        tail: FanoutTail::Welcome {
+                            ratchet_tree: RatchetTreeOption::Full(Raw::from_bytes(tree)),
+                        },
+                    };
+                    let domains: BTreeSet<String> =
+                        welcome_targets.iter().flatten().cloned().collect();
+                    let local = welcome_targets.contains(&None);
+                    self.fan_out_to(st, room_uri, &domains, local, &fanout);
+                }
+                Ok(UpdateRoomResponse {
+                    error_description: String::new(),
+                    outcome: UpdateOutcome::Success {
+                        accepted_timestamp: ts,
+                    },
+                })
+            }
+            (
+                ProcessedMessageContent::ProposalMessage(queued),
+                HandshakeBundle::Proposal {
+                    proposal,
+                    more_proposals,
+                },
+            ) => {
+                // Every proposal is validated before any is kept.
+                let room = st
+                    .hub_rooms
+                    .get_mut(room_uri)
+                    .ok_or_else(|| MimiError::Internal("room vanished".into()))?;
+                let mut all = vec![*queued];
+                for m in &more_proposals {
+                    let pm = m
+                        .parse()
+                        .map_err(bad)?
+                        .try_into_protocol_message()
+                        .map_err(bad)?;
+                    if !matches!(pm, ProtocolMessage::PublicMessage(_))
+                        || pm.epoch().as_u64() != current
+                        || pm.group_id() != room.group.group_id()
+                    {
+                        return Err(MimiError::BadRequest(
+                            "moreProposals must be PublicMessages of the current epoch".into(),
+                        ));
+                    }
+                    let p = room
+                        .group
+                        .process_message(self.crypto.crypto(), pm)
+                        .map_err(bad)?;
+                    if credential_uri(p.credential()).as_deref() != Some(sender_client.as_str()) {
+                        return Err(MimiError::Forbidden(
+                            "all proposals of a bundle must come from one client".into(),
+                        ));
+                    }
+                    match p.into_content() {
+                        ProcessedMessageContent::ProposalMessage(q) => all.push(*q),
+                        _ => return Err(bad("moreProposals holds a non-proposal")),
+                    }
+                }
+                // Policy: a client may only propose removing its own user's clients.
+                let sender_user = ids::user_of_client(&sender_client);
+                for q in &all {
+                    let Proposal::Remove(r) = q.proposal() else {
+                        return not_allowed("only Remove proposals are accepted".into());
+                    };
+                    let target = room
+                        .group
+                        .leaf(r.removed())
+                        .and_then(|l| credential_uri(l.credential()))
+                        .and_then(|c| ids::user_of_client(&c));
+                    if target.is_none() || target != sender_user {
+                        return not_allowed(
+                            "a Remove proposal may only remove the sender's own user".into(),
+                        );
+                    }
+                }
+                for q in all {
+                    room.group
+                        .add_proposal(self.crypto.storage(), q)
+                        .map_err(|e| MimiError::Internal(format!("store proposal: {e:?}")))?;
+                }
+                let ts = Self::next_timestamp(room);
+                let fanout = FanoutMessage {
+                    timestamp: ts,
+                    message: proposal,
+                    tail: FanoutTail::Proposal { more_proposals },
+                };
+                self.fan_out(st, room_uri, &before, &fanout, &BTreeSet::new());
+                Ok(UpdateRoomResponse {
+                    error_description: String::new(),
+                    outcome: UpdateOutcome::Success {
+                        accepted_timestamp: ts,
+                    },
+                })
+            }
+            _ => Err(MimiError::BadRequest(
+                "message content does not match the bundle".into(),
+            )),
+        }
+    }
+
+    /// `/submitMessage` at the hub (§5.4).
+    pub(crate) fn hub_submit(
+        &self,
+        origin: &str,
+        room_uri: &str,
+        req: SubmitMessageRequest,
+    ) -> Result<SubmitMessageResponse, MimiError> {
+        if req.protocol != wire::PROTOCOL_MLS10 {
+            return Err(MimiError::BadRequest("protocol is not mls10".into()));
+        }
+        let sender = std::str::from_utf8(req.sending_uri.as_slice())
+            .map_err(|_| MimiError::BadRequest("sendingUri is not UTF-8".into()))?
+            .to_owned();
+        if ids::domain_of(&sender, 'u') != Some(origin) {
+            return Err(MimiError::Forbidden(format!(
+                "{origin} cannot speak for {sender}"
+            )));
+        }
+        let msg = req.app_message.parse().map_err(bad)?;
+        let MlsMessageBodyIn::PrivateMessage(pm) = msg.extract() else {
+            return Err(MimiError::BadRequest(
+                "appMessage is not a PrivateMessage".into(),
+            ));
+        };
+        let pm = ProtocolMessage::from(pm);
+        if pm.content_type() != openmls::prelude::ContentType::Application {
+            return Err(MimiError::BadRequest(
+                "appMessage does not carry application content".into(),
+            ));
+        }
+        let mut guard = lock(&self.state);
+        let st: &mut State = &mut guard;
+        let room = st
+            .hub_rooms
+            .get_mut(room_uri)
+            .ok_or_else(|| MimiError::NotFound(format!("no room {room_uri} here")))?;
+        if pm.group_id() != room.group.group_id() {
+            return Err(MimiError::BadRequest(
+                "group id does not match the room".into(),
+            ));
+        }
+        if !users_of_members(&room.group).contains(&sender) {
+            return Ok(SubmitMessageResponse::NotAllowed);
+        }
+        let current = room.group.group_context().epoch().as_u64();
+        let epoch = pm.epoch().as_u64();
+        if epoch < current {
+            return Ok(SubmitMessageResponse::EpochTooOld {
+                current_epoch: current,
+            });
+        }
+        if epoch > current {
+            return Ok(SubmitMessageResponse::NotAllowed);
+        }
+        let ts = Self::next_timestamp(room);
+        let members = member_clients(&room.group);
+        let fanout = FanoutMessage {
+            timestamp: ts,
+            message: req.app_message,
+            tail: FanoutTail::Application { frank: None },
+        };
+        self.fan_out(st, room_uri, &members, &fanout, &BTreeSet::new());
+        Ok(SubmitMessageResponse::Accepted {
+            accepted_timestamp: ts,
+            frank: None,
+        })
+    }
+
+    /// Fans a message out to every provider with a client in `clients`, and
+    /// to our own clients of the room.
+    fn fan_out(
+        &self,
+        st: &mut State,
+        room: &str,
+        clients: &BTreeSet<String>,
+        msg: &FanoutMessage,
+        _exclude: &BTreeSet<String>,
+    ) {
+        let domains: BTreeSet<String> = clients
+            .iter()
+            .filter_map(|c| ids::domain_of(c, 'd'))
+            .filter(|d| *d != self.domain)
+            .map(str::to_owned)
+            .collect();
+        self.fan_out_to(st, room, &domains, true, msg);
+    }
+
+    fn fan_out_to(
+        &self,
+        st: &mut State,
+        room: &str,
+        domains: &BTreeSet<String>,
+        local: bool,
+        msg: &FanoutMessage,
+    ) {
+        let body = wire::encode(msg);
+        for d in domains {
+            self.peers.enqueue_notify(d, room, body.clone());
+        }
+        if local {
+            self.deliver_local(st, room, msg);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The client/server boundary of one provider: the only calls a local client
+//! makes to its provider's server side. Everything passed here is what a real
+//! device would send over its own client-server connection: KeyPackages,
+//! signed requests, MLS handshake bundles and PrivateMessages, never keys or
+//! plaintext.
+
+use super::{InboxItem, MimiError, Server, bad, ids, lock};
+use crate::reference::wire::{
+    self, GroupInfoRequest, GroupInfoResponse, HandshakeBundle, KeyMaterialRequest,
+    KeyMaterialResponse, Raw, SubmitMessageRequest, SubmitMessageResponse, UpdateRoomResponse,
+};
+use openmls::messages::group_info::VerifiableGroupInfo;
+use openmls::prelude::{BasicCredential, ExternalSender, RatchetTreeIn};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// A local client's handle on its provider.
+#[derive(Clone)]
+pub struct LocalEndpoint {
+    server: Arc<Server>,
+}
+
+impl LocalEndpoint {
+    pub fn new(server: Arc<Server>) -> Self {
+        Self { server }
+    }
+
+    pub fn domain(&self) -> &str {
+        &self.server.domain
+    }
+
+    /// Announces a new device of a local user; it gets an inbox.
+    pub fn register_client(&self, user: &str, client: &str) {
+        self.server.register_client(user, client);
+    }
+
+    /// Publishes one KeyPackage (TLS-encoded `KeyPackage`) of a client.
+    pub fn publish_key_package(&self, client: &str, key_package: Vec<u8>) -> Result<(), MimiError> {
+        self.server.hooks.record("local keyPackage", &key_package);
+        self.server.store_key_package(client, key_package)
+    }
+
+    /// The hub's entry for `external_senders` in rooms hosted here.
+    pub fn hub_sender(&self) -> ExternalSender {
+        Self::new_sender(&self.server)
+    }
+
+    pub(crate) fn new_sender(server: &Server) -> ExternalSender {
+        ExternalSender::new(
+            server.hub_signer.public().to_vec().into(),
+            BasicCredential::new(ids::provider_uri(&server.domain).into_bytes()).into(),
+        )
+    }
+
+    /// Creates a room hosted here from its creator's first GroupInfo and tree.
+    pub fn create_room(
+        &self,
+        room: &str,
+        creator: &str,
+        group_info: Raw<VerifiableGroupInfo>,
+        tree: Raw<RatchetTreeIn>,
+    ) -> Result<(), MimiError> {
+        self.server
+            .hooks
+            .record("local createRoom", group_info.bytes());
+        self.server
+            .hooks
+            .record("local createRoom tree", tree.bytes());
+        self.server.hub_create_room(room, creator, group_info, tree)
+    }
+
+    /// Claims KeyPackages of a user for a room (through the room's hub).
+    pub async fn claim_key_material(
+        &self,
+        req: KeyMaterialRequest,
+    ) -> Result<KeyMaterialResponse, MimiError> {
+        let d = self.server.domain.clone();
+        self.server
+            .hooks
+            .record("local keyMaterial", &wire::encode(&req));
+        self.server.key_material(&d, None, wire::encode(&req)).await
+    }
+
+    /// Sends a handshake bundle for `room` from local `client` to the hub.
+    pub async fn submit_handshake(
+        &self,
+        client: &str,
+        room: &str,
+        bundle: HandshakeBundle,
+    ) -> Result<UpdateRoomResponse, MimiError> {
+        let hub = hub_of(room)?;
+        self.server
+            .hooks
+            .record("local update", &wire::encode(&bundle));
+        let resp = if hub == self.server.domain {
+            self.server.hub_update(&self.server.domain, room, bundle)?
+        } else {
+            let r = self
+                .server
+                .peers
+                .post(&hub, "update", room, wire::encode(&bundle))
+                .await?;
+            expect_ok(&hub, &r)?;
+            wire::decode(&r.body).map_err(|e| peer_garbage(&hub, e))?
+        };
+        if matches!(resp.outcome, wire::UpdateOutcome::Success { .. }) {
+            lock(&self.server.state)
+                .room_clients
+                .entry(room.to_owned())
+                .or_default()
+                .insert(client.to_owned());
+        }
+        Ok(resp)
+    }
+
+    /// Sends an application message (PrivateMessage) to the hub.
+    pub async fn submit_message(
+        &self,
+        room: &str,
+        req: SubmitMessageRequest,
+    ) -> Result<SubmitMessageResponse, MimiError> {
+        let hub = hub_of(room)?;
+        self.server
+            .hooks
+            .record("local submitMessage", &wire::encode(&req));
+        if hub == self.server.domain {
+            return self.server.hub_submit(&self.server.domain, room, req);
+        }
+        let r = self
+            .server
+            .peers
+            .post(&hub, "submitMessage", room, wire::encode(&req))
+            .await?;
+        expect_ok(&hub, &r)?;
+        wire::decode(&r.body).map_err(|e| peer_garbage(&hub, e))
+    }
+
+    /// Fetches the room's GroupInfo and tree from the hub (for external joins).
+    pub async fn group_info(
+        &self,
+        room: &str,
+        req: GroupInfoRequest,
+    ) -> Result<GroupInfoResponse, MimiError> {
+        let hub = hub_of(room)?;
+        self.server
+            .hooks
+            .record("local groupInfo", &wire::encode(&req));
+        if hub == self.server.domain {
+            return self.server.hub_group_info(&self.server.domain, room, req);
+        }
+        let r = self
+            .server
+            .peers
+            .post(&hub, "groupInfo", room, wire::encode(&req))
+            .await?;
+        expect_ok(&hub, &r)?;
+        wire::decode(&r.body).map_err(|e| peer_garbage(&hub, e))
+    }
+
+    /// Changes whenever the client's inbox grows (its value is the length).
+    pub fn inbox_watch(&self, client: &str) -> Option<watch::Receiver<usize>> {
+        self.server.inbox_watch(client)
+    }
+
+    /// The client's fan-out items from position `from` on.
+    pub fn inbox(&self, client: &str, from: usize) -> Vec<InboxItem> {
+        self.server.inbox_from(client, from)
+    }
+}
+
+pub(crate) fn hub_of(room: &str) -> Result<String, MimiError> {
+    ids::domain_of(room, 'r')
+        .map(str::to_owned)
+        .ok_or_else(|| bad(format!("not a room URI: {room}")))
+}
+
+pub(crate) fn expect_ok(domain: &str, r: &super::peer::PeerResponse) -> Result<(), MimiError> {
+    if r.status == 200 {
+        return Ok(());
+    }
+    Err(MimiError::Peer {
+        domain: domain.to_owned(),
+        reason: format!(
+            "HTTP {}: {}",
+            r.status,
+            String::from_utf8_lossy(&r.body[..r.body.len().min(300)])
+        ),
+    })
+}
+
+pub(crate) fn peer_garbage(domain: &str, e: impl std::fmt::Display) -> MimiError {
+    MimiError::Peer {
+        domain: domain.to_owned(),
+        reason: format!("undecodable answer: {e}"),
+    }
+}
