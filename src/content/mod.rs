@@ -11,7 +11,7 @@
 //! - [`message_id`]`(IdFormula, sender_uri, room_uri, encoded)`: the -08 ID
 //!   (or the -07 one when asked), salt read from `encoded`;
 //!   [`message_id_from_extensions`] takes the URIs from extensions 1 and 2.
-//! - [`build`]`(&intent_json, &BuildContext) -> Result<Vec<u8>, BuildError>`:
+//! - [`build()`]`(&intent_json, &BuildContext) -> Result<Vec<u8>, BuildError>`:
 //!   readable JSON intent → canonical CBOR.
 //! - [`to_readable`]`(&MimiContent) -> serde_json::Value` and
 //!   [`partial_match`]`(expected, actual) -> Result<(), Mismatch>`.
