@@ -68,7 +68,7 @@ impl Decoded {
 }
 
 /// Something noticed in a message that can still be shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// Field path, e.g. `nestedPart.parts[1].disposition`.
     pub path: String,
@@ -82,7 +82,8 @@ impl fmt::Display for Finding {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FindingKind {
     /// The sender broke a MUST (e.g. encoding not deterministic), but the
     /// draft does not require discarding the message.
