@@ -88,6 +88,8 @@ struct Checker {
     /// List variables (`send_burst` captures): only `expect_messages.ids`
     /// reads them.
     lists: BTreeSet<String>,
+    /// Captures of the children of the `concurrently` block being checked.
+    concurrent: BTreeSet<String>,
     /// Every capture of the current test, to tell "too early" from "never".
     later: BTreeSet<String>,
 }
@@ -205,6 +207,11 @@ impl Checker {
                             format!(
                                 "`{}` holds the message IDs of a `send_burst`: only `expect_messages` reads it, as `ids: {}`",
                                 r.name, r.name
+                            )
+                        } else if self.concurrent.contains(&r.name) {
+                            format!(
+                                "variable `{}` is captured by another step of this `concurrently` block; it is defined only after the block",
+                                r.name
                             )
                         } else if self.later.contains(&r.name) {
                             format!(

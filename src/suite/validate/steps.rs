@@ -42,6 +42,7 @@ impl Checker {
                 "`concurrently` needs at least two steps to run at the same time",
             );
         }
+        self.concurrent = steps.iter().flat_map(super::captures_of).collect();
         let vars_before = self.vars.clone();
         let lists_before = self.lists.clone();
         let mut captured: Vec<(String, bool, Vec<Seg>)> = Vec::new();
@@ -73,6 +74,7 @@ impl Checker {
         }
         self.vars = vars_before;
         self.lists = lists_before;
+        self.concurrent.clear();
         // Re-recorded one by one: two children capturing one name is an error.
         for (name, list, p) in captured {
             self.capture_into(Some(&name), p, list);
@@ -114,5 +116,138 @@ impl Checker {
             self.at(f("ids"), message);
         }
         self.duration(s.timeout.as_ref(), f("timeout"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::suite::model::Suite;
+    use crate::suite::validate::check_suite;
+
+    /// The messages of the problems in one test with these steps.
+    fn problems(steps: &str) -> Vec<String> {
+        let yaml = format!(
+            "version: 1\nfeature: f\ntitle: F\nset: minimum\n\
+             requirement: {{document: d, section: s, item: 1, level: MUST}}\n\
+             tests:\n  - name: t\n    actors: {{alice: a, bob: b}}\n    steps:\n\
+             \x20     - create_room: {{as: alice, capture: room}}\n{steps}"
+        );
+        let suite: Suite = crate::suite::parse_strict("x.yaml", &yaml, "")
+            .unwrap_or_else(|d| panic!("{d:?}\n{yaml}"));
+        check_suite(&suite).into_iter().map(|p| p.message).collect()
+    }
+
+    fn one(steps: &str, needle: &str) {
+        let p = problems(steps);
+        assert!(
+            p.len() == 1 && p[0].contains(needle),
+            "expected one problem with {needle:?}, got {p:?}"
+        );
+    }
+
+    #[test]
+    fn a_burst_and_its_expectation_load() {
+        let p = problems(
+            r#"      - send_burst: {as: bob, room: "${room}", count: 100, content: {text: "${i} of ${bob}"}, capture: ids}
+      - expect_messages: {as: alice, room: "${room}", from: bob, ids: ids, ordered: false, wire_format: private}
+      - expect_message: {as: alice, room: "${room}", wire_format: public}
+      - expect_no_message: {as: alice, room: "${room}", until: "${room}"}
+"#,
+        );
+        assert!(p.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn burst_count_is_bounded() {
+        one(
+            "      - send_burst: {as: bob, room: x, count: 0, capture: ids}\n",
+            "between 1 and 1000",
+        );
+        one(
+            "      - send_burst: {as: bob, room: x, count: 1001, capture: ids}\n",
+            "between 1 and 1000",
+        );
+    }
+
+    #[test]
+    fn the_index_variable_exists_only_in_burst_content() {
+        one(
+            r#"      - send: {as: bob, room: x, content: {text: "${i}"}}
+"#,
+            "undefined variable `i`",
+        );
+    }
+
+    #[test]
+    fn a_burst_capture_is_only_for_expect_messages() {
+        one(
+            r#"      - send_burst: {as: bob, room: x, count: 2, capture: ids}
+      - send: {as: bob, room: x, content: {text: "${ids}"}}
+"#,
+            "only `expect_messages` reads it",
+        );
+        one(
+            r#"      - send_burst: {as: bob, room: x, count: 2, capture: ids}
+      - expect_messages: {as: alice, room: x, ids: "${ids}"}
+"#,
+            "write `ids: ids`",
+        );
+        one(
+            "      - expect_messages: {as: alice, room: x, ids: room}\n",
+            "not a `send_burst` capture",
+        );
+        one(
+            "      - expect_messages: {as: alice, room: x, ids: nope}\n",
+            "unknown burst capture `nope`",
+        );
+        one(
+            r#"      - expect_messages: {as: alice, room: x, ids: later}
+      - send_burst: {as: bob, room: x, count: 2, capture: later}
+"#,
+            "used before the step that captures it",
+        );
+        one(
+            r#"      - send_burst: {as: bob, room: x, count: 2, capture: room}
+"#,
+            "already captured",
+        );
+    }
+
+    #[test]
+    fn concurrently_takes_sends_that_do_not_see_each_other() {
+        let ok = problems(
+            r#"      - concurrently:
+          - send_burst: {as: alice, room: "${room}", count: 3, capture: a}
+          - send: {as: bob, room: "${room}", content: {text: hi}, capture: b}
+      - expect_messages: {as: bob, room: "${room}", ids: a}
+      - expect_message: {as: alice, room: "${room}", message_id: "${b}"}
+"#,
+        );
+        assert!(ok.is_empty(), "{ok:?}");
+        one(
+            "      - concurrently:\n          - send: {as: bob, room: x, content: {text: hi}}\n",
+            "at least two steps",
+        );
+        one(
+            r#"      - concurrently:
+          - send: {as: bob, room: x, content: {text: hi}}
+          - expect_message: {as: alice, room: x}
+"#,
+            "not `expect_message`",
+        );
+        one(
+            r#"      - concurrently:
+          - send: {as: bob, room: x, content: {text: hi}, capture: m}
+          - send: {as: alice, room: x, content: {text: "${m}"}}
+"#,
+            "another step of this `concurrently` block",
+        );
+        one(
+            r#"      - concurrently:
+          - send: {as: bob, room: x, content: {text: hi}, capture: m}
+          - send_burst: {as: alice, room: x, count: 2, capture: m}
+"#,
+            "already captured",
+        );
     }
 }
