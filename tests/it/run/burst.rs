@@ -273,3 +273,30 @@ async fn a_burst_whose_content_the_target_ignores_fails_at_the_first_message() {
         reason(&all[0])
     );
 }
+
+#[tokio::test]
+async fn a_child_that_hangs_ends_at_its_own_deadline() {
+    let quirks = Quirks {
+        hang: Some("send"),
+        ..Quirks::default()
+    };
+    let test = r#"- name: hangs
+  actors: {alice: a, bob: b}
+  steps:
+    - create_room: {as: alice, capture: room}
+    - add_participant: {as: alice, room: "${room}", user: bob}
+    - concurrently:
+        - send_burst: {as: alice, room: "${room}", count: 5, capture: from_a}
+        - send: {as: bob, room: "${room}", content: {text: "stuck"}, timeout: 400ms}
+"#;
+    let t0 = Instant::now();
+    let all = run_with(quirks, test).await;
+    assert_eq!(all[0].verdict, Verdict::Timeout, "{:#?}", all[0]);
+    assert!(
+        reason(&all[0]).starts_with("concurrently[1] (send):"),
+        "{}",
+        reason(&all[0])
+    );
+    // The run's step timeout is 3 s; the child's own 400 ms applied.
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+}
