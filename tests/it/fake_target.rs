@@ -493,18 +493,19 @@ impl Fake {
                     *count
                 };
                 st.send_log.push(req.actor.clone());
+                let q = &self.quirks;
+                let wire_format = if q.public_wire_format {
+                    "public"
+                } else {
+                    "private"
+                };
                 let kind = EventKind::Message {
                     sender,
                     content: content.clone(),
                     accepted_timestamp: Some(1),
-                    wire_format: if self.quirks.public_wire_format {
-                        "public".into()
-                    } else {
-                        "private".into()
-                    },
+                    wire_format: wire_format.into(),
                 };
                 let room = req.room.clone();
-                let q = &self.quirks;
                 let copies = if q.drop_send == Some(n) {
                     0
                 } else if q.duplicate_delivery || q.duplicate_send == Some(n) {
