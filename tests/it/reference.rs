@@ -1042,3 +1042,75 @@ async fn control_api_errors_use_the_documented_codes() {
         (404, "not_found".to_owned())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follower_user_adds_and_removes_users_through_the_hub() {
+    let p = pair().await;
+    let (room, alice, bob, mut ca, _cb) = room_with_bob(&p).await;
+    let carol = user(&p.cb, "carol", 1).await;
+    let dave = user(&p.ca, "dave", 1).await;
+    assert_eq!(
+        membership(&p.cb, "add_participant", &room, &bob.user, &carol.user).await,
+        2
+    );
+    assert_eq!(
+        membership(&p.cb, "add_participant", &room, &bob.user, &dave.user).await,
+        3
+    );
+    let (mut cc, mut cd) = (0, 0);
+    wait_for(&p.cb, &carol.user, &mut cc, |e| {
+        matches!(e.kind, EventKind::Joined { .. })
+    })
+    .await;
+    wait_for(&p.ca, &dave.user, &mut cd, |e| {
+        matches!(e.kind, EventKind::Joined { .. })
+    })
+    .await;
+    send_raw(&p.ca, &room, &dave.user, b"hi from dave").await;
+    let e = wait_for(&p.cb, &carol.user, &mut cc, |e| message_from(e).is_some()).await;
+    assert_eq!(
+        message_from(&e).unwrap(),
+        (dave.clients[0].as_str(), b"hi from dave".to_vec())
+    );
+    let e = wait_for(&p.ca, &alice.user, &mut ca, |e| message_from(e).is_some()).await;
+    assert_eq!(message_from(&e).unwrap().1, b"hi from dave");
+
+    assert_eq!(
+        membership(&p.cb, "remove_participant", &room, &bob.user, &dave.user).await,
+        4
+    );
+    wait_for(&p.ca, &dave.user, &mut cd, |e| {
+        matches!(e.kind, EventKind::Removed { .. })
+    })
+    .await;
+    let mut states = Vec::new();
+    for (c, u) in [
+        (&p.ca, &alice.user),
+        (&p.cb, &bob.user),
+        (&p.cb, &carol.user),
+    ] {
+        // Each member reaches epoch 4 (the removal) before comparing.
+        let mut cur = 0;
+        if u != &bob.user {
+            wait_for(c, u, &mut cur, |e| {
+                e.kind == EventKind::EpochChanged { epoch: 4 }
+            })
+            .await;
+        }
+        states.push(state(c, &room, u).await.clients.remove(0));
+    }
+    for s in &states {
+        assert_eq!(s.epoch, 4);
+        assert_eq!(s.epoch_authenticator, states[0].epoch_authenticator);
+        assert_eq!(s.members, states[0].members);
+        assert_eq!(s.participants, states[0].participants);
+    }
+    assert_eq!(
+        states[0].members,
+        vec![
+            alice.clients[0].clone(),
+            bob.clients[0].clone(),
+            carol.clients[0].clone()
+        ]
+    );
+}
