@@ -2,8 +2,8 @@
 //! the room's `PublicGroup`, orders and timestamps everything, and fans out.
 
 use super::{
-    HubRoom, MimiError, Server, State, bad, credential_uri, ids, lock, member_clients, now_ms,
-    users_of_members, welcome_refs,
+    CIPHERSUITE, HubRoom, MimiError, Server, State, bad, credential_uri, ids, lock, member_clients,
+    now_ms, users_of_members, welcome_refs,
 };
 use crate::reference::wire::{
     self, FanoutMessage, FanoutTail, GroupInfoOption, HandshakeBundle, RatchetTreeOption, Raw,
@@ -11,8 +11,9 @@ use crate::reference::wire::{
 };
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{
-    MlsMessageBodyIn, OpenMlsProvider, ProcessedMessageContent, Proposal, ProposalStore,
-    ProtocolMessage, RatchetTreeIn, Sender, tls_codec::Serialize as _,
+    MlsMessageBodyIn, OpenMlsProvider, OpenMlsSignaturePublicKey, ProcessedMessageContent,
+    Proposal, ProposalStore, ProtocolMessage, RatchetTreeIn, Sender, Verifiable as _,
+    tls_codec::Serialize as _,
 };
 use std::collections::BTreeSet;
 
@@ -142,6 +143,10 @@ impl Server {
             }
             _ => return not_allowed("only members and joining clients may update".into()),
         }
+        let sender_leaf_key = match processed.sender() {
+            Sender::Member(i) => room.group.leaf(*i).map(|l| l.signature_key().clone()),
+            _ => None,
+        };
         let before = member_clients(&room.group);
         let content = processed.into_content();
         match (content, bundle) {
@@ -171,6 +176,20 @@ impl Server {
                 }
                 let GroupInfoOption::Full(gi) = group_info;
                 let vgi = gi.parse().map_err(bad)?;
+                // The committer signs the new GroupInfo with its (new) leaf key.
+                let signer_key = staged
+                    .update_path_leaf_node()
+                    .map(|l| l.signature_key().clone())
+                    .or(sender_leaf_key)
+                    .ok_or_else(|| bad("no key to check the GroupInfo signature"))?;
+                vgi.verify_no_out(
+                    self.crypto.crypto(),
+                    &OpenMlsSignaturePublicKey::from_signature_key(
+                        signer_key,
+                        CIPHERSUITE.signature_algorithm(),
+                    ),
+                )
+                .map_err(|_| bad("GroupInfo is not signed by the committer"))?;
                 let next = staged.group_context();
                 if vgi.group_id() != next.group_id() || vgi.epoch() != next.epoch() {
                     return Err(MimiError::BadRequest(
@@ -183,12 +202,14 @@ impl Server {
                 };
                 // Every Welcome recipient must be routable before anything changes.
                 let mut welcome_targets: BTreeSet<Option<String>> = BTreeSet::new();
+                let mut routed = Vec::new();
                 if let Some((_, w)) = &welcome {
                     for r in welcome_refs(w) {
                         if st.kp_owner.contains_key(&r) {
                             welcome_targets.insert(None);
                         } else if let Some(d) = st.kp_route.get(&r) {
                             welcome_targets.insert(Some(d.clone()));
+                            routed.push(r);
                         } else {
                             return not_allowed(
                                 "Welcome for a KeyPackage not claimed through this hub".into(),
@@ -204,6 +225,14 @@ impl Server {
                     .merge_commit(self.crypto.storage(), *staged)
                     .map_err(|e| MimiError::Internal(format!("merge: {e:?}")))?;
                 room.group_info = gi.into_bytes();
+                // Each claimed KeyPackage routes one Welcome; forget it now.
+                for r in &routed {
+                    st.kp_route.remove(r);
+                }
+                let room = st
+                    .hub_rooms
+                    .get_mut(room_uri)
+                    .ok_or_else(|| MimiError::Internal("room vanished".into()))?;
                 let ts = Self::next_timestamp(room);
                 let after = member_clients(&room.group);
                 let tree = room
@@ -220,7 +249,7 @@ impl Server {
                         external_proposals: Vec::new(),
                     },
                 };
-                self.fan_out(st, room_uri, &recipients, &fanout, &BTreeSet::new());
+                self.fan_out(st, room_uri, &recipients, &fanout);
                 if let Some((raw, _)) = welcome {
                     let msg = wire::wrap_mls_message(wire::WIRE_FORMAT_WELCOME, raw.bytes());
                     let fanout = FanoutMessage {
@@ -311,7 +340,7 @@ impl Server {
                     message: proposal,
                     tail: FanoutTail::Proposal { more_proposals },
                 };
-                self.fan_out(st, room_uri, &before, &fanout, &BTreeSet::new());
+                self.fan_out(st, room_uri, &before, &fanout);
                 Ok(UpdateRoomResponse {
                     error_description: String::new(),
                     outcome: UpdateOutcome::Success {
@@ -386,7 +415,7 @@ impl Server {
             message: req.app_message,
             tail: FanoutTail::Application { frank: None },
         };
-        self.fan_out(st, room_uri, &members, &fanout, &BTreeSet::new());
+        self.fan_out(st, room_uri, &members, &fanout);
         Ok(SubmitMessageResponse::Accepted {
             accepted_timestamp: ts,
             frank: None,
@@ -395,14 +424,7 @@ impl Server {
 
     /// Fans a message out to every provider with a client in `clients`, and
     /// to our own clients of the room.
-    fn fan_out(
-        &self,
-        st: &mut State,
-        room: &str,
-        clients: &BTreeSet<String>,
-        msg: &FanoutMessage,
-        _exclude: &BTreeSet<String>,
-    ) {
+    fn fan_out(&self, st: &mut State, room: &str, clients: &BTreeSet<String>, msg: &FanoutMessage) {
         let domains: BTreeSet<String> = clients
             .iter()
             .filter_map(|c| ids::domain_of(c, 'd'))
