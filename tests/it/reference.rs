@@ -307,7 +307,7 @@ async fn second_client_joins_by_external_commit_and_receives() {
     let p = pair().await;
     let (room, alice, bob, mut ca, mut cb) = room_with_bob(&p).await;
     let bob2 = add_client(&p.cb, &bob.user).await;
-    assert_eq!(bob2, "mimi://b.example/d/bob.2");
+    assert_eq!(bob2, "mimi://b.example/d/bob-2");
     let joined = wait_for(&p.cb, &bob.user, &mut cb, |e| e.client == bob2).await;
     assert_eq!(joined.kind, EventKind::Joined { epoch: 2 });
     wait_for(&p.ca, &alice.user, &mut ca, |e| {
@@ -334,16 +334,16 @@ async fn second_client_joins_by_external_commit_and_receives() {
             room: room.clone(),
             actor: bob.user.clone(),
             client: Some(bob2.clone()),
-            content: SendContent::Raw(b64(b"from bob.2")),
+            content: SendContent::Raw(b64(b"from bob-2")),
         },
         T,
     )
     .await
-    .expect("send from bob.2");
+    .expect("send from bob-2");
     let e = wait_for(&p.ca, &alice.user, &mut ca, |e| message_from(e).is_some()).await;
     assert_eq!(
         message_from(&e).unwrap(),
-        (bob2.as_str(), b"from bob.2".to_vec())
+        (bob2.as_str(), b"from bob-2".to_vec())
     );
     let sa = state(&p.ca, &room, &alice.user).await;
     let sb = state(&p.cb, &room, &bob.user).await;
@@ -382,8 +382,21 @@ async fn removed_client_cannot_decrypt_later_messages() {
             .await
             .is_empty()
     );
-    let sb = state(&p.cb, &room, &bob.user).await;
-    assert!(sb.clients.is_empty(), "bob still reports the room: {sb:?}");
+    let err =
+        p.cb.room_state(
+            &RoomStateRequest {
+                room: room.clone(),
+                user: bob.user.clone(),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.status(),
+        Some(404),
+        "bob has no client in the room: {err}"
+    );
     let sa = state(&p.ca, &room, &alice.user).await;
     assert_eq!(
         sa.clients[0].members,
@@ -570,7 +583,7 @@ async fn canary_never_reaches_the_server_side() {
         )
         .await
         .expect("send intent");
-    // (bob.2 also saw bob.1's message above; skip it.)
+    // (bob-2 also saw bob-1's message above; skip it.)
     let e = wait_for(&p.cb, &bob.user, &mut cb, |e| {
         message_from(e).is_some_and(|(_, c)| c != body.as_bytes())
     })
@@ -1122,4 +1135,46 @@ async fn benchmark_delivers_every_message() {
         .expect("bench");
     assert_eq!(r.messages, 20);
     assert!(r.end_to_end_per_second() > 0.0 && r.raw_per_second() > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_provider_serves_both_sides() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice", 1).await;
+    let carol = user(&p.ca, "carol", 2).await;
+    let room =
+        p.ca.create_room(
+            &CreateRoomRequest {
+                actor: alice.user.clone(),
+                name: "local".into(),
+                kind: RoomKind::Group,
+                with: None,
+            },
+            T,
+        )
+        .await
+        .expect("create_room")
+        .room;
+    assert_eq!(
+        membership(&p.ca, "add_participant", &room, &alice.user, &carol.user).await,
+        1
+    );
+    send_raw(&p.ca, &room, &carol.user, b"local hello").await;
+    let mut ca = 0;
+    let e = wait_for(&p.ca, &alice.user, &mut ca, |e| message_from(e).is_some()).await;
+    assert_eq!(
+        message_from(&e).unwrap(),
+        (carol.clients[0].as_str(), b"local hello".to_vec())
+    );
+    // carol's other device got it as well; carol's sending device did not.
+    let mut cc = 0;
+    let e = wait_for(&p.ca, &carol.user, &mut cc, |e| message_from(e).is_some()).await;
+    assert_eq!(e.client, carol.clients[1]);
+    assert!(
+        messages_now(&p.ca, &room, &carol.user, &mut cc)
+            .await
+            .is_empty()
+    );
+    // Nothing crossed to b.example.
+    assert_eq!(p.b.hooks().notify_processed(), 0);
 }

@@ -165,11 +165,6 @@ impl Client {
             .collect()
     }
 
-    /// Whether this client was ever in the room (it may have been removed).
-    pub fn knows_room(&self, room: &str) -> bool {
-        self.groups.contains_key(room)
-    }
-
     pub fn is_member(&self, room: &str) -> bool {
         self.groups.get(room).is_some_and(|g| g.is_active())
     }

@@ -119,7 +119,7 @@ impl Provider {
     }
 
     fn new_client(&self, user: &User, index: usize) -> Result<Client, ControlError> {
-        let uri = ids::client_uri(&self.domain, &format!("{}.{index}", user.name));
+        let uri = ids::client_uri(&self.domain, &ids::client_name(&user.name, index));
         Client::new(self.ep.clone(), &user.uri, &uri, KEY_PACKAGES_PER_CLIENT).map_err(client_error)
     }
 
@@ -267,14 +267,7 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
 }
 
 /// Feature ids (suite `feature:` values) the reference provider implements.
-pub const FEATURES: &[&str] = &[
-    "room.create",
-    "membership.add",
-    "membership.remove",
-    "membership.leave",
-    "messaging.send",
-    "devices.add_client",
-];
+pub const FEATURES: &[&str] = &["text", "membership"];
 
 async fn info(State(p): P) -> Res<InfoResponse> {
     Ok(axum::Json(InfoResponse {

@@ -284,16 +284,14 @@ pub(super) async fn room_state(State(p): P, body: Bytes) -> Res<RoomStateRespons
     let user = p.user(&req.user)?;
     let clients = user.clients.lock().await.clone();
     let mut out = Vec::new();
-    let mut known = false;
     for c in clients {
         let mut g = c.lock().await;
         user.push(g.sync());
-        known |= g.knows_room(&req.room);
         out.extend(g.room_state(&req.room));
     }
-    if !known {
+    if out.is_empty() {
         return Err(ControlError::not_found(format!(
-            "{} has never been in {}",
+            "{} has no client in {}",
             req.user, req.room
         )));
     }

@@ -228,11 +228,12 @@ impl Server {
         &self.domain
     }
 
-    /// Forgets users, rooms, KeyPackages and inboxes (control `reset`).
+    /// Forgets users, rooms, KeyPackages, inboxes and pending deliveries
+    /// (control `reset`).
     pub fn reset(&self) {
-        let mut st = lock(&self.state);
-        // Wake any client task still waiting on an inbox so it ends.
-        *st = State::default();
+        self.peers.drop_queues();
+        // Dropping the inboxes also ends the client tasks waiting on them.
+        *lock(&self.state) = State::default();
     }
 
     /// Every byte string the server holds, for tests that search it (canary).

@@ -29,10 +29,16 @@ struct Wiring {
 pub struct Peers {
     own: TlsMaterial,
     wiring: RwLock<Arc<Wiring>>,
-    queues: Mutex<HashMap<String, mpsc::UnboundedSender<Outgoing>>>,
+    queues: Mutex<HashMap<String, Queue>>,
     shutdown: watch::Receiver<bool>,
     hooks: Mutex<Option<Arc<Hooks>>>,
     from: String,
+}
+
+/// One follower's delivery queue and the task draining it.
+struct Queue {
+    tx: mpsc::UnboundedSender<Outgoing>,
+    task: tokio::task::AbortHandle,
 }
 
 struct Outgoing {
@@ -150,15 +156,27 @@ impl Peers {
     /// strictly in order, each item retried until accepted.
     pub(crate) fn enqueue_notify(self: &Arc<Self>, domain: &str, room: &str, body: Vec<u8>) {
         let mut queues = lock(&self.queues);
-        let tx = queues.entry(domain.to_owned()).or_insert_with(|| {
+        let q = queues.entry(domain.to_owned()).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(deliver_loop(self.clone(), domain.to_owned(), rx));
-            tx
+            let task = tokio::spawn(deliver_loop(self.clone(), domain.to_owned(), rx));
+            Queue {
+                tx,
+                task: task.abort_handle(),
+            }
         });
-        let _ = tx.send(Outgoing {
+        let _ = q.tx.send(Outgoing {
             room: room.to_owned(),
             body,
         });
+    }
+}
+
+impl Peers {
+    /// Drops every pending delivery (control `reset`).
+    pub(crate) fn drop_queues(&self) {
+        for (_, q) in lock(&self.queues).drain() {
+            q.task.abort();
+        }
     }
 }
 
