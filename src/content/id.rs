@@ -135,3 +135,42 @@ pub fn message_id_from_extensions(
     let room = uri(2).ok_or(MessageIdError::NoUri("roomUri (extension 2)"))?;
     message_id(formula, &sender, &room, encoded)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_differ_only_by_length_prefixes() {
+        let msg = cbor::encode(&Value::Array(vec![Value::Bytes(vec![9; 16])]));
+        let a = message_id(IdFormula::Draft08, "ab", "c", &msg).unwrap();
+        let b = message_id(IdFormula::Draft08, "a", "bc", &msg).unwrap();
+        assert_ne!(a, b, "-08 separates the URIs");
+        let a7 = message_id(IdFormula::Draft07, "ab", "c", &msg).unwrap();
+        let b7 = message_id(IdFormula::Draft07, "a", "bc", &msg).unwrap();
+        assert_eq!(a7, b7, "-07 concatenates them ambiguously");
+        assert_eq!(a.0[0], 0x01);
+    }
+
+    #[test]
+    fn errors_name_what_is_missing() {
+        let msg = cbor::encode(&Value::Array(vec![Value::Bytes(vec![9; 15])]));
+        assert!(matches!(
+            message_id(IdFormula::Draft08, "a", "b", &msg),
+            Err(MessageIdError::NoSalt(_))
+        ));
+        let msg = cbor::encode(&Value::Array(vec![Value::Bytes(vec![9; 16])]));
+        assert_eq!(
+            message_id_from_extensions(IdFormula::Draft08, &msg),
+            Err(MessageIdError::NoUri("senderUri (extension 1)"))
+        );
+        let long = "x".repeat(70_000);
+        assert!(matches!(
+            message_id(IdFormula::Draft08, &long, "b", &msg),
+            Err(MessageIdError::UriTooLong {
+                which: "sender",
+                ..
+            })
+        ));
+    }
+}

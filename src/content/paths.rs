@@ -95,3 +95,46 @@ pub fn field_path(root: &Value, path: &[Seg]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(card: u64, rest: Vec<Value>) -> Value {
+        let mut v = vec![
+            Value::Uint(1),
+            Value::Text(String::new()),
+            Value::Uint(card),
+        ];
+        v.extend(rest);
+        Value::Array(v)
+    }
+
+    #[test]
+    fn generic_paths_become_field_names() {
+        let single = part(1, vec![Value::Text("t".into()), Value::Bytes(vec![])]);
+        let ext = part(2, vec![Value::Null; 12]);
+        let multi = part(3, vec![Value::Uint(0), Value::Array(vec![single, ext])]);
+        let root = Value::Array(vec![
+            Value::Bytes(vec![]),
+            Value::Null,
+            Value::Bytes(vec![]),
+            Value::Array(vec![Value::Bool(true), Value::Uint(1)]),
+            Value::Null,
+            Value::Map(vec![]),
+            multi,
+        ]);
+        let p = |segs: Vec<Seg>| field_path(&root, &segs);
+        use Seg::{Index as I, Key as K};
+        assert_eq!(p(vec![]), "$");
+        assert_eq!(p(vec![I(3), I(1)]), "expires.time");
+        assert_eq!(p(vec![I(5), K("1".into())]), "mimiExtensions{1}");
+        assert_eq!(p(vec![I(6), I(3)]), "nestedPart.partSemantics");
+        assert_eq!(
+            p(vec![I(6), I(4), I(0), I(3)]),
+            "nestedPart.parts[0].contentType"
+        );
+        assert_eq!(p(vec![I(6), I(4), I(1), I(9)]), "nestedPart.parts[1].nonce");
+        assert_eq!(p(vec![I(6), I(4), I(1)]), "nestedPart.parts[1]");
+    }
+}

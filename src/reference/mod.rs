@@ -11,6 +11,7 @@ pub mod client;
 pub mod control;
 pub mod ids;
 pub mod pki;
+pub mod room;
 pub mod serve;
 pub mod server;
 pub mod wire;

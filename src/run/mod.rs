@@ -1,4 +1,480 @@
 //! Running planned cases against targets through the control API.
+//!
+//! [`execute`] starts the targets (`targets.rs`: builtin through the
+//! [`BuiltinLauncher`], `url`, or a spawned `command`), asks each for
+//! `/v1/info`, resets it and wires the peers; then runs the cases
+//! concurrently (`case.rs`), stops the targets (error paths included) and
+//! returns one complete [`RunReport`]. It never fails as a whole: a target
+//! that cannot be brought up gets
+//! [`TargetInfo::error`](crate::report::model::TargetInfo::error) and its
+//! cases `target-error`; a deadline becomes `timeout`; a harness bug (even a
+//! panic) costs one case (`harness-error`); the run goes on.
+//!
+//! Each case gets fresh users (`<actor>-<run prefix>-<case number>`) and
+//! rooms, so concurrent cases never collide on a target. Waiting is always a
+//! long-poll of `/v1/events` (`inbox.rs`), never a sleep. The harness judges
+//! content bytes itself (`judge.rs`: our codec, message IDs recomputed) and
+//! asks every member's client for the room state (`oracle.rs`).
+//!
+//! How a step's outcome becomes a verdict (`outcome.rs`):
+//!
+//! | what happened | verdict |
+//! |---|---|
+//! | 2xx when `ok` was expected, 403/409 when `refused` was | step passes |
+//! | 2xx when `refused` was expected; 403/409/404 when `ok` was; wrong content, ID or room state | `fail` (MUST) / `non-strict` (SHOULD, MAY) |
+//! | 501 | `unsupported` |
+//! | connection refused, other status, malformed JSON, long-poll not honoured | `target-error` |
+//! | no answer, or no awaited message, by the step / case / run deadline | `timeout` |
+//! | an undefined `${var}`, a bad duration, a panic | `harness-error` |
+//!
+//! Every non-pass verdict carries a one-line reason naming the target and
+//! step, and the step's transcript (request, answer, expectation).
 
+mod case;
 pub mod event;
+mod expect;
+mod inbox;
+mod judge;
 pub mod launch;
+mod oracle;
+mod outcome;
+mod targets;
+mod vars;
+
+use crate::plan::model::{Plan, PlannedCase};
+use crate::report::model::{
+    CaseReport, CellReport, HarnessInfo, REPORT_FORMAT_VERSION, RequirementRef, RunReport,
+    SuiteInfo, Verdict,
+};
+use event::{EventSink, RunEvent};
+use futures_util::{FutureExt, StreamExt};
+use launch::BuiltinLauncher;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+use tokio::time::Instant;
+
+/// Cases in flight at once by default. Cases spend nearly all their time
+/// waiting on targets (HTTP round trips, long-polls for MIMI traffic between
+/// providers), so many more than the CPU count keep the targets busy without
+/// the harness doing any real work; 16 stays well below what a small target
+/// handles.
+pub const DEFAULT_JOBS: usize = 16;
+
+/// How a run is carried out; [`RunOptions::new`] gives the defaults.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// `YYYYMMDDTHHMMSSZ-<6 hex>`; see [`new_run_id`].
+    pub run_id: String,
+    /// Cases in flight at once (at least 1).
+    pub jobs: usize,
+    /// Deadline of a step without its own `timeout:`.
+    pub step_timeout: Duration,
+    /// Deadline of a case without its own `timeout:`.
+    pub case_timeout: Duration,
+    /// Deadline of the whole run; cases still running then end `timeout`,
+    /// cases not started yet too.
+    pub run_timeout: Option<Duration>,
+    /// How long a builtin or `command` target may take to become ready
+    /// (a `command` target's own `start_timeout` wins).
+    pub start_timeout: Duration,
+    /// The run's directory, `reports/<run-id>`: spawned targets' logs go
+    /// to `targets/<name>.{stdout,stderr}.log` under it.
+    pub artifacts_dir: PathBuf,
+}
+
+impl RunOptions {
+    /// Defaults, with a fresh run id and `artifacts_dir = <reports_dir>/<run id>`.
+    pub fn new(reports_dir: &Path) -> Self {
+        let run_id = new_run_id();
+        Self {
+            artifacts_dir: reports_dir.join(&run_id),
+            run_id,
+            jobs: DEFAULT_JOBS,
+            step_timeout: Duration::from_secs(10),
+            case_timeout: Duration::from_secs(60),
+            run_timeout: None,
+            start_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ-<6 hex>`: sorts by time, and two runs started in the
+/// same second still differ.
+pub fn new_run_id() -> String {
+    let stamp: String = humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .chars()
+        .filter(|c| *c != '-' && *c != ':')
+        .collect();
+    let random: [u8; 3] = rand::random();
+    format!("{stamp}-{}", hex::encode(random))
+}
+
+/// The random part of a run id, used to make user and room names unique.
+fn run_prefix(run_id: &str) -> String {
+    let tail = run_id.rsplit('-').next().unwrap_or(run_id);
+    let clean: String = tail
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if clean.is_empty() {
+        "run".to_owned()
+    } else {
+        clean
+    }
+}
+
+/// Runs `plan` and returns its complete report. Builtin targets are started
+/// through `launcher`; progress goes to `events`.
+pub async fn execute(
+    plan: &Plan,
+    opts: &RunOptions,
+    launcher: &dyn BuiltinLauncher,
+    events: &dyn EventSink,
+) -> RunReport {
+    let started_at = SystemTime::now();
+    let t0 = Instant::now();
+    let run_deadline = opts.run_timeout.map(|d| t0 + d);
+
+    // Control APIs are reached directly: a proxy from the environment would
+    // put a third party between the harness and the target's verdicts.
+    let http = match reqwest::Client::builder().no_proxy().build() {
+        Ok(h) => h,
+        Err(e) => {
+            return finish(
+                plan,
+                opts,
+                started_at,
+                t0,
+                Vec::new(),
+                plan.cases
+                    .iter()
+                    .map(|c| harness_case(plan, c, format!("cannot build the HTTP client: {e}")))
+                    .collect(),
+                events,
+            );
+        }
+    };
+
+    let mut live: Vec<targets::LiveTarget> = futures_util::future::join_all(
+        plan.targets
+            .iter()
+            .map(|t| targets::start(t, opts, &http, launcher)),
+    )
+    .await;
+    targets::wire_peers(&mut live, opts.step_timeout).await;
+    for t in &live {
+        if let Some(reason) = t.error() {
+            events.event(RunEvent::TargetFailed {
+                target: t.name.clone(),
+                reason: reason.to_owned(),
+            });
+        }
+    }
+    let to_run = plan.cases.iter().filter(|c| c.skip.is_none()).count();
+    events.event(RunEvent::Started { cases: to_run });
+
+    let prefix = run_prefix(&opts.run_id);
+    let live_ref = &live;
+    let prefix_ref = &prefix;
+    let jobs = opts.jobs.max(1);
+    let mut results: Vec<(usize, CaseReport)> = futures_util::stream::iter(
+        plan.cases
+            .iter()
+            .enumerate()
+            .map(|(i, planned)| async move {
+                let case = run_planned(
+                    plan,
+                    planned,
+                    i,
+                    live_ref,
+                    prefix_ref,
+                    opts,
+                    run_deadline,
+                    events,
+                );
+                // A bug in the harness must cost one case, not the run.
+                let report = match AssertUnwindSafe(case).catch_unwind().await {
+                    Ok(report) => report,
+                    Err(panic) => {
+                        let msg = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "unknown panic".to_owned());
+                        harness_case(plan, planned, format!("the harness panicked: {msg}"))
+                    }
+                };
+                (i, report)
+            }),
+    )
+    .buffer_unordered(jobs)
+    .collect()
+    .await;
+    results.sort_by_key(|(i, _)| *i);
+
+    futures_util::future::join_all(live.iter_mut().map(|t| t.stop())).await;
+    let infos = live.into_iter().map(|t| t.info).collect();
+    finish(
+        plan,
+        opts,
+        started_at,
+        t0,
+        infos,
+        results.into_iter().map(|(_, r)| r).collect(),
+        events,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_planned(
+    plan: &Plan,
+    planned: &PlannedCase,
+    index: usize,
+    live: &[targets::LiveTarget],
+    prefix: &str,
+    opts: &RunOptions,
+    run_deadline: Option<Instant>,
+    events: &dyn EventSink,
+) -> CaseReport {
+    let Some((suite, test)) = lookup(plan, planned) else {
+        return harness_case(
+            plan,
+            planned,
+            "the plan names a missing suite or test".into(),
+        );
+    };
+    let level = test.level.unwrap_or(suite.requirement.level);
+    let mut report = CaseReport {
+        feature: suite.feature.clone(),
+        test: test.name.clone(),
+        level: level.as_str().to_owned(),
+        verdict: Verdict::Skipped,
+        reason: None,
+        duration_ms: 0,
+        steps_run: 0,
+        failed_step: None,
+    };
+    if let Some(why) = &planned.skip {
+        report.reason = Some(why.clone());
+        return report;
+    }
+    let pair = plan
+        .cells
+        .get(planned.cell)
+        .and_then(|c| Some((live.get(c.a)?, live.get(c.b)?)));
+    let Some((ta, tb)) = pair else {
+        report.verdict = Verdict::HarnessError;
+        report.reason = Some("the plan names a missing cell or target".into());
+        return report;
+    };
+    let cell_name = format!("{}→{}", ta.name, tb.name);
+    events.event(RunEvent::CaseStarted {
+        cell: cell_name.clone(),
+        feature: report.feature.clone(),
+        test: report.test.clone(),
+    });
+    let t0 = Instant::now();
+    let result = match (&ta.client, &tb.client) {
+        (Some(ca), Some(cb)) => {
+            let case_timeout = match &test.timeout {
+                Some(t) => vars::parse_duration(t),
+                None => Ok(opts.case_timeout),
+            };
+            match case_timeout {
+                Err(e) => Err((Verdict::HarnessError, e)),
+                Ok(case_timeout) => {
+                    let mut deadline = t0 + case_timeout;
+                    let mut deadline_label = format!("case deadline ({case_timeout:?})");
+                    if let Some(rd) = run_deadline
+                        && rd < deadline
+                    {
+                        deadline = rd;
+                        deadline_label = "run deadline".to_owned();
+                    }
+                    if run_deadline.is_some_and(|rd| rd <= t0) {
+                        Err((
+                            Verdict::Timeout,
+                            "the run deadline passed before this case started".to_owned(),
+                        ))
+                    } else {
+                        let env = case::CaseEnv {
+                            test,
+                            level,
+                            a: case::SideConn {
+                                name: &ta.name,
+                                client: ca,
+                            },
+                            b: case::SideConn {
+                                name: &tb.name,
+                                client: cb,
+                            },
+                            step_timeout: opts.step_timeout,
+                            unique: format!("{prefix}-{index}"),
+                            deadline_label,
+                        };
+                        Ok(case::run(&env, deadline).await)
+                    }
+                }
+            }
+        }
+        _ => {
+            let bad = if ta.error().is_some() { ta } else { tb };
+            Err((
+                Verdict::TargetError,
+                format!(
+                    "target {} is unusable: {}",
+                    bad.name,
+                    bad.error().unwrap_or("no control client")
+                ),
+            ))
+        }
+    };
+    match result {
+        Ok(r) => {
+            report.verdict = r.verdict;
+            report.reason = r.reason;
+            report.steps_run = r.steps_run;
+            report.failed_step = r.failed_step;
+        }
+        Err((verdict, reason)) => {
+            report.verdict = verdict;
+            report.reason = Some(reason);
+        }
+    }
+    report.duration_ms = t0.elapsed().as_millis() as u64;
+    events.event(RunEvent::CaseFinished {
+        cell: cell_name,
+        case: report.clone(),
+    });
+    report
+}
+
+fn lookup<'p>(
+    plan: &'p Plan,
+    planned: &PlannedCase,
+) -> Option<(
+    &'p crate::suite::model::Suite,
+    &'p crate::suite::model::Test,
+)> {
+    let suite = &plan.suites.get(planned.suite)?.suite;
+    Some((suite, suite.tests.get(planned.test)?))
+}
+
+/// A case the harness could not run at all.
+fn harness_case(plan: &Plan, planned: &PlannedCase, reason: String) -> CaseReport {
+    let (feature, test, level) = match lookup(plan, planned) {
+        Some((s, t)) => (
+            s.feature.clone(),
+            t.name.clone(),
+            t.level.unwrap_or(s.requirement.level).as_str().to_owned(),
+        ),
+        None => ("?".into(), "?".into(), "MUST".into()),
+    };
+    CaseReport {
+        feature,
+        test,
+        level,
+        verdict: Verdict::HarnessError,
+        reason: Some(reason),
+        duration_ms: 0,
+        steps_run: 0,
+        failed_step: None,
+    }
+}
+
+/// Assembles the report: cases (given in plan order) grouped by cell.
+fn finish(
+    plan: &Plan,
+    opts: &RunOptions,
+    started_at: SystemTime,
+    t0: Instant,
+    targets: Vec<crate::report::model::TargetInfo>,
+    cases: Vec<CaseReport>,
+    events: &dyn EventSink,
+) -> RunReport {
+    let targets = if targets.is_empty() {
+        plan.targets
+            .iter()
+            .map(|t| crate::report::model::TargetInfo {
+                name: t.name.clone(),
+                kind: t.kind.as_str().to_owned(),
+                implementation: None,
+                version: None,
+                domain: None,
+                drafts: Default::default(),
+                quirks: Vec::new(),
+                error: None,
+                artifacts: Vec::new(),
+            })
+            .collect()
+    } else {
+        targets
+    };
+    let mut cells: Vec<CellReport> = plan
+        .cells
+        .iter()
+        .map(|c| CellReport {
+            a: plan.targets[c.a].name.clone(),
+            b: plan.targets[c.b].name.clone(),
+            cases: Vec::new(),
+        })
+        .collect();
+    for (planned, case) in plan.cases.iter().zip(cases) {
+        if let Some(cell) = cells.get_mut(planned.cell) {
+            cell.cases.push(case);
+        }
+    }
+    let suites = plan
+        .suites
+        .iter()
+        .map(|l| SuiteInfo {
+            feature: l.suite.feature.clone(),
+            title: l.suite.title.clone(),
+            set: l.suite.set.as_str().to_owned(),
+            path: l.path.display().to_string(),
+            sha256: l.sha256.clone(),
+            requirement: RequirementRef {
+                document: l.suite.requirement.document.clone(),
+                section: l.suite.requirement.section.clone(),
+                item: l.suite.requirement.item,
+                level: l.suite.requirement.level.as_str().to_owned(),
+            },
+        })
+        .collect();
+    events.event(RunEvent::Finished);
+    let finished_at = SystemTime::now();
+    RunReport {
+        format_version: REPORT_FORMAT_VERSION,
+        run_id: opts.run_id.clone(),
+        harness: HarnessInfo {
+            name: env!("CARGO_PKG_NAME").to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        },
+        started_at: humantime::format_rfc3339_millis(started_at).to_string(),
+        finished_at: humantime::format_rfc3339_millis(finished_at).to_string(),
+        duration_ms: t0.elapsed().as_millis() as u64,
+        filters: plan.filters.clone(),
+        suites,
+        targets,
+        cells,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_id_has_the_documented_shape() {
+        let id = new_run_id();
+        let (stamp, random) = id.split_once('-').unwrap();
+        assert_eq!(stamp.len(), 16, "{id}");
+        assert!(stamp.ends_with('Z') && stamp.as_bytes()[8] == b'T', "{id}");
+        assert_eq!(random.len(), 6);
+        assert!(random.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(run_prefix(&id), random);
+    }
+}

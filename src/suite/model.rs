@@ -7,6 +7,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 pub use crate::control::api::RoomKind;
 
@@ -120,7 +121,9 @@ pub struct Test {
 }
 
 /// An actor: `alice: a`, or the long form with options.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+// Deserialized by hand (`suite::de`, not `untagged`) so errors inside the
+// long form keep their message and position.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Actor {
     Side(Side),
@@ -173,7 +176,9 @@ pub enum Outcome {
 /// One step: a control-API action, or an expectation the harness checks.
 /// Written as a one-key map: `- send: { as: alice, room: "${room}", ... }`.
 /// Strings may use `${var}` for actors and earlier captures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+// Deserialized by hand (`suite::de`): serde_yaml reads externally tagged
+// enums only from YAML tags (`!send`), not from one-key maps.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     CreateRoom(CreateRoom),
@@ -369,6 +374,10 @@ pub struct ExpectNoMessage {
     pub message_id: String,
     /// A message ID (sent later) whose arrival closes the window.
     pub until: String,
+    /// The room the `until` marker is sent in, when not `room`: a user
+    /// removed from `room` can only see a marker in another room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_room: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
 }
@@ -394,4 +403,14 @@ pub struct ExpectState {
     pub topic: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+}
+
+/// A suite file as loaded: its path, its bytes' hash and its typed form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedSuite {
+    /// The path as given to the loader (relative paths stay relative).
+    pub path: PathBuf,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    pub suite: Suite,
 }

@@ -2,7 +2,9 @@
 
 mod cli;
 mod content;
+mod fake_target;
 mod reference;
 mod report;
+mod room_policy;
 mod run;
 mod suite;

@@ -1,0 +1,287 @@
+//! What every renderer shares: verdict ranking, the feature × cell matrix,
+//! the counts phrase and the plain-text form of a step transcript. Keeping it
+//! in one place keeps the renderers agreeing with each other.
+
+use super::model::{CaseReport, CellReport, RunReport, StepTranscript, SuiteInfo, Verdict};
+use std::collections::BTreeMap;
+
+/// How bad a verdict is, higher is worse. Follows the exit code (`src/exit.rs`):
+/// trouble with a target or the harness outranks failures, because it means
+/// some cases told nothing at all.
+pub(crate) fn severity(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Pass => 0,
+        Verdict::Skipped => 1,
+        Verdict::Unsupported => 2,
+        Verdict::NonStrict => 3,
+        Verdict::Timeout => 4,
+        Verdict::Fail => 5,
+        Verdict::TargetError => 6,
+        Verdict::HarnessError => 7,
+    }
+}
+
+/// Emoji used by the Markdown and HTML matrices.
+pub(crate) fn icon(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "✅",
+        Verdict::Fail => "❌",
+        Verdict::NonStrict => "⚠️",
+        Verdict::Unsupported => "➖",
+        Verdict::Skipped => "⏭️",
+        Verdict::TargetError => "💥",
+        Verdict::HarnessError => "🐞",
+        Verdict::Timeout => "⏱️",
+    }
+}
+
+/// Word used in count phrases: `3 passed`, `1 failed`, then the verdict's
+/// own name (`1 non-strict`, `2 target-error`) so counts grep like verdicts.
+pub(crate) fn count_word(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "passed",
+        Verdict::Fail => "failed",
+        Verdict::NonStrict
+        | Verdict::Unsupported
+        | Verdict::Skipped
+        | Verdict::TargetError
+        | Verdict::HarnessError
+        | Verdict::Timeout => verdict.as_str(),
+    }
+}
+
+/// `N passed, N failed` always, then every other non-zero count in
+/// [`Verdict::ALL`] order.
+pub(crate) fn counts_phrase(counts: &BTreeMap<Verdict, usize>) -> String {
+    let get = |v: Verdict| counts.get(&v).copied().unwrap_or(0);
+    let mut parts = vec![
+        format!("{} {}", get(Verdict::Pass), count_word(Verdict::Pass)),
+        format!("{} {}", get(Verdict::Fail), count_word(Verdict::Fail)),
+    ];
+    for verdict in Verdict::ALL {
+        match verdict {
+            Verdict::Pass | Verdict::Fail => continue,
+            Verdict::NonStrict
+            | Verdict::Unsupported
+            | Verdict::Skipped
+            | Verdict::TargetError
+            | Verdict::HarnessError
+            | Verdict::Timeout => {}
+        }
+        let n = get(verdict);
+        if n > 0 {
+            parts.push(format!("{n} {}", count_word(verdict)));
+        }
+    }
+    parts.join(", ")
+}
+
+/// Counts per verdict over some cases.
+pub(crate) fn count<'a>(
+    cases: impl IntoIterator<Item = &'a CaseReport>,
+) -> BTreeMap<Verdict, usize> {
+    let mut counts = BTreeMap::new();
+    for case in cases {
+        *counts.entry(case.verdict).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// `1.234 s`: durations in every human-facing report.
+pub(crate) fn seconds(ms: u64) -> String {
+    format!("{}.{:03} s", ms / 1000, ms % 1000)
+}
+
+/// The transcript as indented plain text, used by JUnit, Markdown, HTML and
+/// the terminal alike.
+pub(crate) fn transcript_text(step: &StepTranscript) -> String {
+    let mut out = format!("step {}: {}", step.index, step.action);
+    if let Some(target) = &step.target {
+        out.push_str(&format!(" (target {target})"));
+    }
+    out.push('\n');
+    for (label, value) in [
+        ("request", &step.request),
+        ("response", &step.response),
+        ("expected", &step.expected),
+    ] {
+        if let Some(value) = value {
+            out.push_str(label);
+            out.push_str(":\n");
+            for line in value.lines() {
+                out.push_str("  ");
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// The filters as one line, `none` when the run was unfiltered.
+pub(crate) fn filters_text(report: &RunReport) -> String {
+    let f = &report.filters;
+    let parts: Vec<String> = [
+        ("features", &f.features),
+        ("tests", &f.tests),
+        ("tags", &f.tags),
+        ("targets", &f.targets),
+        ("cells", &f.cells),
+    ]
+    .into_iter()
+    .filter(|(_, list)| !list.is_empty())
+    .map(|(name, list)| format!("{name}: {}", list.join(", ")))
+    .collect();
+    if parts.is_empty() {
+        "none".to_owned()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// All cases of one feature in one cell.
+pub(crate) struct Tally<'a> {
+    pub cases: Vec<&'a CaseReport>,
+}
+
+impl Tally<'_> {
+    /// The worst verdict among the cases; `None` when the feature did not run
+    /// in this cell.
+    pub fn worst(&self) -> Option<Verdict> {
+        self.cases
+            .iter()
+            .map(|c| c.verdict)
+            .max_by_key(|v| severity(*v))
+    }
+
+    pub fn passed(&self) -> usize {
+        self.cases
+            .iter()
+            .filter(|c| c.verdict == Verdict::Pass)
+            .count()
+    }
+
+    pub fn total(&self) -> usize {
+        self.cases.len()
+    }
+}
+
+pub(crate) struct FeatureRow<'a> {
+    pub feature: &'a str,
+    /// The suite the feature came from, when the report lists it.
+    pub suite: Option<&'a SuiteInfo>,
+    /// One per entry in [`Matrix::cells`], same order.
+    pub tallies: Vec<Tally<'a>>,
+}
+
+impl FeatureRow<'_> {
+    pub fn worst(&self) -> Verdict {
+        self.tallies
+            .iter()
+            .filter_map(Tally::worst)
+            .max_by_key(|v| severity(*v))
+            .unwrap_or(Verdict::Pass)
+    }
+}
+
+/// Features (rows) × cells (columns).
+pub(crate) struct Matrix<'a> {
+    pub cells: Vec<&'a CellReport>,
+    pub rows: Vec<FeatureRow<'a>>,
+}
+
+impl<'a> Matrix<'a> {
+    /// Rows follow the report's suite order (then features only seen in
+    /// cases, in order of appearance); rows holding any non-pass result come
+    /// first, worst first, so the matrix leads with what needs attention.
+    pub fn build(report: &'a RunReport) -> Self {
+        let mut features: Vec<&'a str> = Vec::new();
+        for suite in &report.suites {
+            if !features.contains(&suite.feature.as_str()) {
+                features.push(&suite.feature);
+            }
+        }
+        for case in report.cells.iter().flat_map(|c| &c.cases) {
+            if !features.contains(&case.feature.as_str()) {
+                features.push(&case.feature);
+            }
+        }
+        let cells: Vec<&CellReport> = report.cells.iter().collect();
+        let mut rows: Vec<FeatureRow<'a>> = features
+            .into_iter()
+            .map(|feature| FeatureRow {
+                feature,
+                suite: report.suites.iter().find(|s| s.feature == feature),
+                tallies: cells
+                    .iter()
+                    .map(|cell| Tally {
+                        cases: cell.cases.iter().filter(|c| c.feature == feature).collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        // Stable sort: equal severity keeps suite order.
+        rows.sort_by_key(|row| std::cmp::Reverse(severity(row.worst())));
+        Matrix { cells, rows }
+    }
+}
+
+/// Every non-pass case with its cell, worst verdict first, then in report
+/// order (stable).
+pub(crate) fn non_pass(report: &RunReport) -> Vec<(&CellReport, &CaseReport)> {
+    let mut out: Vec<(&CellReport, &CaseReport)> = report
+        .cells
+        .iter()
+        .flat_map(|cell| cell.cases.iter().map(move |case| (cell, case)))
+        .filter(|(_, case)| case.verdict != Verdict::Pass)
+        .collect();
+    out.sort_by_key(|(_, case)| std::cmp::Reverse(severity(case.verdict)));
+    out
+}
+
+/// Cuts `text` to at most `max` bytes on a char boundary, saying how much was
+/// left out, so one huge response cannot blow a CI summary's size limit.
+pub(crate) fn truncate(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return text.into();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}\n… ({} more bytes; see report.json)",
+        &text[..end],
+        text.len() - end
+    )
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_is_a_total_order_over_all_verdicts() {
+        let mut ranks: Vec<u8> = Verdict::ALL.iter().map(|v| severity(*v)).collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        assert_eq!(ranks.len(), Verdict::ALL.len());
+    }
+
+    #[test]
+    fn counts_phrase_always_leads_with_passed_and_failed() {
+        let mut counts = BTreeMap::new();
+        counts.insert(Verdict::Unsupported, 2);
+        counts.insert(Verdict::Pass, 12);
+        assert_eq!(counts_phrase(&counts), "12 passed, 0 failed, 2 unsupported");
+    }
+
+    #[test]
+    fn truncate_respects_char_boundaries() {
+        let text = "ééééé";
+        let cut = truncate(text, 3);
+        assert!(cut.starts_with("é\n…"), "{cut}");
+        assert_eq!(truncate("short", 10), "short");
+    }
+}

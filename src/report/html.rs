@@ -1,0 +1,205 @@
+//! `matrix.html`: the compatibility matrix as one self-contained page (inline
+//! CSS, no scripts, no external assets) that can be published as is. Each
+//! feature × cell shows its worst verdict in colour and expands (`<details>`)
+//! to list its cases; non-pass cases show their reason and the failing step's
+//! transcript.
+
+use super::common::{Matrix, counts_phrase, filters_text, icon, seconds, transcript_text};
+use super::model::{RunReport, Verdict};
+use crate::exit;
+use std::fmt::Write as _;
+
+const STYLE: &str = "\
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#1b1f23}
+table{border-collapse:collapse;margin:1em 0}
+th,td{border:1px solid #c8ccd0;padding:.3em .5em;vertical-align:top;text-align:left}
+th{background:#f3f4f6}
+td.v{min-width:7em}
+summary{cursor:pointer;white-space:nowrap}
+pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.5em;max-width:60em;overflow:auto;white-space:pre-wrap}
+ul.cases{margin:.3em 0;padding-left:1.2em}
+.pass{background:#d4f7d4}.fail{background:#ffc9c9}.non-strict{background:#ffe8a3}
+.unsupported{background:#e6e6e6}.skipped{background:#eef0f3}.target-error{background:#f5b3ff}
+.harness-error{background:#c9d7ff}.timeout{background:#ffd3a8}.none{background:#fff;color:#888}
+.meta td,.meta th{font-size:.9em}
+";
+
+pub fn render(report: &RunReport) -> String {
+    let matrix = Matrix::build(report);
+    let code = exit::for_report(report);
+    let result = if code == exit::CONFORMANT {
+        "conformant".to_owned()
+    } else {
+        format!("not conformant (exit {code})")
+    };
+    let title = format!("{} compatibility matrix", report.harness.name);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        escape(&title),
+        escape(&title)
+    );
+    let _ = writeln!(
+        out,
+        "<p><strong>Result: {}</strong>: {}.</p>",
+        escape(&result),
+        escape(&counts_phrase(&report.counts()))
+    );
+
+    // Matrix.
+    out.push_str("<table class=\"matrix\">\n<tr><th>feature</th><th>level</th>");
+    for cell in &matrix.cells {
+        let _ = write!(out, "<th>{}</th>", escape(&cell.name()));
+    }
+    out.push_str("</tr>\n");
+    for row in &matrix.rows {
+        let (title, level) = match row.suite {
+            Some(s) => (s.title.as_str(), s.requirement.level.as_str()),
+            None => ("", ""),
+        };
+        let _ = write!(
+            out,
+            "<tr><th title=\"{}\">{}</th><td>{}</td>",
+            escape(title),
+            escape(row.feature),
+            escape(level)
+        );
+        for tally in &row.tallies {
+            let Some(worst) = tally.worst() else {
+                out.push_str("<td class=\"v none\">not run</td>");
+                continue;
+            };
+            let _ = write!(
+                out,
+                "<td class=\"v {}\"><details><summary>{} {} {}/{}</summary><ul class=\"cases\">",
+                worst.as_str(),
+                icon(worst),
+                worst.as_str(),
+                tally.passed(),
+                tally.total()
+            );
+            for case in &tally.cases {
+                let _ = write!(
+                    out,
+                    "<li>{} {}: {} <small>({} ms)</small>",
+                    icon(case.verdict),
+                    escape(&case.test),
+                    case.verdict.as_str(),
+                    case.duration_ms
+                );
+                match case.verdict {
+                    Verdict::Pass => {}
+                    Verdict::Fail
+                    | Verdict::NonStrict
+                    | Verdict::Unsupported
+                    | Verdict::Skipped
+                    | Verdict::TargetError
+                    | Verdict::HarnessError
+                    | Verdict::Timeout => {
+                        let reason = case.reason.as_deref().unwrap_or("(no reason given)");
+                        let _ = write!(out, "<br>{}", escape(reason));
+                        if let Some(step) = &case.failed_step {
+                            let _ = write!(out, "<pre>{}</pre>", escape(&transcript_text(step)));
+                        }
+                    }
+                }
+                out.push_str("</li>");
+            }
+            out.push_str("</ul></details></td>");
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n<p>Legend:");
+    for verdict in Verdict::ALL {
+        let _ = write!(
+            out,
+            " <span class=\"{0}\">{1} {0}</span>",
+            verdict.as_str(),
+            icon(verdict)
+        );
+    }
+    out.push_str(". A cell shows its worst verdict and cases passed / cases run; click it for the cases.</p>\n");
+
+    // Run metadata, for reproduction.
+    out.push_str("<h2>Run</h2>\n<table class=\"meta\">\n");
+    let filters = filters_text(report);
+    for (key, value) in [
+        ("run id", report.run_id.clone()),
+        (
+            "harness",
+            format!("{} {}", report.harness.name, report.harness.version),
+        ),
+        ("started", report.started_at.clone()),
+        ("finished", report.finished_at.clone()),
+        ("duration", seconds(report.duration_ms)),
+        ("filters", filters),
+    ] {
+        let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", key, escape(&value));
+    }
+    out.push_str("</table>\n<h2>Targets</h2>\n<table class=\"meta\">\n<tr><th>target</th><th>kind</th><th>implementation</th><th>version</th><th>domain</th><th>drafts</th><th>quirks</th><th>status</th></tr>\n");
+    for t in &report.targets {
+        let drafts: Vec<String> = t.drafts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&t.name),
+            escape(&t.kind),
+            escape(t.implementation.as_deref().unwrap_or("?")),
+            escape(t.version.as_deref().unwrap_or("?")),
+            escape(t.domain.as_deref().unwrap_or("")),
+            escape(&drafts.join(", ")),
+            escape(&t.quirks.join(", ")),
+            escape(t.error.as_deref().unwrap_or("ok")),
+        );
+    }
+    out.push_str("</table>\n<h2>Suites</h2>\n<table class=\"meta\">\n<tr><th>feature</th><th>title</th><th>set</th><th>requirement</th><th>file</th><th>sha256</th></tr>\n");
+    for s in &report.suites {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} §{} item {} ({})</td><td>{}</td><td><code>{}</code></td></tr>",
+            escape(&s.feature),
+            escape(&s.title),
+            escape(&s.set),
+            escape(&s.requirement.document),
+            escape(&s.requirement.section),
+            s.requirement.item,
+            escape(&s.requirement.level),
+            escape(&s.path),
+            escape(&s.sha256),
+        );
+    }
+    out.push_str("</table>\n</body>\n</html>\n");
+    out
+}
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn esc_covers_element_and_attribute_specials() {
+        assert_eq!(
+            escape(r#"<a href="x">&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! `junit.xml` for CI systems: one testsuite per cell (`a→b`), one testcase
+//! per case (`feature/test`, classname = feature).
+//!
+//! Mapping: fail and timeout are `<failure>`, target and harness errors are
+//! `<error>`, unsupported and skipped are `<skipped>`; non-strict is a
+//! success (the run stays conformant) whose system-out says what SHOULD was
+//! missed. The reason is the message; the step transcript is the element text.
+
+use super::common::transcript_text;
+use super::model::{CaseReport, RunReport, Verdict};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use std::time::Duration;
+
+/// Why the JUnit report could not be produced.
+#[derive(Debug, thiserror::Error)]
+#[error("could not serialize the JUnit report")]
+pub struct RenderJunitError(#[from] quick_junit::SerializeError);
+
+pub fn render(report: &RunReport) -> Result<String, RenderJunitError> {
+    let mut junit = Report::new(report.harness.name.as_str());
+    junit.set_time(Duration::from_millis(report.duration_ms));
+    for cell in &report.cells {
+        let mut suite = TestSuite::new(cell.name());
+        suite.set_time(Duration::from_millis(
+            cell.cases.iter().map(|c| c.duration_ms).sum(),
+        ));
+        suite.add_properties([
+            Property::new("run_id", report.run_id.as_str()),
+            Property::new("started_at", report.started_at.as_str()),
+            Property::new("a", cell.a.as_str()),
+            Property::new("b", cell.b.as_str()),
+        ]);
+        for (side, name) in [("a", &cell.a), ("b", &cell.b)] {
+            if let Some(target) = report.targets.iter().find(|t| &t.name == name) {
+                let implementation = match (&target.implementation, &target.version) {
+                    (Some(i), Some(v)) => format!("{i} {v}"),
+                    (Some(i), None) => i.clone(),
+                    (None, Some(v)) => v.clone(),
+                    (None, None) => "unknown".to_owned(),
+                };
+                suite.add_property(Property::new(
+                    format!("{side}.implementation"),
+                    implementation,
+                ));
+            }
+        }
+        suite.add_test_cases(cell.cases.iter().map(test_case));
+        junit.add_test_suite(suite);
+    }
+    Ok(junit.to_string()?)
+}
+
+fn test_case(case: &CaseReport) -> TestCase {
+    let reason = case.reason.as_deref().unwrap_or("");
+    let transcript = case.failed_step.as_ref().map(transcript_text);
+    let non_success = |kind| {
+        let mut status = TestCaseStatus::non_success(kind);
+        status.set_type(case.verdict.as_str()).set_message(reason);
+        if let Some(t) = &transcript {
+            status.set_description(t.as_str());
+        }
+        status
+    };
+    let mut system_out = None;
+    let status = match case.verdict {
+        Verdict::Pass => TestCaseStatus::success(),
+        Verdict::NonStrict => {
+            let mut out = format!("non-strict (SHOULD not met): {reason}\n");
+            if let Some(t) = &transcript {
+                out.push_str(t);
+            }
+            system_out = Some(out);
+            TestCaseStatus::success()
+        }
+        Verdict::Fail | Verdict::Timeout => non_success(NonSuccessKind::Failure),
+        Verdict::TargetError | Verdict::HarnessError => non_success(NonSuccessKind::Error),
+        Verdict::Unsupported | Verdict::Skipped => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_type(case.verdict.as_str()).set_message(reason);
+            if let Some(t) = &transcript {
+                status.set_description(t.as_str());
+            }
+            status
+        }
+    };
+    let mut test_case = TestCase::new(format!("{}/{}", case.feature, case.test), status);
+    test_case
+        .set_classname(case.feature.as_str())
+        .set_time(Duration::from_millis(case.duration_ms));
+    if let Some(out) = system_out {
+        test_case.set_system_out(out);
+    }
+    test_case
+}

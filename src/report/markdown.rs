@@ -1,0 +1,227 @@
+//! `matrix.md`: the compatibility matrix as GitHub-flavoured Markdown, sized
+//! and ordered for a CI job summary: result line first, then features × cells
+//! (rows needing attention first), then each non-pass case with its reason and
+//! the failing step's transcript (collapsed), and the passed cases last.
+
+use super::common::{
+    Matrix, counts_phrase, filters_text, icon, non_pass, seconds, transcript_text, truncate,
+};
+use super::model::{RunReport, Verdict};
+use crate::exit;
+use std::fmt::Write as _;
+
+/// Longest transcript shown per case; GitHub caps a job summary at 1 MiB.
+const MAX_TRANSCRIPT: usize = 4000;
+
+pub fn render(report: &RunReport) -> String {
+    let mut out = String::new();
+    let matrix = Matrix::build(report);
+    let code = exit::for_report(report);
+    let total: usize = report.cells.iter().map(|c| c.cases.len()).sum();
+    let verdict = if code == exit::CONFORMANT {
+        "conformant".to_owned()
+    } else {
+        format!("not conformant (exit {code})")
+    };
+    let _ = writeln!(
+        out,
+        "## {} compatibility matrix\n",
+        esc(&report.harness.name)
+    );
+    let _ = writeln!(
+        out,
+        "**Result: {verdict}**: {} in {total} cases over {} cells.\n",
+        counts_phrase(&report.counts()),
+        report.cells.len()
+    );
+    let _ = writeln!(
+        out,
+        "Run {} · {} {} · started {} · {} · filters: {}\n",
+        esc(&report.run_id),
+        esc(&report.harness.name),
+        esc(&report.harness.version),
+        esc(&report.started_at),
+        seconds(report.duration_ms),
+        esc(&filters_text(report))
+    );
+
+    // The matrix.
+    out.push_str("| feature | level |");
+    for cell in &matrix.cells {
+        let _ = write!(out, " {} |", esc(&cell.name()));
+    }
+    out.push_str("\n|---|---|");
+    for _ in &matrix.cells {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for row in &matrix.rows {
+        let level = row
+            .suite
+            .map(|s| s.requirement.level.as_str())
+            .unwrap_or("");
+        let _ = write!(out, "| {} | {} |", esc(row.feature), esc(level));
+        for tally in &row.tallies {
+            match tally.worst() {
+                Some(worst) => {
+                    let _ = write!(
+                        out,
+                        " {} {}/{} |",
+                        icon(worst),
+                        tally.passed(),
+                        tally.total()
+                    );
+                }
+                None => out.push_str(" · |"),
+            }
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str("Legend:");
+    for verdict in Verdict::ALL {
+        let _ = write!(out, " {} {}", icon(verdict), verdict);
+        out.push(if verdict == Verdict::Timeout {
+            '.'
+        } else {
+            ','
+        });
+    }
+    out.push_str(
+        " A cell shows its worst verdict and cases passed / cases run; · means not run.\n\n",
+    );
+
+    // Targets: what was tested, for reproduction.
+    out.push_str("### Targets\n\n| target | kind | implementation | version | drafts | status |\n|---|---|---|---|---|---|\n");
+    for target in &report.targets {
+        let drafts: Vec<String> = target
+            .drafts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let status = match &target.error {
+            Some(error) => format!("💥 {}", esc(error)),
+            None => "ok".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {status} |",
+            esc(&target.name),
+            esc(&target.kind),
+            esc(target.implementation.as_deref().unwrap_or("?")),
+            esc(target.version.as_deref().unwrap_or("?")),
+            esc(&drafts.join(", ")),
+        );
+    }
+    out.push('\n');
+
+    // Non-pass cases, worst first.
+    let failing = non_pass(report);
+    let _ = writeln!(out, "### Non-pass results ({})\n", failing.len());
+    if failing.is_empty() {
+        out.push_str("None.\n\n");
+    }
+    for (cell, case) in &failing {
+        let head = format!(
+            "{} <b>{}</b> · {} · {}/{}: {}",
+            icon(case.verdict),
+            case.verdict,
+            esc(&cell.name()),
+            esc(&case.feature),
+            esc(&case.test),
+            esc(case.reason.as_deref().unwrap_or("(no reason given)")),
+        );
+        match &case.failed_step {
+            Some(step) => {
+                let text = transcript_text(step);
+                let text = truncate(&text, MAX_TRANSCRIPT);
+                let fence = fence_for(&text);
+                let _ = writeln!(
+                    out,
+                    "<details><summary>{head}</summary>\n\n{fence}text\n{}{fence}\n\n</details>\n",
+                    ensure_newline(&text)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "- {head}\n");
+            }
+        }
+    }
+
+    // Passed cases, collapsed.
+    let passed: Vec<_> = report
+        .cells
+        .iter()
+        .flat_map(|cell| cell.cases.iter().map(move |case| (cell, case)))
+        .filter(|(_, case)| case.verdict == Verdict::Pass)
+        .collect();
+    let _ = writeln!(
+        out,
+        "<details><summary>Passed cases ({})</summary>\n",
+        passed.len()
+    );
+    for (cell, case) in passed {
+        let _ = writeln!(
+            out,
+            "- {} · {}/{} ({} ms)",
+            esc(&cell.name()),
+            esc(&case.feature),
+            esc(&case.test),
+            case.duration_ms
+        );
+    }
+    out.push_str("\n</details>\n");
+    out
+}
+
+/// Escapes text for a table cell, list item or `<summary>`: HTML specials and
+/// Markdown punctuation become numeric character references (valid in both),
+/// line breaks become spaces so a row stays one row.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '|' | '*' | '_' | '`' | '[' | ']' | '\\' | '#' | '~' | '!' => {
+                let _ = write!(out, "&#{};", c as u32);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A backtick fence longer than any backtick run in `text`, so the code block
+/// cannot be closed early by its content.
+fn fence_for(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+fn ensure_newline(text: &str) -> String {
+    if text.ends_with('\n') {
+        text.to_owned()
+    } else {
+        format!("{text}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fence_outgrows_backticks_in_content() {
+        assert_eq!(fence_for("plain"), "```");
+        assert_eq!(fence_for("a ```` b"), "`````");
+    }
+
+    #[test]
+    fn esc_neutralises_tables_and_html() {
+        assert_eq!(esc("a|b<i>\nc"), "a&#124;b&lt;i&gt; c");
+    }
+}

@@ -1,0 +1,290 @@
+//! Terminal output: live progress while a run works ([`Progress`]) and the
+//! final [`summary`]. Colour and the progress bar only when stdout is a
+//! terminal and `NO_COLOR` is unset; otherwise plain lines, fit for CI logs.
+
+use super::common::{count, counts_phrase, non_pass, seconds};
+use super::model::{CaseReport, RunReport, Verdict};
+use crate::exit;
+use crate::run::event::{EventSink, RunEvent};
+use colored::Color;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+/// Whether stdout should get colour and a progress bar: it is a terminal and
+/// `NO_COLOR` (<https://no-color.org>) is unset or empty.
+pub fn stdout_is_fancy() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stdout().is_terminal()
+}
+
+/// Drives a progress bar (terminal) or prints plain lines (anything else);
+/// either way one line per non-pass case as it finishes.
+pub struct Progress {
+    inner: Mutex<Inner>,
+}
+
+enum Inner {
+    Bar(ProgressBar),
+    Plain {
+        out: Box<dyn Write + Send>,
+        done: usize,
+        total: usize,
+    },
+}
+
+impl Progress {
+    /// Bar and colour on a terminal without `NO_COLOR`, plain lines on stdout
+    /// otherwise.
+    pub fn new() -> Self {
+        if stdout_is_fancy() {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stdout());
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40.cyan/blue} {pos}/{len} {elapsed} {wide_msg}")
+                    .expect("the template is a valid constant")
+                    .progress_chars("=> "),
+            );
+            Progress {
+                inner: Mutex::new(Inner::Bar(bar)),
+            }
+        } else {
+            Self::plain(Box::new(std::io::stdout()))
+        }
+    }
+
+    /// Plain lines, no colour, to `out` (a log file, or a buffer in tests).
+    pub fn plain(out: Box<dyn Write + Send>) -> Self {
+        Progress {
+            inner: Mutex::new(Inner::Plain {
+                out,
+                done: 0,
+                total: 0,
+            }),
+        }
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventSink for Progress {
+    fn event(&self, event: RunEvent) {
+        // A panic elsewhere while holding the lock must not silence progress.
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match &mut *inner {
+            Inner::Bar(bar) => match event {
+                RunEvent::Started { cases } => bar.set_length(cases as u64),
+                RunEvent::TargetFailed { target, reason } => bar.println(format!(
+                    "{} target {target}: {reason}",
+                    paint("TARGET FAILED", Color::Magenta, true)
+                )),
+                RunEvent::CaseStarted {
+                    cell,
+                    feature,
+                    test,
+                } => bar.set_message(format!("{cell} {feature}/{test}")),
+                RunEvent::CaseFinished { cell, case } => {
+                    bar.inc(1);
+                    if case.verdict != Verdict::Pass {
+                        bar.println(case_line(&cell, &case, true));
+                    }
+                }
+                RunEvent::Finished => bar.finish_and_clear(),
+            },
+            Inner::Plain { out, done, total } => {
+                // Progress output is best effort: a closed stdout must not
+                // stop the run, so write errors are ignored.
+                let _ = match event {
+                    RunEvent::Started { cases } => {
+                        *total = cases;
+                        writeln!(out, "running {cases} cases")
+                    }
+                    RunEvent::TargetFailed { target, reason } => {
+                        writeln!(out, "TARGET FAILED target {target}: {reason}")
+                    }
+                    RunEvent::CaseStarted { .. } => Ok(()),
+                    RunEvent::CaseFinished { cell, case } => {
+                        *done += 1;
+                        if case.verdict == Verdict::Pass {
+                            Ok(())
+                        } else {
+                            writeln!(out, "[{done}/{total}] {}", case_line(&cell, &case, false))
+                        }
+                    }
+                    RunEvent::Finished => writeln!(out, "finished {done}/{total} cases"),
+                };
+                let _ = out.flush();
+            }
+        }
+    }
+}
+
+/// `FAIL          a→b feature/test: reason`
+fn case_line(cell: &str, case: &CaseReport, color: bool) -> String {
+    format!(
+        "{} {cell} {}/{}: {}",
+        label(case.verdict, color),
+        case.feature,
+        case.test,
+        case.reason.as_deref().unwrap_or("(no reason given)")
+    )
+}
+
+/// The verdict upper-cased and padded to a common width, coloured on request.
+fn label(verdict: Verdict, color: bool) -> String {
+    let text = format!("{:<13}", verdict.as_str().to_uppercase());
+    paint(&text, verdict_color(verdict), color)
+}
+
+fn verdict_color(verdict: Verdict) -> Color {
+    match verdict {
+        Verdict::Pass => Color::Green,
+        Verdict::Fail | Verdict::Timeout => Color::Red,
+        Verdict::NonStrict => Color::Yellow,
+        Verdict::Unsupported | Verdict::Skipped => Color::Blue,
+        Verdict::TargetError | Verdict::HarnessError => Color::Magenta,
+    }
+}
+
+/// ANSI colour from `colored`'s codes, decided by the caller rather than by
+/// `colored`'s process-wide switch, so `summary(.., false)` is always plain.
+fn paint(text: &str, color: Color, enabled: bool) -> String {
+    if enabled {
+        format!("\x1b[{}m{text}\x1b[0m", color.to_fg_str())
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The final summary: run line, unusable targets, one line per cell, every
+/// non-pass case with its reason, the result, and last the totals line
+/// `mimi-interop: N passed, N failed[, other non-zero counts]`.
+pub fn summary(report: &RunReport, color: bool) -> String {
+    let mut out = format!(
+        "{} {} · run {} · {}\n",
+        report.harness.name,
+        report.harness.version,
+        report.run_id,
+        seconds(report.duration_ms)
+    );
+    for target in &report.targets {
+        if let Some(error) = &target.error {
+            out.push_str(&format!(
+                "{} target {}: {error}\n",
+                paint("TARGET FAILED", Color::Magenta, color),
+                target.name
+            ));
+        }
+    }
+    for cell in &report.cells {
+        out.push_str(&format!(
+            "  {}: {}\n",
+            cell.name(),
+            counts_phrase(&count(&cell.cases))
+        ));
+    }
+    let failing = non_pass(report);
+    if !failing.is_empty() {
+        out.push_str(&format!("non-pass cases ({}):\n", failing.len()));
+        for (cell, case) in failing {
+            out.push_str("  ");
+            out.push_str(&case_line(&cell.name(), case, color));
+            out.push('\n');
+            if let Some(step) = &case.failed_step {
+                let on = step
+                    .target
+                    .as_deref()
+                    .map(|t| format!(" on {t}"))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "                at step {} ({}{on})\n",
+                    step.index, step.action
+                ));
+            }
+        }
+    }
+    let code = exit::for_report(report);
+    let result = if code == exit::CONFORMANT {
+        paint("conformant", Color::Green, color)
+    } else {
+        paint(&format!("not conformant (exit {code})"), Color::Red, color)
+    };
+    out.push_str(&format!("result: {result}\n"));
+    out.push_str(&format!(
+        "{}: {}\n",
+        report.harness.name,
+        counts_phrase(&report.counts())
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::CaseReport;
+    use std::sync::Arc;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("test buffer").write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn case(test: &str, verdict: Verdict, reason: Option<&str>) -> CaseReport {
+        CaseReport {
+            feature: "send".into(),
+            test: test.into(),
+            level: "MUST".into(),
+            verdict,
+            reason: reason.map(Into::into),
+            duration_ms: 5,
+            steps_run: 1,
+            failed_step: None,
+        }
+    }
+
+    #[test]
+    fn plain_progress_prints_only_non_pass_cases() {
+        fn assert_sink<T: EventSink>() {}
+        assert_sink::<Progress>();
+
+        let buffer = Buffer::default();
+        let progress = Progress::plain(Box::new(buffer.clone()));
+        progress.event(RunEvent::Started { cases: 2 });
+        progress.event(RunEvent::CaseStarted {
+            cell: "x→y".into(),
+            feature: "send".into(),
+            test: "ok".into(),
+        });
+        progress.event(RunEvent::CaseFinished {
+            cell: "x→y".into(),
+            case: case("ok", Verdict::Pass, None),
+        });
+        progress.event(RunEvent::CaseFinished {
+            cell: "x→y".into(),
+            case: case("bad", Verdict::Fail, Some("no event arrived")),
+        });
+        progress.event(RunEvent::Finished);
+        let text =
+            String::from_utf8(buffer.0.lock().expect("test buffer").clone()).expect("utf-8 output");
+        assert_eq!(
+            text,
+            "running 2 cases\n[2/2] FAIL          x→y send/bad: no event arrived\nfinished 2/2 cases\n"
+        );
+    }
+
+    #[test]
+    fn paint_only_colours_when_asked() {
+        assert_eq!(paint("x", Color::Red, false), "x");
+        assert_eq!(paint("x", Color::Red, true), "\x1b[31mx\x1b[0m");
+    }
+}

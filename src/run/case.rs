@@ -1,0 +1,518 @@
+//! One case: fresh users for the actors, then the steps in order, each under
+//! its deadline, until the first step that does not pass.
+
+use super::inbox::Inbox;
+use super::outcome::{Exchange, Failure, judge_call};
+use super::vars::{Vars, parse_duration};
+use crate::control::api::*;
+use crate::control::{CallError, ControlClient};
+use crate::report::model::{StepTranscript, Verdict};
+use crate::suite::model::{self as suite, Actor, Level, Outcome, Side, Step, Test};
+use serde::{Serialize, de::DeserializeOwned};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// One side of the cell as a case talks to it.
+#[derive(Clone, Copy)]
+pub(crate) struct SideConn<'a> {
+    pub name: &'a str,
+    pub client: &'a ControlClient,
+}
+
+/// What a case needs from the run.
+pub(crate) struct CaseEnv<'a> {
+    pub test: &'a Test,
+    pub level: Level,
+    pub a: SideConn<'a>,
+    pub b: SideConn<'a>,
+    pub step_timeout: Duration,
+    /// `<run prefix>-<case number>`: makes user and room names unique in the run.
+    pub unique: String,
+    /// Which deadline ends the case, for the reason: `case deadline (60s)`
+    /// or `run deadline`.
+    pub deadline_label: String,
+}
+
+impl<'a> CaseEnv<'a> {
+    pub fn side(&self, side: Side) -> SideConn<'a> {
+        match side {
+            Side::A => self.a,
+            Side::B => self.b,
+        }
+    }
+}
+
+/// An actor once its user exists.
+pub(crate) struct ActorState {
+    pub side: Side,
+    pub user: String,
+    pub clients: Vec<String>,
+    pub inbox: Inbox,
+}
+
+/// Everything a case learns while it runs.
+#[derive(Default)]
+pub(crate) struct CaseState {
+    pub actors: BTreeMap<String, ActorState>,
+    pub vars: Vars,
+    /// Client URI → user URI, for every client the case created.
+    pub owners: HashMap<String, String>,
+    rooms: u32,
+    /// The step running now: (index, action).
+    current: Option<(u32, &'static str)>,
+    steps_run: u32,
+}
+
+/// How a case ended.
+pub(crate) struct CaseResult {
+    pub verdict: Verdict,
+    pub reason: Option<String>,
+    pub steps_run: u32,
+    pub failed_step: Option<StepTranscript>,
+}
+
+/// Slack past a step's own deadline before the runner cuts it off: steps
+/// that wait (expectations) report what they saw at their deadline
+/// themselves; this only catches a step that failed to.
+const BACKSTOP: Duration = Duration::from_secs(1);
+
+/// Runs the case to its verdict; the case deadline bounds everything.
+pub(crate) async fn run(env: &CaseEnv<'_>, case_deadline: Instant) -> CaseResult {
+    let mut state = CaseState::default();
+    let outcome = tokio::time::timeout_at(case_deadline, run_steps(env, &mut state, case_deadline))
+        .await
+        .unwrap_or_else(|_| {
+            let (index, action) = state.current.unwrap_or((0, "setup"));
+            Err((
+                index,
+                action,
+                Failure::new(
+                    Verdict::Timeout,
+                    format!(
+                        "{} passed during step {index} ({action})",
+                        env.deadline_label
+                    ),
+                ),
+            ))
+        });
+    match outcome {
+        Ok(()) => CaseResult {
+            verdict: Verdict::Pass,
+            reason: None,
+            steps_run: state.steps_run,
+            failed_step: None,
+        },
+        Err((index, action, failure)) => CaseResult {
+            verdict: failure.verdict,
+            reason: Some(failure.reason.clone()),
+            steps_run: state.steps_run,
+            failed_step: Some(failure.transcript(index, action)),
+        },
+    }
+}
+
+type StepError = (u32, &'static str, Failure);
+
+async fn run_steps(
+    env: &CaseEnv<'_>,
+    state: &mut CaseState,
+    case_deadline: Instant,
+) -> Result<(), StepError> {
+    state.current = Some((0, "setup"));
+    let setup_deadline = case_deadline.min(Instant::now() + env.step_timeout);
+    setup_actors(env, state, setup_deadline)
+        .await
+        .map_err(|f| (0, "setup", f))?;
+    for (i, step) in env.test.steps.iter().enumerate() {
+        let index = i as u32;
+        let action = step.action();
+        state.current = Some((index, action));
+        let step_timeout = match step_timeout(step) {
+            Some(t) => parse_duration(t).map_err(|e| (index, action, Failure::harness(e)))?,
+            None => env.step_timeout,
+        };
+        let step_deadline = Instant::now() + step_timeout;
+        let deadline = case_deadline.min(step_deadline);
+        let result =
+            tokio::time::timeout_at(deadline + BACKSTOP, run_step(env, state, step, deadline))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Failure::new(
+                        Verdict::Timeout,
+                        format!("step {index} ({action}) did not finish within {step_timeout:?}"),
+                    ))
+                });
+        result.map_err(|mut f| {
+            if f.verdict == Verdict::Timeout && case_deadline < step_deadline {
+                f.reason = format!(
+                    "{}; the {} cut step {index} short",
+                    f.reason, env.deadline_label
+                );
+            }
+            (index, action, f)
+        })?;
+        state.steps_run += 1;
+    }
+    Ok(())
+}
+
+fn step_timeout(step: &Step) -> Option<&String> {
+    match step {
+        Step::CreateRoom(s) => s.timeout.as_ref(),
+        Step::AddParticipant(s) | Step::RemoveParticipant(s) | Step::Ban(s) | Step::Unban(s) => {
+            s.timeout.as_ref()
+        }
+        Step::Leave(s) => s.timeout.as_ref(),
+        Step::SetRole(s) => s.timeout.as_ref(),
+        Step::SetRoomMetadata(s) => s.timeout.as_ref(),
+        Step::AddClient(s) => s.timeout.as_ref(),
+        Step::Send(s) => s.timeout.as_ref(),
+        Step::ExpectMessage(s) => s.timeout.as_ref(),
+        Step::ExpectNoMessage(s) => s.timeout.as_ref(),
+        Step::ExpectState(s) => s.timeout.as_ref(),
+    }
+}
+
+/// Local parts allow `[a-z0-9-]`; actor names are close to that already.
+fn local_part(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_alphanumeric() { c } else { '-' }
+        })
+        .collect()
+}
+
+/// Creates one fresh user per actor on its side's target.
+async fn setup_actors(
+    env: &CaseEnv<'_>,
+    state: &mut CaseState,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    for (name, actor) in &env.test.actors {
+        let (display_name, avatar, clients) = match actor {
+            Actor::Side(_) => (None, None, 1),
+            Actor::Full(spec) => (
+                spec.display_name.clone(),
+                spec.avatar.clone(),
+                spec.clients.unwrap_or(1),
+            ),
+        };
+        let side = actor.side();
+        let req = CreateUserRequest {
+            name: format!("{}-{}", local_part(name), env.unique),
+            display_name,
+            avatar,
+            clients,
+        };
+        let resp: CreateUserResponse = state
+            .call_ok(
+                env,
+                side,
+                "create_user",
+                &req,
+                deadline,
+                Outcome::Ok,
+                env.level,
+            )
+            .await?
+            .ok_or_else(|| Failure::harness("create_user gave no answer"))?;
+        if resp.clients.len() != clients as usize {
+            return Err(Failure::new(
+                Verdict::TargetError,
+                format!(
+                    "target {}: create_user asked for {clients} client(s) and got {}",
+                    env.side(side).name,
+                    resp.clients.len()
+                ),
+            )
+            .target(env.side(side).name));
+        }
+        for c in &resp.clients {
+            state.owners.insert(c.clone(), resp.user.clone());
+        }
+        state.vars.set(name, resp.user.clone());
+        state.actors.insert(
+            name.clone(),
+            ActorState {
+                side,
+                user: resp.user,
+                clients: resp.clients,
+                inbox: Inbox::default(),
+            },
+        );
+    }
+    Ok(())
+}
+
+impl CaseState {
+    /// Interpolates `${...}` in a step field.
+    pub fn text(&self, text: &str) -> Result<String, Failure> {
+        self.vars
+            .interpolate(text)
+            .map_err(|e| Failure::harness(format!("{e} in {text:?}")))
+    }
+
+    /// The actor a step field names: its name, or (after interpolation) its
+    /// user URI.
+    pub fn actor_name(&self, text: &str) -> Result<String, Failure> {
+        if self.actors.contains_key(text) {
+            return Ok(text.to_owned());
+        }
+        let uri = self.text(text)?;
+        self.actors
+            .iter()
+            .find(|(_, a)| a.user == uri)
+            .map(|(n, _)| n.clone())
+            .ok_or_else(|| Failure::harness(format!("{text:?} names no actor of this test")))
+    }
+
+    pub fn actor(&self, name: &str) -> &ActorState {
+        // actor_name() only returns keys of `actors`.
+        &self.actors[name]
+    }
+
+    /// A user URI field: an actor name or `${actor}`; any other URI as is.
+    pub fn user_uri(&self, text: &str) -> Result<String, Failure> {
+        if let Some(a) = self.actors.get(text) {
+            return Ok(a.user.clone());
+        }
+        self.text(text)
+    }
+
+    /// One control call from a step, with its transcript.
+    pub async fn call<B: Serialize, R: DeserializeOwned + Serialize>(
+        &self,
+        env: &CaseEnv<'_>,
+        side: Side,
+        op: &str,
+        body: &B,
+        deadline: Instant,
+    ) -> (Result<R, CallError>, Exchange) {
+        let conn = env.side(side);
+        let mut ex = Exchange {
+            target: conn.name.to_owned(),
+            request: format!(
+                "POST {}/v1/{op} {}",
+                conn.client.base(),
+                serde_json::to_string(body).unwrap_or_default()
+            ),
+            response: None,
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        let result = conn.client.call::<B, R>(op, body, left).await;
+        ex.response = Some(match &result {
+            Ok(r) => serde_json::to_string(r).unwrap_or_default(),
+            Err(e) => e.to_string(),
+        });
+        (result, ex)
+    }
+
+    /// A call judged against `expect`: the answer when it was 2xx as wanted.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn call_ok<B: Serialize, R: DeserializeOwned + Serialize>(
+        &self,
+        env: &CaseEnv<'_>,
+        side: Side,
+        op: &str,
+        body: &B,
+        deadline: Instant,
+        expect: Outcome,
+        level: Level,
+    ) -> Result<Option<R>, Failure> {
+        let (result, ex) = self.call(env, side, op, body, deadline).await;
+        judge_call(result, &ex, op, expect, level)
+    }
+
+    fn next_room_name(&mut self, unique: &str) -> String {
+        self.rooms += 1;
+        format!("room-{unique}-{}", self.rooms)
+    }
+}
+
+async fn run_step(
+    env: &CaseEnv<'_>,
+    state: &mut CaseState,
+    step: &Step,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let level = env.level;
+    match step {
+        Step::CreateRoom(s) => {
+            let actor = state.actor_name(&s.actor)?;
+            let side = state.actor(&actor).side;
+            let with = s.with.as_deref().map(|w| state.user_uri(w)).transpose()?;
+            let req = CreateRoomRequest {
+                actor: state.actor(&actor).user.clone(),
+                name: state.next_room_name(&env.unique),
+                kind: s.kind,
+                with,
+            };
+            let expect = s.expect.unwrap_or_default();
+            let resp: Option<CreateRoomResponse> = state
+                .call_ok(env, side, "create_room", &req, deadline, expect, level)
+                .await?;
+            if let Some(resp) = resp {
+                state.vars.set(&s.capture, resp.room);
+            }
+            Ok(())
+        }
+        Step::AddParticipant(m) => membership(env, state, "add_participant", m, deadline).await,
+        Step::RemoveParticipant(m) => {
+            membership(env, state, "remove_participant", m, deadline).await
+        }
+        Step::Ban(m) => membership(env, state, "ban", m, deadline).await,
+        Step::Unban(m) => membership(env, state, "unban", m, deadline).await,
+        Step::Leave(s) => {
+            let actor = state.actor_name(&s.actor)?;
+            let side = state.actor(&actor).side;
+            let req = LeaveRequest {
+                room: state.text(&s.room)?,
+                actor: state.actor(&actor).user.clone(),
+            };
+            let expect = s.expect.unwrap_or_default();
+            state
+                .call_ok::<_, RoomChangeResponse>(env, side, "leave", &req, deadline, expect, level)
+                .await
+                .map(drop)
+        }
+        Step::SetRole(s) => {
+            let actor = state.actor_name(&s.actor)?;
+            let side = state.actor(&actor).side;
+            let req = SetRoleRequest {
+                room: state.text(&s.room)?,
+                actor: state.actor(&actor).user.clone(),
+                user: state.user_uri(&s.user)?,
+                role: state.text(&s.role)?,
+            };
+            let expect = s.expect.unwrap_or_default();
+            state
+                .call_ok::<_, RoomChangeResponse>(
+                    env, side, "set_role", &req, deadline, expect, level,
+                )
+                .await
+                .map(drop)
+        }
+        Step::SetRoomMetadata(s) => {
+            let actor = state.actor_name(&s.actor)?;
+            let side = state.actor(&actor).side;
+            let opt = |v: &Option<String>| v.as_deref().map(|t| state.text(t)).transpose();
+            let req = SetRoomMetadataRequest {
+                room: state.text(&s.room)?,
+                actor: state.actor(&actor).user.clone(),
+                name: opt(&s.name)?,
+                topic: opt(&s.topic)?,
+                avatar: opt(&s.avatar)?,
+            };
+            let expect = s.expect.unwrap_or_default();
+            state
+                .call_ok::<_, RoomChangeResponse>(
+                    env,
+                    side,
+                    "set_room_metadata",
+                    &req,
+                    deadline,
+                    expect,
+                    level,
+                )
+                .await
+                .map(drop)
+        }
+        Step::AddClient(s) => {
+            let actor = state.actor_name(&s.user)?;
+            let side = state.actor(&actor).side;
+            let user = state.actor(&actor).user.clone();
+            let req = AddClientRequest { user: user.clone() };
+            let resp: Option<AddClientResponse> = state
+                .call_ok(env, side, "add_client", &req, deadline, Outcome::Ok, level)
+                .await?;
+            if let Some(resp) = resp {
+                state.owners.insert(resp.client.clone(), user);
+                if let Some(var) = &s.capture {
+                    state.vars.set(var, resp.client.clone());
+                }
+                if let Some(a) = state.actors.get_mut(&actor) {
+                    a.clients.push(resp.client);
+                }
+            }
+            Ok(())
+        }
+        Step::Send(s) => send(env, state, s, deadline).await,
+        Step::ExpectMessage(s) => super::expect::expect_message(env, state, s, deadline).await,
+        Step::ExpectNoMessage(s) => super::expect::expect_no_message(env, state, s, deadline).await,
+        Step::ExpectState(s) => super::oracle::expect_state(env, state, s, deadline).await,
+    }
+}
+
+async fn membership(
+    env: &CaseEnv<'_>,
+    state: &mut CaseState,
+    op: &str,
+    m: &suite::Membership,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let actor = state.actor_name(&m.actor)?;
+    let side = state.actor(&actor).side;
+    let req = MembershipRequest {
+        room: state.text(&m.room)?,
+        actor: state.actor(&actor).user.clone(),
+        user: state.user_uri(&m.user)?,
+    };
+    let expect = m.expect.unwrap_or_default();
+    state
+        .call_ok::<_, RoomChangeResponse>(env, side, op, &req, deadline, expect, env.level)
+        .await
+        .map(drop)
+}
+
+async fn send(
+    env: &CaseEnv<'_>,
+    state: &mut CaseState,
+    s: &suite::Send,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let actor = state.actor_name(&s.actor)?;
+    let side = state.actor(&actor).side;
+    let user = state.actor(&actor).user.clone();
+    let intent = s
+        .content
+        .as_ref()
+        .map(|c| state.vars.interpolate_json(c))
+        .transpose()
+        .map_err(|e| Failure::harness(e.to_string()))?;
+    let content = match (&intent, &s.raw) {
+        (Some(v), None) => SendContent::Intent(v.clone()),
+        (None, Some(raw)) => SendContent::Raw(state.text(raw)?),
+        _ => {
+            return Err(Failure::harness(
+                "send needs exactly one of `content` and `raw`",
+            ));
+        }
+    };
+    let room = state.text(&s.room)?;
+    let req = SendRequest {
+        room: room.clone(),
+        actor: user.clone(),
+        client: s.client.as_deref().map(|c| state.text(c)).transpose()?,
+        content,
+    };
+    let expect = s.expect.unwrap_or_default();
+    let (result, ex) = state.call(env, side, "send", &req, deadline).await;
+    let Some(resp): Option<SendResponse> = judge_call(result, &ex, "send", expect, env.level)?
+    else {
+        return Ok(());
+    };
+    // The target says what it encrypted; the harness checks it is MIMI
+    // content whose ID is the one claimed, and that it says what was asked.
+    let raw = match &req.content {
+        SendContent::Raw(r) => Some(r.as_str()),
+        SendContent::Intent(_) => None,
+    };
+    super::judge::judge_sent(&resp, &user, &room, intent.as_ref(), raw)
+        .map_err(|why| Failure::violation(env.level, why).with_exchange(&ex))?;
+    if let Some(var) = &s.capture {
+        state.vars.set(var, resp.message_id.to_ascii_lowercase());
+    }
+    Ok(())
+}

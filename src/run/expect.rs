@@ -1,0 +1,343 @@
+//! `expect_message` and `expect_no_message`: wait (long-poll) for message
+//! events on the receiving actor's target and judge the bytes that came.
+
+use super::case::{CaseEnv, CaseState};
+use super::judge;
+use super::outcome::Failure;
+use crate::control::api::{Event, EventKind};
+use crate::report::model::Verdict;
+use crate::suite::model::{ExpectMessage, ExpectNoMessage};
+use std::collections::{BTreeMap, HashMap};
+use tokio::time::Instant;
+
+/// Whether `sender` (a client URI) belongs to the user `from`: by the
+/// clients the case created, else (a user the case does not know) by the
+/// provider part, `mimi://<domain>/d/`.
+fn sent_by(state: &CaseState, sender: &str, from: &str) -> bool {
+    if let Some(owner) = state.owners.get(sender) {
+        return owner == from;
+    }
+    match from.strip_prefix("mimi://").and_then(|r| r.split_once('/')) {
+        Some((domain, _)) => sender.starts_with(&format!("mimi://{domain}/d/")),
+        None => false,
+    }
+}
+
+fn event_json(ev: &Event) -> String {
+    serde_json::to_string(ev).unwrap_or_default()
+}
+
+pub(crate) async fn expect_message(
+    env: &CaseEnv<'_>,
+    state: &mut CaseState,
+    s: &ExpectMessage,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let actor = state.actor_name(&s.actor)?;
+    let room = state.text(&s.room)?;
+    let from = s.from.as_deref().map(|f| state.user_uri(f)).transpose()?;
+    let want_id = s
+        .message_id
+        .as_deref()
+        .map(|m| state.text(m).map(|t| t.to_ascii_lowercase()))
+        .transpose()?;
+    let want_content = s
+        .content
+        .as_ref()
+        .map(|c| state.vars.interpolate_json(c))
+        .transpose()
+        .map_err(|e| Failure::harness(e.to_string()))?;
+    let side = state.actor(&actor).side;
+    let conn = env.side(side);
+    let user = state.actor(&actor).user.clone();
+    let needed: Vec<String> = if s.all_clients {
+        state.actor(&actor).clients.clone()
+    } else {
+        Vec::new()
+    };
+    let expected = format!(
+        "a message in {room}{}{}{}{}",
+        from.as_deref()
+            .map(|f| format!(" from {f}"))
+            .unwrap_or_default(),
+        want_id
+            .as_deref()
+            .map(|m| format!(" with ID {m}"))
+            .unwrap_or_default(),
+        want_content
+            .as_ref()
+            .map(|c| format!(" whose content matches {c}"))
+            .unwrap_or_default(),
+        if s.all_clients {
+            " on every client"
+        } else {
+            ""
+        }
+    );
+    // client → message ID received there.
+    let mut got: BTreeMap<String, String> = BTreeMap::new();
+    // (client, seq) → ID of messages that matched all but the ID.
+    let mut other_ids: BTreeMap<(String, u64), String> = BTreeMap::new();
+    loop {
+        let mut i = 0;
+        loop {
+            let done = if s.all_clients {
+                needed.iter().all(|c| got.contains_key(c))
+            } else {
+                !got.is_empty()
+            };
+            if done {
+                if let (Some(var), Some(id)) = (&s.capture, got.values().next()) {
+                    state.vars.set(var, id.clone());
+                }
+                return Ok(());
+            }
+            let a = &state.actors[&actor];
+            let Some(ev) = a.inbox.pending.get(i) else {
+                break;
+            };
+            i += 1;
+            let EventKind::Message {
+                sender, content, ..
+            } = &ev.kind
+            else {
+                continue;
+            };
+            if ev.room != room || got.contains_key(&ev.client) {
+                continue;
+            }
+            if s.all_clients && !needed.contains(&ev.client) {
+                continue;
+            }
+            if let Some(f) = &from
+                && !sent_by(state, sender, f)
+            {
+                continue;
+            }
+            // A sender the case did not create but `from` vouches for (by
+            // domain) is hashed under the `from` user.
+            let owner = state.owners.get(sender).or(from.as_ref());
+            let Some(sender_user) = owner else {
+                if want_id.is_some() {
+                    let shown = format!("(from unknown client {sender})");
+                    other_ids.insert((ev.client.clone(), ev.seq), shown);
+                    continue;
+                }
+                return Err(Failure::violation(
+                    env.level,
+                    format!(
+                        "{actor}'s client {} got a message from {sender}, which is no client of this test, so its message ID cannot be checked",
+                        ev.client
+                    ),
+                )
+                .target(conn.name)
+                .response(event_json(ev))
+                .expected(expected));
+            };
+            let rec = judge::received(content, sender_user, &room);
+            // With an ID to wait for, other messages (even invalid ones a
+            // negative test sent on purpose) are not this expectation's.
+            if let Some(want) = &want_id
+                && rec.message_id.as_ref() != Some(want)
+            {
+                let shown = rec
+                    .message_id
+                    .clone()
+                    .unwrap_or_else(|| "(no computable ID)".to_owned());
+                other_ids.insert((ev.client.clone(), ev.seq), shown);
+                continue;
+            }
+            let (id, readable) = match (rec.message_id, rec.content) {
+                (Some(id), Ok(v)) => (id, v),
+                (None, Ok(_)) => {
+                    return Err(Failure::harness(
+                        "content decoded but its message ID did not compute: judge invariant broken",
+                    ));
+                }
+                (_, Err(why)) => {
+                    return Err(Failure::violation(
+                        env.level,
+                        format!(
+                            "{actor}'s client {} received invalid MIMI content from {sender}: {why}",
+                            ev.client
+                        ),
+                    )
+                    .target(conn.name)
+                    .response(event_json(ev))
+                    .expected(expected));
+                }
+            };
+            if a.inbox.delivered.contains(&(ev.client.clone(), id.clone())) {
+                // A second copy: left for expect_no_message to report.
+                continue;
+            }
+            if let Some(want) = &want_content
+                && let Err(why) = judge::check_content(want, &readable)
+            {
+                return Err(Failure::violation(
+                    env.level,
+                    format!(
+                        "{actor}'s client {} received message {id} whose content differs: {why}",
+                        ev.client
+                    ),
+                )
+                .target(conn.name)
+                .response(serde_json::to_string(&readable).unwrap_or_default())
+                .expected(want.to_string()));
+            }
+            let client = ev.client.clone();
+            i -= 1;
+            let a = state
+                .actors
+                .get_mut(&actor)
+                .expect("actor_name returned a key");
+            a.inbox.pending.remove(i);
+            a.inbox.delivered.insert((client.clone(), id.clone()));
+            got.insert(client, id);
+        }
+        if Instant::now() >= deadline {
+            let seen = if other_ids.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; messages with other IDs arrived: {}",
+                    other_ids.values().cloned().collect::<Vec<_>>().join(", ")
+                )
+            };
+            let missing: Vec<&String> = needed.iter().filter(|c| !got.contains_key(*c)).collect();
+            let who = if s.all_clients {
+                format!(
+                    "client(s) {} of {actor}",
+                    missing
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                actor.clone()
+            };
+            // Wrong bytes arrived: the target is wrong. Nothing arrived: timeout.
+            let verdict = if other_ids.is_empty() {
+                Verdict::Timeout
+            } else {
+                super::outcome::violation_verdict(env.level)
+            };
+            let pending: Vec<String> = state.actors[&actor]
+                .inbox
+                .pending
+                .iter()
+                .map(event_json)
+                .collect();
+            return Err(Failure::new(
+                verdict,
+                format!("{who} received no matching message in {room} before the deadline{seen}"),
+            )
+            .target(conn.name)
+            .response(format!("unconsumed events: [{}]", pending.join(", ")))
+            .expected(expected));
+        }
+        let inbox = &mut state.actors.get_mut(&actor).expect("actor exists").inbox;
+        inbox.fetch(conn.client, conn.name, &user, deadline).await?;
+    }
+}
+
+pub(crate) async fn expect_no_message(
+    env: &CaseEnv<'_>,
+    state: &mut CaseState,
+    s: &ExpectNoMessage,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let actor = state.actor_name(&s.actor)?;
+    let room = state.text(&s.room)?;
+    let forbidden = state.text(&s.message_id)?.to_ascii_lowercase();
+    let until = state.text(&s.until)?.to_ascii_lowercase();
+    let until_room = match &s.until_room {
+        Some(r) => state.text(r)?,
+        None => room.clone(),
+    };
+    let conn = env.side(state.actor(&actor).side);
+    let user = state.actor(&actor).user.clone();
+    let expected = format!(
+        "no message {forbidden} and no duplicate in {room} before {until} arrives in {until_room}"
+    );
+    // IDs of messages already judged, by event: the window is re-read on
+    // every wake-up, the bytes are decoded once.
+    let mut ids: HashMap<(String, u64), Option<String>> = HashMap::new();
+    loop {
+        let inbox = &state.actors[&actor].inbox;
+        let mut seen: HashMap<(String, String), u32> =
+            inbox.delivered.iter().map(|k| (k.clone(), 1)).collect();
+        for ev in &inbox.pending {
+            let EventKind::Message {
+                sender, content, ..
+            } = &ev.kind
+            else {
+                continue;
+            };
+            if ev.room != room && ev.room != until_room {
+                continue;
+            }
+            let key = (ev.client.clone(), ev.seq);
+            let id = match ids.get(&key) {
+                Some(id) => id.clone(),
+                None => {
+                    let id = state
+                        .owners
+                        .get(sender)
+                        .and_then(|u| judge::received(content, u, &ev.room).message_id);
+                    ids.insert(key, id.clone());
+                    id
+                }
+            };
+            let Some(id) = id else {
+                return Err(Failure::violation(
+                    env.level,
+                    format!(
+                        "{actor}'s client {} got a message from {sender} whose ID cannot be computed (unknown sender or not MIMI content)",
+                        ev.client
+                    ),
+                )
+                .target(conn.name)
+                .response(event_json(ev))
+                .expected(expected));
+            };
+            if id == forbidden && ev.room == room {
+                return Err(Failure::violation(
+                    env.level,
+                    format!(
+                        "{actor}'s client {} received message {id}, which must not arrive",
+                        ev.client
+                    ),
+                )
+                .target(conn.name)
+                .response(event_json(ev))
+                .expected(expected));
+            }
+            let count = seen.entry((ev.client.clone(), id.clone())).or_insert(0);
+            *count += 1;
+            if *count > 1 {
+                return Err(Failure::violation(
+                    env.level,
+                    format!("{actor}'s client {} received message {id} twice", ev.client),
+                )
+                .target(conn.name)
+                .response(event_json(ev))
+                .expected(expected));
+            }
+            if id == until && ev.room == until_room {
+                return Ok(());
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(Failure::new(
+                Verdict::Timeout,
+                format!("{actor} never received the marker message {until} in {until_room}, so absence cannot be judged"),
+            )
+            .target(conn.name)
+            .expected(expected));
+        }
+        let inbox = &mut state.actors.get_mut(&actor).expect("actor exists").inbox;
+        inbox.fetch(conn.client, conn.name, &user, deadline).await?;
+    }
+}

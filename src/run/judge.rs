@@ -1,0 +1,179 @@
+//! The harness judges MIMI content bytes itself: decode them with our own
+//! codec ([`crate::content`]), recompute the message ID (draft-ietf-mimi-
+//! content-08 §3.3, the sender being the sending *user's* URI, as in the
+//! draft's examples), and compare the readable form with what the suite
+//! expects. Targets' claims about content are never taken on trust.
+
+use crate::content::{self, FindingKind, IdFormula};
+use crate::control::api::SendResponse;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::Value;
+
+/// What one received message turned out to be.
+#[derive(Debug, Clone)]
+pub(crate) struct Received {
+    /// Lower-case hex of the recomputed message ID, when the bytes allow it.
+    pub message_id: Option<String>,
+    /// The readable form, or why the bytes are not valid MIMI content.
+    pub content: Result<Value, String>,
+}
+
+/// Decodes strictly; sender-side violations (e.g. non-deterministic CBOR)
+/// count as invalid, receiver notes do not.
+fn decode_readable(bytes: &[u8]) -> Result<Value, String> {
+    let decoded = content::decode(bytes).map_err(|e| format!("not MIMI content: {e}"))?;
+    let violations: Vec<String> = decoded
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Violation)
+        .map(|f| f.to_string())
+        .collect();
+    if !violations.is_empty() {
+        return Err(violations.join("; "));
+    }
+    Ok(content::to_readable(&decoded.content))
+}
+
+fn id_hex(sender_user: &str, room: &str, bytes: &[u8]) -> Result<String, String> {
+    content::message_id(IdFormula::Draft08, sender_user, room, bytes)
+        .map(|id| id.to_hex().to_ascii_lowercase())
+        .map_err(|e| format!("message ID cannot be computed: {e}"))
+}
+
+/// Judges the base64 `content` of a message event sent by `sender_user`.
+pub(crate) fn received(content_b64: &str, sender_user: &str, room: &str) -> Received {
+    let bytes = match B64.decode(content_b64) {
+        Ok(b) => b,
+        Err(e) => {
+            return Received {
+                message_id: None,
+                content: Err(format!("event content is not base64: {e}")),
+            };
+        }
+    };
+    let message_id = id_hex(sender_user, room, &bytes);
+    let content = match &message_id {
+        Ok(_) => decode_readable(&bytes),
+        Err(why) => Err(why.clone()),
+    };
+    Received {
+        message_id: message_id.ok(),
+        content,
+    }
+}
+
+/// Checks a `send` answer: raw bytes went out unchanged, the claimed ID is
+/// the recomputed one, and content built from an intent is valid and says
+/// what the intent asked.
+pub(crate) fn judge_sent(
+    resp: &SendResponse,
+    sender_user: &str,
+    room: &str,
+    intent: Option<&Value>,
+    raw: Option<&str>,
+) -> Result<(), String> {
+    let bytes = B64
+        .decode(&resp.content)
+        .map_err(|e| format!("send answered content that is not base64: {e}"))?;
+    if let Some(raw) = raw {
+        let asked = B64
+            .decode(raw)
+            .map_err(|e| format!("the step's raw content is not base64: {e}"))?;
+        if asked != bytes {
+            return Err(format!(
+                "target sent other bytes than the raw content given ({} bytes asked, {} sent)",
+                asked.len(),
+                bytes.len()
+            ));
+        }
+    }
+    let id = id_hex(sender_user, room, &bytes)?;
+    if id != resp.message_id.to_ascii_lowercase() {
+        return Err(format!(
+            "send answered message_id {} but the sent content's ID (draft-08, sender {sender_user}, room {room}) is {id}",
+            resp.message_id
+        ));
+    }
+    if let Some(intent) = intent {
+        let readable =
+            decode_readable(&bytes).map_err(|e| format!("target built invalid content: {e}"))?;
+        content::partial_match(&comparable_intent(intent), &readable)
+            .map_err(|m| format!("sent content differs from the intent: {m}"))?;
+    }
+    Ok(())
+}
+
+/// The part of an intent that appears as written in the readable form:
+/// `expires: {in: …}` is relative to the send time and becomes `{at: …}`.
+fn comparable_intent(intent: &Value) -> Value {
+    let mut v = intent.clone();
+    if let Some(map) = v.as_object_mut()
+        && map
+            .get("expires")
+            .and_then(Value::as_object)
+            .is_some_and(|e| e.contains_key("in"))
+    {
+        map.remove("expires");
+    }
+    v
+}
+
+/// Partial match of the expected readable content against the decoded one;
+/// the error names the first differing path.
+pub(crate) fn check_content(expected: &Value, actual: &Value) -> Result<(), String> {
+    content::partial_match(expected, actual).map_err(|m| m.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORIGINAL: &[u8] = include_bytes!("../../fixtures/run/original.cbor");
+    // draft-ietf-mimi-content-08 examples: original.cbor's ID.
+    const SENDER: &str = "mimi://example.com/u/alice-smith";
+    const ROOM: &str = "mimi://example.com/r/engineering_team";
+
+    #[test]
+    fn received_vector_gets_the_drafts_message_id() {
+        let r = received(&B64.encode(ORIGINAL), SENDER, ROOM);
+        let id = r.message_id.unwrap();
+        assert!(id.starts_with("017ce548") && id.ends_with("a096f4"), "{id}");
+        let readable = r.content.unwrap();
+        assert!(check_content(&serde_json::json!({"disposition": "render"}), &readable).is_ok());
+        let err = check_content(&serde_json::json!({"markdown": "bye"}), &readable).unwrap_err();
+        assert!(err.starts_with("$.markdown"), "{err}");
+    }
+
+    #[test]
+    fn garbage_is_invalid_content() {
+        let r = received(&B64.encode(b"\x01\x02"), SENDER, ROOM);
+        assert!(r.content.is_err());
+        let r = received("%%%", SENDER, ROOM);
+        assert!(r.content.unwrap_err().contains("base64"));
+    }
+
+    #[test]
+    fn sent_content_must_hash_to_the_claimed_id() {
+        let good = received(&B64.encode(ORIGINAL), SENDER, ROOM)
+            .message_id
+            .unwrap();
+        let resp = SendResponse {
+            message_id: good.clone(),
+            content: B64.encode(ORIGINAL),
+        };
+        let intent = serde_json::json!({"markdown": "Hi everyone, we just shipped release 2.0. __Good  work__!", "expires": {"in": 5}});
+        judge_sent(&resp, SENDER, ROOM, Some(&intent), None).unwrap();
+        judge_sent(&resp, SENDER, ROOM, None, Some(&resp.content)).unwrap();
+        let wrong = SendResponse {
+            message_id: format!("01{}", &good[2..].replace('a', "b")),
+            ..resp.clone()
+        };
+        assert!(judge_sent(&wrong, SENDER, ROOM, None, None).is_err());
+        let other = serde_json::json!({"text": "hi"});
+        let err = judge_sent(&resp, SENDER, ROOM, Some(&other), None).unwrap_err();
+        assert!(err.contains("$.text"), "{err}");
+        let err = judge_sent(&resp, SENDER, ROOM, None, Some("AAAA")).unwrap_err();
+        assert!(err.contains("other bytes"), "{err}");
+    }
+}

@@ -1,0 +1,325 @@
+//! `expect_state`, the oracle: every client of every listed member, on both
+//! providers, must report the same epoch, epoch authenticator, participants
+//! (with roles) and MLS members; then the pinned values are checked.
+//!
+//! State converges asynchronously (a follower may not have processed the
+//! last commit yet), so on disagreement the oracle waits for the next event
+//! of any member (a long-poll, never a sleep) and asks again, until the
+//! step's deadline; then it fails with the precise difference.
+
+use super::case::{CaseEnv, CaseState};
+use super::outcome::Failure;
+use crate::control::CallError;
+use crate::control::api::{ClientRoomState, RoomStateRequest, RoomStateResponse};
+use crate::report::model::Verdict;
+use crate::suite::model::ExpectState;
+use std::collections::BTreeMap;
+use tokio::time::Instant;
+
+/// What the common state must be, with actor names already resolved.
+struct Pinned {
+    /// user URI → role.
+    participants: Option<BTreeMap<String, String>>,
+    /// (actor, user URI, client URIs).
+    absent: Vec<(String, String, Vec<String>)>,
+    name: Option<String>,
+    topic: Option<String>,
+}
+
+pub(crate) async fn expect_state(
+    env: &CaseEnv<'_>,
+    state: &mut CaseState,
+    s: &ExpectState,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let room = state.text(&s.room)?;
+    let members = s
+        .members
+        .iter()
+        .map(|m| state.actor_name(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let participants = match &s.participants {
+        None => None,
+        Some(map) => {
+            let mut out = BTreeMap::new();
+            for (who, role) in map {
+                out.insert(state.user_uri(who)?, state.text(role)?);
+            }
+            Some(out)
+        }
+    };
+    let mut absent = Vec::new();
+    for who in &s.absent {
+        let name = state.actor_name(who)?;
+        let a = state.actor(&name);
+        absent.push((name, a.user.clone(), a.clients.clone()));
+    }
+    let opt = |v: &Option<String>| v.as_deref().map(|t| state.text(t)).transpose();
+    let pinned = Pinned {
+        participants,
+        absent,
+        name: opt(&s.name)?,
+        topic: opt(&s.topic)?,
+    };
+    let expected = describe(&pinned, &members);
+    loop {
+        let (reports, transcript) = ask(env, state, &members, &room, deadline).await?;
+        let problems = judge(state, &members, &reports, &pinned);
+        if problems.is_empty() {
+            return Ok(());
+        }
+        wait_for_any_event(env, state, &members, deadline).await?;
+        // At the deadline the last answers stand: asking again would have
+        // no time left to answer in.
+        if Instant::now() >= deadline {
+            let sides: Vec<&str> = {
+                let mut v: Vec<&str> = members
+                    .iter()
+                    .map(|m| env.side(state.actor(m).side).name)
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            };
+            return Err(Failure::violation(
+                env.level,
+                format!("room state in {room}: {}", problems.join("; ")),
+            )
+            .target(&sides.join(", "))
+            .request(transcript.request)
+            .response(transcript.response)
+            .expected(expected));
+        }
+    }
+}
+
+fn describe(p: &Pinned, members: &[String]) -> String {
+    let mut parts = vec![format!(
+        "every client of {} reports the same epoch, epoch_authenticator, participants and members",
+        members.join(", ")
+    )];
+    if let Some(map) = &p.participants {
+        parts.push(format!("participants = {map:?}"));
+    }
+    if !p.absent.is_empty() {
+        let names: Vec<&str> = p.absent.iter().map(|(n, _, _)| n.as_str()).collect();
+        parts.push(format!("absent: {}", names.join(", ")));
+    }
+    if let Some(n) = &p.name {
+        parts.push(format!("name = {n:?}"));
+    }
+    if let Some(t) = &p.topic {
+        parts.push(format!("topic = {t:?}"));
+    }
+    parts.join("; ")
+}
+
+/// A member's answer: its clients' states, or that its target does not know
+/// the room (yet).
+type Report = (String, Option<RoomStateResponse>);
+
+/// The room_state requests of one round and their answers, one per line.
+struct Transcript {
+    request: String,
+    response: String,
+}
+
+/// Asks every member's target, all at once. A 404 means "not in the room
+/// yet" and is judged like a disagreement; other errors end the step.
+async fn ask(
+    env: &CaseEnv<'_>,
+    state: &CaseState,
+    members: &[String],
+    room: &str,
+    deadline: Instant,
+) -> Result<(Vec<Report>, Transcript), Failure> {
+    let calls = members.iter().map(|m| {
+        let a = state.actor(m);
+        let req = RoomStateRequest {
+            room: room.to_owned(),
+            user: a.user.clone(),
+        };
+        async move {
+            let (res, ex) = state
+                .call::<_, RoomStateResponse>(env, a.side, "room_state", &req, deadline)
+                .await;
+            (m.clone(), res, ex)
+        }
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let mut reports = Vec::new();
+    let mut requests = Vec::new();
+    let mut responses = Vec::new();
+    for (member, res, ex) in answers {
+        requests.push(ex.request.clone());
+        responses.push(format!(
+            "{member} ({}): {}",
+            ex.target,
+            ex.response.clone().unwrap_or_default()
+        ));
+        match res {
+            Ok(r) => reports.push((member, Some(r))),
+            Err(CallError::NotFound { .. }) => reports.push((member, None)),
+            Err(e) => {
+                let verdict = match &e {
+                    CallError::Unsupported { .. } => Verdict::Unsupported,
+                    CallError::Timeout { .. } => Verdict::Timeout,
+                    CallError::Refused { .. } | CallError::NotFound { .. } => {
+                        super::outcome::violation_verdict(env.level)
+                    }
+                    _ => Verdict::TargetError,
+                };
+                return Err(Failure::new(
+                    verdict,
+                    format!("target {}: room_state: {e}", ex.target),
+                )
+                .with_exchange(&ex));
+            }
+        }
+    }
+    Ok((
+        reports,
+        Transcript {
+            request: requests.join("\n"),
+            response: responses.join("\n"),
+        },
+    ))
+}
+
+/// Everything wrong with the reports, one short phrase each; empty when the
+/// oracle is satisfied.
+fn judge(state: &CaseState, members: &[String], reports: &[Report], p: &Pinned) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut all: Vec<&ClientRoomState> = Vec::new();
+    for (member, report) in reports {
+        let clients = &state.actor(member).clients;
+        match report {
+            None => problems.push(format!("{member}'s target does not know the room (404)")),
+            Some(r) => {
+                for c in clients {
+                    if !r.clients.iter().any(|s| &s.client == c) {
+                        problems.push(format!("client {c} of {member} does not report the room"));
+                    }
+                }
+                all.extend(r.clients.iter());
+            }
+        }
+    }
+    let _ = members;
+    if all.is_empty() {
+        problems.push("no client reports the room".to_owned());
+        return problems;
+    }
+    disagreement(&mut problems, &all, "epoch", |s| s.epoch.to_string());
+    disagreement(&mut problems, &all, "epoch_authenticator", |s| {
+        s.epoch_authenticator.to_ascii_lowercase()
+    });
+    disagreement(&mut problems, &all, "participants", |s| {
+        let mut p: Vec<String> = s
+            .participants
+            .iter()
+            .map(|p| format!("{}={}", p.user, p.role))
+            .collect();
+        p.sort();
+        format!("[{}]", p.join(", "))
+    });
+    disagreement(&mut problems, &all, "members", |s| {
+        let mut m = s.members.clone();
+        m.sort();
+        format!("[{}]", m.join(", "))
+    });
+    if !problems.is_empty() {
+        return problems;
+    }
+    // All agree: check the common state against the pins.
+    let common = all[0];
+    if let Some(want) = &p.participants {
+        let have: BTreeMap<&str, &str> = common
+            .participants
+            .iter()
+            .map(|x| (x.user.as_str(), x.role.as_str()))
+            .collect();
+        for (user, role) in want {
+            match have.get(user.as_str()) {
+                None => problems.push(format!("participant {user} ({role}) is missing")),
+                Some(r) if r != role => {
+                    problems.push(format!("participant {user} has role {r}, expected {role}"))
+                }
+                Some(_) => {}
+            }
+        }
+        for (user, role) in &have {
+            if !want.contains_key(*user) {
+                problems.push(format!("unexpected participant {user} ({role})"));
+            }
+        }
+    }
+    for (name, user, clients) in &p.absent {
+        if common.participants.iter().any(|x| &x.user == user) {
+            problems.push(format!("{name} ({user}) is still a participant"));
+        }
+        for c in clients {
+            if common.members.contains(c) {
+                problems.push(format!("client {c} of {name} is still in the MLS group"));
+            }
+        }
+    }
+    if p.name.is_some() && common.metadata.name != p.name {
+        problems.push(format!(
+            "name is {:?}, expected {:?}",
+            common.metadata.name, p.name
+        ));
+    }
+    if p.topic.is_some() && common.metadata.topic != p.topic {
+        problems.push(format!(
+            "topic is {:?}, expected {:?}",
+            common.metadata.topic, p.topic
+        ));
+    }
+    problems
+}
+
+/// Adds "field differs: <client> says <v>, …" when clients disagree on it.
+fn disagreement(
+    problems: &mut Vec<String>,
+    all: &[&ClientRoomState],
+    field: &str,
+    value: impl Fn(&ClientRoomState) -> String,
+) {
+    let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for s in all {
+        groups.entry(value(s)).or_default().push(&s.client);
+    }
+    if groups.len() > 1 {
+        let says: Vec<String> = groups
+            .iter()
+            .map(|(v, clients)| format!("{} says {v}", clients.join(" and ")))
+            .collect();
+        problems.push(format!("{field} differs: {}", says.join(", ")));
+    }
+}
+
+/// Waits until any member's target reports a new event (or the deadline):
+/// the wake-up for asking again.
+async fn wait_for_any_event(
+    env: &CaseEnv<'_>,
+    state: &mut CaseState,
+    members: &[String],
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let polls: Vec<_> = state
+        .actors
+        .iter_mut()
+        .filter(|(name, _)| members.contains(name))
+        .map(|(_, a)| {
+            let conn = env.side(a.side);
+            let user = a.user.clone();
+            Box::pin(async move { a.inbox.fetch(conn.client, conn.name, &user, deadline).await })
+        })
+        .collect();
+    if polls.is_empty() {
+        return Ok(());
+    }
+    let (first, _, _) = futures_util::future::select_all(polls).await;
+    first.map(drop)
+}

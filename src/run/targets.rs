@@ -1,0 +1,333 @@
+//! Target lifecycle for one run: start (builtin, url, command), ask who it is,
+//! reset it, wire the peers, and stop it at the end, error paths included.
+//!
+//! A target that cannot be brought up is not a run failure: its
+//! [`TargetInfo::error`] is set and its cases become `target-error`.
+
+use super::RunOptions;
+use super::launch::{BuiltinLauncher, RunningBuiltin};
+use crate::control::api::{InfoResponse, Peer, PeersRequest};
+use crate::control::{CallError, ControlClient};
+use crate::plan::model::{CommandTarget, TargetKind, TargetSpec};
+use crate::report::model::TargetInfo;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::time::Instant;
+
+/// A target as the run sees it once startup is over.
+pub(crate) struct LiveTarget {
+    pub name: String,
+    /// Set when the target came up; `None` when [`TargetInfo::error`] is set.
+    pub client: Option<ControlClient>,
+    pub info: TargetInfo,
+    /// What `/v1/info` said, when it answered.
+    pub details: Option<InfoResponse>,
+    handle: Handle,
+}
+
+/// What must be stopped at the end of the run.
+enum Handle {
+    None,
+    Builtin(Box<dyn RunningBuiltin>),
+    Command(Box<Child>),
+}
+
+impl LiveTarget {
+    /// The reason this target cannot be used, when it cannot.
+    pub fn error(&self) -> Option<&str> {
+        self.info.error.as_deref()
+    }
+
+    fn fail(&mut self, reason: String) {
+        self.info.error = Some(reason);
+        self.client = None;
+    }
+
+    /// Stops whatever the run started for this target and waits for it.
+    pub async fn stop(&mut self) {
+        match std::mem::replace(&mut self.handle, Handle::None) {
+            Handle::None => {}
+            Handle::Builtin(running) => running.stop().await,
+            Handle::Command(mut child) => {
+                // kill() sends SIGKILL and waits; an already exited child is fine.
+                let _ = child.kill().await;
+            }
+        }
+    }
+}
+
+/// Starts one target and asks `/v1/info` and `reset`. Never fails: trouble
+/// lands in the returned target's `info.error`.
+pub(crate) async fn start(
+    spec: &TargetSpec,
+    opts: &RunOptions,
+    http: &reqwest::Client,
+    launcher: &dyn BuiltinLauncher,
+) -> LiveTarget {
+    let mut target = LiveTarget {
+        name: spec.name.clone(),
+        client: None,
+        info: TargetInfo {
+            name: spec.name.clone(),
+            kind: spec.kind.as_str().to_owned(),
+            implementation: None,
+            version: None,
+            domain: None,
+            drafts: Default::default(),
+            quirks: match &spec.kind {
+                TargetKind::Builtin(b) => b.quirks.clone(),
+                _ => Vec::new(),
+            },
+            error: None,
+            artifacts: Vec::new(),
+        },
+        details: None,
+        handle: Handle::None,
+    };
+    let url = match &spec.kind {
+        TargetKind::Url(url) => Ok(url.clone()),
+        TargetKind::Builtin(b) => {
+            match tokio::time::timeout(opts.start_timeout, launcher.launch(&spec.name, b)).await {
+                Ok(Ok(running)) => {
+                    let url = running.control_url();
+                    target.handle = Handle::Builtin(running);
+                    Ok(url)
+                }
+                Ok(Err(e)) => Err(format!("builtin provider did not start: {e}")),
+                Err(_) => Err(format!(
+                    "builtin provider did not start within {:?}",
+                    opts.start_timeout
+                )),
+            }
+        }
+        TargetKind::Command(cmd) => start_command(&mut target, cmd, opts, http).await,
+    };
+    let url = match url {
+        Ok(url) => url,
+        Err(reason) => {
+            target.fail(reason);
+            return target;
+        }
+    };
+    let client = ControlClient::new(http.clone(), &url);
+    match client.info(opts.step_timeout).await {
+        Ok(info) => {
+            target.info.implementation = Some(info.implementation.clone());
+            target.info.version = Some(info.version.clone());
+            target.info.domain = Some(info.domain.clone());
+            target.info.drafts = info.drafts.clone();
+            target.details = Some(info);
+        }
+        Err(e) => {
+            target.fail(format!("GET /v1/info failed: {e}"));
+            return target;
+        }
+    }
+    if let Err(e) = client.reset(opts.step_timeout).await {
+        target.fail(format!("POST /v1/reset failed: {e}"));
+        return target;
+    }
+    target.client = Some(client);
+    target
+}
+
+/// Tells every usable target where all the other usable targets are.
+pub(crate) async fn wire_peers(targets: &mut [LiveTarget], timeout: Duration) {
+    let known: Vec<(usize, Peer)> = targets
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.error().is_none())
+        .filter_map(|(i, t)| {
+            t.details.as_ref().map(|d| {
+                (
+                    i,
+                    Peer {
+                        domain: d.domain.clone(),
+                        mimi_url: d.mimi_url.clone(),
+                        ca_pem: d.ca_pem.clone(),
+                    },
+                )
+            })
+        })
+        .collect();
+    let calls = targets.iter().enumerate().map(|(i, t)| {
+        let req = PeersRequest {
+            peers: known
+                .iter()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, p)| p.clone())
+                .collect(),
+        };
+        let client = t.client.clone();
+        async move {
+            match client {
+                Some(c) => c.peers(&req, timeout).await.err(),
+                None => None,
+            }
+        }
+    });
+    let results = futures_util::future::join_all(calls).await;
+    for (target, err) in targets.iter_mut().zip(results) {
+        if let Some(e) = err {
+            target.fail(format!("POST /v1/peers failed: {e}"));
+        }
+    }
+}
+
+/// Spawns a `command` target, logging its output under the run's artifacts,
+/// and returns its control URL once it is ready.
+async fn start_command(
+    target: &mut LiveTarget,
+    cmd: &CommandTarget,
+    opts: &RunOptions,
+    http: &reqwest::Client,
+) -> Result<String, String> {
+    let Some((program, args)) = cmd.argv.split_first() else {
+        return Err("command target has an empty argv".to_owned());
+    };
+    let start_timeout = match &cmd.start_timeout {
+        Some(t) => super::vars::parse_duration(t)?,
+        None => opts.start_timeout,
+    };
+    let dir = opts.artifacts_dir.join("targets");
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let out_rel = format!("targets/{}.stdout.log", target.name);
+    let err_rel = format!("targets/{}.stderr.log", target.name);
+    let out_path = opts.artifacts_dir.join(&out_rel);
+    let err_file = create_log(&opts.artifacts_dir.join(&err_rel))?;
+    target.info.artifacts = vec![out_rel, err_rel];
+
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .envs(&cmd.env)
+        .stdin(Stdio::null())
+        .stderr(err_file)
+        .kill_on_drop(true);
+    if cmd.control.is_some() {
+        command.stdout(create_log(&out_path)?);
+    } else {
+        command.stdout(Stdio::piped());
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot spawn {program:?}: {e}"))?;
+    let stdout = child.stdout.take();
+    target.handle = Handle::Command(Box::new(child));
+    let Handle::Command(child) = &mut target.handle else {
+        unreachable!("handle was just set to Command");
+    };
+    let deadline = Instant::now() + start_timeout;
+    match (&cmd.control, stdout) {
+        (Some(url), _) => wait_ready(url, child, http, deadline, start_timeout).await,
+        (None, Some(stdout)) => {
+            let log = tokio::fs::File::create(&out_path)
+                .await
+                .map_err(|e| format!("cannot create {}: {e}", out_path.display()))?;
+            read_control_line(stdout, log, child, deadline, start_timeout).await
+        }
+        (None, None) => Err("stdout of the spawned target was not captured".to_owned()),
+    }
+}
+
+fn create_log(path: &Path) -> Result<std::fs::File, String> {
+    std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))
+}
+
+/// Polls `GET /v1/info` until it answers. There is no event to await from a
+/// process that is still binding its port, so this retries on *connection
+/// refused* only, with a short capped backoff, and never past the deadline.
+async fn wait_ready(
+    url: &str,
+    child: &mut Child,
+    http: &reqwest::Client,
+    deadline: Instant,
+    start_timeout: Duration,
+) -> Result<String, String> {
+    let client = ControlClient::new(http.clone(), url);
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("exited with {status} before becoming ready"));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(format!(
+                "control API {url} did not answer within {start_timeout:?}"
+            ));
+        }
+        match client.info(left).await {
+            Ok(_) => return Ok(url.to_owned()),
+            Err(CallError::Unreachable { .. }) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff.min(left)) => {}
+                    status = child.wait() => {
+                        return Err(match status {
+                            Ok(s) => format!("exited with {s} before becoming ready"),
+                            Err(e) => format!("cannot wait for the process: {e}"),
+                        });
+                    }
+                }
+                backoff = (backoff * 2).min(Duration::from_millis(200));
+            }
+            // It answered: readiness is settled, the info call proper judges it.
+            Err(_) => return Ok(url.to_owned()),
+        }
+    }
+}
+
+/// Reads stdout lines (copying them to the log) until `control: <url>`;
+/// after that a task keeps copying the rest so the process never blocks.
+async fn read_control_line(
+    stdout: tokio::process::ChildStdout,
+    mut log: tokio::fs::File,
+    child: &mut Child,
+    deadline: Instant,
+    start_timeout: Duration,
+) -> Result<String, String> {
+    let mut lines = BufReader::new(stdout).lines();
+    let found = tokio::time::timeout_at(deadline, async {
+        loop {
+            tokio::select! {
+                line = lines.next_line() => match line {
+                    Ok(Some(line)) => {
+                        let _ = log.write_all(line.as_bytes()).await;
+                        let _ = log.write_all(b"\n").await;
+                        if let Some(url) = line.trim().strip_prefix("control:") {
+                            return Ok(url.trim().to_owned());
+                        }
+                    }
+                    Ok(None) => return Err("closed stdout without printing `control: <url>`".to_owned()),
+                    Err(e) => return Err(format!("cannot read stdout: {e}")),
+                },
+                status = child.wait() => {
+                    return Err(match status {
+                        Ok(s) => format!("exited with {s} without printing `control: <url>`"),
+                        Err(e) => format!("cannot wait for the process: {e}"),
+                    });
+                }
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(format!(
+            "did not print `control: <url>` within {start_timeout:?}"
+        ))
+    })?;
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if log.write_all(line.as_bytes()).await.is_err() || log.write_all(b"\n").await.is_err()
+            {
+                break;
+            }
+        }
+        let _ = log.flush().await;
+    });
+    Ok(found)
+}

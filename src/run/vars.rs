@@ -1,0 +1,62 @@
+//! A case's variables: `${actor}` is the actor's user URI, `${capture}` what
+//! an earlier step captured. Steps are interpolated just before they run,
+//! with the suite format's own rules ([`crate::suite::interp`]).
+
+use crate::suite::{self, InterpolateError};
+use std::collections::BTreeMap;
+
+/// Variable name → value, for one case.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Vars {
+    values: BTreeMap<String, String>,
+}
+
+impl Vars {
+    pub(crate) fn set(&mut self, name: &str, value: String) {
+        self.values.insert(name.to_owned(), value);
+    }
+
+    fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
+        |name| self.values.get(name).cloned()
+    }
+
+    /// Replaces every `${name}` in `text`. Loading checked the references,
+    /// so an error here is the harness's (or a capture that never happened).
+    pub(crate) fn interpolate(&self, text: &str) -> Result<String, InterpolateError> {
+        suite::interpolate(text, &self.lookup())
+    }
+
+    /// Interpolates every string inside a JSON value (keys stay as written).
+    pub(crate) fn interpolate_json(
+        &self,
+        value: &serde_json::Value,
+    ) -> Result<serde_json::Value, InterpolateError> {
+        suite::interpolate_json(value, &self.lookup())
+    }
+}
+
+/// Parses a suite duration such as `30s`, `500ms` or `2m`.
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    suite::parse_duration(text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_known_and_rejects_unknown() {
+        let mut v = Vars::default();
+        v.set("alice", "mimi://a.example/u/alice-1".into());
+        assert_eq!(
+            v.interpolate("hi ${alice}!").unwrap(),
+            "hi mimi://a.example/u/alice-1!"
+        );
+        assert!(v.interpolate("${bob}").is_err());
+        let json = serde_json::json!({"to": ["${alice}"], "n": 1});
+        assert_eq!(
+            v.interpolate_json(&json).unwrap(),
+            serde_json::json!({"to": ["mimi://a.example/u/alice-1"], "n": 1})
+        );
+    }
+}

@@ -1,0 +1,439 @@
+//! Semantic checks serde cannot make: version, names, uniqueness, actor
+//! references, `${var}` definitions (actors, or captures of earlier steps),
+//! durations, and per-action rules. Each problem names the YAML path of the
+//! node at fault so the loader can point at it.
+
+use super::interp::{self, InterpolateError, is_var_name};
+use super::locate::{Part, Seg, path};
+use super::model::*;
+use super::parse_duration;
+use base64::Engine as _;
+use std::collections::{BTreeSet, HashSet};
+
+/// One semantic error, placed by path (and optionally a text to find there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: Vec<Seg>,
+    pub part: Part,
+    /// Text to point at inside the node, e.g. `${room}` in a string.
+    pub needle: Option<String>,
+    pub message: String,
+}
+
+/// `[a-z0-9-]+`: feature ids, test names, tags, target names.
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+pub fn check_suite(suite: &Suite) -> Vec<Problem> {
+    let mut c = Checker::default();
+    if suite.version != SUITE_FORMAT_VERSION {
+        c.at(
+            path!["version"],
+            format!(
+                "unsupported suite format version {}: this harness reads version {SUITE_FORMAT_VERSION}",
+                suite.version
+            ),
+        );
+    }
+    if !is_slug(&suite.feature) {
+        c.at(
+            path!["feature"],
+            format!(
+                "invalid feature id `{}`: expected [a-z0-9-]+",
+                suite.feature
+            ),
+        );
+    }
+    if suite.title.trim().is_empty() {
+        c.at(path!["title"], "`title` must not be empty");
+    }
+    if suite.requirement.item == 0 {
+        c.at(
+            path!["requirement", "item"],
+            "`item` is 1-based: the first item of the section is 1",
+        );
+    }
+    c.tags(&suite.tags, path!["tags"]);
+    if suite.tests.is_empty() {
+        c.at(path!["tests"], "a suite needs at least one test");
+    }
+    let mut names = HashSet::new();
+    for (t, test) in suite.tests.iter().enumerate() {
+        if !is_slug(&test.name) {
+            c.at(
+                path!["tests", t, "name"],
+                format!("invalid test name `{}`: expected [a-z0-9-]+", test.name),
+            );
+        } else if !names.insert(test.name.as_str()) {
+            c.at(
+                path!["tests", t, "name"],
+                format!("duplicate test name `{}` in this suite", test.name),
+            );
+        }
+        c.test(t, test);
+    }
+    c.problems
+}
+
+#[derive(Default)]
+struct Checker {
+    problems: Vec<Problem>,
+    actors: BTreeSet<String>,
+    vars: BTreeSet<String>,
+    /// Every capture of the current test, to tell "too early" from "never".
+    later: BTreeSet<String>,
+}
+
+impl Checker {
+    fn at(&mut self, path: Vec<Seg>, message: impl Into<String>) {
+        self.push(path, Part::Value, None, message);
+    }
+
+    fn push(&mut self, path: Vec<Seg>, part: Part, needle: Option<String>, msg: impl Into<String>) {
+        self.problems.push(Problem {
+            path,
+            part,
+            needle,
+            message: msg.into(),
+        });
+    }
+
+    fn tags(&mut self, tags: &[String], base: Vec<Seg>) {
+        for (i, tag) in tags.iter().enumerate() {
+            if !is_slug(tag) {
+                self.at(
+                    join(&base, [Seg::Index(i)]),
+                    format!("invalid tag `{tag}`: expected [a-z0-9-]+"),
+                );
+            }
+        }
+    }
+
+    fn duration(&mut self, value: Option<&String>, path: Vec<Seg>) {
+        if let Some(s) = value
+            && let Err(e) = parse_duration(s)
+        {
+            self.at(path, e.to_string());
+        }
+    }
+
+    fn test(&mut self, t: usize, test: &Test) {
+        let base = path!["tests", t];
+        self.actors.clear();
+        self.vars.clear();
+        self.later = test.steps.iter().filter_map(capture_of).collect();
+        self.tags(&test.tags, join(&base, path!["tags"]));
+        self.duration(test.timeout.as_ref(), join(&base, path!["timeout"]));
+        if test.actors.is_empty() {
+            self.at(
+                join(&base, path!["actors"]),
+                "a test needs at least one actor",
+            );
+        }
+        for (name, actor) in &test.actors {
+            let apath = join(&base, path!["actors", name.as_str()]);
+            if !is_var_name(name) {
+                self.push(
+                    apath.clone(),
+                    Part::Key,
+                    None,
+                    format!("invalid actor name `{name}`: expected [a-z][a-z0-9_]*"),
+                );
+            }
+            if let Actor::Full(spec) = actor {
+                if spec.clients == Some(0) {
+                    self.at(
+                        join(&apath, path!["clients"]),
+                        "`clients` must be at least 1",
+                    );
+                }
+                for (field, value) in [
+                    ("display_name", &spec.display_name),
+                    ("avatar", &spec.avatar),
+                ] {
+                    if let Some(v) = value
+                        && v.contains("${")
+                    {
+                        self.at(
+                            join(&apath, path![field]),
+                            "variables cannot be used in actor definitions",
+                        );
+                    }
+                }
+            }
+            self.actors.insert(name.clone());
+            self.vars.insert(name.clone());
+        }
+        if test.steps.is_empty() {
+            self.at(
+                join(&base, path!["steps"]),
+                "a test needs at least one step",
+            );
+        }
+        for (i, step) in test.steps.iter().enumerate() {
+            let sp = join(&base, path!["steps", i, step.action()]);
+            self.step(step, &sp);
+        }
+    }
+
+    fn actor(&mut self, name: &str, path: Vec<Seg>) {
+        if !self.actors.contains(name) {
+            let known = self.actors.iter().cloned().collect::<Vec<_>>().join(", ");
+            self.at(
+                path,
+                format!("unknown actor `{name}`: this test's actors are {known}"),
+            );
+        }
+    }
+
+    fn string(&mut self, s: &str, path: Vec<Seg>) {
+        match interp::references(s) {
+            Ok(refs) => {
+                for r in refs {
+                    if !self.vars.contains(&r.name) {
+                        let needle = format!("${{{}}}", r.name);
+                        let message = if self.later.contains(&r.name) {
+                            format!(
+                                "variable `{}` is used before the step that captures it",
+                                r.name
+                            )
+                        } else {
+                            format!(
+                                "undefined variable `{}`: variables are the test's actors and the captures of earlier steps",
+                                r.name
+                            )
+                        };
+                        self.push(path.clone(), Part::Value, Some(needle), message);
+                    }
+                }
+            }
+            Err(e) => {
+                let needle = match &e {
+                    InterpolateError::InvalidName { name, .. } => Some(format!("${{{name}}}")),
+                    _ => Some("${".to_string()),
+                };
+                self.push(path, Part::Value, needle, e.to_string());
+            }
+        }
+    }
+
+    fn opt_string(&mut self, s: Option<&String>, path: Vec<Seg>) {
+        if let Some(s) = s {
+            self.string(s, path);
+        }
+    }
+
+    fn json(&mut self, v: &serde_json::Value, path: Vec<Seg>) {
+        match v {
+            serde_json::Value::String(s) => self.string(s, path),
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.json(item, join(&path, [Seg::Index(i)]));
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (k, item) in map {
+                    self.json(item, join(&path, [Seg::Key(k.clone())]));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn capture(&mut self, name: Option<&String>, path: Vec<Seg>) {
+        let Some(name) = name else { return };
+        if !is_var_name(name) {
+            self.at(
+                path,
+                format!("invalid variable name `{name}`: expected [a-z][a-z0-9_]*"),
+            );
+        } else if self.actors.contains(name) {
+            self.at(
+                path,
+                format!("`{name}` is an actor; choose another variable name"),
+            );
+        } else if !self.vars.insert(name.clone()) {
+            self.at(
+                path,
+                format!("variable `{name}` is already captured by an earlier step"),
+            );
+        }
+    }
+
+    fn step(&mut self, step: &Step, sp: &[Seg]) {
+        let f = |name: &str| join(sp, [Seg::Key(name.to_string())]);
+        match step {
+            Step::CreateRoom(s) => {
+                self.actor(&s.actor, f("as"));
+                match (s.kind, &s.with) {
+                    (RoomKind::Dm, None) => self.at(f("kind"), "a `dm` room needs `with`"),
+                    (RoomKind::Group, Some(_)) => {
+                        self.at(f("with"), "`with` is only for `kind: dm`")
+                    }
+                    (_, Some(w)) => self.actor(w, f("with")),
+                    (RoomKind::Group, None) => {}
+                }
+                self.duration(s.timeout.as_ref(), f("timeout"));
+                if s.expect == Some(Outcome::Refused) {
+                    // A refused creation yields no room: the name stays undefined.
+                    self.later.remove(&s.capture);
+                } else {
+                    self.capture(Some(&s.capture), f("capture"));
+                }
+            }
+            Step::AddParticipant(s)
+            | Step::RemoveParticipant(s)
+            | Step::Ban(s)
+            | Step::Unban(s) => {
+                self.actor(&s.actor, f("as"));
+                self.string(&s.room, f("room"));
+                self.actor(&s.user, f("user"));
+                self.duration(s.timeout.as_ref(), f("timeout"));
+            }
+            Step::Leave(s) => {
+                self.actor(&s.actor, f("as"));
+                self.string(&s.room, f("room"));
+                self.duration(s.timeout.as_ref(), f("timeout"));
+            }
+            Step::SetRole(s) => {
+                self.actor(&s.actor, f("as"));
+                self.string(&s.room, f("room"));
+                self.actor(&s.user, f("user"));
+                self.string(&s.role, f("role"));
+                self.duration(s.timeout.as_ref(), f("timeout"));
+            }
+            Step::SetRoomMetadata(s) => {
+                self.actor(&s.actor, f("as"));
+                self.string(&s.room, f("room"));
+                if s.name.is_none() && s.topic.is_none() && s.avatar.is_none() {
+                    self.at(
+                        sp.to_vec(),
+                        "`set_room_metadata` needs at least one of `name`, `topic`, `avatar`",
+                    );
+                }
+                self.opt_string(s.name.as_ref(), f("name"));
+                self.opt_string(s.topic.as_ref(), f("topic"));
+                self.opt_string(s.avatar.as_ref(), f("avatar"));
+                self.duration(s.timeout.as_ref(), f("timeout"));
+            }
+            Step::AddClient(s) => {
+                self.actor(&s.user, f("user"));
+                self.duration(s.timeout.as_ref(), f("timeout"));
+                self.capture(s.capture.as_ref(), f("capture"));
+            }
+            Step::Send(s) => {
+                self.actor(&s.actor, f("as"));
+                self.string(&s.room, f("room"));
+                self.opt_string(s.client.as_ref(), f("client"));
+                match (&s.content, &s.raw) {
+                    (Some(c), None) => self.json(c, f("content")),
+                    (None, Some(raw)) => {
+                        if base64::engine::general_purpose::STANDARD
+                            .decode(raw.trim())
+                            .is_err()
+                        {
+                            self.at(f("raw"), "`raw` must be standard base64");
+                        }
+                    }
+                    (Some(_), Some(_)) => self.at(
+                        f("raw"),
+                        "`send` takes exactly one of `content` and `raw`, not both",
+                    ),
+                    (None, None) => self.at(
+                        sp.to_vec(),
+                        "`send` needs exactly one of `content` and `raw`",
+                    ),
+                }
+                self.duration(s.timeout.as_ref(), f("timeout"));
+                if s.expect == Some(Outcome::Refused) && s.capture.is_some() {
+                    self.at(
+                        f("capture"),
+                        "a send that must be refused has no message ID to capture",
+                    );
+                } else {
+                    self.capture(s.capture.as_ref(), f("capture"));
+                }
+            }
+            Step::ExpectMessage(s) => {
+                self.actor(&s.actor, f("as"));
+                self.string(&s.room, f("room"));
+                if let Some(from) = &s.from {
+                    self.actor(from, f("from"));
+                }
+                self.opt_string(s.message_id.as_ref(), f("message_id"));
+                if let Some(c) = &s.content {
+                    self.json(c, f("content"));
+                }
+                self.duration(s.timeout.as_ref(), f("timeout"));
+                self.capture(s.capture.as_ref(), f("capture"));
+            }
+            Step::ExpectNoMessage(s) => {
+                self.actor(&s.actor, f("as"));
+                self.string(&s.room, f("room"));
+                self.string(&s.message_id, f("message_id"));
+                self.string(&s.until, f("until"));
+                self.opt_string(s.until_room.as_ref(), f("until_room"));
+                self.duration(s.timeout.as_ref(), f("timeout"));
+            }
+            Step::ExpectState(s) => {
+                self.string(&s.room, f("room"));
+                if s.members.is_empty() {
+                    self.at(f("members"), "`members` needs at least one actor");
+                }
+                for (i, m) in s.members.iter().enumerate() {
+                    self.actor(m, join(sp, path!["members", i]));
+                }
+                if let Some(parts) = &s.participants {
+                    for (user, role) in parts {
+                        let p = join(sp, path!["participants", user.as_str()]);
+                        if !self.actors.contains(user) {
+                            self.push(
+                                p.clone(),
+                                Part::Key,
+                                None,
+                                format!("unknown actor `{user}` in `participants`"),
+                            );
+                        }
+                        self.string(role, p);
+                    }
+                }
+                for (i, a) in s.absent.iter().enumerate() {
+                    let p = join(sp, path!["absent", i]);
+                    if s.members.contains(a) {
+                        self.at(p, format!("`{a}` cannot be both in `members` and `absent`"));
+                    } else if s.participants.as_ref().is_some_and(|ps| ps.contains_key(a)) {
+                        self.at(
+                            p,
+                            format!("`{a}` cannot be both in `participants` and `absent`"),
+                        );
+                    } else {
+                        self.actor(a, p);
+                    }
+                }
+                self.opt_string(s.name.as_ref(), f("name"));
+                self.opt_string(s.topic.as_ref(), f("topic"));
+                self.duration(s.timeout.as_ref(), f("timeout"));
+            }
+        }
+    }
+}
+
+fn join(base: &[Seg], more: impl IntoIterator<Item = Seg>) -> Vec<Seg> {
+    let mut p = base.to_vec();
+    p.extend(more);
+    p
+}
+
+/// The variable a step captures, if any.
+fn capture_of(step: &Step) -> Option<String> {
+    match step {
+        Step::CreateRoom(s) => Some(s.capture.clone()),
+        Step::AddClient(s) => s.capture.clone(),
+        Step::Send(s) => s.capture.clone(),
+        Step::ExpectMessage(s) => s.capture.clone(),
+        _ => None,
+    }
+}

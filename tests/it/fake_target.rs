@@ -1,0 +1,552 @@
+//! A fake control-API target for the runner's tests: users, rooms, roles,
+//! sends that deliver MIMI content to the other members, events as a real
+//! long-poll (`Notify`), room state with epoch authenticators. Several fakes
+//! share one [`World`], which stands in for the MIMI traffic between
+//! providers. Intents become content through the crate's codec. [`Quirks`] make one fake misbehave on purpose.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use mimi_interop::content;
+use mimi_interop::control::api::*;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// A real MIMI content vector (draft-ietf-mimi-content-08 `original.cbor`).
+pub const ORIGINAL: &[u8] = include_bytes!("../../fixtures/run/original.cbor");
+/// Another one (`reply.cbor`), for a second, different message.
+pub const REPLY: &[u8] = include_bytes!("../../fixtures/run/reply.cbor");
+
+/// draft-ietf-mimi-content-08 §3.3, written out independently of the codec.
+pub fn message_id(sender: &str, room: &str, content: &[u8]) -> String {
+    let salt = &content[2..18];
+    let mut h = Sha256::new();
+    h.update((sender.len() as u16).to_be_bytes());
+    h.update(sender.as_bytes());
+    h.update((room.len() as u16).to_be_bytes());
+    h.update(room.as_bytes());
+    h.update(content);
+    h.update(salt);
+    let digest = h.finalize();
+    let mut id = vec![0x01];
+    id.extend_from_slice(&digest[..31]);
+    hex::encode(id)
+}
+
+/// Deliberate misbehaviour of one fake.
+#[derive(Debug, Clone, Default)]
+pub struct Quirks {
+    /// Answer this status (with an error body) to this operation.
+    pub fail: Option<(&'static str, u16)>,
+    /// Answer 200 with a body that is not JSON to this operation.
+    pub garbage: Option<&'static str>,
+    /// Never answer this operation.
+    pub hang: Option<&'static str>,
+    /// Report a different epoch authenticator in `room_state`.
+    pub wrong_authenticator: bool,
+    /// Deliver sent messages this much later (simulated network latency).
+    pub delivery_delay: Option<Duration>,
+    /// Deliver every sent message twice.
+    pub duplicate_delivery: bool,
+    /// Answer `send` with a message ID that is not the content's.
+    pub wrong_message_id: bool,
+    /// Send the draft's `original` example whatever the intent says.
+    pub ignore_intent: bool,
+}
+
+#[derive(Default)]
+struct UserRec {
+    clients: Vec<String>,
+    events: Vec<Event>,
+}
+
+struct RoomRec {
+    participants: BTreeMap<String, String>,
+    epoch: u64,
+    metadata: RoomMetadata,
+}
+
+#[derive(Default)]
+struct WorldState {
+    users: HashMap<String, UserRec>,
+    rooms: HashMap<String, RoomRec>,
+    next_seq: u64,
+    next_client: u64,
+}
+
+/// The shared state of every fake in one test.
+#[derive(Default)]
+pub struct World {
+    state: Mutex<WorldState>,
+    notify: Notify,
+    polls_now: AtomicUsize,
+    /// Most `events` long-polls open at the same time.
+    pub polls_max: AtomicUsize,
+    /// Every `create_user` name seen, to check uniqueness.
+    pub user_names: Mutex<Vec<String>>,
+}
+
+impl WorldState {
+    fn push(&mut self, user: &str, client: &str, room: &str, kind: EventKind) {
+        self.next_seq += 1;
+        let seq = self.next_seq;
+        if let Some(u) = self.users.get_mut(user) {
+            u.events.push(Event {
+                seq,
+                client: client.to_owned(),
+                room: room.to_owned(),
+                kind,
+            });
+        }
+    }
+
+    /// Tells every client of every participant about a new epoch.
+    fn epoch_changed(&mut self, room: &str) {
+        let Some(r) = self.rooms.get_mut(room) else {
+            return;
+        };
+        r.epoch += 1;
+        let epoch = r.epoch;
+        let users: Vec<String> = r.participants.keys().cloned().collect();
+        for u in users {
+            for c in self
+                .users
+                .get(&u)
+                .map(|u| u.clients.clone())
+                .unwrap_or_default()
+            {
+                self.push(&u, &c, room, EventKind::EpochChanged { epoch });
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Fake {
+    world: Arc<World>,
+    domain: String,
+    quirks: Quirks,
+}
+
+type Answer = Result<Value, (StatusCode, &'static str, String)>;
+
+fn err(
+    status: u16,
+    code: &'static str,
+    msg: impl Into<String>,
+) -> (StatusCode, &'static str, String) {
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        code,
+        msg.into(),
+    )
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    body: Value,
+) -> Result<T, (StatusCode, &'static str, String)> {
+    serde_json::from_value(body).map_err(|e| err(400, "bad_request", e.to_string()))
+}
+
+/// A running fake; its server task ends with the test's runtime.
+pub struct FakeTarget {
+    pub url: String,
+}
+
+pub async fn spawn(world: Arc<World>, domain: &str, quirks: Quirks) -> FakeTarget {
+    let fake = Fake {
+        world,
+        domain: domain.to_owned(),
+        quirks,
+    };
+    let app = Router::new()
+        .route("/v1/info", get(info))
+        .route("/v1/{op}", post(op))
+        .with_state(fake);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    FakeTarget { url }
+}
+
+/// A listener that accepts connections and never answers.
+pub async fn spawn_hanging() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    url
+}
+
+/// A URL where nothing listens.
+pub async fn unreachable_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}
+
+async fn info(State(f): State<Fake>) -> Response {
+    if f.quirks.hang == Some("info") {
+        std::future::pending::<()>().await;
+    }
+    axum::Json(InfoResponse {
+        control_api: "1".into(),
+        implementation: "fake".into(),
+        version: "0".into(),
+        domain: f.domain.clone(),
+        mimi_url: format!("https://{}", f.domain),
+        ca_pem: "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n".into(),
+        drafts: BTreeMap::from([("draft-ietf-mimi-content".into(), "08".into())]),
+        features: vec![],
+    })
+    .into_response()
+}
+
+async fn op(State(f): State<Fake>, Path(op): Path<String>, body: axum::Json<Value>) -> Response {
+    if f.quirks.hang == Some(op.as_str()) {
+        std::future::pending::<()>().await;
+    }
+    if f.quirks.garbage == Some(op.as_str()) {
+        return (StatusCode::OK, "<html>surprise</html>").into_response();
+    }
+    if let Some((which, status)) = f.quirks.fail
+        && which == op
+    {
+        let code = if status == 501 {
+            "unsupported"
+        } else {
+            "internal"
+        };
+        return error_response(err(status, code, format!("{op} failed on purpose")));
+    }
+    let answer = if op == "events" {
+        events(&f, body.0).await
+    } else {
+        f.handle(&op, body.0)
+    };
+    match answer {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+fn error_response((status, code, message): (StatusCode, &'static str, String)) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+async fn events(f: &Fake, body: Value) -> Answer {
+    let req: EventsRequest = parse(body)?;
+    let gauge = f.world.polls_now.fetch_add(1, Ordering::SeqCst) + 1;
+    f.world.polls_max.fetch_max(gauge, Ordering::SeqCst);
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms);
+    let result = loop {
+        let notified = f.world.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        {
+            let st = f.world.state.lock().unwrap();
+            let Some(u) = st.users.get(&req.user) else {
+                break Err(err(404, "not_found", "no such user"));
+            };
+            let new: Vec<Event> = u
+                .events
+                .iter()
+                .filter(|e| e.seq > req.cursor)
+                .cloned()
+                .collect();
+            if !new.is_empty() || tokio::time::Instant::now() >= deadline {
+                let cursor = new.last().map(|e| e.seq).unwrap_or(req.cursor);
+                break Ok(json!(EventsResponse {
+                    events: new,
+                    cursor
+                }));
+            }
+        }
+        let _ = tokio::time::timeout_at(deadline, notified).await;
+    };
+    f.world.polls_now.fetch_sub(1, Ordering::SeqCst);
+    result
+}
+
+impl Fake {
+    fn user_uri(&self, name: &str) -> String {
+        format!("mimi://{}/u/{name}", self.domain)
+    }
+
+    fn handle(&self, op: &str, body: Value) -> Answer {
+        let mut st = self.world.state.lock().unwrap();
+        let answer = match op {
+            "reset" | "peers" => Ok(json!({})),
+            "create_user" => {
+                let req: CreateUserRequest = parse(body)?;
+                self.world.user_names.lock().unwrap().push(req.name.clone());
+                let user = self.user_uri(&req.name);
+                if st.users.contains_key(&user) {
+                    return Err(err(409, "refused", "user exists"));
+                }
+                let mut clients = Vec::new();
+                for _ in 0..req.clients {
+                    st.next_client += 1;
+                    clients.push(format!("mimi://{}/d/c{}", self.domain, st.next_client));
+                }
+                st.users.insert(
+                    user.clone(),
+                    UserRec {
+                        clients: clients.clone(),
+                        events: Vec::new(),
+                    },
+                );
+                Ok(json!(CreateUserResponse { user, clients }))
+            }
+            "add_client" => {
+                let req: AddClientRequest = parse(body)?;
+                st.next_client += 1;
+                let client = format!("mimi://{}/d/c{}", self.domain, st.next_client);
+                let Some(u) = st.users.get_mut(&req.user) else {
+                    return Err(err(404, "not_found", "no such user"));
+                };
+                u.clients.push(client.clone());
+                let rooms: Vec<String> = st
+                    .rooms
+                    .iter()
+                    .filter(|(_, r)| r.participants.contains_key(&req.user))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for room in rooms {
+                    st.epoch_changed(&room);
+                }
+                Ok(json!(AddClientResponse { client }))
+            }
+            "create_room" => {
+                let req: CreateRoomRequest = parse(body)?;
+                let room = format!("mimi://{}/r/{}", self.domain, req.name);
+                let mut participants = BTreeMap::from([(req.actor.clone(), "admin".to_owned())]);
+                if let Some(w) = &req.with {
+                    participants.insert(w.clone(), "user".to_owned());
+                }
+                st.rooms.insert(
+                    room.clone(),
+                    RoomRec {
+                        participants,
+                        epoch: 0,
+                        metadata: RoomMetadata::default(),
+                    },
+                );
+                st.epoch_changed(&room);
+                Ok(json!(CreateRoomResponse { room }))
+            }
+            "add_participant" | "remove_participant" | "ban" | "unban" | "set_role" => {
+                let (room, actor, user, role) = if op == "set_role" {
+                    let r: SetRoleRequest = parse(body)?;
+                    (r.room, r.actor, r.user, Some(r.role))
+                } else {
+                    let r: MembershipRequest = parse(body)?;
+                    (r.room, r.actor, r.user, None)
+                };
+                let Some(r) = st.rooms.get_mut(&room) else {
+                    return Err(err(404, "not_found", "no such room"));
+                };
+                if r.participants.get(&actor).map(String::as_str) != Some("admin") {
+                    return Err(err(403, "refused", "only admins may do that"));
+                }
+                match op {
+                    "add_participant" | "unban" => {
+                        r.participants.insert(user, "user".into());
+                    }
+                    "remove_participant" | "ban" => {
+                        r.participants.remove(&user);
+                    }
+                    _ => {
+                        r.participants.insert(user, role.unwrap_or_default());
+                    }
+                }
+                st.epoch_changed(&room);
+                Ok(json!(RoomChangeResponse {
+                    epoch: st.rooms[&room].epoch
+                }))
+            }
+            "leave" => {
+                let req: LeaveRequest = parse(body)?;
+                let Some(r) = st.rooms.get_mut(&req.room) else {
+                    return Err(err(404, "not_found", "no such room"));
+                };
+                r.participants.remove(&req.actor);
+                st.epoch_changed(&req.room);
+                Ok(json!(RoomChangeResponse {
+                    epoch: st.rooms[&req.room].epoch
+                }))
+            }
+            "set_room_metadata" => {
+                let req: SetRoomMetadataRequest = parse(body)?;
+                let Some(r) = st.rooms.get_mut(&req.room) else {
+                    return Err(err(404, "not_found", "no such room"));
+                };
+                if req.name.is_some() {
+                    r.metadata.name = req.name;
+                }
+                if req.topic.is_some() {
+                    r.metadata.topic = req.topic;
+                }
+                st.epoch_changed(&req.room);
+                Ok(json!(RoomChangeResponse {
+                    epoch: st.rooms[&req.room].epoch
+                }))
+            }
+            "send" => {
+                let req: SendRequest = parse(body)?;
+                let bytes = match &req.content {
+                    SendContent::Raw(b) => B64
+                        .decode(b)
+                        .map_err(|e| err(400, "bad_request", e.to_string()))?,
+                    SendContent::Intent(_) if self.quirks.ignore_intent => ORIGINAL.to_vec(),
+                    SendContent::Intent(intent) => {
+                        st.next_client += 1;
+                        let mut salt = [0u8; 16];
+                        salt[..8].copy_from_slice(&st.next_client.to_be_bytes());
+                        let ctx = content::BuildContext {
+                            sender_uri: req.actor.clone(),
+                            room_uri: req.room.clone(),
+                            timestamp_ms: 1_700_000_000_000,
+                            salt,
+                        };
+                        content::build(intent, &ctx)
+                            .map_err(|e| err(400, "bad_request", e.to_string()))?
+                    }
+                };
+                let Some(r) = st.rooms.get(&req.room) else {
+                    return Err(err(404, "not_found", "no such room"));
+                };
+                if !r.participants.contains_key(&req.actor) {
+                    return Err(err(403, "refused", "not a participant"));
+                }
+                let sender = match (&req.client, st.users.get(&req.actor)) {
+                    (Some(c), _) => c.clone(),
+                    (None, Some(u)) => u.clients[0].clone(),
+                    (None, None) => return Err(err(404, "not_found", "no such user")),
+                };
+                let mut id = message_id(&req.actor, &req.room, &bytes);
+                if self.quirks.wrong_message_id {
+                    id = message_id(&req.actor, "mimi://elsewhere/r/x", &bytes);
+                }
+                let content = B64.encode(&bytes);
+                let deliveries: Vec<(String, String)> = r
+                    .participants
+                    .keys()
+                    .flat_map(|u| {
+                        st.users
+                            .get(u)
+                            .map(|rec| rec.clients.clone())
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(move |c| (u.clone(), c))
+                    })
+                    .filter(|(_, c)| *c != sender)
+                    .collect();
+                let kind = EventKind::Message {
+                    sender,
+                    content: content.clone(),
+                    accepted_timestamp: Some(1),
+                    wire_format: "private".into(),
+                };
+                let room = req.room.clone();
+                let copies = if self.quirks.duplicate_delivery { 2 } else { 1 };
+                let deliver = move |st: &mut WorldState| {
+                    for _ in 0..copies {
+                        for (u, c) in &deliveries {
+                            st.push(u, c, &room, kind.clone());
+                        }
+                    }
+                };
+                match self.quirks.delivery_delay {
+                    None => deliver(&mut st),
+                    Some(delay) => {
+                        let world = self.world.clone();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(delay).await;
+                            deliver(&mut world.state.lock().unwrap());
+                            world.notify.notify_waiters();
+                        });
+                    }
+                }
+                Ok(json!(SendResponse {
+                    message_id: id,
+                    content
+                }))
+            }
+            "room_state" => {
+                let req: RoomStateRequest = parse(body)?;
+                let Some(r) = st.rooms.get(&req.room) else {
+                    return Err(err(404, "not_found", "no such room"));
+                };
+                if !r.participants.contains_key(&req.user) {
+                    return Err(err(404, "not_found", "not in the room"));
+                }
+                // Stands in for the MLS epoch authenticator: the same for
+                // every client in the same epoch (not per room, so that
+                // snapshots stay stable).
+                let mut auth = Sha256::new();
+                auth.update(r.epoch.to_be_bytes());
+                if self.quirks.wrong_authenticator {
+                    auth.update(b"forked");
+                }
+                let epoch_authenticator = hex::encode(auth.finalize());
+                let mut members: Vec<String> = r
+                    .participants
+                    .keys()
+                    .flat_map(|u| {
+                        st.users
+                            .get(u)
+                            .map(|x| x.clients.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                members.sort();
+                let participants: Vec<Participant> = r
+                    .participants
+                    .iter()
+                    .map(|(u, role)| Participant {
+                        user: u.clone(),
+                        role: role.clone(),
+                    })
+                    .collect();
+                let clients = st.users[&req.user]
+                    .clients
+                    .iter()
+                    .map(|c| ClientRoomState {
+                        client: c.clone(),
+                        epoch: r.epoch,
+                        epoch_authenticator: epoch_authenticator.clone(),
+                        participants: participants.clone(),
+                        members: members.clone(),
+                        metadata: r.metadata.clone(),
+                    })
+                    .collect();
+                Ok(json!(RoomStateResponse { clients }))
+            }
+            _ => Err(err(404, "not_found", format!("no operation {op}"))),
+        };
+        drop(st);
+        self.world.notify.notify_waiters();
+        answer
+    }
+}
