@@ -1178,3 +1178,38 @@ async fn one_provider_serves_both_sides() {
     // Nothing crossed to b.example.
     assert_eq!(p.b.hooks().notify_processed(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn added_user_can_send_at_once_and_a_kicked_user_can_come_back() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice", 1).await;
+    for (c, name) in [(&p.cb, "bob"), (&p.ca, "carol")] {
+        let u = user(c, name, 1).await;
+        let room =
+            p.ca.create_room(
+                &CreateRoomRequest {
+                    actor: alice.user.clone(),
+                    name: format!("r-{name}"),
+                    kind: RoomKind::Group,
+                    with: None,
+                },
+                T,
+            )
+            .await
+            .expect("create_room")
+            .room;
+        for round in 0..2 {
+            membership(&p.ca, "add_participant", &room, &alice.user, &u.user).await;
+            // No waiting for the Joined event: the add returns once the new
+            // member's provider holds the Welcome.
+            let text = format!("{name} round {round}");
+            send_raw(c, &room, &u.user, text.as_bytes()).await;
+            let mut ca = 0;
+            wait_for(&p.ca, &alice.user, &mut ca, |e| {
+                message_from(e).is_some_and(|(_, m)| m == text.as_bytes())
+            })
+            .await;
+            membership(&p.ca, "remove_participant", &room, &alice.user, &u.user).await;
+        }
+    }
+}

@@ -169,6 +169,14 @@ impl Client {
         self.groups.get(room).is_some_and(|g| g.is_active())
     }
 
+    /// Drops the state of a room this client was removed from, so it can
+    /// join the same MLS group again.
+    pub(crate) fn forget_group(&mut self, room: &str) {
+        if let Some(mut g) = self.groups.remove(room) {
+            let _ = g.delete(self.provider.storage());
+        }
+    }
+
     fn event(&self, room: &str, kind: EventKind) -> ClientEvent {
         ClientEvent {
             client: self.uri.clone(),
@@ -251,6 +259,7 @@ impl Client {
                 let Ok(tree) = tree.parse() else {
                     return Vec::new();
                 };
+                self.forget_group(room);
                 let joined = StagedWelcome::new_from_welcome(
                     &self.provider,
                     &join_config(),

@@ -16,6 +16,7 @@ use openmls::prelude::{
     tls_codec::Serialize as _,
 };
 use std::collections::BTreeSet;
+use tokio::sync::oneshot;
 
 impl Server {
     /// Starts hosting a room created by a local client: its MLS group as of
@@ -83,7 +84,7 @@ impl Server {
         origin: &str,
         room_uri: &str,
         bundle: HandshakeBundle,
-    ) -> Result<UpdateRoomResponse, MimiError> {
+    ) -> Result<(UpdateRoomResponse, Deliveries), MimiError> {
         let mut guard = lock(&self.state);
         let st: &mut State = &mut guard;
         let room = st
@@ -108,12 +109,15 @@ impl Server {
         }
         let current = room.group.group_context().epoch().as_u64();
         if pm.epoch().as_u64() != current {
-            return Ok(UpdateRoomResponse {
-                error_description: format!("hub is at epoch {current}"),
-                outcome: UpdateOutcome::WrongEpoch {
-                    current_epoch: current,
+            return Ok((
+                UpdateRoomResponse {
+                    error_description: format!("hub is at epoch {current}"),
+                    outcome: UpdateOutcome::WrongEpoch {
+                        current_epoch: current,
+                    },
                 },
-            });
+                Deliveries::default(),
+            ));
         }
         let processed = room
             .group
@@ -127,10 +131,13 @@ impl Server {
             )));
         }
         let not_allowed = |why: String| {
-            Ok(UpdateRoomResponse {
-                error_description: why,
-                outcome: UpdateOutcome::NotAllowed,
-            })
+            Ok((
+                UpdateRoomResponse {
+                    error_description: why,
+                    outcome: UpdateOutcome::NotAllowed,
+                },
+                Deliveries::default(),
+            ))
         };
         match processed.sender() {
             Sender::Member(_) => {}
@@ -250,6 +257,7 @@ impl Server {
                     },
                 };
                 self.fan_out(st, room_uri, &recipients, &fanout);
+                let mut deliveries = Deliveries::default();
                 if let Some((raw, _)) = welcome {
                     let msg = wire::wrap_mls_message(wire::WIRE_FORMAT_WELCOME, raw.bytes());
                     let fanout = FanoutMessage {
@@ -262,14 +270,17 @@ impl Server {
                     let domains: BTreeSet<String> =
                         welcome_targets.iter().flatten().cloned().collect();
                     let local = welcome_targets.contains(&None);
-                    self.fan_out_to(st, room_uri, &domains, local, &fanout);
+                    deliveries.0 = self.fan_out_to(st, room_uri, &domains, local, &fanout);
                 }
-                Ok(UpdateRoomResponse {
-                    error_description: String::new(),
-                    outcome: UpdateOutcome::Success {
-                        accepted_timestamp: ts,
+                Ok((
+                    UpdateRoomResponse {
+                        error_description: String::new(),
+                        outcome: UpdateOutcome::Success {
+                            accepted_timestamp: ts,
+                        },
                     },
-                })
+                    deliveries,
+                ))
             }
             (
                 ProcessedMessageContent::ProposalMessage(queued),
@@ -341,12 +352,15 @@ impl Server {
                     tail: FanoutTail::Proposal { more_proposals },
                 };
                 self.fan_out(st, room_uri, &before, &fanout);
-                Ok(UpdateRoomResponse {
-                    error_description: String::new(),
-                    outcome: UpdateOutcome::Success {
-                        accepted_timestamp: ts,
+                Ok((
+                    UpdateRoomResponse {
+                        error_description: String::new(),
+                        outcome: UpdateOutcome::Success {
+                            accepted_timestamp: ts,
+                        },
                     },
-                })
+                    Deliveries::default(),
+                ))
             }
             _ => Err(MimiError::BadRequest(
                 "message content does not match the bundle".into(),
@@ -441,13 +455,32 @@ impl Server {
         domains: &BTreeSet<String>,
         local: bool,
         msg: &FanoutMessage,
-    ) {
+    ) -> Vec<oneshot::Receiver<()>> {
         let body = wire::encode(msg);
-        for d in domains {
-            self.peers.enqueue_notify(d, room, body.clone());
-        }
+        let receipts = domains
+            .iter()
+            .map(|d| self.peers.enqueue_notify(d, room, body.clone()))
+            .collect();
         if local {
             self.deliver_local(st, room, msg);
         }
+        receipts
+    }
+}
+
+/// Pending notify deliveries of Welcomes, so an update is answered only once
+/// the new members' providers hold their Welcome (bounded by [`Self::wait`]).
+#[derive(Default)]
+pub(crate) struct Deliveries(Vec<oneshot::Receiver<()>>);
+
+impl Deliveries {
+    /// Waits until every delivery is done or `limit` passed.
+    pub(crate) async fn wait(self, limit: std::time::Duration) {
+        let all = async {
+            for r in self.0 {
+                let _ = r.await;
+            }
+        };
+        let _ = tokio::time::timeout(limit, all).await;
     }
 }

@@ -31,6 +31,10 @@ use tokio::sync::watch;
 
 pub use local::LocalEndpoint;
 
+/// How long the hub holds an update's answer while the Welcomes it caused
+/// are delivered to other providers.
+pub const WELCOME_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The ciphersuite of every room: 0x0001, the MIMI baseline.
 pub const CIPHERSUITE: openmls::prelude::Ciphersuite =
     openmls::prelude::Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;

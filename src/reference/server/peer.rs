@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Where one peer provider is.
 #[derive(Debug, Clone)]
@@ -44,6 +44,8 @@ struct Queue {
 struct Outgoing {
     room: String,
     body: Vec<u8>,
+    /// Told once the peer accepted the body (or refused it for good).
+    done: oneshot::Sender<()>,
 }
 
 /// A peer's answer.
@@ -154,7 +156,13 @@ impl Peers {
 
     /// Queues a notify body for `domain`; each peer has one queue, delivered
     /// strictly in order, each item retried until accepted.
-    pub(crate) fn enqueue_notify(self: &Arc<Self>, domain: &str, room: &str, body: Vec<u8>) {
+    pub(crate) fn enqueue_notify(
+        self: &Arc<Self>,
+        domain: &str,
+        room: &str,
+        body: Vec<u8>,
+    ) -> oneshot::Receiver<()> {
+        let (done, receipt) = oneshot::channel();
         let mut queues = lock(&self.queues);
         let q = queues.entry(domain.to_owned()).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
@@ -167,7 +175,9 @@ impl Peers {
         let _ = q.tx.send(Outgoing {
             room: room.to_owned(),
             body,
+            done,
         });
+        receipt
     }
 }
 
@@ -194,11 +204,9 @@ async fn deliver_loop(
             _ = shutdown.changed() => return,
         };
         let mut backoff = Duration::from_millis(20);
+        let Outgoing { room, body, done } = item;
         loop {
-            let wait = match peers
-                .post(&domain, "notify", &item.room, item.body.clone())
-                .await
-            {
+            let wait = match peers.post(&domain, "notify", &room, body.clone()).await {
                 Ok(r) if r.status == 201 || r.status == 200 => break,
                 // A permanent refusal: retrying the same bytes cannot help.
                 Ok(r) if (400..500).contains(&r.status) && r.status != 408 && r.status != 429 => {
@@ -213,6 +221,7 @@ async fn deliver_loop(
                 _ = shutdown.changed() => return,
             }
         }
+        let _ = done.send(());
     }
 }
 
