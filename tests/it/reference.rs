@@ -998,6 +998,33 @@ async fn control_api_errors_use_the_documented_codes() {
             "{op} {body}"
         );
     }
+    // Adding a user the other provider does not know is a 404.
+    let err =
+        p.ca.membership(
+            "add_participant",
+            &MembershipRequest {
+                room: p
+                    .ca
+                    .create_room(
+                        &CreateRoomRequest {
+                            actor: alice.user.clone(),
+                            name: "one".into(),
+                            kind: RoomKind::Group,
+                            with: None,
+                        },
+                        T,
+                    )
+                    .await
+                    .expect("create_room")
+                    .room,
+                actor: alice.user.clone(),
+                user: "mimi://b.example/u/nobody".into(),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err}");
     // A room created by a user with two devices holds both.
     let room =
         p.ca.create_room(

@@ -48,6 +48,9 @@ impl Client {
         active(&mut self.groups, &self.uri, room)?;
         let req = self.key_material_request(room, target)?;
         let resp = self.ep.claim_key_material(req).await?;
+        if resp.user_status == wire::user_code::USER_UNKNOWN {
+            return Err(ClientError::UnknownUser(target.to_owned()));
+        }
         if resp.user_status != wire::user_code::SUCCESS
             && resp.user_status != wire::user_code::PARTIAL_SUCCESS
         {

@@ -49,6 +49,8 @@ pub enum ClientError {
     NotMember { client: String, room: String },
     #[error("refused by the hub: {0}")]
     Refused(String),
+    #[error("unknown user {0}")]
+    UnknownUser(String),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error(transparent)]

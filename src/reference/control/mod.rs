@@ -134,8 +134,9 @@ impl Provider {
         let clients = user.clients.lock().await.clone();
         if let Some(want) = client {
             for c in &clients {
-                let g = c.lock().await;
+                let mut g = c.lock().await;
                 if g.uri == want {
+                    user.push(g.sync());
                     if !g.is_member(room) {
                         return Err(ControlError::refused(format!("{want} is not in {room}")));
                     }
@@ -228,6 +229,7 @@ fn client_error(e: ClientError) -> ControlError {
     let m = e.to_string();
     match e {
         ClientError::NotMember { .. } | ClientError::Refused(_) => ControlError::refused(m),
+        ClientError::UnknownUser(_) => ControlError::not_found(m),
         ClientError::Conflict(_) => ControlError::conflict(m),
         ClientError::Server(e) => mimi_error(e),
         ClientError::Mls(_) => ControlError::internal(m),
