@@ -273,6 +273,8 @@ impl Client {
                     Ok(group) => {
                         let epoch = group.epoch().as_u64();
                         self.groups.insert(room.to_owned(), group);
+                        // The Welcome used up one KeyPackage; publish a fresh one.
+                        let _ = self.publish_key_package();
                         vec![self.event(room, EventKind::Joined { epoch })]
                     }
                     Err(_) => Vec::new(),
