@@ -220,3 +220,107 @@ pub fn sign_content(label: &str, content: &[u8]) -> Vec<u8> {
 pub fn encrypt_context(label: &str, context: &[u8]) -> Vec<u8> {
     sign_content(label, context)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openmls::prelude::tls_codec::VLBytes;
+    use proptest::prelude::*;
+
+    fn round_trip<T: Serialize + Deserialize + PartialEq + std::fmt::Debug>(v: T) {
+        let bytes = encode(&v);
+        assert_eq!(bytes.len(), v.tls_serialized_len());
+        assert_eq!(decode::<T>(&bytes).unwrap(), v);
+        if !bytes.is_empty() {
+            assert!(decode::<T>(&bytes[..bytes.len() - 1]).is_err());
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(decode::<T>(&longer).is_err());
+        }
+    }
+
+    #[test]
+    fn coded_responses_round_trip() {
+        for outcome in [
+            UpdateOutcome::Success {
+                accepted_timestamp: 1_700_000_000_123,
+            },
+            UpdateOutcome::WrongEpoch { current_epoch: 7 },
+            UpdateOutcome::NotAllowed,
+            UpdateOutcome::InvalidProposal {
+                invalid_proposals: vec![VLBytes::new(vec![1; 32])],
+            },
+        ] {
+            round_trip(UpdateRoomResponse {
+                error_description: "why".into(),
+                outcome,
+            });
+        }
+        for r in [
+            SubmitMessageResponse::Accepted {
+                accepted_timestamp: 5,
+                frank: None,
+            },
+            SubmitMessageResponse::Accepted {
+                accepted_timestamp: 5,
+                frank: Some(Frank {
+                    server_frank: [3; 32],
+                    franking_signature_ciphersuite: 1,
+                    franking_integrity_signature: VLBytes::new(vec![9; 64]),
+                }),
+            },
+            SubmitMessageResponse::NotAllowed,
+            SubmitMessageResponse::EpochTooOld { current_epoch: 2 },
+        ] {
+            round_trip(r);
+        }
+        round_trip(GroupInfoResponse::Failure {
+            room_id: VLBytes::new(b"mimi://a.example/r/x".to_vec()),
+            status: group_info_code::NO_SUCH_ROOM,
+        });
+        round_trip(KeyMaterialResponse {
+            protocol: PROTOCOL_MLS10,
+            user_status: user_code::NO_COMPATIBLE_MATERIAL,
+            user_uri: VLBytes::new(b"mimi://b.example/u/bob".to_vec()),
+            clients: vec![
+                ClientKeyMaterial {
+                    client_uri: VLBytes::new(b"mimi://b.example/d/bob-1".to_vec()),
+                    body: ClientKeyMaterialBody::KeyMaterialExhausted,
+                },
+                ClientKeyMaterial {
+                    client_uri: VLBytes::new(b"mimi://b.example/d/bob-2".to_vec()),
+                    body: ClientKeyMaterialBody::NothingCompatible(None),
+                },
+            ],
+        });
+    }
+
+    #[test]
+    fn mls_message_wrapping() {
+        let w = wrap_mls_message(WIRE_FORMAT_WELCOME, &[1, 2, 3]);
+        assert_eq!(w, [0, 1, 0, 3, 1, 2, 3]);
+        assert_eq!(
+            unwrap_mls_message(WIRE_FORMAT_WELCOME, &w),
+            Some(&[1u8, 2, 3][..])
+        );
+        assert_eq!(unwrap_mls_message(WIRE_FORMAT_GROUP_INFO, &w), None);
+        assert_eq!(unwrap_mls_message(WIRE_FORMAT_WELCOME, &[0, 1]), None);
+        assert!(decode_fanout_batch(&[]).is_err());
+    }
+
+    proptest! {
+        /// Peer bytes never panic a decoder; they decode or are refused.
+        #[test]
+        fn decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode::<HandshakeBundle>(&bytes);
+            let _ = decode::<SubmitMessageRequest>(&bytes);
+            let _ = decode::<SubmitMessageResponse>(&bytes);
+            let _ = decode::<UpdateRoomResponse>(&bytes);
+            let _ = decode::<KeyMaterialRequest>(&bytes);
+            let _ = decode::<KeyMaterialResponse>(&bytes);
+            let _ = decode::<GroupInfoRequest>(&bytes);
+            let _ = decode::<GroupInfoResponse>(&bytes);
+            let _ = decode_fanout_batch(&bytes);
+        }
+    }
+}
