@@ -1240,3 +1240,62 @@ async fn added_user_can_send_at_once_and_a_kicked_user_can_come_back() {
         }
     }
 }
+
+/// End-to-end encryption kept visible in the code: the server side never
+/// uses the content codec, the client module or the control API types.
+#[test]
+fn server_side_does_not_reach_into_clients_or_content() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/reference/server");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).expect("server dir") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("source");
+        for forbidden in [
+            "crate::content",
+            "reference::client",
+            "super::client",
+            "crate::control",
+        ] {
+            assert!(
+                !text.contains(forbidden),
+                "{} uses {forbidden}",
+                path.display()
+            );
+        }
+        files += 1;
+    }
+    assert!(files >= 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commits_from_both_providers_both_land() {
+    let p = pair().await;
+    let (room, alice, bob, mut ca, mut cb) = room_with_bob(&p).await;
+    let carol = user(&p.ca, "carol", 1).await;
+    let dave = user(&p.cb, "dave", 1).await;
+    let (ea, eb) = tokio::join!(
+        membership(&p.ca, "add_participant", &room, &alice.user, &carol.user),
+        membership(&p.cb, "add_participant", &room, &bob.user, &dave.user),
+    );
+    let mut epochs = [ea, eb];
+    epochs.sort();
+    assert_eq!(epochs, [2, 3]);
+    wait_for(&p.ca, &alice.user, &mut ca, |e| {
+        e.kind == EventKind::EpochChanged { epoch: 3 }
+    })
+    .await;
+    wait_for(&p.cb, &bob.user, &mut cb, |e| {
+        e.kind == EventKind::EpochChanged { epoch: 3 }
+    })
+    .await;
+    let sa = state(&p.ca, &room, &alice.user).await.clients.remove(0);
+    let sb = state(&p.cb, &room, &bob.user).await.clients.remove(0);
+    assert_eq!(
+        sa,
+        ClientRoomState {
+            client: sa.client.clone(),
+            ..sb.clone()
+        }
+    );
+    assert_eq!(sa.members.len(), 4);
+}

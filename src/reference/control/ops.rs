@@ -134,12 +134,28 @@ pub(super) async fn membership(p: &Provider, body: &Bytes, add: bool) -> Res<Roo
             req.user
         )));
     }
-    let events = if add {
-        c.add_user(&req.room, &req.user).await
-    } else {
-        c.remove_user(&req.room, &req.user).await
-    }
-    .map_err(client_error)?;
+    // A commit that lost an epoch race is retried after catching up: first
+    // with what the inbox already holds, then after the next delivery.
+    let mut attempt = 0;
+    let events = loop {
+        let result = if add {
+            c.add_user(&req.room, &req.user).await
+        } else {
+            c.remove_user(&req.room, &req.user).await
+        };
+        match result {
+            Err(ClientError::Conflict(_)) if attempt < 2 => {
+                if attempt == 1
+                    && let Some(mut rx) = p.ep.inbox_watch(&c.uri)
+                {
+                    let _ = tokio::time::timeout(EPOCH_RACE_WAIT, rx.changed()).await;
+                }
+                attempt += 1;
+                actor.push(c.sync());
+            }
+            other => break other.map_err(client_error)?,
+        }
+    };
     actor.push(events);
     let epoch = c.room_state(&req.room).map(|s| s.epoch).unwrap_or(0);
     Ok(axum::Json(RoomChangeResponse { epoch }))
@@ -152,6 +168,10 @@ pub(super) async fn add_participant(State(p): P, body: Bytes) -> Res<RoomChangeR
 pub(super) async fn remove_participant(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
     membership(&p, &body, false).await
 }
+
+/// How long a membership change that lost an epoch race waits for the
+/// winning commit before its last try.
+pub(super) const EPOCH_RACE_WAIT: Duration = Duration::from_secs(3);
 
 /// How long `leave` waits for the commit that removes the leaver.
 pub(super) const LEAVE_WAIT: Duration = Duration::from_secs(10);
