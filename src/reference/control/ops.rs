@@ -247,13 +247,21 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
         .await?;
     let mut c = c.lock().await;
     actor.push(c.sync());
-    let result = match c.send(&req.room, &content).await {
-        // The hub moved on: catch up with what is already in the inbox, retry once.
-        Err(ClientError::Conflict(_)) => {
-            actor.push(c.sync());
-            c.send(&req.room, &content).await
+    // The hub moved on: catch up with the inbox and retry, as for membership.
+    let mut attempt = 0;
+    let result = loop {
+        match c.send(&req.room, &content).await {
+            Err(ClientError::Conflict(_)) if attempt < 2 => {
+                if attempt == 1
+                    && let Some(mut rx) = p.ep.inbox_watch(&c.uri)
+                {
+                    let _ = tokio::time::timeout(EPOCH_RACE_WAIT, rx.changed()).await;
+                }
+                attempt += 1;
+                actor.push(c.sync());
+            }
+            other => break other,
         }
-        r => r,
     };
     result.map_err(client_error)?;
     // Raw bytes that are not MIMI content (no salt) have no message ID.

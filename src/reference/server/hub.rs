@@ -256,8 +256,12 @@ impl Server {
                         external_proposals: Vec::new(),
                     },
                 };
-                self.fan_out(st, room_uri, &recipients, &fanout);
+                // The origin provider's other clients hold the commit before
+                // the committer hears back.
                 let mut deliveries = Deliveries::default();
+                deliveries
+                    .0
+                    .extend(self.fan_out(st, room_uri, &recipients, &fanout, origin));
                 if let Some((raw, _)) = welcome {
                     let msg = wire::wrap_mls_message(wire::WIRE_FORMAT_WELCOME, raw.bytes());
                     let fanout = FanoutMessage {
@@ -270,7 +274,9 @@ impl Server {
                     let domains: BTreeSet<String> =
                         welcome_targets.iter().flatten().cloned().collect();
                     let local = welcome_targets.contains(&None);
-                    deliveries.0 = self.fan_out_to(st, room_uri, &domains, local, &fanout);
+                    deliveries
+                        .0
+                        .extend(self.fan_out_to(st, room_uri, &domains, local, &fanout));
                 }
                 Ok((
                     UpdateRoomResponse {
@@ -351,7 +357,7 @@ impl Server {
                     message: proposal,
                     tail: FanoutTail::Proposal { more_proposals },
                 };
-                self.fan_out(st, room_uri, &before, &fanout);
+                self.fan_out(st, room_uri, &before, &fanout, origin);
                 Ok((
                     UpdateRoomResponse {
                         error_description: String::new(),
@@ -429,7 +435,7 @@ impl Server {
             message: req.app_message,
             tail: FanoutTail::Application { frank: None },
         };
-        self.fan_out(st, room_uri, &members, &fanout);
+        self.fan_out(st, room_uri, &members, &fanout, origin);
         Ok(SubmitMessageResponse::Accepted {
             accepted_timestamp: ts,
             frank: None,
@@ -438,14 +444,24 @@ impl Server {
 
     /// Fans a message out to every provider with a client in `clients`, and
     /// to our own clients of the room.
-    fn fan_out(&self, st: &mut State, room: &str, clients: &BTreeSet<String>, msg: &FanoutMessage) {
+    /// Returns the delivery receipt for `origin`, if it is one of them.
+    fn fan_out(
+        &self,
+        st: &mut State,
+        room: &str,
+        clients: &BTreeSet<String>,
+        msg: &FanoutMessage,
+        origin: &str,
+    ) -> Option<oneshot::Receiver<()>> {
         let domains: BTreeSet<String> = clients
             .iter()
             .filter_map(|c| ids::domain_of(c, 'd'))
             .filter(|d| *d != self.domain)
             .map(str::to_owned)
             .collect();
-        self.fan_out_to(st, room, &domains, true, msg);
+        let at_origin = domains.iter().position(|d| d == origin);
+        let receipts = self.fan_out_to(st, room, &domains, true, msg);
+        at_origin.and_then(|i| receipts.into_iter().nth(i))
     }
 
     fn fan_out_to(
@@ -468,8 +484,9 @@ impl Server {
     }
 }
 
-/// Pending notify deliveries of Welcomes, so an update is answered only once
-/// the new members' providers hold their Welcome (bounded by [`Self::wait`]).
+/// Pending notify deliveries, so an update is answered only once the new
+/// members' providers hold their Welcome and the submitting provider holds
+/// the commit (bounded by [`Self::wait`]).
 #[derive(Default)]
 pub(crate) struct Deliveries(Vec<oneshot::Receiver<()>>);
 
