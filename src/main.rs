@@ -1,3 +1,224 @@
+//! The `mimi-interop` binary: parses the command line, calls the library,
+//! maps the outcome to an exit code (`src/exit.rs`).
+
+use clap::{Args, Parser, Subcommand};
+use mimi_interop::{content, exit, plan, reference, report, run, suite};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "mimi-interop",
+    version,
+    about = "Conformance and interoperability tests for MIMI messaging providers",
+    after_help = "Examples:
+  mimi-interop run                            every suite, two embedded reference providers
+  mimi-interop run --targets targets.yaml     your service against the reference provider
+  mimi-interop run --feature text --cell ref-a,ref-b
+  mimi-interop list --tag minimum             what a selection would run
+  mimi-interop validate                       check suites/ and targets.yaml, run nothing
+  mimi-interop serve --domain a.example       a reference provider to point your service at
+  mimi-interop content decode msg.cbor        inspect MIMI content bytes
+
+Exit codes: 0 conformant, 1 a case failed, 2 bad usage or input file, 3 target or harness error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the selected cases and write reports.
+    Run(RunArgs),
+    /// Show the planned cells and cases; run nothing.
+    List(SelectArgs),
+    /// Load suites and the targets file; run nothing.
+    Validate(InputArgs),
+    /// Run a reference MIMI provider until stopped.
+    Serve(reference::serve::ServeArgs),
+    /// Decode or encode MIMI content.
+    #[command(subcommand)]
+    Content(content::cli::ContentCommand),
+    /// Print the JSON Schema of the suite format.
+    Schema,
+}
+
+#[derive(Args)]
+struct InputArgs {
+    /// A suite file, or a directory searched recursively for *.yaml.
+    #[arg(long, default_value = "suites")]
+    suites: PathBuf,
+    /// Targets file; two builtin reference providers (ref-a, ref-b) when absent.
+    #[arg(long)]
+    targets: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SelectArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Only this feature (repeatable).
+    #[arg(long = "feature", value_name = "ID")]
+    features: Vec<String>,
+    /// Only tests whose `feature/test` name matches this glob (repeatable).
+    #[arg(long = "test", value_name = "GLOB")]
+    tests: Vec<String>,
+    /// Only tests with this tag, on the test or its suite (repeatable).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// Only cells whose both sides are among these targets (repeatable).
+    #[arg(long = "target", value_name = "NAME")]
+    only_targets: Vec<String>,
+    /// Only this cell, written `a,b` (repeatable).
+    #[arg(long = "cell", value_name = "A,B")]
+    cells: Vec<String>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    select: SelectArgs,
+    /// Where reports go: `<dir>/<run-id>/` and `<dir>/latest/`.
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
+    /// Cases in flight at once (the work is I/O bound).
+    #[arg(long, default_value_t = run::DEFAULT_JOBS)]
+    jobs: usize,
+    /// Deadline for one step unless the suite sets one.
+    #[arg(long, default_value = "10s", value_parser = duration)]
+    step_timeout: Duration,
+    /// Deadline for one case unless the suite sets one.
+    #[arg(long, default_value = "60s", value_parser = duration)]
+    case_timeout: Duration,
+    /// Deadline for the whole run; cases still running then are `timeout`.
+    #[arg(long, value_parser = duration)]
+    run_timeout: Option<Duration>,
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    suite::parse_duration(s).map_err(|e| e.to_string())
+}
+
 fn main() {
-    std::process::exit(mimi_interop::exit::CONFORMANT);
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => runtime().block_on(run_command(args)),
+        Command::List(args) => list_command(args),
+        Command::Validate(args) => validate_command(args),
+        Command::Serve(args) => match runtime().block_on(reference::serve::serve(args)) {
+            Ok(()) => exit::CONFORMANT,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                exit::TARGET_OR_HARNESS
+            }
+        },
+        Command::Content(cmd) => content::cli::run(cmd),
+        Command::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&suite::json_schema()).expect("a schema serializes")
+            );
+            exit::CONFORMANT
+        }
+    };
+    std::process::exit(code);
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+/// Loads suites and targets and plans; on bad input prints why and gives exit 2.
+fn load_plan(args: &SelectArgs) -> Result<plan::model::Plan, i32> {
+    let suites = load_suites(&args.input.suites).map_err(bad_input)?;
+    let targets = match &args.input.targets {
+        Some(path) => plan::targets::load(path).map_err(bad_input)?,
+        None => plan::targets::defaults(),
+    };
+    let filters = report::model::Filters {
+        features: args.features.clone(),
+        tests: args.tests.clone(),
+        tags: args.tags.clone(),
+        targets: args.only_targets.clone(),
+        cells: args.cells.clone(),
+    };
+    plan::build(targets, suites, &filters).map_err(bad_input)
+}
+
+fn load_suites(
+    path: &std::path::Path,
+) -> Result<Vec<plan::model::LoadedSuite>, suite::LoadSuiteError> {
+    if path.is_file() {
+        suite::load_file(path).map(|s| vec![s])
+    } else {
+        suite::load_dir(path)
+    }
+}
+
+fn bad_input(e: impl std::fmt::Display) -> i32 {
+    eprintln!("{e}");
+    exit::BAD_INPUT
+}
+
+fn validate_command(args: InputArgs) -> i32 {
+    let suites = match load_suites(&args.suites) {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let tests: usize = suites.iter().map(|s| s.suite.tests.len()).sum();
+    println!("{} suites, {tests} tests: valid", suites.len());
+    if let Some(path) = &args.targets {
+        match plan::targets::load(path) {
+            Ok(t) => println!("{}: {} targets: valid", path.display(), t.len()),
+            Err(e) => return bad_input(e),
+        }
+    }
+    exit::CONFORMANT
+}
+
+fn list_command(args: SelectArgs) -> i32 {
+    match load_plan(&args) {
+        Ok(plan) => {
+            print!("{}", plan::render_list(&plan));
+            exit::CONFORMANT
+        }
+        Err(code) => code,
+    }
+}
+
+async fn run_command(args: RunArgs) -> i32 {
+    let plan = match load_plan(&args.select) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    let opts = run::RunOptions {
+        jobs: args.jobs.max(1),
+        step_timeout: args.step_timeout,
+        case_timeout: args.case_timeout,
+        run_timeout: args.run_timeout,
+        ..run::RunOptions::new(&args.reports)
+    };
+    let launcher = match reference::Launcher::new() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot make the run's certificate authority: {e}");
+            return exit::TARGET_OR_HARNESS;
+        }
+    };
+    let progress = report::terminal::Progress::new();
+    let report = run::execute(&plan, &opts, &launcher, &progress).await;
+    let color = report::terminal::stdout_is_fancy();
+    print!("{}", report::terminal::summary(&report, color));
+    match report::write_all(&report, &args.reports) {
+        Ok(written) => println!("reports: {}", written.run_dir.display()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::TARGET_OR_HARNESS;
+        }
+    }
+    exit::for_report(&report)
 }

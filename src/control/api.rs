@@ -225,9 +225,8 @@ pub struct EventsResponse {
 }
 
 /// Something one of the user's clients observed.
-///
-/// No `deny_unknown_fields` here: serde does not support it together with
-/// `flatten`, and rejects every event (the kind's fields count as unknown).
+// No `deny_unknown_fields`: serde cannot combine it with `flatten` (every
+// field of `kind` would be rejected as unknown).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// Strictly increasing per user.

@@ -275,6 +275,11 @@ async fn wait_ready(
                 }
                 backoff = (backoff * 2).min(Duration::from_millis(200));
             }
+            Err(CallError::Timeout { .. }) => {
+                return Err(format!(
+                    "control API {url} accepted but did not answer within {start_timeout:?}"
+                ));
+            }
             // It answered: readiness is settled, the info call proper judges it.
             Err(_) => return Ok(url.to_owned()),
         }

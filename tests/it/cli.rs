@@ -1,1 +1,194 @@
-//! Integration tests: cli.
+//! Integration tests: the `mimi-interop` binary end to end.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mimi-interop");
+
+fn mimi(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn report_json(dir: &Path) -> serde_json::Value {
+    let body =
+        std::fs::read_to_string(dir.join("latest/report.json")).expect("report.json written");
+    serde_json::from_str(&body).expect("report.json is JSON")
+}
+
+#[test]
+fn validate_accepts_the_shipped_suites() {
+    let out = mimi(&["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("valid"));
+}
+
+#[test]
+fn list_plans_four_cells_for_the_default_pair_and_runs_nothing() {
+    let out = mimi(&["list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for cell in ["ref-a→ref-a", "ref-a→ref-b", "ref-b→ref-a", "ref-b→ref-b"] {
+        assert!(stdout.contains(cell), "{cell} missing from:\n{stdout}");
+    }
+}
+
+#[test]
+fn a_bad_suite_is_exit_2_with_file_line_column() {
+    let out = mimi(&[
+        "validate",
+        "--suites",
+        "fixtures/suites/bad/unknown-key.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(".yaml:"),
+        "no file:line:column in:\n{stderr}"
+    );
+}
+
+#[test]
+fn bad_usage_is_exit_2() {
+    let out = mimi(&["run", "--jobs", "many"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn default_run_passes_every_case_in_all_four_cells_and_writes_reports() {
+    let reports = tempfile::tempdir().unwrap();
+    let out = mimi(&["run", "--reports", reports.path().to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    for file in ["report.json", "junit.xml", "matrix.md", "matrix.html"] {
+        assert!(
+            reports.path().join("latest").join(file).is_file(),
+            "{file} missing"
+        );
+    }
+    let report = report_json(reports.path());
+    let cells = report["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 4);
+    for cell in cells {
+        let cases = cell["cases"].as_array().unwrap();
+        assert!(!cases.is_empty());
+        for case in cases {
+            assert_eq!(case["verdict"], "pass", "{case}");
+        }
+    }
+}
+
+#[test]
+fn an_unreachable_target_is_exit_3_with_a_complete_report() {
+    let reports = tempfile::tempdir().unwrap();
+    // Bind then drop a listener: nothing listens on that port afterwards.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let targets = reports.path().join("targets.yaml");
+    std::fs::write(
+        &targets,
+        format!("targets:\n  - name: gone\n    url: http://127.0.0.1:{port}\n  - name: ref\n    builtin: {{}}\n"),
+    )
+    .unwrap();
+    let out = mimi(&[
+        "run",
+        "--targets",
+        targets.to_str().unwrap(),
+        "--reports",
+        reports.path().to_str().unwrap(),
+        "--feature",
+        "text",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stdout));
+    let report = report_json(reports.path());
+    let gone = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "gone")
+        .unwrap()
+        .clone();
+    assert!(
+        gone["error"].as_str().unwrap().contains("127.0.0.1"),
+        "{gone}"
+    );
+    let mut verdicts = std::collections::BTreeMap::new();
+    for cell in report["cells"].as_array().unwrap() {
+        let touches_gone = cell["a"] == "gone" || cell["b"] == "gone";
+        for case in cell["cases"].as_array().unwrap() {
+            let verdict = case["verdict"].as_str().unwrap().to_owned();
+            if touches_gone && verdict != "skipped" {
+                assert_eq!(verdict, "target-error", "{case}");
+            }
+            *verdicts.entry((touches_gone, verdict)).or_insert(0) += 1;
+        }
+    }
+    // Every selected case of a cell with the dead target is an error; ref→ref still ran and passed.
+    assert!(
+        verdicts.contains_key(&(true, "target-error".to_owned())),
+        "{verdicts:?}"
+    );
+    assert!(
+        verdicts.contains_key(&(false, "pass".to_owned())),
+        "{verdicts:?}"
+    );
+}
+
+#[test]
+fn reference_providers_spawned_through_a_targets_file_interoperate() {
+    let reports = tempfile::tempdir().unwrap();
+    let targets = reports.path().join("targets.yaml");
+    let spawned = |name: &str| {
+        format!(
+            "  - name: {name}\n    command:\n      argv: [\"{BIN}\", serve, --domain, {name}.example, --listen, \"127.0.0.1:0\", --control-listen, \"127.0.0.1:0\"]\n      start_timeout: 20s\n"
+        )
+    };
+    std::fs::write(
+        &targets,
+        format!("targets:\n{}{}", spawned("proc-a"), spawned("proc-b")),
+    )
+    .unwrap();
+    let out = mimi(&[
+        "run",
+        "--targets",
+        targets.to_str().unwrap(),
+        "--reports",
+        reports.path().to_str().unwrap(),
+        "--cell",
+        "proc-a,proc-b",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let report = report_json(reports.path());
+    let implementations: Vec<_> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["implementation"].clone())
+        .collect();
+    assert!(
+        implementations.iter().all(|i| i.is_string()),
+        "{implementations:?}"
+    );
+}

@@ -422,6 +422,10 @@ fn cli_decode_shows_annotated_view_both_ids_and_readable_form() {
     )));
     assert!(out.contains("message ID (draft-07): 01"));
     insta::assert_snapshot!("cli_decode_reaction", out);
+    let path = fixtures().join("content/multipart-3.cbor");
+    let (code, out, _) = run_cli(decode_cmd(path.to_str().unwrap()), b"");
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("cli_decode_multipart_3", out);
 }
 
 #[test]

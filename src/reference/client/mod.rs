@@ -261,6 +261,8 @@ impl Client {
                 let Ok(tree) = tree.parse() else {
                     return Vec::new();
                 };
+                // A removed client keeps its inactive group; openmls stores
+                // groups by id, so a re-join needs the old one gone.
                 self.forget_group(room);
                 let joined = StagedWelcome::new_from_welcome(
                     &self.provider,
