@@ -68,10 +68,18 @@ pub fn group_id_of_room(room: &str) -> Option<String> {
     Some(format!("{SCHEME}{}/g/{}", p.domain, p.name))
 }
 
-/// The user a client belongs to: the client's local name is `<user>.<n>`.
+/// The local name of a user's `n`th client: `<user>-<n>`.
+pub fn client_name(user: &str, n: usize) -> String {
+    format!("{user}-{n}")
+}
+
+/// The user a client belongs to: the client's local name is `<user>-<n>`.
 pub fn user_of_client(client: &str) -> Option<String> {
     let p = parse(client).filter(|p| p.kind == 'd')?;
-    let (user, _) = p.name.rsplit_once('.')?;
+    let (user, n) = p.name.rsplit_once('-')?;
+    if user.is_empty() || n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     Some(user_uri(p.domain, user))
 }
 
@@ -91,9 +99,15 @@ mod tests {
             Some("mimi://a.example/g/club")
         );
         assert_eq!(
-            user_of_client("mimi://b.example/d/bob.2").as_deref(),
+            user_of_client("mimi://b.example/d/bob-2").as_deref(),
             Some("mimi://b.example/u/bob")
         );
-        assert!(user_of_client("mimi://b.example/u/bob.2").is_none());
+        assert_eq!(
+            user_of_client("mimi://b.example/d/bob-3f2a-17-12").as_deref(),
+            Some("mimi://b.example/u/bob-3f2a-17")
+        );
+        assert!(user_of_client("mimi://b.example/u/bob-2").is_none());
+        assert!(user_of_client("mimi://b.example/d/bob-x").is_none());
+        assert!(user_of_client("mimi://b.example/d/bob").is_none());
     }
 }

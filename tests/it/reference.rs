@@ -307,7 +307,7 @@ async fn second_client_joins_by_external_commit_and_receives() {
     let p = pair().await;
     let (room, alice, bob, mut ca, mut cb) = room_with_bob(&p).await;
     let bob2 = add_client(&p.cb, &bob.user).await;
-    assert_eq!(bob2, "mimi://b.example/d/bob.2");
+    assert_eq!(bob2, "mimi://b.example/d/bob-2");
     let joined = wait_for(&p.cb, &bob.user, &mut cb, |e| e.client == bob2).await;
     assert_eq!(joined.kind, EventKind::Joined { epoch: 2 });
     wait_for(&p.ca, &alice.user, &mut ca, |e| {
@@ -334,16 +334,16 @@ async fn second_client_joins_by_external_commit_and_receives() {
             room: room.clone(),
             actor: bob.user.clone(),
             client: Some(bob2.clone()),
-            content: SendContent::Raw(b64(b"from bob.2")),
+            content: SendContent::Raw(b64(b"from bob-2")),
         },
         T,
     )
     .await
-    .expect("send from bob.2");
+    .expect("send from bob-2");
     let e = wait_for(&p.ca, &alice.user, &mut ca, |e| message_from(e).is_some()).await;
     assert_eq!(
         message_from(&e).unwrap(),
-        (bob2.as_str(), b"from bob.2".to_vec())
+        (bob2.as_str(), b"from bob-2".to_vec())
     );
     let sa = state(&p.ca, &room, &alice.user).await;
     let sb = state(&p.cb, &room, &bob.user).await;
@@ -382,8 +382,21 @@ async fn removed_client_cannot_decrypt_later_messages() {
             .await
             .is_empty()
     );
-    let sb = state(&p.cb, &room, &bob.user).await;
-    assert!(sb.clients.is_empty(), "bob still reports the room: {sb:?}");
+    let err =
+        p.cb.room_state(
+            &RoomStateRequest {
+                room: room.clone(),
+                user: bob.user.clone(),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.status(),
+        Some(404),
+        "bob has no client in the room: {err}"
+    );
     let sa = state(&p.ca, &room, &alice.user).await;
     assert_eq!(
         sa.clients[0].members,
@@ -570,7 +583,7 @@ async fn canary_never_reaches_the_server_side() {
         )
         .await
         .expect("send intent");
-    // (bob.2 also saw bob.1's message above; skip it.)
+    // (bob-2 also saw bob-1's message above; skip it.)
     let e = wait_for(&p.cb, &bob.user, &mut cb, |e| {
         message_from(e).is_some_and(|(_, c)| c != body.as_bytes())
     })
@@ -621,9 +634,11 @@ async fn canary_never_reaches_the_server_side() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn peers_with_foreign_or_mismatched_certificates_are_refused() {
     let p = pair().await;
-    let (room, alice, _bob, _ca, _cb) = room_with_bob(&p).await;
+    let (room, alice, bob, _ca, mut cb) = room_with_bob(&p).await;
     record(&p.a, true);
     send_raw(&p.ca, &room, &alice.user, b"x").await;
+    // Once bob has it, b.example has processed the genuine notify.
+    wait_for(&p.cb, &bob.user, &mut cb, |e| message_from(e).is_some()).await;
     let body = recorded(&p.a, "out notify").pop().expect("notify body");
     let path = "/v1/notify/a.example/r/club";
     let processed = p.b.hooks().notify_processed();
@@ -726,12 +741,15 @@ async fn malformed_and_unauthorized_mimi_requests_change_nothing() {
     send_raw(&p.cb, &room, &bob.user, b"x").await;
     wait_for(&p.ca, &alice.user, &mut ca, |e| message_from(e).is_some()).await;
     add_client(&p.ca, &alice.user).await;
-    for c in [&bob.clients[0], &bob2] {
-        wait_for(&p.cb, &bob.user, &mut cb, |e| {
-            &e.client == c && e.kind == EventKind::EpochChanged { epoch: 3 }
+    let mut at3 = BTreeSet::new();
+    while at3.len() < 2 {
+        let e = wait_for(&p.cb, &bob.user, &mut cb, |e| {
+            e.kind == EventKind::EpochChanged { epoch: 3 }
         })
         .await;
+        at3.insert(e.client);
     }
+    assert!(at3.contains(&bob2));
     let upd = recorded(&p.b, "out update").pop().expect("update body");
     let sub = recorded(&p.b, "out submitMessage")
         .pop()
@@ -863,13 +881,20 @@ async fn leaving_user_is_committed_out_by_the_next_member() {
         .await
         .expect("leave");
     assert_eq!(r.epoch, 3);
-    for c in [&bob.clients[0], &bob2] {
+    // Both devices see the removal, in either order.
+    let mut removed = BTreeSet::new();
+    while removed.len() < 2 {
         let e = wait_for(&p.cb, &bob.user, &mut cb, |e| {
-            &e.client == c && matches!(e.kind, EventKind::Removed { .. })
+            matches!(e.kind, EventKind::Removed { .. })
         })
         .await;
         assert_eq!(e.kind, EventKind::Removed { epoch: 3 });
+        removed.insert(e.client);
     }
+    assert_eq!(
+        removed,
+        BTreeSet::from([bob.clients[0].clone(), bob2.clone()])
+    );
     wait_for(&p.ca, &alice.user, &mut ca, |e| {
         e.kind == EventKind::EpochChanged { epoch: 3 }
     })
@@ -985,6 +1010,33 @@ async fn control_api_errors_use_the_documented_codes() {
             "{op} {body}"
         );
     }
+    // Adding a user the other provider does not know is a 404.
+    let err =
+        p.ca.membership(
+            "add_participant",
+            &MembershipRequest {
+                room: p
+                    .ca
+                    .create_room(
+                        &CreateRoomRequest {
+                            actor: alice.user.clone(),
+                            name: "one".into(),
+                            kind: RoomKind::Group,
+                            with: None,
+                        },
+                        T,
+                    )
+                    .await
+                    .expect("create_room")
+                    .room,
+                actor: alice.user.clone(),
+                user: "mimi://b.example/u/nobody".into(),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err}");
     // A room created by a user with two devices holds both.
     let room =
         p.ca.create_room(
@@ -1041,4 +1093,221 @@ async fn control_api_errors_use_the_documented_codes() {
         raw("events", &format!(r#"{{"user":"{}"}}"#, alice.user)).await,
         (404, "not_found".to_owned())
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follower_user_adds_and_removes_users_through_the_hub() {
+    let p = pair().await;
+    let (room, alice, bob, mut ca, _cb) = room_with_bob(&p).await;
+    let carol = user(&p.cb, "carol", 1).await;
+    let dave = user(&p.ca, "dave", 1).await;
+    assert_eq!(
+        membership(&p.cb, "add_participant", &room, &bob.user, &carol.user).await,
+        2
+    );
+    assert_eq!(
+        membership(&p.cb, "add_participant", &room, &bob.user, &dave.user).await,
+        3
+    );
+    let (mut cc, mut cd) = (0, 0);
+    wait_for(&p.cb, &carol.user, &mut cc, |e| {
+        matches!(e.kind, EventKind::Joined { .. })
+    })
+    .await;
+    wait_for(&p.ca, &dave.user, &mut cd, |e| {
+        matches!(e.kind, EventKind::Joined { .. })
+    })
+    .await;
+    send_raw(&p.ca, &room, &dave.user, b"hi from dave").await;
+    let e = wait_for(&p.cb, &carol.user, &mut cc, |e| message_from(e).is_some()).await;
+    assert_eq!(
+        message_from(&e).unwrap(),
+        (dave.clients[0].as_str(), b"hi from dave".to_vec())
+    );
+    let e = wait_for(&p.ca, &alice.user, &mut ca, |e| message_from(e).is_some()).await;
+    assert_eq!(message_from(&e).unwrap().1, b"hi from dave");
+
+    assert_eq!(
+        membership(&p.cb, "remove_participant", &room, &bob.user, &dave.user).await,
+        4
+    );
+    wait_for(&p.ca, &dave.user, &mut cd, |e| {
+        matches!(e.kind, EventKind::Removed { .. })
+    })
+    .await;
+    let mut states = Vec::new();
+    for (c, u) in [
+        (&p.ca, &alice.user),
+        (&p.cb, &bob.user),
+        (&p.cb, &carol.user),
+    ] {
+        // Each member reaches epoch 4 (the removal) before comparing.
+        let mut cur = 0;
+        if u != &bob.user {
+            wait_for(c, u, &mut cur, |e| {
+                e.kind == EventKind::EpochChanged { epoch: 4 }
+            })
+            .await;
+        }
+        states.push(state(c, &room, u).await.clients.remove(0));
+    }
+    for s in &states {
+        assert_eq!(s.epoch, 4);
+        assert_eq!(s.epoch_authenticator, states[0].epoch_authenticator);
+        assert_eq!(s.members, states[0].members);
+        assert_eq!(s.participants, states[0].participants);
+    }
+    assert_eq!(
+        states[0].members,
+        vec![
+            alice.clients[0].clone(),
+            bob.clients[0].clone(),
+            carol.clients[0].clone()
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn benchmark_delivers_every_message() {
+    let r = mimi_interop::reference::bench::run(20)
+        .await
+        .expect("bench");
+    assert_eq!(r.messages, 20);
+    assert!(r.end_to_end_per_second() > 0.0 && r.raw_per_second() > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_provider_serves_both_sides() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice", 1).await;
+    let carol = user(&p.ca, "carol", 2).await;
+    let room =
+        p.ca.create_room(
+            &CreateRoomRequest {
+                actor: alice.user.clone(),
+                name: "local".into(),
+                kind: RoomKind::Group,
+                with: None,
+            },
+            T,
+        )
+        .await
+        .expect("create_room")
+        .room;
+    assert_eq!(
+        membership(&p.ca, "add_participant", &room, &alice.user, &carol.user).await,
+        1
+    );
+    send_raw(&p.ca, &room, &carol.user, b"local hello").await;
+    let mut ca = 0;
+    let e = wait_for(&p.ca, &alice.user, &mut ca, |e| message_from(e).is_some()).await;
+    assert_eq!(
+        message_from(&e).unwrap(),
+        (carol.clients[0].as_str(), b"local hello".to_vec())
+    );
+    // carol's other device got it as well; carol's sending device did not.
+    let mut cc = 0;
+    let e = wait_for(&p.ca, &carol.user, &mut cc, |e| message_from(e).is_some()).await;
+    assert_eq!(e.client, carol.clients[1]);
+    assert!(
+        messages_now(&p.ca, &room, &carol.user, &mut cc)
+            .await
+            .is_empty()
+    );
+    // Nothing crossed to b.example.
+    assert_eq!(p.b.hooks().notify_processed(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn added_user_can_send_at_once_and_a_kicked_user_can_come_back() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice", 1).await;
+    for (c, name) in [(&p.cb, "bob"), (&p.ca, "carol")] {
+        let u = user(c, name, 1).await;
+        let room =
+            p.ca.create_room(
+                &CreateRoomRequest {
+                    actor: alice.user.clone(),
+                    name: format!("r-{name}"),
+                    kind: RoomKind::Group,
+                    with: None,
+                },
+                T,
+            )
+            .await
+            .expect("create_room")
+            .room;
+        for round in 0..2 {
+            membership(&p.ca, "add_participant", &room, &alice.user, &u.user).await;
+            // No waiting for the Joined event: the add returns once the new
+            // member's provider holds the Welcome.
+            let text = format!("{name} round {round}");
+            send_raw(c, &room, &u.user, text.as_bytes()).await;
+            let mut ca = 0;
+            wait_for(&p.ca, &alice.user, &mut ca, |e| {
+                message_from(e).is_some_and(|(_, m)| m == text.as_bytes())
+            })
+            .await;
+            membership(&p.ca, "remove_participant", &room, &alice.user, &u.user).await;
+        }
+    }
+}
+
+/// End-to-end encryption kept visible in the code: the server side never
+/// uses the content codec, the client module or the control API types.
+#[test]
+fn server_side_does_not_reach_into_clients_or_content() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/reference/server");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).expect("server dir") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("source");
+        for forbidden in [
+            "crate::content",
+            "reference::client",
+            "super::client",
+            "crate::control",
+        ] {
+            assert!(
+                !text.contains(forbidden),
+                "{} uses {forbidden}",
+                path.display()
+            );
+        }
+        files += 1;
+    }
+    assert!(files >= 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commits_from_both_providers_both_land() {
+    let p = pair().await;
+    let (room, alice, bob, mut ca, mut cb) = room_with_bob(&p).await;
+    let carol = user(&p.ca, "carol", 1).await;
+    let dave = user(&p.cb, "dave", 1).await;
+    let (ea, eb) = tokio::join!(
+        membership(&p.ca, "add_participant", &room, &alice.user, &carol.user),
+        membership(&p.cb, "add_participant", &room, &bob.user, &dave.user),
+    );
+    let mut epochs = [ea, eb];
+    epochs.sort();
+    assert_eq!(epochs, [2, 3]);
+    wait_for(&p.ca, &alice.user, &mut ca, |e| {
+        e.kind == EventKind::EpochChanged { epoch: 3 }
+    })
+    .await;
+    wait_for(&p.cb, &bob.user, &mut cb, |e| {
+        e.kind == EventKind::EpochChanged { epoch: 3 }
+    })
+    .await;
+    let sa = state(&p.ca, &room, &alice.user).await.clients.remove(0);
+    let sb = state(&p.cb, &room, &bob.user).await.clients.remove(0);
+    assert_eq!(
+        sa,
+        ClientRoomState {
+            client: sa.client.clone(),
+            ..sb.clone()
+        }
+    );
+    assert_eq!(sa.members.len(), 4);
 }

@@ -95,6 +95,9 @@ impl Client {
                 "GroupInfo does not list the answering hub as external sender".into(),
             ));
         }
+        if !self.is_member(room) {
+            self.forget_group(room);
+        }
         let (group, bundle) = MlsGroup::external_commit_builder()
             .with_ratchet_tree(tree)
             .with_config(join_config())

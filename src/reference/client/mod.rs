@@ -3,6 +3,7 @@
 //! [`LocalEndpoint`], the client/server boundary.
 
 mod join;
+mod membership;
 
 use super::ids;
 use super::server::{CIPHERSUITE, LocalEndpoint, MimiError, credential_uri};
@@ -48,6 +49,8 @@ pub enum ClientError {
     NotMember { client: String, room: String },
     #[error("refused by the hub: {0}")]
     Refused(String),
+    #[error("unknown user {0}")]
+    UnknownUser(String),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error(transparent)]
@@ -164,13 +167,16 @@ impl Client {
             .collect()
     }
 
-    /// Whether this client was ever in the room (it may have been removed).
-    pub fn knows_room(&self, room: &str) -> bool {
-        self.groups.contains_key(room)
-    }
-
     pub fn is_member(&self, room: &str) -> bool {
         self.groups.get(room).is_some_and(|g| g.is_active())
+    }
+
+    /// Drops the state of a room this client was removed from, so it can
+    /// join the same MLS group again.
+    pub(crate) fn forget_group(&mut self, room: &str) {
+        if let Some(mut g) = self.groups.remove(room) {
+            let _ = g.delete(self.provider.storage());
+        }
     }
 
     fn event(&self, room: &str, kind: EventKind) -> ClientEvent {
@@ -255,13 +261,9 @@ impl Client {
                 let Ok(tree) = tree.parse() else {
                     return Vec::new();
                 };
-                // A client that was removed keeps its inactive group; openmls
-                // stores groups by id, so a re-join needs the old one gone.
-                if let Some(mut old) = self.groups.remove(room)
-                    && old.delete(self.provider.storage()).is_err()
-                {
-                    return Vec::new();
-                }
+                // A removed client keeps its inactive group; openmls stores
+                // groups by id, so a re-join needs the old one gone.
+                self.forget_group(room);
                 let joined = StagedWelcome::new_from_welcome(
                     &self.provider,
                     &join_config(),
@@ -273,6 +275,8 @@ impl Client {
                     Ok(group) => {
                         let epoch = group.epoch().as_u64();
                         self.groups.insert(room.to_owned(), group);
+                        // The Welcome used up one KeyPackage; publish a fresh one.
+                        let _ = self.publish_key_package();
                         vec![self.event(room, EventKind::Joined { epoch })]
                     }
                     Err(_) => Vec::new(),
@@ -348,319 +352,6 @@ impl Client {
                 }
             }
         }
-    }
-
-    fn key_material_request(
-        &self,
-        room: &str,
-        target: &str,
-    ) -> Result<KeyMaterialRequest, ClientError> {
-        let tbs = KeyMaterialRequestTbs {
-            protocol: wire::PROTOCOL_MLS10,
-            requesting_user: VLBytes::new(self.user.as_bytes().to_vec()),
-            target_user: VLBytes::new(target.as_bytes().to_vec()),
-            room_id: VLBytes::new(room.as_bytes().to_vec()),
-            acceptable_ciphersuites: vec![u16::from(CIPHERSUITE)],
-            required_capabilities: Raw::encode(&RequiredCapabilitiesExtension::new(
-                &[ExtensionType::Unknown(CREATOR_EXTENSION)],
-                &[ProposalType::SelfRemove],
-                &[],
-            ))
-            .map_err(mls)?,
-            requester_signature_key: VLBytes::new(self.signer.public().to_vec()),
-            requester_credential: Raw::encode(&self.cred.credential).map_err(mls)?,
-        };
-        let sig = self
-            .signer
-            .sign(&wire::sign_content(
-                super::server::KEY_MATERIAL_LABEL,
-                &wire::encode(&tbs),
-            ))
-            .map_err(mls)?;
-        Ok(KeyMaterialRequest {
-            tbs,
-            signature: VLBytes::new(sig),
-        })
-    }
-
-    /// Adds every client of `target` (a user) to the room: claims their
-    /// KeyPackages through the hub and commits the Adds.
-    pub async fn add_user(
-        &mut self,
-        room: &str,
-        target: &str,
-    ) -> Result<Vec<ClientEvent>, ClientError> {
-        active(&mut self.groups, &self.uri, room)?;
-        let req = self.key_material_request(room, target)?;
-        let resp = self.ep.claim_key_material(req).await?;
-        if resp.user_status != wire::user_code::SUCCESS
-            && resp.user_status != wire::user_code::PARTIAL_SUCCESS
-        {
-            return Err(ClientError::Refused(format!(
-                "no key material for {target} (user status {})",
-                resp.user_status
-            )));
-        }
-        let mut kps = Vec::new();
-        for c in resp.clients {
-            let wire::ClientKeyMaterialBody::Success(kp) = c.body else {
-                continue;
-            };
-            let kp: KeyPackageIn = kp.parse().map_err(mls)?;
-            let kp = kp
-                .validate(self.provider.crypto(), ProtocolVersion::Mls10)
-                .map_err(mls)?;
-            let owner =
-                credential_uri(kp.leaf_node().credential()).and_then(|c| ids::user_of_client(&c));
-            if owner.as_deref() != Some(target) {
-                return Err(ClientError::Refused(format!(
-                    "a KeyPackage returned for {target} names someone else"
-                )));
-            }
-            let client = credential_uri(kp.leaf_node().credential()).unwrap_or_default();
-            let group = active(&mut self.groups, &self.uri, room)?;
-            if group
-                .members()
-                .any(|m| credential_uri(&m.credential).as_deref() == Some(client.as_str()))
-            {
-                // Already in the group (e.g. our own device when adding our user).
-                continue;
-            }
-            kps.push(kp);
-        }
-        if kps.is_empty() {
-            if target == self.user {
-                return Ok(Vec::new());
-            }
-            return Err(ClientError::Conflict(format!(
-                "no client of {target} could be added"
-            )));
-        }
-        let group = active(&mut self.groups, &self.uri, room)?;
-        let bundle = group
-            .commit_builder()
-            .propose_adds(kps)
-            .load_psks(self.provider.storage())
-            .map_err(mls)?
-            .create_group_info(true)
-            .build(
-                self.provider.rand(),
-                self.provider.crypto(),
-                &self.signer,
-                |_| true,
-            )
-            .map_err(mls)?
-            .stage_commit(&self.provider)
-            .map_err(mls)?;
-        self.submit_pending(room, bundle).await
-    }
-
-    /// Removes every client of `target` from the room in one commit.
-    pub async fn remove_user(
-        &mut self,
-        room: &str,
-        target: &str,
-    ) -> Result<Vec<ClientEvent>, ClientError> {
-        let group = active(&mut self.groups, &self.uri, room)?;
-        let leaves: Vec<LeafNodeIndex> = group
-            .members()
-            .filter(|m| {
-                credential_uri(&m.credential)
-                    .and_then(|c| ids::user_of_client(&c))
-                    .as_deref()
-                    == Some(target)
-            })
-            .map(|m| m.index)
-            .collect();
-        if leaves.is_empty() {
-            return Err(ClientError::Conflict(format!("{target} is not in {room}")));
-        }
-        let bundle = group
-            .commit_builder()
-            .propose_removals(leaves)
-            .load_psks(self.provider.storage())
-            .map_err(mls)?
-            .create_group_info(true)
-            .build(
-                self.provider.rand(),
-                self.provider.crypto(),
-                &self.signer,
-                |_| true,
-            )
-            .map_err(mls)?
-            .stage_commit(&self.provider)
-            .map_err(mls)?;
-        self.submit_pending(room, bundle).await
-    }
-
-    /// Sends a staged commit to the hub; merges it if accepted, drops it if not.
-    async fn submit_pending(
-        &mut self,
-        room: &str,
-        bundle: openmls::prelude::CommitMessageBundle,
-    ) -> Result<Vec<ClientEvent>, ClientError> {
-        let group = active(&mut self.groups, &self.uri, room)?;
-        let tree = match group.pending_commit() {
-            Some(sc) => sc
-                .export_ratchet_tree(self.provider.crypto(), group.export_ratchet_tree())
-                .map_err(mls)?
-                .ok_or_else(|| ClientError::Mls("no tree for the pending commit".into()))?,
-            None => return Err(ClientError::Mls("no pending commit".into())),
-        };
-        let (commit, welcome, group_info) = bundle.into_contents();
-        let commit = commit.tls_serialize_detached().map_err(mls)?;
-        let hb = HandshakeBundle::Commit {
-            commit: Raw::from_bytes(commit.clone()),
-            welcome: welcome
-                .map(|w| w.tls_serialize_detached().map(Raw::from_bytes))
-                .transpose()
-                .map_err(mls)?,
-            group_info: GroupInfoOption::Full(Raw::from_bytes(
-                group_info
-                    .ok_or_else(|| ClientError::Mls("commit without GroupInfo".into()))?
-                    .tls_serialize_detached()
-                    .map_err(mls)?,
-            )),
-            ratchet_tree: RatchetTreeOption::Full(Raw::from_bytes(
-                tree.tls_serialize_detached().map_err(mls)?,
-            )),
-        };
-        let result = self.ep.submit_handshake(&self.uri, room, hb).await;
-        let group = active(&mut self.groups, &self.uri, room)?;
-        let outcome = match result {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = group.clear_pending_commit(self.provider.storage());
-                return Err(e.into());
-            }
-        };
-        match outcome.outcome {
-            UpdateOutcome::Success { .. } => {
-                group.merge_pending_commit(&self.provider).map_err(mls)?;
-                let epoch = group.epoch().as_u64();
-                self.sent.insert(hash(&commit));
-                Ok(vec![self.event(room, EventKind::EpochChanged { epoch })])
-            }
-            UpdateOutcome::WrongEpoch { current_epoch } => {
-                let _ = group.clear_pending_commit(self.provider.storage());
-                Err(ClientError::Conflict(format!(
-                    "hub is at epoch {current_epoch}, client at {}",
-                    group.epoch().as_u64()
-                )))
-            }
-            UpdateOutcome::NotAllowed | UpdateOutcome::InvalidProposal { .. } => {
-                let _ = group.clear_pending_commit(self.provider.storage());
-                Err(ClientError::Refused(outcome.error_description))
-            }
-        }
-    }
-
-    /// Leaves the room as the draft's §3.5 describes: proposes removing all
-    /// of this user's clients (itself first) and lets the next committer
-    /// commit them. Returns once the hub accepted the proposals.
-    pub async fn leave(&mut self, room: &str) -> Result<(), ClientError> {
-        let group = active(&mut self.groups, &self.uri, room)?;
-        let own = group.own_leaf_index();
-        let siblings: Vec<LeafNodeIndex> = group
-            .members()
-            .filter(|m| {
-                m.index != own
-                    && credential_uri(&m.credential)
-                        .and_then(|c| ids::user_of_client(&c))
-                        .as_deref()
-                        == Some(self.user.as_str())
-            })
-            .map(|m| m.index)
-            .collect();
-        let first = group
-            .leave_group(&self.provider, &self.signer)
-            .map_err(mls)?
-            .tls_serialize_detached()
-            .map_err(mls)?;
-        let mut more = Vec::new();
-        for leaf in siblings {
-            let (m, _) = group
-                .propose_remove_member(&self.provider, &self.signer, leaf)
-                .map_err(mls)?;
-            more.push(Raw::from_bytes(m.tls_serialize_detached().map_err(mls)?));
-        }
-        let hb = HandshakeBundle::Proposal {
-            proposal: Raw::from_bytes(first.clone()),
-            more_proposals: more,
-        };
-        self.sent.insert(hash(&first));
-        let outcome = self.ep.submit_handshake(&self.uri, room, hb).await;
-        let refused = match outcome {
-            Ok(r) => match r.outcome {
-                UpdateOutcome::Success { .. } => return Ok(()),
-                UpdateOutcome::WrongEpoch { current_epoch } => {
-                    ClientError::Conflict(format!("hub is at epoch {current_epoch}"))
-                }
-                _ => ClientError::Refused(r.error_description),
-            },
-            Err(e) => e.into(),
-        };
-        self.sent.remove(&hash(&first));
-        if let Some(g) = self.groups.get_mut(room) {
-            let _ = g.clear_pending_proposals(self.provider.storage());
-        }
-        Err(refused)
-    }
-
-    /// Commits pending proposals (e.g. someone's leave) in every room where
-    /// this client is the designated committer: the member with the lowest
-    /// leaf index that the proposals do not remove. Every member computes
-    /// the same choice, so only one commits.
-    pub async fn commit_pending_if_due(&mut self) -> Vec<ClientEvent> {
-        let mut due = Vec::new();
-        for (room, g) in &self.groups {
-            if !g.is_active() || g.pending_proposals().next().is_none() {
-                continue;
-            }
-            let removed: BTreeSet<LeafNodeIndex> = g
-                .pending_proposals()
-                .filter_map(|q| match q.proposal() {
-                    openmls::prelude::Proposal::Remove(r) => Some(r.removed()),
-                    _ => None,
-                })
-                .collect();
-            let committer = g
-                .members()
-                .map(|m| m.index)
-                .filter(|i| !removed.contains(i))
-                .min();
-            if committer == Some(g.own_leaf_index()) {
-                due.push(room.clone());
-            }
-        }
-        let mut events = Vec::new();
-        for room in due {
-            let Ok(group) = active(&mut self.groups, &self.uri, &room) else {
-                continue;
-            };
-            let bundle = group
-                .commit_builder()
-                .consume_proposal_store(true)
-                .load_psks(self.provider.storage())
-                .map_err(mls)
-                .and_then(|b| {
-                    b.create_group_info(true)
-                        .build(
-                            self.provider.rand(),
-                            self.provider.crypto(),
-                            &self.signer,
-                            |_| true,
-                        )
-                        .map_err(mls)
-                })
-                .and_then(|b| b.stage_commit(&self.provider).map_err(mls));
-            if let Ok(bundle) = bundle
-                && let Ok(e) = self.submit_pending(&room, bundle).await
-            {
-                events.extend(e);
-            }
-        }
-        events
     }
 
     /// Encrypts `content` for the room and submits it; returns the hub's

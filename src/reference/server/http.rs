@@ -165,7 +165,11 @@ async fn update(
         s.hub_update(&src.0, &room, bundle)
     });
     match result {
-        Ok(r) => tls_body(&s, StatusCode::OK, wire::encode(&r)),
+        Ok((r, deliveries)) => {
+            // Answer once the new members' providers hold their Welcome.
+            deliveries.wait(super::WELCOME_WAIT).await;
+            tls_body(&s, StatusCode::OK, wire::encode(&r))
+        }
         Err(e) => error(&e),
     }
 }

@@ -2,8 +2,8 @@
 //! the room's `PublicGroup`, orders and timestamps everything, and fans out.
 
 use super::{
-    HubRoom, MimiError, Server, State, bad, credential_uri, ids, lock, member_clients, now_ms,
-    users_of_members, welcome_refs,
+    CIPHERSUITE, HubRoom, MimiError, Server, State, bad, credential_uri, ids, lock, member_clients,
+    now_ms, users_of_members, welcome_refs,
 };
 use crate::reference::wire::{
     self, FanoutMessage, FanoutTail, GroupInfoOption, HandshakeBundle, RatchetTreeOption, Raw,
@@ -11,10 +11,12 @@ use crate::reference::wire::{
 };
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{
-    MlsMessageBodyIn, OpenMlsProvider, ProcessedMessageContent, Proposal, ProposalStore,
-    ProtocolMessage, RatchetTreeIn, Sender, tls_codec::Serialize as _,
+    MlsMessageBodyIn, OpenMlsProvider, OpenMlsSignaturePublicKey, ProcessedMessageContent,
+    Proposal, ProposalStore, ProtocolMessage, RatchetTreeIn, Sender, Verifiable as _,
+    tls_codec::Serialize as _,
 };
 use std::collections::BTreeSet;
+use tokio::sync::oneshot;
 
 impl Server {
     /// Starts hosting a room created by a local client: its MLS group as of
@@ -82,7 +84,7 @@ impl Server {
         origin: &str,
         room_uri: &str,
         bundle: HandshakeBundle,
-    ) -> Result<UpdateRoomResponse, MimiError> {
+    ) -> Result<(UpdateRoomResponse, Deliveries), MimiError> {
         let mut guard = lock(&self.state);
         let st: &mut State = &mut guard;
         let room = st
@@ -107,12 +109,15 @@ impl Server {
         }
         let current = room.group.group_context().epoch().as_u64();
         if pm.epoch().as_u64() != current {
-            return Ok(UpdateRoomResponse {
-                error_description: format!("hub is at epoch {current}"),
-                outcome: UpdateOutcome::WrongEpoch {
-                    current_epoch: current,
+            return Ok((
+                UpdateRoomResponse {
+                    error_description: format!("hub is at epoch {current}"),
+                    outcome: UpdateOutcome::WrongEpoch {
+                        current_epoch: current,
+                    },
                 },
-            });
+                Deliveries::default(),
+            ));
         }
         let processed = room
             .group
@@ -126,10 +131,13 @@ impl Server {
             )));
         }
         let not_allowed = |why: String| {
-            Ok(UpdateRoomResponse {
-                error_description: why,
-                outcome: UpdateOutcome::NotAllowed,
-            })
+            Ok((
+                UpdateRoomResponse {
+                    error_description: why,
+                    outcome: UpdateOutcome::NotAllowed,
+                },
+                Deliveries::default(),
+            ))
         };
         match processed.sender() {
             Sender::Member(_) => {}
@@ -142,6 +150,10 @@ impl Server {
             }
             _ => return not_allowed("only members and joining clients may update".into()),
         }
+        let sender_leaf_key = match processed.sender() {
+            Sender::Member(i) => room.group.leaf(*i).map(|l| l.signature_key().clone()),
+            _ => None,
+        };
         let before = member_clients(&room.group);
         let content = processed.into_content();
         match (content, bundle) {
@@ -171,6 +183,20 @@ impl Server {
                 }
                 let GroupInfoOption::Full(gi) = group_info;
                 let vgi = gi.parse().map_err(bad)?;
+                // The committer signs the new GroupInfo with its (new) leaf key.
+                let signer_key = staged
+                    .update_path_leaf_node()
+                    .map(|l| l.signature_key().clone())
+                    .or(sender_leaf_key)
+                    .ok_or_else(|| bad("no key to check the GroupInfo signature"))?;
+                vgi.verify_no_out(
+                    self.crypto.crypto(),
+                    &OpenMlsSignaturePublicKey::from_signature_key(
+                        signer_key,
+                        CIPHERSUITE.signature_algorithm(),
+                    ),
+                )
+                .map_err(|_| bad("GroupInfo is not signed by the committer"))?;
                 let next = staged.group_context();
                 if vgi.group_id() != next.group_id() || vgi.epoch() != next.epoch() {
                     return Err(MimiError::BadRequest(
@@ -183,12 +209,14 @@ impl Server {
                 };
                 // Every Welcome recipient must be routable before anything changes.
                 let mut welcome_targets: BTreeSet<Option<String>> = BTreeSet::new();
+                let mut routed = Vec::new();
                 if let Some((_, w)) = &welcome {
                     for r in welcome_refs(w) {
                         if st.kp_owner.contains_key(&r) {
                             welcome_targets.insert(None);
                         } else if let Some(d) = st.kp_route.get(&r) {
                             welcome_targets.insert(Some(d.clone()));
+                            routed.push(r);
                         } else {
                             return not_allowed(
                                 "Welcome for a KeyPackage not claimed through this hub".into(),
@@ -204,6 +232,14 @@ impl Server {
                     .merge_commit(self.crypto.storage(), *staged)
                     .map_err(|e| MimiError::Internal(format!("merge: {e:?}")))?;
                 room.group_info = gi.into_bytes();
+                // Each claimed KeyPackage routes one Welcome; forget it now.
+                for r in &routed {
+                    st.kp_route.remove(r);
+                }
+                let room = st
+                    .hub_rooms
+                    .get_mut(room_uri)
+                    .ok_or_else(|| MimiError::Internal("room vanished".into()))?;
                 let ts = Self::next_timestamp(room);
                 let after = member_clients(&room.group);
                 let tree = room
@@ -220,7 +256,12 @@ impl Server {
                         external_proposals: Vec::new(),
                     },
                 };
-                self.fan_out(st, room_uri, &recipients, &fanout, &BTreeSet::new());
+                // The origin provider's other clients hold the commit before
+                // the committer hears back.
+                let mut deliveries = Deliveries::default();
+                deliveries
+                    .0
+                    .extend(self.fan_out(st, room_uri, &recipients, &fanout, origin));
                 if let Some((raw, _)) = welcome {
                     let msg = wire::wrap_mls_message(wire::WIRE_FORMAT_WELCOME, raw.bytes());
                     let fanout = FanoutMessage {
@@ -233,14 +274,19 @@ impl Server {
                     let domains: BTreeSet<String> =
                         welcome_targets.iter().flatten().cloned().collect();
                     let local = welcome_targets.contains(&None);
-                    self.fan_out_to(st, room_uri, &domains, local, &fanout);
+                    deliveries
+                        .0
+                        .extend(self.fan_out_to(st, room_uri, &domains, local, &fanout));
                 }
-                Ok(UpdateRoomResponse {
-                    error_description: String::new(),
-                    outcome: UpdateOutcome::Success {
-                        accepted_timestamp: ts,
+                Ok((
+                    UpdateRoomResponse {
+                        error_description: String::new(),
+                        outcome: UpdateOutcome::Success {
+                            accepted_timestamp: ts,
+                        },
                     },
-                })
+                    deliveries,
+                ))
             }
             (
                 ProcessedMessageContent::ProposalMessage(queued),
@@ -311,13 +357,16 @@ impl Server {
                     message: proposal,
                     tail: FanoutTail::Proposal { more_proposals },
                 };
-                self.fan_out(st, room_uri, &before, &fanout, &BTreeSet::new());
-                Ok(UpdateRoomResponse {
-                    error_description: String::new(),
-                    outcome: UpdateOutcome::Success {
-                        accepted_timestamp: ts,
+                self.fan_out(st, room_uri, &before, &fanout, origin);
+                Ok((
+                    UpdateRoomResponse {
+                        error_description: String::new(),
+                        outcome: UpdateOutcome::Success {
+                            accepted_timestamp: ts,
+                        },
                     },
-                })
+                    Deliveries::default(),
+                ))
             }
             _ => Err(MimiError::BadRequest(
                 "message content does not match the bundle".into(),
@@ -386,7 +435,7 @@ impl Server {
             message: req.app_message,
             tail: FanoutTail::Application { frank: None },
         };
-        self.fan_out(st, room_uri, &members, &fanout, &BTreeSet::new());
+        self.fan_out(st, room_uri, &members, &fanout, origin);
         Ok(SubmitMessageResponse::Accepted {
             accepted_timestamp: ts,
             frank: None,
@@ -395,21 +444,24 @@ impl Server {
 
     /// Fans a message out to every provider with a client in `clients`, and
     /// to our own clients of the room.
+    /// Returns the delivery receipt for `origin`, if it is one of them.
     fn fan_out(
         &self,
         st: &mut State,
         room: &str,
         clients: &BTreeSet<String>,
         msg: &FanoutMessage,
-        _exclude: &BTreeSet<String>,
-    ) {
+        origin: &str,
+    ) -> Option<oneshot::Receiver<()>> {
         let domains: BTreeSet<String> = clients
             .iter()
             .filter_map(|c| ids::domain_of(c, 'd'))
             .filter(|d| *d != self.domain)
             .map(str::to_owned)
             .collect();
-        self.fan_out_to(st, room, &domains, true, msg);
+        let at_origin = domains.iter().position(|d| d == origin);
+        let receipts = self.fan_out_to(st, room, &domains, true, msg);
+        at_origin.and_then(|i| receipts.into_iter().nth(i))
     }
 
     fn fan_out_to(
@@ -419,13 +471,33 @@ impl Server {
         domains: &BTreeSet<String>,
         local: bool,
         msg: &FanoutMessage,
-    ) {
+    ) -> Vec<oneshot::Receiver<()>> {
         let body = wire::encode(msg);
-        for d in domains {
-            self.peers.enqueue_notify(d, room, body.clone());
-        }
+        let receipts = domains
+            .iter()
+            .map(|d| self.peers.enqueue_notify(d, room, body.clone()))
+            .collect();
         if local {
             self.deliver_local(st, room, msg);
         }
+        receipts
+    }
+}
+
+/// Pending notify deliveries, so an update is answered only once the new
+/// members' providers hold their Welcome and the submitting provider holds
+/// the commit (bounded by [`Self::wait`]).
+#[derive(Default)]
+pub(crate) struct Deliveries(Vec<oneshot::Receiver<()>>);
+
+impl Deliveries {
+    /// Waits until every delivery is done or `limit` passed.
+    pub(crate) async fn wait(self, limit: std::time::Duration) {
+        let all = async {
+            for r in self.0 {
+                let _ = r.await;
+            }
+        };
+        let _ = tokio::time::timeout(limit, all).await;
     }
 }

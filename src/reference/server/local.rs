@@ -93,7 +93,9 @@ impl LocalEndpoint {
             .hooks
             .record("local update", &wire::encode(&bundle));
         let resp = if hub == self.server.domain {
-            self.server.hub_update(&self.server.domain, room, bundle)?
+            let (resp, deliveries) = self.server.hub_update(&self.server.domain, room, bundle)?;
+            deliveries.wait(super::WELCOME_WAIT).await;
+            resp
         } else {
             let r = self
                 .server

@@ -31,6 +31,10 @@ use tokio::sync::watch;
 
 pub use local::LocalEndpoint;
 
+/// How long the hub holds an update's answer while the Welcomes it caused
+/// are delivered to other providers.
+pub const WELCOME_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The ciphersuite of every room: 0x0001, the MIMI baseline.
 pub const CIPHERSUITE: openmls::prelude::Ciphersuite =
     openmls::prelude::Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
@@ -228,11 +232,12 @@ impl Server {
         &self.domain
     }
 
-    /// Forgets users, rooms, KeyPackages and inboxes (control `reset`).
+    /// Forgets users, rooms, KeyPackages, inboxes and pending deliveries
+    /// (control `reset`).
     pub fn reset(&self) {
-        let mut st = lock(&self.state);
-        // Wake any client task still waiting on an inbox so it ends.
-        *st = State::default();
+        self.peers.drop_queues();
+        // Dropping the inboxes also ends the client tasks waiting on them.
+        *lock(&self.state) = State::default();
     }
 
     /// Every byte string the server holds, for tests that search it (canary).

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Where one peer provider is.
 #[derive(Debug, Clone)]
@@ -29,15 +29,23 @@ struct Wiring {
 pub struct Peers {
     own: TlsMaterial,
     wiring: RwLock<Arc<Wiring>>,
-    queues: Mutex<HashMap<String, mpsc::UnboundedSender<Outgoing>>>,
+    queues: Mutex<HashMap<String, Queue>>,
     shutdown: watch::Receiver<bool>,
     hooks: Mutex<Option<Arc<Hooks>>>,
     from: String,
 }
 
+/// One follower's delivery queue and the task draining it.
+struct Queue {
+    tx: mpsc::UnboundedSender<Outgoing>,
+    task: tokio::task::AbortHandle,
+}
+
 struct Outgoing {
     room: String,
     body: Vec<u8>,
+    /// Told once the peer accepted the body (or refused it for good).
+    done: oneshot::Sender<()>,
 }
 
 /// A peer's answer.
@@ -148,17 +156,37 @@ impl Peers {
 
     /// Queues a notify body for `domain`; each peer has one queue, delivered
     /// strictly in order, each item retried until accepted.
-    pub(crate) fn enqueue_notify(self: &Arc<Self>, domain: &str, room: &str, body: Vec<u8>) {
+    pub(crate) fn enqueue_notify(
+        self: &Arc<Self>,
+        domain: &str,
+        room: &str,
+        body: Vec<u8>,
+    ) -> oneshot::Receiver<()> {
+        let (done, receipt) = oneshot::channel();
         let mut queues = lock(&self.queues);
-        let tx = queues.entry(domain.to_owned()).or_insert_with(|| {
+        let q = queues.entry(domain.to_owned()).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(deliver_loop(self.clone(), domain.to_owned(), rx));
-            tx
+            let task = tokio::spawn(deliver_loop(self.clone(), domain.to_owned(), rx));
+            Queue {
+                tx,
+                task: task.abort_handle(),
+            }
         });
-        let _ = tx.send(Outgoing {
+        let _ = q.tx.send(Outgoing {
             room: room.to_owned(),
             body,
+            done,
         });
+        receipt
+    }
+}
+
+impl Peers {
+    /// Drops every pending delivery (control `reset`).
+    pub(crate) fn drop_queues(&self) {
+        for (_, q) in lock(&self.queues).drain() {
+            q.task.abort();
+        }
     }
 }
 
@@ -176,11 +204,9 @@ async fn deliver_loop(
             _ = shutdown.changed() => return,
         };
         let mut backoff = Duration::from_millis(20);
+        let Outgoing { room, body, done } = item;
         loop {
-            let wait = match peers
-                .post(&domain, "notify", &item.room, item.body.clone())
-                .await
-            {
+            let wait = match peers.post(&domain, "notify", &room, body.clone()).await {
                 Ok(r) if r.status == 201 || r.status == 200 => break,
                 // A permanent refusal: retrying the same bytes cannot help.
                 Ok(r) if (400..500).contains(&r.status) && r.status != 408 && r.status != 429 => {
@@ -195,6 +221,7 @@ async fn deliver_loop(
                 _ = shutdown.changed() => return,
             }
         }
+        let _ = done.send(());
     }
 }
 

@@ -1,0 +1,329 @@
+//! Control API v1 (server side) of the reference provider: the test-control
+//! surface the harness drives. It plays the users' devices (the `client`
+//! module) and reads their provider only through `LocalEndpoint`.
+
+use super::client::{Client, ClientError, ClientEvent};
+use super::ids;
+use super::server::{LocalEndpoint, MimiError, Server, peer::PeerEntry};
+use crate::control::api::*;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+mod ops;
+use ops::*;
+
+/// KeyPackages each client publishes up front (each is single-use).
+const KEY_PACKAGES_PER_CLIENT: usize = 8;
+const MAX_CLIENTS_PER_USER: u32 = 16;
+/// Longest long-poll the control API honours.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+type ClientRef = Arc<tokio::sync::Mutex<Client>>;
+
+pub(crate) struct User {
+    uri: String,
+    name: String,
+    clients: tokio::sync::Mutex<Vec<ClientRef>>,
+    log: Mutex<Vec<Event>>,
+    seq: watch::Sender<u64>,
+}
+
+impl User {
+    fn push(&self, events: Vec<ClientEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let mut log = super::server::lock(&self.log);
+        let mut seq = *self.seq.borrow();
+        for e in events {
+            seq += 1;
+            log.push(Event {
+                seq,
+                client: e.client,
+                room: e.room,
+                kind: e.kind,
+            });
+        }
+        self.seq.send_replace(seq);
+    }
+}
+
+/// One provider's control state.
+pub(crate) struct Provider {
+    pub domain: String,
+    pub mimi_url: String,
+    pub ca_pem: String,
+    pub server: Arc<Server>,
+    ep: LocalEndpoint,
+    users: Mutex<HashMap<String, Arc<User>>>,
+    tasks: Mutex<tokio::task::JoinSet<()>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Provider {
+    pub fn new(
+        server: Arc<Server>,
+        mimi_url: String,
+        ca_pem: String,
+        shutdown: watch::Receiver<bool>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            domain: server.domain().to_owned(),
+            mimi_url,
+            ca_pem,
+            ep: LocalEndpoint::new(server.clone()),
+            server,
+            users: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(tokio::task::JoinSet::new()),
+            shutdown,
+        })
+    }
+
+    fn user(&self, uri: &str) -> Result<Arc<User>, ControlError> {
+        super::server::lock(&self.users)
+            .get(uri)
+            .cloned()
+            .ok_or_else(|| ControlError::not_found(format!("no local user {uri}")))
+    }
+
+    /// Starts the task that processes a client's inbox as it grows.
+    fn spawn_client_task(&self, user: Arc<User>, client: ClientRef, uri: &str) {
+        let Some(mut rx) = self.ep.inbox_watch(uri) else {
+            return;
+        };
+        let mut shutdown = self.shutdown.clone();
+        super::server::lock(&self.tasks).spawn(async move {
+            loop {
+                {
+                    let mut c = client.lock().await;
+                    user.push(c.sync());
+                    let events = c.commit_pending_if_due().await;
+                    user.push(events);
+                }
+                tokio::select! {
+                    r = rx.changed() => if r.is_err() { return },
+                    _ = shutdown.changed() => return,
+                }
+            }
+        });
+    }
+
+    fn new_client(&self, user: &User, index: usize) -> Result<Client, ControlError> {
+        let uri = ids::client_uri(&self.domain, &ids::client_name(&user.name, index));
+        Client::new(self.ep.clone(), &user.uri, &uri, KEY_PACKAGES_PER_CLIENT).map_err(client_error)
+    }
+
+    /// The user's client that acts in `room`: `client` if given, else the
+    /// first one that is a member.
+    async fn acting_client(
+        &self,
+        user: &User,
+        room: &str,
+        client: Option<&str>,
+    ) -> Result<ClientRef, ControlError> {
+        let clients = user.clients.lock().await.clone();
+        if let Some(want) = client {
+            for c in &clients {
+                let mut g = c.lock().await;
+                if g.uri == want {
+                    user.push(g.sync());
+                    if !g.is_member(room) {
+                        return Err(ControlError::refused(format!("{want} is not in {room}")));
+                    }
+                    return Ok(c.clone());
+                }
+            }
+            return Err(ControlError::not_found(format!(
+                "{want} is not a client of {}",
+                user.uri
+            )));
+        }
+        for c in &clients {
+            let mut g = c.lock().await;
+            user.push(g.sync());
+            if g.is_member(room) {
+                return Ok(c.clone());
+            }
+        }
+        Err(ControlError::refused(format!(
+            "{} is not in {room}",
+            user.uri
+        )))
+    }
+}
+
+/// An error answer of the control API.
+#[derive(Debug)]
+pub struct ControlError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ControlError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    fn bad(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", m)
+    }
+    fn not_found(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", m)
+    }
+    fn refused(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "refused", m)
+    }
+    fn conflict(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", m)
+    }
+    fn unsupported(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_IMPLEMENTED, "unsupported", m)
+    }
+    fn internal(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m)
+    }
+}
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            axum::Json(ErrorBody {
+                error: ErrorDetail {
+                    code: self.code.into(),
+                    message: self.message,
+                },
+            }),
+        )
+            .into_response()
+    }
+}
+
+fn mimi_error(e: MimiError) -> ControlError {
+    let m = e.to_string();
+    match e {
+        MimiError::BadRequest(_) => ControlError::bad(m),
+        MimiError::Forbidden(_) => ControlError::refused(m),
+        MimiError::NotFound(_) => ControlError::not_found(m),
+        MimiError::Conflict(_) => ControlError::conflict(m),
+        MimiError::Peer { .. } => ControlError::new(StatusCode::BAD_GATEWAY, "peer_error", m),
+        MimiError::Internal(_) => ControlError::internal(m),
+    }
+}
+
+fn client_error(e: ClientError) -> ControlError {
+    let m = e.to_string();
+    match e {
+        ClientError::NotMember { .. } | ClientError::Refused(_) => ControlError::refused(m),
+        ClientError::UnknownUser(_) => ControlError::not_found(m),
+        ClientError::Conflict(_) => ControlError::conflict(m),
+        ClientError::Server(e) => mimi_error(e),
+        ClientError::Mls(_) => ControlError::internal(m),
+    }
+}
+
+type Res<T> = Result<axum::Json<T>, ControlError>;
+type P = State<Arc<Provider>>;
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ControlError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ControlError::bad(format!("invalid request body: {e}")))
+}
+
+/// The control API router.
+pub(crate) fn app(p: Arc<Provider>) -> Router {
+    Router::new()
+        .route("/v1/info", get(info))
+        .route("/v1/reset", post(reset))
+        .route("/v1/peers", post(peers))
+        .route("/v1/create_user", post(create_user))
+        .route("/v1/add_client", post(add_client))
+        .route("/v1/create_room", post(create_room))
+        .route("/v1/add_participant", post(add_participant))
+        .route("/v1/remove_participant", post(remove_participant))
+        .route("/v1/leave", post(leave))
+        .route("/v1/ban", post(not_yet))
+        .route("/v1/unban", post(not_yet))
+        .route("/v1/set_role", post(not_yet))
+        .route("/v1/set_room_metadata", post(not_yet))
+        .route("/v1/send", post(send))
+        .route("/v1/events", post(events))
+        .route("/v1/room_state", post(room_state))
+        .fallback(|| async { ControlError::not_found("no such control operation") })
+        .layer(DefaultBodyLimit::max(super::wire::MAX_BODY))
+        .with_state(p)
+}
+
+/// Feature ids (suite `feature:` values) the reference provider implements.
+pub const FEATURES: &[&str] = &["text", "membership"];
+
+async fn info(State(p): P) -> Res<InfoResponse> {
+    Ok(axum::Json(InfoResponse {
+        control_api: "1".into(),
+        implementation: "mimi-interop reference provider".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        domain: p.domain.clone(),
+        mimi_url: p.mimi_url.clone(),
+        ca_pem: p.ca_pem.clone(),
+        drafts: [
+            ("draft-ietf-mimi-protocol".to_owned(), "06".to_owned()),
+            ("draft-ietf-mimi-content".to_owned(), "08".to_owned()),
+        ]
+        .into(),
+        features: FEATURES.iter().map(|s| s.to_string()).collect(),
+    }))
+}
+
+async fn reset(State(p): P, body: Bytes) -> Res<Empty> {
+    let _: Empty = parse(&body)?;
+    super::server::lock(&p.tasks).abort_all();
+    super::server::lock(&p.users).clear();
+    p.server.reset();
+    Ok(axum::Json(Empty {}))
+}
+
+async fn peers(State(p): P, body: Bytes) -> Res<Empty> {
+    let req: PeersRequest = parse(&body)?;
+    let mut entries = Vec::new();
+    for peer in req.peers {
+        if !ids::valid_domain(&peer.domain) {
+            return Err(ControlError::bad(format!(
+                "invalid domain {:?}",
+                peer.domain
+            )));
+        }
+        if reqwest::Url::parse(&peer.mimi_url)
+            .map(|u| u.scheme() != "https")
+            .unwrap_or(true)
+        {
+            return Err(ControlError::bad(format!(
+                "invalid mimi_url {:?}",
+                peer.mimi_url
+            )));
+        }
+        entries.push(PeerEntry {
+            domain: peer.domain,
+            mimi_url: peer.mimi_url,
+            ca_pem: peer.ca_pem,
+        });
+    }
+    p.server
+        .peers
+        .set(entries)
+        .map_err(|e| ControlError::bad(e.to_string()))?;
+    Ok(axum::Json(Empty {}))
+}

@@ -1,0 +1,327 @@
+//! The control operations on users, rooms and messages.
+
+use super::*;
+
+pub(super) async fn create_user(State(p): P, body: Bytes) -> Res<CreateUserResponse> {
+    let req: CreateUserRequest = parse(&body)?;
+    if !ids::valid_name(&req.name) {
+        return Err(ControlError::bad(format!(
+            "invalid user name {:?}",
+            req.name
+        )));
+    }
+    if req.clients == 0 || req.clients > MAX_CLIENTS_PER_USER {
+        return Err(ControlError::bad(format!(
+            "clients must be 1..={MAX_CLIENTS_PER_USER}"
+        )));
+    }
+    let uri = ids::user_uri(&p.domain, &req.name);
+    let user = {
+        let mut users = crate::reference::server::lock(&p.users);
+        if users.contains_key(&uri) {
+            return Err(ControlError::conflict(format!("user {uri} exists")));
+        }
+        let user = Arc::new(User {
+            uri: uri.clone(),
+            name: req.name.clone(),
+            clients: tokio::sync::Mutex::new(Vec::new()),
+            log: Mutex::new(Vec::new()),
+            seq: watch::channel(0).0,
+        });
+        users.insert(uri.clone(), user.clone());
+        user
+    };
+    let mut clients = user.clients.lock().await;
+    let mut uris = Vec::new();
+    for i in 1..=req.clients as usize {
+        let c = p.new_client(&user, i)?;
+        let curi = c.uri.clone();
+        let c = Arc::new(tokio::sync::Mutex::new(c));
+        p.spawn_client_task(user.clone(), c.clone(), &curi);
+        clients.push(c);
+        uris.push(curi);
+    }
+    Ok(axum::Json(CreateUserResponse {
+        user: uri,
+        clients: uris,
+    }))
+}
+
+pub(super) async fn add_client(State(p): P, body: Bytes) -> Res<AddClientResponse> {
+    let req: AddClientRequest = parse(&body)?;
+    let user = p.user(&req.user)?;
+    let mut clients = user.clients.lock().await;
+    if clients.len() as u32 >= MAX_CLIENTS_PER_USER {
+        return Err(ControlError::conflict("too many clients"));
+    }
+    let mut rooms = BTreeSet::new();
+    for c in clients.iter() {
+        let mut g = c.lock().await;
+        user.push(g.sync());
+        rooms.extend(g.rooms());
+    }
+    let mut c = p.new_client(&user, clients.len() + 1)?;
+    let uri = c.uri.clone();
+    for room in rooms {
+        let events = c.join_external(&room).await.map_err(client_error)?;
+        user.push(events);
+    }
+    let c = Arc::new(tokio::sync::Mutex::new(c));
+    p.spawn_client_task(user.clone(), c.clone(), &uri);
+    clients.push(c);
+    Ok(axum::Json(AddClientResponse { client: uri }))
+}
+
+pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomResponse> {
+    let req: CreateRoomRequest = parse(&body)?;
+    if req.kind == RoomKind::Dm {
+        return Err(ControlError::unsupported(
+            "the reference provider does not implement dm rooms yet",
+        ));
+    }
+    if !ids::valid_name(&req.name) {
+        return Err(ControlError::bad(format!(
+            "invalid room name {:?}",
+            req.name
+        )));
+    }
+    let user = p.user(&req.actor)?;
+    let room = ids::room_uri(&p.domain, &req.name);
+    let clients = user.clients.lock().await.clone();
+    let Some(first) = clients.first() else {
+        return Err(ControlError::internal("user without clients"));
+    };
+    {
+        let mut c = first.lock().await;
+        let events = c.create_room(&room).map_err(client_error)?;
+        user.push(events);
+        if clients.len() > 1 {
+            // The creator's other devices join in the same way as anyone else's.
+            let events = c.add_user(&room, &user.uri).await.map_err(client_error)?;
+            user.push(events);
+        }
+    }
+    Ok(axum::Json(CreateRoomResponse { room }))
+}
+
+pub(super) async fn membership(p: &Provider, body: &Bytes, add: bool) -> Res<RoomChangeResponse> {
+    let req: MembershipRequest = parse(body)?;
+    if ids::domain_of(&req.user, 'u').is_none() {
+        return Err(ControlError::bad(format!("not a user URI: {}", req.user)));
+    }
+    if ids::domain_of(&req.room, 'r').is_none() {
+        return Err(ControlError::bad(format!("not a room URI: {}", req.room)));
+    }
+    if !add && req.user == req.actor {
+        return Err(ControlError::bad("use leave to remove yourself"));
+    }
+    let actor = p.user(&req.actor)?;
+    let c = p.acting_client(&actor, &req.room, None).await?;
+    let mut c = c.lock().await;
+    actor.push(c.sync());
+    let present = c
+        .room_state(&req.room)
+        .is_some_and(|s| s.participants.iter().any(|x| x.user == req.user));
+    if add && present {
+        return Err(ControlError::conflict(format!(
+            "{} is already in the room",
+            req.user
+        )));
+    }
+    if !add && !present {
+        return Err(ControlError::conflict(format!(
+            "{} is not in the room",
+            req.user
+        )));
+    }
+    // A commit that lost an epoch race is retried after catching up: first
+    // with what the inbox already holds, then after the next delivery.
+    let mut attempt = 0;
+    let events = loop {
+        let result = if add {
+            c.add_user(&req.room, &req.user).await
+        } else {
+            c.remove_user(&req.room, &req.user).await
+        };
+        match result {
+            Err(ClientError::Conflict(_)) if attempt < 2 => {
+                if attempt == 1
+                    && let Some(mut rx) = p.ep.inbox_watch(&c.uri)
+                {
+                    let _ = tokio::time::timeout(EPOCH_RACE_WAIT, rx.changed()).await;
+                }
+                attempt += 1;
+                actor.push(c.sync());
+            }
+            other => break other.map_err(client_error)?,
+        }
+    };
+    actor.push(events);
+    let epoch = c.room_state(&req.room).map(|s| s.epoch).unwrap_or(0);
+    Ok(axum::Json(RoomChangeResponse { epoch }))
+}
+
+pub(super) async fn add_participant(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
+    membership(&p, &body, true).await
+}
+
+pub(super) async fn remove_participant(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
+    membership(&p, &body, false).await
+}
+
+/// How long a membership change that lost an epoch race waits for the
+/// winning commit before its last try.
+pub(super) const EPOCH_RACE_WAIT: Duration = Duration::from_secs(3);
+
+/// How long `leave` waits for the commit that removes the leaver.
+pub(super) const LEAVE_WAIT: Duration = Duration::from_secs(10);
+
+pub(super) async fn leave(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
+    let req: LeaveRequest = parse(&body)?;
+    let actor = p.user(&req.actor)?;
+    let c = p.acting_client(&actor, &req.room, None).await?;
+    let start = *actor.seq.borrow();
+    let (uri, epoch) = {
+        let mut c = c.lock().await;
+        actor.push(c.sync());
+        c.leave(&req.room).await.map_err(client_error)?;
+        let epoch = c.room_state(&req.room).map(|s| s.epoch).unwrap_or(0);
+        (c.uri.clone(), epoch)
+    };
+    // The proposals are accepted; another member commits them. Wait for
+    // the leaving client to see that commit, and report its epoch.
+    let mut rx = actor.seq.subscribe();
+    let deadline = tokio::time::Instant::now() + LEAVE_WAIT;
+    loop {
+        let removed = crate::reference::server::lock(&actor.log)
+            .iter()
+            .filter(|e| e.seq > start)
+            .find_map(|e| match e.kind {
+                EventKind::Removed { epoch } if e.client == uri && e.room == req.room => {
+                    Some(epoch)
+                }
+                _ => None,
+            });
+        if let Some(epoch) = removed {
+            return Ok(axum::Json(RoomChangeResponse { epoch }));
+        }
+        if !matches!(
+            tokio::time::timeout_at(deadline, rx.changed()).await,
+            Ok(Ok(()))
+        ) {
+            // Not committed yet: the hub holds the proposals for the next committer.
+            return Ok(axum::Json(RoomChangeResponse { epoch }));
+        }
+    }
+}
+
+pub(super) async fn not_yet(req: axum::extract::Request) -> ControlError {
+    let op = req.uri().path().trim_start_matches("/v1/").to_owned();
+    ControlError::unsupported(format!(
+        "the reference provider does not implement {op} yet"
+    ))
+}
+
+pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
+    let req: SendRequest = parse(&body)?;
+    let actor = p.user(&req.actor)?;
+    let content = match &req.content {
+        SendContent::Raw(b64) => base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| ControlError::bad(format!("content.raw is not base64: {e}")))?,
+        SendContent::Intent(intent) => {
+            let mut salt = [0u8; 16];
+            rand::Rng::fill(&mut rand::rng(), &mut salt);
+            let ctx = crate::content::BuildContext {
+                sender_uri: actor.uri.clone(),
+                room_uri: req.room.clone(),
+                timestamp_ms: crate::reference::server::now_ms(),
+                salt,
+            };
+            crate::content::build(intent, &ctx)
+                .map_err(|e| ControlError::bad(format!("content.intent: {e}")))?
+        }
+    };
+    let c = p
+        .acting_client(&actor, &req.room, req.client.as_deref())
+        .await?;
+    let mut c = c.lock().await;
+    actor.push(c.sync());
+    // The hub moved on: catch up with the inbox and retry, as for membership.
+    let mut attempt = 0;
+    let result = loop {
+        match c.send(&req.room, &content).await {
+            Err(ClientError::Conflict(_)) if attempt < 2 => {
+                if attempt == 1
+                    && let Some(mut rx) = p.ep.inbox_watch(&c.uri)
+                {
+                    let _ = tokio::time::timeout(EPOCH_RACE_WAIT, rx.changed()).await;
+                }
+                attempt += 1;
+                actor.push(c.sync());
+            }
+            other => break other,
+        }
+    };
+    result.map_err(client_error)?;
+    // Raw bytes that are not MIMI content (no salt) have no message ID.
+    let message_id = crate::content::message_id(
+        crate::content::IdFormula::Draft08,
+        &actor.uri,
+        &req.room,
+        &content,
+    )
+    .map(|id| id.to_hex())
+    .unwrap_or_default();
+    Ok(axum::Json(SendResponse {
+        message_id,
+        content: base64::engine::general_purpose::STANDARD.encode(&content),
+    }))
+}
+
+pub(super) async fn events(State(p): P, body: Bytes) -> Res<EventsResponse> {
+    let req: EventsRequest = parse(&body)?;
+    let user = p.user(&req.user)?;
+    let mut rx = user.seq.subscribe();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms).min(MAX_WAIT);
+    loop {
+        let found: Vec<Event> = crate::reference::server::lock(&user.log)
+            .iter()
+            .filter(|e| e.seq > req.cursor)
+            .cloned()
+            .collect();
+        if let Some(last) = found.last() {
+            let cursor = last.seq;
+            return Ok(axum::Json(EventsResponse {
+                events: found,
+                cursor,
+            }));
+        }
+        let wait = tokio::time::timeout_at(deadline, rx.changed()).await;
+        if !matches!(wait, Ok(Ok(()))) {
+            return Ok(axum::Json(EventsResponse {
+                events: Vec::new(),
+                cursor: req.cursor,
+            }));
+        }
+    }
+}
+
+pub(super) async fn room_state(State(p): P, body: Bytes) -> Res<RoomStateResponse> {
+    let req: RoomStateRequest = parse(&body)?;
+    let user = p.user(&req.user)?;
+    let clients = user.clients.lock().await.clone();
+    let mut out = Vec::new();
+    for c in clients {
+        let mut g = c.lock().await;
+        user.push(g.sync());
+        out.extend(g.room_state(&req.room));
+    }
+    if out.is_empty() {
+        return Err(ControlError::not_found(format!(
+            "{} has no client in {}",
+            req.user, req.room
+        )));
+    }
+    Ok(axum::Json(RoomStateResponse { clients: out }))
+}
