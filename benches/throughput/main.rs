@@ -1,7 +1,8 @@
 //! `cargo bench --bench throughput`: how fast the reference provider and the
 //! harness's control path are, measured in one process on one machine.
 //!
-//! Four sections, each repeated `BENCH_REPEATS` times (default 3):
+//! Four sections; 1, 2 and 4 are repeated `BENCH_REPEATS` times (default 5),
+//! 3 times `BENCH_MESSAGES` calls of each kind once:
 //! 1. raw openmls: one MLS group of two members, `create_message` +
 //!    `process_message` of a ~200-byte MIMI content, no network;
 //! 2. end to end: two reference providers (mutual TLS on loopback) driven
@@ -10,7 +11,7 @@
 //! 4. harness steps: generated suites run through `run::execute`, per step.
 //!
 //! Knobs (environment): `BENCH_MESSAGES` (default 1000), `BENCH_STEPS`
-//! (default 100), `BENCH_SENDERS` (default 4), `BENCH_REPEATS` (default 3).
+//! (default 200), `BENCH_SENDERS` (default 4), `BENCH_REPEATS` (default 5).
 //! See `docs/performance.md`.
 
 mod e2e;
@@ -58,9 +59,9 @@ fn content_vector() -> anyhow::Result<Vec<u8>> {
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
     let messages = env_usize("BENCH_MESSAGES", 1000)?;
-    let steps = env_usize("BENCH_STEPS", 100)?;
+    let steps = env_usize("BENCH_STEPS", 200)?;
     let senders = env_usize("BENCH_SENDERS", 4)?;
-    let repeats = env_usize("BENCH_REPEATS", 3)?;
+    let repeats = env_usize("BENCH_REPEATS", 5)?;
     let content = content_vector()?;
     println!(
         "throughput bench: {messages} messages of {} bytes, {steps} steps, {senders} concurrent senders, {repeats} repeats",
