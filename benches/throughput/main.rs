@@ -67,6 +67,11 @@ fn main() -> anyhow::Result<()> {
         "throughput bench: {messages} messages of {} bytes, {steps} steps, {senders} concurrent senders, {repeats} repeats",
         content.len()
     );
+    // Context for reading the numbers: how busy the machine was.
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    println!("{cores} cores, load average {}", load.join(" "));
     println!(
         "(best and median of the repeats; latencies are over all messages of the median repeat)\n"
     );
