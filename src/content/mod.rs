@@ -11,7 +11,7 @@
 //! - [`message_id`]`(IdFormula, sender_uri, room_uri, encoded)`: the -08 ID
 //!   (or the -07 one when asked), salt read from `encoded`;
 //!   [`message_id_from_extensions`] takes the URIs from extensions 1 and 2.
-//! - [`build`]`(&intent_json, &BuildContext) -> Result<Vec<u8>, BuildError>`:
+//! - [`build()`]`(&intent_json, &BuildContext) -> Result<Vec<u8>, BuildError>`:
 //!   readable JSON intent → canonical CBOR.
 //! - [`to_readable`]`(&MimiContent) -> serde_json::Value` and
 //!   [`partial_match`]`(expected, actual) -> Result<(), Mismatch>`.
@@ -68,7 +68,7 @@ impl Decoded {
 }
 
 /// Something noticed in a message that can still be shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// Field path, e.g. `nestedPart.parts[1].disposition`.
     pub path: String,
@@ -82,7 +82,8 @@ impl fmt::Display for Finding {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FindingKind {
     /// The sender broke a MUST (e.g. encoding not deterministic), but the
     /// draft does not require discarding the message.

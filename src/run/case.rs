@@ -128,10 +128,8 @@ async fn run_steps(
         let index = i as u32;
         let action = step.action();
         state.current = Some((index, action));
-        let step_timeout = match step_timeout(step) {
-            Some(t) => parse_duration(t).map_err(|e| (index, action, Failure::harness(e)))?,
-            None => env.step_timeout,
-        };
+        let step_timeout = step_timeout(step, env.step_timeout)
+            .map_err(|e| (index, action, Failure::harness(e)))?;
         let step_deadline = Instant::now() + step_timeout;
         let deadline = case_deadline.min(step_deadline);
         let result =
@@ -157,8 +155,16 @@ async fn run_steps(
     Ok(())
 }
 
-fn step_timeout(step: &Step) -> Option<&String> {
-    match step {
+/// A step's own deadline, else `default`. A `concurrently` block lasts as
+/// long as its longest child may.
+pub(crate) fn step_timeout(step: &Step, default: Duration) -> Result<Duration, String> {
+    let own = match step {
+        Step::Concurrently(steps) => {
+            return steps
+                .iter()
+                .map(|c| step_timeout(c, default))
+                .try_fold(Duration::ZERO, |max, t| Ok(max.max(t?)));
+        }
         Step::CreateRoom(s) => s.timeout.as_ref(),
         Step::AddParticipant(s) | Step::RemoveParticipant(s) | Step::Ban(s) | Step::Unban(s) => {
             s.timeout.as_ref()
@@ -168,9 +174,15 @@ fn step_timeout(step: &Step) -> Option<&String> {
         Step::SetRoomMetadata(s) => s.timeout.as_ref(),
         Step::AddClient(s) => s.timeout.as_ref(),
         Step::Send(s) => s.timeout.as_ref(),
+        Step::SendBurst(s) => s.timeout.as_ref(),
         Step::ExpectMessage(s) => s.timeout.as_ref(),
+        Step::ExpectMessages(s) => s.timeout.as_ref(),
         Step::ExpectNoMessage(s) => s.timeout.as_ref(),
         Step::ExpectState(s) => s.timeout.as_ref(),
+    };
+    match own {
+        Some(t) => parse_duration(t),
+        None => Ok(default),
     }
 }
 
@@ -438,8 +450,23 @@ async fn run_step(
             }
             Ok(())
         }
-        Step::Send(s) => send(env, state, s, deadline).await,
+        Step::Send(s) => {
+            let id = super::send::send(env, state, s, deadline).await?;
+            if let (Some(var), Some(id)) = (&s.capture, id) {
+                state.vars.set(var, id);
+            }
+            Ok(())
+        }
+        Step::SendBurst(s) => {
+            let burst = super::send::send_burst(env, state, s, deadline).await?;
+            state.vars.set_burst(&s.capture, burst);
+            Ok(())
+        }
+        Step::Concurrently(steps) => super::send::concurrently(env, state, steps, deadline).await,
         Step::ExpectMessage(s) => super::expect::expect_message(env, state, s, deadline).await,
+        Step::ExpectMessages(s) => {
+            super::expect_many::expect_messages(env, state, s, deadline).await
+        }
         Step::ExpectNoMessage(s) => super::expect::expect_no_message(env, state, s, deadline).await,
         Step::ExpectState(s) => super::oracle::expect_state(env, state, s, deadline).await,
     }
@@ -464,55 +491,4 @@ async fn membership(
         .call_ok::<_, RoomChangeResponse>(env, side, op, &req, deadline, expect, env.level)
         .await
         .map(drop)
-}
-
-async fn send(
-    env: &CaseEnv<'_>,
-    state: &mut CaseState,
-    s: &suite::Send,
-    deadline: Instant,
-) -> Result<(), Failure> {
-    let actor = state.actor_name(&s.actor)?;
-    let side = state.actor(&actor).side;
-    let user = state.actor(&actor).user.clone();
-    let intent = s
-        .content
-        .as_ref()
-        .map(|c| state.vars.interpolate_json(c))
-        .transpose()
-        .map_err(|e| Failure::harness(e.to_string()))?;
-    let content = match (&intent, &s.raw) {
-        (Some(v), None) => SendContent::Intent(v.clone()),
-        (None, Some(raw)) => SendContent::Raw(state.text(raw)?),
-        _ => {
-            return Err(Failure::harness(
-                "send needs exactly one of `content` and `raw`",
-            ));
-        }
-    };
-    let room = state.text(&s.room)?;
-    let req = SendRequest {
-        room: room.clone(),
-        actor: user.clone(),
-        client: s.client.as_deref().map(|c| state.text(c)).transpose()?,
-        content,
-    };
-    let expect = s.expect.unwrap_or_default();
-    let (result, ex) = state.call(env, side, "send", &req, deadline).await;
-    let Some(resp): Option<SendResponse> = judge_call(result, &ex, "send", expect, env.level)?
-    else {
-        return Ok(());
-    };
-    // The target says what it encrypted; the harness checks it is MIMI
-    // content whose ID is the one claimed, and that it says what was asked.
-    let raw = match &req.content {
-        SendContent::Raw(r) => Some(r.as_str()),
-        SendContent::Intent(_) => None,
-    };
-    super::judge::judge_sent(&resp, &user, &room, intent.as_ref(), raw)
-        .map_err(|why| Failure::violation(env.level, why).with_exchange(&ex))?;
-    if let Some(var) = &s.capture {
-        state.vars.set(var, resp.message_id.to_ascii_lowercase());
-    }
-    Ok(())
 }

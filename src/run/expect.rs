@@ -6,14 +6,14 @@ use super::judge;
 use super::outcome::Failure;
 use crate::control::api::{Event, EventKind};
 use crate::report::model::Verdict;
-use crate::suite::model::{ExpectMessage, ExpectNoMessage};
+use crate::suite::model::{ExpectMessage, ExpectNoMessage, WireFormat};
 use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
 
 /// Whether `sender` (a client URI) belongs to the user `from`: by the
 /// clients the case created, else (a user the case does not know) by the
 /// provider part, `mimi://<domain>/d/`.
-fn sent_by(state: &CaseState, sender: &str, from: &str) -> bool {
+pub(super) fn sent_by(state: &CaseState, sender: &str, from: &str) -> bool {
     if let Some(owner) = state.owners.get(sender) {
         return owner == from;
     }
@@ -23,8 +23,16 @@ fn sent_by(state: &CaseState, sender: &str, from: &str) -> bool {
     }
 }
 
-fn event_json(ev: &Event) -> String {
+pub(super) fn event_json(ev: &Event) -> String {
     serde_json::to_string(ev).unwrap_or_default()
+}
+
+/// RFC 9420's name for a wire format.
+pub(super) fn mls_name(w: WireFormat) -> &'static str {
+    match w {
+        WireFormat::Private => "PrivateMessage",
+        WireFormat::Public => "PublicMessage",
+    }
 }
 
 pub(crate) async fn expect_message(
@@ -73,7 +81,10 @@ pub(crate) async fn expect_message(
         } else {
             ""
         }
-    );
+    ) + &s
+        .wire_format
+        .map(|w| format!(", as an MLS {}", mls_name(w)))
+        .unwrap_or_default();
     // client → message ID received there.
     let mut got: BTreeMap<String, String> = BTreeMap::new();
     // (client, seq) → ID of messages that matched all but the ID.
@@ -98,7 +109,10 @@ pub(crate) async fn expect_message(
             };
             i += 1;
             let EventKind::Message {
-                sender, content, ..
+                sender,
+                content,
+                wire_format,
+                ..
             } = &ev.kind
             else {
                 continue;
@@ -185,6 +199,22 @@ pub(crate) async fn expect_message(
                 .response(serde_json::to_string(&readable).unwrap_or_default())
                 .expected(want.to_string()));
             }
+            if let Some(want) = s.wire_format
+                && wire_format != want.as_str()
+            {
+                return Err(Failure::violation(
+                    env.level,
+                    format!(
+                        "{actor}'s client {} received message {id} as a {wire_format} message, but it must arrive as {} (an MLS {})",
+                        ev.client,
+                        want.as_str(),
+                        mls_name(want)
+                    ),
+                )
+                .target(conn.name)
+                .response(event_json(ev))
+                .expected(expected));
+            }
             let client = ev.client.clone();
             i -= 1;
             let a = state
@@ -250,7 +280,11 @@ pub(crate) async fn expect_no_message(
 ) -> Result<(), Failure> {
     let actor = state.actor_name(&s.actor)?;
     let room = state.text(&s.room)?;
-    let forbidden = state.text(&s.message_id)?.to_ascii_lowercase();
+    let forbidden = s
+        .message_id
+        .as_deref()
+        .map(|m| state.text(m).map(|t| t.to_ascii_lowercase()))
+        .transpose()?;
     let until = state.text(&s.until)?.to_ascii_lowercase();
     let until_room = match &s.until_room {
         Some(r) => state.text(r)?,
@@ -258,9 +292,12 @@ pub(crate) async fn expect_no_message(
     };
     let conn = env.side(state.actor(&actor).side);
     let user = state.actor(&actor).user.clone();
-    let expected = format!(
-        "no message {forbidden} and no duplicate in {room} before {until} arrives in {until_room}"
-    );
+    let expected = match &forbidden {
+        Some(f) => format!(
+            "no message {f} and no duplicate in {room} before {until} arrives in {until_room}"
+        ),
+        None => format!("no duplicate in {room} before {until} arrives in {until_room}"),
+    };
     // IDs of messages already judged, by event: the window is re-read on
     // every wake-up, the bytes are decoded once.
     let mut ids: HashMap<(String, u64), Option<String>> = HashMap::new();
@@ -302,7 +339,7 @@ pub(crate) async fn expect_no_message(
                 .response(event_json(ev))
                 .expected(expected));
             };
-            if id == forbidden && ev.room == room {
+            if forbidden.as_ref() == Some(&id) && ev.room == room {
                 return Err(Failure::violation(
                     env.level,
                     format!(

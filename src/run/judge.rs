@@ -106,7 +106,7 @@ pub(crate) fn judge_sent(
 
 /// The part of an intent that appears as written in the readable form:
 /// `expires: {in: …}` is relative to the send time and becomes `{at: …}`.
-fn comparable_intent(intent: &Value) -> Value {
+pub(crate) fn comparable_intent(intent: &Value) -> Value {
     let mut v = intent.clone();
     if let Some(map) = v.as_object_mut()
         && map

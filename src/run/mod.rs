@@ -33,11 +33,13 @@
 mod case;
 pub mod event;
 mod expect;
+mod expect_many;
 mod inbox;
 mod judge;
 pub mod launch;
 mod oracle;
 mod outcome;
+mod send;
 mod targets;
 mod vars;
 

@@ -9,11 +9,47 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Vars {
     values: BTreeMap<String, String>,
+    /// List variables: what each `send_burst` sent, by capture name.
+    bursts: BTreeMap<String, Burst>,
+}
+
+/// What one `send_burst` sent, for `expect_messages` to judge against.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Burst {
+    /// Message IDs (lower-case hex), in sending order.
+    pub ids: Vec<String>,
+    /// The readable content asked for each message, in the same order.
+    pub contents: Vec<serde_json::Value>,
 }
 
 impl Vars {
     pub(crate) fn set(&mut self, name: &str, value: String) {
         self.values.insert(name.to_owned(), value);
+    }
+
+    pub(crate) fn set_burst(&mut self, name: &str, burst: Burst) {
+        self.bursts.insert(name.to_owned(), burst);
+    }
+
+    pub(crate) fn burst(&self, name: &str) -> Option<&Burst> {
+        self.bursts.get(name)
+    }
+
+    /// Interpolates a JSON value where `${i}` is `index` (shadowing any
+    /// variable `i`): the content of one `send_burst` message.
+    pub(crate) fn interpolate_json_indexed(
+        &self,
+        value: &serde_json::Value,
+        index: u32,
+    ) -> Result<serde_json::Value, InterpolateError> {
+        let lookup = |name: &str| {
+            if name == "i" {
+                Some(index.to_string())
+            } else {
+                self.values.get(name).cloned()
+            }
+        };
+        suite::interpolate_json(value, &lookup)
     }
 
     fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
@@ -57,6 +93,11 @@ mod tests {
         assert_eq!(
             v.interpolate_json(&json).unwrap(),
             serde_json::json!({"to": ["mimi://a.example/u/alice-1"], "n": 1})
+        );
+        let burst = serde_json::json!({"text": "${i} from ${alice}"});
+        assert_eq!(
+            v.interpolate_json_indexed(&burst, 7).unwrap(),
+            serde_json::json!({"text": "7 from mimi://a.example/u/alice-1"})
         );
     }
 }

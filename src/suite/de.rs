@@ -19,7 +19,10 @@ pub const ACTIONS: &[&str] = &[
     "set_room_metadata",
     "add_client",
     "send",
+    "send_burst",
+    "concurrently",
     "expect_message",
+    "expect_messages",
     "expect_no_message",
     "expect_state",
 ];
@@ -56,7 +59,10 @@ impl<'de> Visitor<'de> for StepVisitor {
             "set_room_metadata" => Step::SetRoomMetadata(map.next_value()?),
             "add_client" => Step::AddClient(map.next_value()?),
             "send" => Step::Send(map.next_value()?),
+            "send_burst" => Step::SendBurst(map.next_value()?),
+            "concurrently" => Step::Concurrently(map.next_value()?),
             "expect_message" => Step::ExpectMessage(map.next_value()?),
+            "expect_messages" => Step::ExpectMessages(map.next_value()?),
             "expect_no_message" => Step::ExpectNoMessage(map.next_value()?),
             _ => Step::ExpectState(map.next_value()?),
         };

@@ -191,7 +191,11 @@ pub enum Step {
     SetRoomMetadata(SetRoomMetadata),
     AddClient(AddClient),
     Send(Send),
+    SendBurst(SendBurst),
+    /// Child steps (`send` or `send_burst`) run at the same time.
+    Concurrently(Vec<Step>),
     ExpectMessage(ExpectMessage),
+    ExpectMessages(ExpectMessages),
     ExpectNoMessage(ExpectNoMessage),
     ExpectState(ExpectState),
 }
@@ -210,7 +214,10 @@ impl Step {
             Step::SetRoomMetadata(_) => "set_room_metadata",
             Step::AddClient(_) => "add_client",
             Step::Send(_) => "send",
+            Step::SendBurst(_) => "send_burst",
+            Step::Concurrently(_) => "concurrently",
             Step::ExpectMessage(_) => "expect_message",
+            Step::ExpectMessages(_) => "expect_messages",
             Step::ExpectNoMessage(_) => "expect_no_message",
             Step::ExpectState(_) => "expect_state",
         }
@@ -354,11 +361,88 @@ pub struct ExpectMessage {
     /// Every one of the actor's clients must receive it (default: one).
     #[serde(default)]
     pub all_clients: bool,
+    /// The MLS wire format the message must have arrived in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire_format: Option<WireFormat>,
     /// Variable that receives the received message's ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+}
+
+/// The MLS wire format of a received application message (RFC 9420 §6):
+/// `private` is a PrivateMessage (encrypted), `public` a PublicMessage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WireFormat {
+    Private,
+    Public,
+}
+
+impl WireFormat {
+    /// As the control API's `wire_format` names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WireFormat::Private => "private",
+            WireFormat::Public => "public",
+        }
+    }
+}
+
+/// Most messages one `send_burst` sends.
+pub const MAX_BURST: u32 = 1000;
+
+/// `send_burst`: `as` sends `count` messages in `room`, one `send` after the
+/// other (each answer awaited, so the order is defined), and captures their
+/// IDs as a list that only `expect_messages` reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendBurst {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    /// How many messages: 1 to 1000.
+    pub count: u32,
+    /// Readable content of every message; `${i}` is its 1-based index.
+    /// Default: `{ text: "burst message ${i}" }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<serde_json::Value>,
+    /// List variable that receives the message IDs, in sending order.
+    pub capture: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `expect_messages`: `as` receives every message of a burst exactly once,
+/// in the burst's order (unless `ordered: false`), each judged like
+/// `expect_message` judges one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectMessages {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    /// Sending actor; its clients are accepted as senders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The name of a `send_burst` capture (a bare name, not `${...}`).
+    pub ids: String,
+    /// The messages must arrive in the burst's order (default `true`).
+    #[serde(default = "yes")]
+    pub ordered: bool,
+    /// Every one of the actor's clients must receive the whole burst
+    /// (default: the actor's first client).
+    #[serde(default)]
+    pub all_clients: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire_format: Option<WireFormat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `expect_no_message`: no message from `from` with this ID, nor a second
@@ -370,8 +454,10 @@ pub struct ExpectNoMessage {
     #[serde(rename = "as")]
     pub actor: String,
     pub room: String,
-    /// The message ID that must not arrive.
-    pub message_id: String,
+    /// The message ID that must not arrive; without it only second copies
+    /// are looked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
     /// A message ID (sent later) whose arrival closes the window.
     pub until: String,
     /// The room the `until` marker is sent in, when not `room`: a user

@@ -3,6 +3,8 @@
 //! durations, and per-action rules. Each problem names the YAML path of the
 //! node at fault so the loader can point at it.
 
+mod steps;
+
 use super::interp::{self, InterpolateError, is_var_name};
 use super::locate::{Part, Seg, path};
 use super::model::*;
@@ -83,6 +85,11 @@ struct Checker {
     problems: Vec<Problem>,
     actors: BTreeSet<String>,
     vars: BTreeSet<String>,
+    /// List variables (`send_burst` captures): only `expect_messages.ids`
+    /// reads them.
+    lists: BTreeSet<String>,
+    /// Captures of the children of the `concurrently` block being checked.
+    concurrent: BTreeSet<String>,
     /// Every capture of the current test, to tell "too early" from "never".
     later: BTreeSet<String>,
 }
@@ -124,7 +131,8 @@ impl Checker {
         let base = path!["tests", t];
         self.actors.clear();
         self.vars.clear();
-        self.later = test.steps.iter().filter_map(capture_of).collect();
+        self.lists.clear();
+        self.later = test.steps.iter().flat_map(captures_of).collect();
         self.tags(&test.tags, join(&base, path!["tags"]));
         self.duration(test.timeout.as_ref(), join(&base, path!["timeout"]));
         if test.actors.is_empty() {
@@ -195,7 +203,17 @@ impl Checker {
                 for r in refs {
                     if !self.vars.contains(&r.name) {
                         let needle = format!("${{{}}}", r.name);
-                        let message = if self.later.contains(&r.name) {
+                        let message = if self.lists.contains(&r.name) {
+                            format!(
+                                "`{}` holds the message IDs of a `send_burst`: only `expect_messages` reads it, as `ids: {}`",
+                                r.name, r.name
+                            )
+                        } else if self.concurrent.contains(&r.name) {
+                            format!(
+                                "variable `{}` is captured by another step of this `concurrently` block; it is defined only after the block",
+                                r.name
+                            )
+                        } else if self.later.contains(&r.name) {
                             format!(
                                 "variable `{}` is used before the step that captures it",
                                 r.name
@@ -244,6 +262,11 @@ impl Checker {
     }
 
     fn capture(&mut self, name: Option<&String>, path: Vec<Seg>) {
+        self.capture_into(name, path, false);
+    }
+
+    /// Records a capture, as a string variable or (`list`) a list of IDs.
+    fn capture_into(&mut self, name: Option<&String>, path: Vec<Seg>, list: bool) {
         let Some(name) = name else { return };
         if !is_var_name(name) {
             self.at(
@@ -255,11 +278,15 @@ impl Checker {
                 path,
                 format!("`{name}` is an actor; choose another variable name"),
             );
-        } else if !self.vars.insert(name.clone()) {
+        } else if self.vars.contains(name) || self.lists.contains(name) {
             self.at(
                 path,
                 format!("variable `{name}` is already captured by an earlier step"),
             );
+        } else if list {
+            self.lists.insert(name.clone());
+        } else {
+            self.vars.insert(name.clone());
         }
     }
 
@@ -357,6 +384,9 @@ impl Checker {
                     self.capture(s.capture.as_ref(), f("capture"));
                 }
             }
+            Step::SendBurst(s) => self.send_burst(s, sp),
+            Step::Concurrently(steps) => self.concurrently(steps, sp),
+            Step::ExpectMessages(s) => self.expect_messages(s, sp),
             Step::ExpectMessage(s) => {
                 self.actor(&s.actor, f("as"));
                 self.string(&s.room, f("room"));
@@ -373,7 +403,7 @@ impl Checker {
             Step::ExpectNoMessage(s) => {
                 self.actor(&s.actor, f("as"));
                 self.string(&s.room, f("room"));
-                self.string(&s.message_id, f("message_id"));
+                self.opt_string(s.message_id.as_ref(), f("message_id"));
                 self.string(&s.until, f("until"));
                 self.opt_string(s.until_room.as_ref(), f("until_room"));
                 self.duration(s.timeout.as_ref(), f("timeout"));
@@ -427,13 +457,15 @@ fn join(base: &[Seg], more: impl IntoIterator<Item = Seg>) -> Vec<Seg> {
     p
 }
 
-/// The variable a step captures, if any.
-fn capture_of(step: &Step) -> Option<String> {
+/// The variables a step captures (a `concurrently` block: its children's).
+fn captures_of(step: &Step) -> Vec<String> {
     match step {
-        Step::CreateRoom(s) => Some(s.capture.clone()),
-        Step::AddClient(s) => s.capture.clone(),
-        Step::Send(s) => s.capture.clone(),
-        Step::ExpectMessage(s) => s.capture.clone(),
-        _ => None,
+        Step::CreateRoom(s) => vec![s.capture.clone()],
+        Step::AddClient(s) => s.capture.iter().cloned().collect(),
+        Step::Send(s) => s.capture.iter().cloned().collect(),
+        Step::SendBurst(s) => vec![s.capture.clone()],
+        Step::Concurrently(steps) => steps.iter().flat_map(captures_of).collect(),
+        Step::ExpectMessage(s) => s.capture.iter().cloned().collect(),
+        _ => Vec::new(),
     }
 }

@@ -61,6 +61,14 @@ pub struct Quirks {
     pub wrong_message_id: bool,
     /// Send the draft's `original` example whatever the intent says.
     pub ignore_intent: bool,
+    /// Never deliver the n-th message this fake sends in a room (1-based).
+    pub drop_send: Option<usize>,
+    /// Deliver the n-th message this fake sends in a room twice.
+    pub duplicate_send: Option<usize>,
+    /// Deliver the n-th message this fake sends in a room after the (n+1)-th.
+    pub swap_send: Option<usize>,
+    /// Messages sent through this fake arrive with wire format `public`.
+    pub public_wire_format: bool,
 }
 
 #[derive(Default)]
@@ -81,7 +89,16 @@ struct WorldState {
     rooms: HashMap<String, RoomRec>,
     next_seq: u64,
     next_client: u64,
+    /// Messages sent through each fake (domain) in each room, for quirks.
+    sends: HashMap<(String, String), usize>,
+    /// A delivery held back by `swap_send`.
+    held: Vec<Delivery>,
+    /// The sending user of every message, in the order the sends came.
+    send_log: Vec<String>,
 }
+
+/// One event to push: (user, client, room, event).
+type Delivery = (String, String, String, EventKind);
 
 /// The shared state of every fake in one test.
 #[derive(Default)]
@@ -93,6 +110,13 @@ pub struct World {
     pub polls_max: AtomicUsize,
     /// Every `create_user` name seen, to check uniqueness.
     pub user_names: Mutex<Vec<String>>,
+}
+
+impl World {
+    /// The sending user of every message sent so far, in order.
+    pub fn send_log(&self) -> Vec<String> {
+        self.state.lock().unwrap().send_log.clone()
+    }
 }
 
 impl WorldState {
@@ -462,19 +486,51 @@ impl Fake {
                     })
                     .filter(|(_, c)| *c != sender)
                     .collect();
+                let n = {
+                    let key = (self.domain.clone(), req.room.clone());
+                    let count = st.sends.entry(key).or_insert(0);
+                    *count += 1;
+                    *count
+                };
+                st.send_log.push(req.actor.clone());
+                let q = &self.quirks;
+                let wire_format = if q.public_wire_format {
+                    "public"
+                } else {
+                    "private"
+                };
                 let kind = EventKind::Message {
                     sender,
                     content: content.clone(),
                     accepted_timestamp: Some(1),
-                    wire_format: "private".into(),
+                    wire_format: wire_format.into(),
                 };
                 let room = req.room.clone();
-                let copies = if self.quirks.duplicate_delivery { 2 } else { 1 };
+                let copies = if q.drop_send == Some(n) {
+                    0
+                } else if q.duplicate_delivery || q.duplicate_send == Some(n) {
+                    2
+                } else {
+                    1
+                };
+                let hold = q.swap_send == Some(n);
+                let release = n > 1 && q.swap_send == Some(n - 1);
                 let deliver = move |st: &mut WorldState| {
+                    let mut out: Vec<Delivery> = Vec::new();
                     for _ in 0..copies {
                         for (u, c) in &deliveries {
-                            st.push(u, c, &room, kind.clone());
+                            out.push((u.clone(), c.clone(), room.clone(), kind.clone()));
                         }
+                    }
+                    if hold {
+                        st.held = out;
+                        return;
+                    }
+                    if release {
+                        out.append(&mut st.held);
+                    }
+                    for (u, c, r, k) in out {
+                        st.push(&u, &c, &r, k);
                     }
                 };
                 match self.quirks.delivery_delay {

@@ -13,6 +13,7 @@ use mimi_interop::suite::model::Suite;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod burst;
 mod expect;
 
 /// Builtins are not part of these tests: asking for one is a test bug.

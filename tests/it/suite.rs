@@ -18,6 +18,8 @@ fn every_shipped_suite_loads() {
     let features: Vec<&str> = suites.iter().map(|s| s.suite.feature.as_str()).collect();
     assert!(features.contains(&"text"), "{features:?}");
     assert!(features.contains(&"membership"), "{features:?}");
+    assert!(features.contains(&"encryption"), "{features:?}");
+    assert!(features.contains(&"reliable-sync"), "{features:?}");
     for s in &suites {
         assert_eq!(s.sha256.len(), 64);
         assert!(!s.suite.tests.is_empty());
@@ -148,6 +150,100 @@ fn all_errors_of_all_files_are_reported_together() {
         err.diagnostics.len() > on_disk,
         "several-errors.yaml has several"
     );
+}
+
+/// The checks of `send_burst`, `concurrently` and `expect_messages` point
+/// at the token at fault, inside a `concurrently` block too.
+#[test]
+fn burst_and_concurrently_errors_point_at_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("burst.yaml");
+    std::fs::write(
+        &path,
+        r#"version: 1
+feature: bursts
+title: Bursts
+set: minimum
+requirement: {document: d, section: s, item: 2, level: MUST}
+tests:
+  - name: t
+    actors: {alice: a, bob: b}
+    steps:
+      - create_room: { as: alice, capture: room }
+      - concurrently:
+          - send_burst: { as: alice, room: "${room}", count: 0, capture: ids }
+          - expect_message: { as: bob, room: "${room}" }
+          - send: { as: bob, room: "${room}", content: { text: "${ids}" } }
+      - expect_messages: { as: bob, room: "${room}", ids: "${ids}" }
+      - send: { as: bob, room: "${room}", content: { text: "${ids} and ${i}" } }
+"#,
+    )
+    .unwrap();
+    let err = suite::load_file(&path).expect_err("bad burst suite");
+    let shown = err
+        .to_string()
+        .replace(&dir.path().display().to_string(), "[dir]");
+    insta::assert_snapshot!(shown);
+}
+
+/// The two suites of requirement items 1 and 2 keep what makes them
+/// checks of those items: every received message in `encryption` must be a
+/// PrivateMessage, and `reliable-sync` has bursts of at least 100 messages,
+/// sent concurrently from both sides in one test.
+#[test]
+fn encryption_and_reliable_sync_keep_their_teeth() {
+    use suite::model::{Step, WireFormat};
+    let suites = shipped_suites();
+    let find = |f: &str| {
+        suites
+            .iter()
+            .find(|s| s.suite.feature == f)
+            .map(|s| &s.suite)
+            .unwrap_or_else(|| panic!("no suite {f}"))
+    };
+    let enc = find("encryption");
+    assert_eq!(
+        (enc.requirement.item, enc.requirement.level.as_str()),
+        (1, "MUST")
+    );
+    let mut expectations = 0;
+    for t in &enc.tests {
+        for step in &t.steps {
+            if let Step::ExpectMessage(e) = step {
+                assert_eq!(e.wire_format, Some(WireFormat::Private), "{}", t.name);
+                expectations += 1;
+            }
+        }
+    }
+    assert!(expectations >= 8, "{expectations}");
+    let sync = find("reliable-sync");
+    assert_eq!(
+        (sync.requirement.item, sync.requirement.level.as_str()),
+        (2, "MUST")
+    );
+    let mut concurrent_sides = 0;
+    for t in &sync.tests {
+        for step in &t.steps {
+            match step {
+                Step::SendBurst(b) => assert!(b.count >= 100, "{}", t.name),
+                Step::Concurrently(children) => {
+                    let actors: std::collections::BTreeSet<_> = children
+                        .iter()
+                        .filter_map(|c| match c {
+                            Step::SendBurst(b) => {
+                                assert!(b.count >= 100, "{}", t.name);
+                                Some(t.actors[&b.actor].side())
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    concurrent_sides = concurrent_sides.max(actors.len());
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(concurrent_sides, 2, "concurrent bursts from both sides");
 }
 
 #[test]

@@ -328,3 +328,23 @@ fn mutate(v: &mut Vec<u8>, rng: &mut StdRng) {
         }
     }
 }
+
+/// Inputs saved from fuzzing runs (`fixtures/content/regressions`), kept as
+/// seeds that must stay fast. `deep-map-keys.cbor` (maps as map keys, 36
+/// deep) was libFuzzer's last input when a run hit its RSS limit; alone it
+/// decodes in microseconds, the growth was the ASan allocator's.
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let dir = super::fixtures().join("content/regressions");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let started = std::time::Instant::now();
+        exercise(&std::fs::read(&path).unwrap());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{} took {:?}",
+            path.display(),
+            started.elapsed()
+        );
+    }
+}
