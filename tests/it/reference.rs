@@ -1311,3 +1311,31 @@ async fn concurrent_commits_from_both_providers_both_land() {
     );
     assert_eq!(sa.members.len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_does_not_wait_out_a_long_poll() {
+    let launcher = Launcher::new().expect("run CA");
+    let a = launcher.start_domain("a.example").await.expect("start");
+    let c = ControlClient::new(reqwest::Client::new(), a.control_url());
+    let alice = user(&c, "alice", 1).await;
+    let poll = tokio::spawn(async move {
+        c.events(
+            &EventsRequest {
+                user: alice.user,
+                cursor: 1_000,
+                wait_ms: 60_000,
+            },
+            T,
+        )
+        .await
+    });
+    // Give the poll a round trip to reach the provider (if it has not, the
+    // poll fails to connect instead; either way stop must return promptly).
+    let c2 = ControlClient::new(reqwest::Client::new(), a.control_url());
+    c2.info(T).await.expect("info");
+    tokio::time::timeout(Duration::from_secs(5), a.stop())
+        .await
+        .expect("stop returned while a long-poll was pending");
+    let r = poll.await.expect("join");
+    assert!(r.map(|r| r.events.is_empty()).unwrap_or(true));
+}

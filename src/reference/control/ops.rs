@@ -297,8 +297,14 @@ pub(super) async fn events(State(p): P, body: Bytes) -> Res<EventsResponse> {
                 cursor,
             }));
         }
-        let wait = tokio::time::timeout_at(deadline, rx.changed()).await;
-        if !matches!(wait, Ok(Ok(()))) {
+        // Also end the poll when the provider stops, so stopping never waits
+        // out a long-poll.
+        let mut stop = p.shutdown.clone();
+        let woke = tokio::select! {
+            r = tokio::time::timeout_at(deadline, rx.changed()) => matches!(r, Ok(Ok(()))),
+            _ = stop.changed() => false,
+        };
+        if !woke {
             return Ok(axum::Json(EventsResponse {
                 events: Vec::new(),
                 cursor: req.cursor,

@@ -23,6 +23,8 @@ struct Wiring {
     peers: HashMap<String, PeerEntry>,
     http: reqwest::Client,
     server_tls: Arc<rustls::ServerConfig>,
+    /// Each peer's directory (§5.1): endpoint name → path template.
+    directories: Mutex<HashMap<String, Arc<HashMap<String, String>>>>,
 }
 
 /// The run's peers and the TLS configuration that follows from them.
@@ -116,10 +118,14 @@ impl Peers {
             domain: domain.to_owned(),
             reason: "not a configured peer".into(),
         })?;
-        let url = endpoint_url(peer, endpoint, subject).map_err(|reason| MimiError::Peer {
-            domain: domain.to_owned(),
-            reason,
-        })?;
+        let directory = self.directory(&w, peer).await;
+        let url =
+            endpoint_url(peer, directory.as_deref(), endpoint, subject).map_err(|reason| {
+                MimiError::Peer {
+                    domain: domain.to_owned(),
+                    reason,
+                }
+            })?;
         let label = format!("out {endpoint} {}", url.path());
         self.record(label.clone(), &body);
         let resp = w
@@ -152,6 +158,43 @@ impl Peers {
             retry_after,
             body: body.to_vec(),
         })
+    }
+
+    /// The peer's directory, fetched once per wiring; `None` when it cannot
+    /// be had (then the default paths are used, and it is tried again later).
+    async fn directory(
+        &self,
+        w: &Wiring,
+        peer: &PeerEntry,
+    ) -> Option<Arc<HashMap<String, String>>> {
+        if let Some(d) = lock(&w.directories).get(&peer.domain) {
+            return Some(d.clone());
+        }
+        let mut url = endpoint_url(peer, None, "", "").ok()?;
+        url.set_path(&format!(
+            "{}/.well-known/mimi-protocol-directory",
+            base_path(&peer.mimi_url)
+        ));
+        let resp = w
+            .http
+            .get(url)
+            .header("From", &self.from)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        let json: serde_json::Value = resp.json().await.ok()?;
+        let map: HashMap<String, String> = json
+            .as_object()?
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), template_path(v.as_str()?)?)))
+            .collect();
+        let map = Arc::new(map);
+        lock(&w.directories).insert(peer.domain.clone(), map.clone());
+        Some(map)
     }
 
     /// Queues a notify body for `domain`; each peer has one queue, delivered
@@ -245,6 +288,7 @@ fn build_wiring(own: &TlsMaterial, peers: HashMap<String, PeerEntry>) -> Result<
         peers,
         http,
         server_tls,
+        directories: Mutex::new(HashMap::new()),
     })
 }
 
@@ -256,11 +300,29 @@ fn ip_addr_of(url: &str) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, u.port_or_known_default()?))
 }
 
-/// `{mimi_url}/v1/{endpoint}/{subject without mimi://}`. A peer given by IP
-/// is addressed by its domain (resolved to that IP), so its certificate is
+/// The path part of a directory URL template (`https://host/v1/notify/{roomId}`
+/// → `/v1/notify/{roomId}`), kept verbatim; only the path is used, the
+/// address always comes from `peers`.
+pub fn template_path(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let path = &rest[rest.find('/')?..];
+    (path.contains("{roomId}") || path.contains("{targetUser}")).then(|| path.to_owned())
+}
+
+fn base_path(mimi_url: &str) -> String {
+    reqwest::Url::parse(mimi_url)
+        .map(|u| u.path().trim_end_matches('/').to_owned())
+        .unwrap_or_default()
+}
+
+/// The URL of `endpoint` at `peer` for `subject` (a room or user URI, put in
+/// the path without `mimi://`): the peer's directory template if it has one,
+/// else `{mimi_url}/v1/{endpoint}/{subject}`. A peer given by IP is
+/// addressed by its domain (resolved to that IP), so its certificate is
 /// checked against the domain.
 pub fn endpoint_url(
     peer: &PeerEntry,
+    directory: Option<&HashMap<String, String>>,
     endpoint: &str,
     subject: &str,
 ) -> Result<reqwest::Url, String> {
@@ -269,11 +331,16 @@ pub fn endpoint_url(
         u.set_host(Some(&peer.domain))
             .map_err(|e| format!("bad domain: {e}"))?;
     }
-    let base = u.path().trim_end_matches('/').to_owned();
     let subject = subject
         .strip_prefix(crate::reference::ids::SCHEME)
         .unwrap_or(subject);
-    u.set_path(&format!("{base}/v1/{endpoint}/{subject}"));
+    let path = match directory.and_then(|d| d.get(endpoint)) {
+        Some(t) => t
+            .replace("{roomId}", subject)
+            .replace("{targetUser}", subject),
+        None => format!("{}/v1/{endpoint}/{subject}", base_path(&peer.mimi_url)),
+    };
+    u.set_path(&path);
     Ok(u)
 }
 
@@ -286,4 +353,31 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         src = x.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_templates_give_paths_on_the_configured_address() {
+        assert_eq!(
+            template_path("https://mimi.example.com/v1/notify/{roomId}").as_deref(),
+            Some("/v1/notify/{roomId}")
+        );
+        assert_eq!(template_path("https://x/no-placeholder"), None);
+        let peer = PeerEntry {
+            domain: "b.example".into(),
+            mimi_url: "https://127.0.0.1:4433".into(),
+            ca_pem: String::new(),
+        };
+        let dir = HashMap::from([("notify".to_owned(), "/mimi/n/{roomId}".to_owned())]);
+        let u = endpoint_url(&peer, Some(&dir), "notify", "mimi://a.example/r/club").unwrap();
+        assert_eq!(u.as_str(), "https://b.example:4433/mimi/n/a.example/r/club");
+        let u = endpoint_url(&peer, Some(&dir), "update", "mimi://a.example/r/club").unwrap();
+        assert_eq!(
+            u.as_str(),
+            "https://b.example:4433/v1/update/a.example/r/club"
+        );
+    }
 }
