@@ -6,7 +6,6 @@
 //! `server::local`. `control` exposes the control API v1 on top of both.
 //! [`start`] runs one provider; [`Launcher`] runs the builtin ones of a run.
 
-pub mod bench;
 pub mod client;
 pub mod control;
 pub mod ids;

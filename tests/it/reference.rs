@@ -1168,15 +1168,6 @@ async fn follower_user_adds_and_removes_users_through_the_hub() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn benchmark_delivers_every_message() {
-    let r = mimi_interop::reference::bench::run(20)
-        .await
-        .expect("bench");
-    assert_eq!(r.messages, 20);
-    assert!(r.end_to_end_per_second() > 0.0 && r.raw_per_second() > 0.0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_provider_serves_both_sides() {
     let p = pair().await;
     let alice = user(&p.ca, "alice", 1).await;

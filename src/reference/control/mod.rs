@@ -269,7 +269,7 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
 }
 
 /// Feature ids (suite `feature:` values) the reference provider implements.
-pub const FEATURES: &[&str] = &["text", "membership"];
+pub const FEATURES: &[&str] = &["encryption", "membership", "reliable-sync", "text"];
 
 async fn info(State(p): P) -> Res<InfoResponse> {
     Ok(axum::Json(InfoResponse {
