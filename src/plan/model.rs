@@ -1,5 +1,5 @@
 //! What a run will do: the targets, the loaded suites, the cells and the
-//! cases. Built by [`super::build`]-style functions; read by `run` and `list`.
+//! cases. Built by `plan::build`; read by `run` and `list`.
 //! Nothing here does I/O.
 
 use schemars::JsonSchema;

@@ -85,6 +85,13 @@ pub fn references(s: &str) -> Result<Vec<Reference>, InterpolateError> {
 }
 
 /// Replaces every `${name}` in `s` with `vars(name)`.
+///
+/// ```
+/// use mimi_interop::suite::interpolate;
+/// let vars = |name: &str| (name == "room").then(|| "mimi://a.example/r/club".to_owned());
+/// assert_eq!(interpolate("in ${room}", &vars).unwrap(), "in mimi://a.example/r/club");
+/// assert!(interpolate("${nobody}", &vars).is_err());
+/// ```
 pub fn interpolate(
     s: &str,
     vars: &impl Fn(&str) -> Option<String>,

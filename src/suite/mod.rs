@@ -38,6 +38,13 @@ pub struct InvalidDuration {
 }
 
 /// Parses a suite or targets duration such as `5s`, `500ms` or `1m 30s`.
+///
+/// ```
+/// use std::time::Duration;
+/// use mimi_interop::suite::parse_duration;
+/// assert_eq!(parse_duration("1m 30s").unwrap(), Duration::from_secs(90));
+/// assert!(parse_duration("soon").is_err());
+/// ```
 pub fn parse_duration(s: &str) -> Result<Duration, InvalidDuration> {
     match humantime::parse_duration(s.trim()) {
         Ok(d) if d.is_zero() => Err(InvalidDuration {
