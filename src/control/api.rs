@@ -328,3 +328,58 @@ pub struct ErrorDetail {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
+
+/// `POST /v1/timeline`: the room's messages as each of `user`'s clients
+/// shows them, after replies, reactions, edits, deletes and expiry are
+/// applied (draft-ietf-mimi-content-08 §4.1, §5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineRequest {
+    pub room: String,
+    pub user: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineResponse {
+    pub clients: Vec<ClientTimeline>,
+}
+
+/// One client's view of the room's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientTimeline {
+    pub client: String,
+    /// The visible messages, oldest first: by the hub's accepted timestamp,
+    /// ties by the lower message ID.
+    pub messages: Vec<TimelineMessage>,
+}
+
+/// One visible message. Reactions, edits, deletes and unlikes are not
+/// messages of their own here: they change the message they refer to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineMessage {
+    /// Hex of the message ID of the first version of the message.
+    pub message_id: String,
+    /// The sending user's URI.
+    pub sender: String,
+    /// The current content in the readable JSON form (`docs/content.md`):
+    /// the original message with the latest edit's body.
+    pub body: serde_json::Value,
+    /// Whether an edit by the sender replaced the body.
+    #[serde(default)]
+    pub edited: bool,
+    /// Hex ID of the message this one replies to (`inReplyTo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// Reaction text → how many users currently react with it.
+    #[serde(default)]
+    pub reactions: BTreeMap<String, u32>,
+    /// The topic (`topicId`) as UTF-8 text, or hex when it is not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// The hub's accepted timestamp, milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_timestamp: Option<u64>,
+}

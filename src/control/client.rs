@@ -222,6 +222,13 @@ impl ControlClient {
     ) -> Result<RoomStateResponse, CallError> {
         self.call("room_state", r, t).await
     }
+    pub async fn timeline(
+        &self,
+        r: &TimelineRequest,
+        t: Duration,
+    ) -> Result<TimelineResponse, CallError> {
+        self.call("timeline", r, t).await
+    }
 }
 
 fn transport_error(url: &str, timeout: Duration, e: &reqwest::Error) -> CallError {

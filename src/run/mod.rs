@@ -41,6 +41,7 @@ mod oracle;
 mod outcome;
 mod send;
 mod targets;
+mod timeline;
 mod vars;
 
 use crate::plan::model::{Plan, PlannedCase};

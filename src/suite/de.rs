@@ -25,6 +25,7 @@ pub const ACTIONS: &[&str] = &[
     "expect_messages",
     "expect_no_message",
     "expect_state",
+    "expect_timeline",
 ];
 
 impl<'de> Deserialize<'de> for Step {
@@ -64,7 +65,8 @@ impl<'de> Visitor<'de> for StepVisitor {
             "expect_message" => Step::ExpectMessage(map.next_value()?),
             "expect_messages" => Step::ExpectMessages(map.next_value()?),
             "expect_no_message" => Step::ExpectNoMessage(map.next_value()?),
-            _ => Step::ExpectState(map.next_value()?),
+            "expect_state" => Step::ExpectState(map.next_value()?),
+            _ => Step::ExpectTimeline(map.next_value()?),
         };
         // A second key is always an error; the seed reports it at the key.
         map.next_key_seed(ActionKey {

@@ -198,6 +198,7 @@ pub enum Step {
     ExpectMessages(ExpectMessages),
     ExpectNoMessage(ExpectNoMessage),
     ExpectState(ExpectState),
+    ExpectTimeline(ExpectTimeline),
 }
 
 impl Step {
@@ -220,6 +221,7 @@ impl Step {
             Step::ExpectMessages(_) => "expect_messages",
             Step::ExpectNoMessage(_) => "expect_no_message",
             Step::ExpectState(_) => "expect_state",
+            Step::ExpectTimeline(_) => "expect_timeline",
         }
     }
 }
@@ -489,6 +491,46 @@ pub struct ExpectState {
     pub topic: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+}
+
+/// `expect_timeline`: the effect of messages, not their bytes. Every client
+/// of `as` reports the room's timeline (control API `timeline`): the visible
+/// messages after edits, deletes, reactions and expiry are applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectTimeline {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    /// The exact list of visible messages, oldest first; each entry is a
+    /// partial match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<TimelineEntry>>,
+    /// Message IDs that must not be visible.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// One expected visible message; fields left out are not checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineEntry {
+    /// The message ID (of its first version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The sending actor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Partial match on the current content (readable JSON form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
+    /// The exact reaction counts: reaction text → number of users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reactions: Option<BTreeMap<String, u32>>,
 }
 
 /// A suite file as loaded: its path, its bytes' hash and its typed form.

@@ -447,6 +447,7 @@ impl Checker {
                 self.opt_string(s.topic.as_ref(), f("topic"));
                 self.duration(s.timeout.as_ref(), f("timeout"));
             }
+            Step::ExpectTimeline(s) => self.expect_timeline(s, sp),
         }
     }
 }

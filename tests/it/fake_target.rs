@@ -69,6 +69,9 @@ pub struct Quirks {
     pub swap_send: Option<usize>,
     /// Messages sent through this fake arrive with wire format `public`.
     pub public_wire_format: bool,
+    /// `timeline` shows every message as sent: edits, deletes and
+    /// reactions are not applied.
+    pub raw_timeline: bool,
 }
 
 #[derive(Default)]
@@ -95,6 +98,8 @@ struct WorldState {
     held: Vec<Delivery>,
     /// The sending user of every message, in the order the sends came.
     send_log: Vec<String>,
+    /// Room → (message ID, sending user, content) of every message sent.
+    timeline: HashMap<String, Vec<(String, String, content::MimiContent)>>,
 }
 
 /// One event to push: (user, client, room, event).
@@ -493,6 +498,13 @@ impl Fake {
                     *count
                 };
                 st.send_log.push(req.actor.clone());
+                if let Ok(d) = content::decode(&bytes) {
+                    st.timeline.entry(req.room.clone()).or_default().push((
+                        id.clone(),
+                        req.actor.clone(),
+                        d.content,
+                    ));
+                }
                 let q = &self.quirks;
                 let wire_format = if q.public_wire_format {
                     "public"
@@ -599,10 +611,93 @@ impl Fake {
                     .collect();
                 Ok(json!(RoomStateResponse { clients }))
             }
+            "timeline" => {
+                let req: TimelineRequest = parse(body)?;
+                let Some(r) = st.rooms.get(&req.room) else {
+                    return Err(err(404, "not_found", "no such room"));
+                };
+                if !r.participants.contains_key(&req.user) {
+                    return Err(err(404, "not_found", "not in the room"));
+                }
+                let sent = st.timeline.get(&req.room).cloned().unwrap_or_default();
+                let messages = timeline_view(&sent, self.quirks.raw_timeline);
+                let clients = st.users[&req.user]
+                    .clients
+                    .iter()
+                    .map(|c| ClientTimeline {
+                        client: c.clone(),
+                        messages: messages.clone(),
+                    })
+                    .collect();
+                Ok(json!(TimelineResponse { clients }))
+            }
             _ => Err(err(404, "not_found", format!("no operation {op}"))),
         };
         drop(st);
         self.world.notify.notify_waiters();
         answer
     }
+}
+
+/// A minimal timeline: the sender's latest replacement (edit, or delete as
+/// a null part) applies, reactions (disposition 2 with inReplyTo) count one
+/// per user; with `raw`, every message shows as it was sent.
+fn timeline_view(
+    sent: &[(String, String, content::MimiContent)],
+    raw: bool,
+) -> Vec<TimelineMessage> {
+    let is_reaction =
+        |c: &content::MimiContent| c.nested_part.disposition == content::Disposition::REACTION;
+    let current = |id: &str, sender: &str, c: &content::MimiContent| {
+        let mut c = c.clone();
+        let mut edited = false;
+        for (_, s, r) in sent {
+            if !raw && s == sender && r.replaces.map(|m| m.to_hex()).as_deref() == Some(id) {
+                c.nested_part = r.nested_part.clone();
+                edited = true;
+            }
+        }
+        (c, edited)
+    };
+    let mut out = Vec::new();
+    for (id, sender, c) in sent {
+        if !raw && (c.replaces.is_some() || is_reaction(c)) {
+            continue;
+        }
+        let (c, edited) = current(id, sender, c);
+        if c.nested_part.body == content::PartBody::Null && !raw {
+            continue;
+        }
+        let mut reactions: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
+        for (rid, rs, r) in sent {
+            if raw
+                || r.replaces.is_some()
+                || !is_reaction(r)
+                || r.in_reply_to.map(|m| m.to_hex()).as_deref() != Some(id)
+            {
+                continue;
+            }
+            let (r, _) = current(rid, rs, r);
+            if let content::PartBody::Single { content, .. } = &r.nested_part.body {
+                reactions
+                    .entry(String::from_utf8_lossy(content).into_owned())
+                    .or_default()
+                    .insert(rs);
+            }
+        }
+        out.push(TimelineMessage {
+            message_id: id.clone(),
+            sender: sender.clone(),
+            body: content::to_readable(&c),
+            edited,
+            reply_to: c.in_reply_to.map(|m| m.to_hex()),
+            reactions: reactions
+                .into_iter()
+                .map(|(k, v)| (k, v.len() as u32))
+                .collect(),
+            topic: None,
+            accepted_timestamp: None,
+        });
+    }
+    out
 }

@@ -4,6 +4,7 @@
 
 mod join;
 mod membership;
+mod timeline;
 
 use super::ids;
 use super::server::{CIPHERSUITE, LocalEndpoint, MimiError, credential_uri};
@@ -93,6 +94,8 @@ pub struct Client {
     /// Hashes of MLS messages this client sent, to skip their fan-out echo.
     sent: HashSet<[u8; 32]>,
     ep: LocalEndpoint,
+    /// Room → the messages this client shows (see `timeline`).
+    timelines: BTreeMap<String, timeline::Timeline>,
 }
 
 /// The client's active group for `room`.
@@ -141,6 +144,7 @@ impl Client {
             cursor: 0,
             sent: HashSet::new(),
             ep,
+            timelines: BTreeMap::new(),
         };
         for _ in 0..key_packages {
             c.publish_key_package()?;
@@ -299,18 +303,17 @@ impl Client {
                 let sender = credential_uri(processed.credential()).unwrap_or_default();
                 match processed.into_content() {
                     ProcessedMessageContent::ApplicationMessage(m) => {
-                        vec![
-                            self.event(
-                                room,
-                                EventKind::Message {
-                                    sender,
-                                    content: base64::engine::general_purpose::STANDARD
-                                        .encode(m.into_bytes()),
-                                    accepted_timestamp: Some(fm.timestamp),
-                                    wire_format: wire_format.into(),
-                                },
-                            ),
-                        ]
+                        let bytes = m.into_bytes();
+                        self.record_content(room, &sender, &bytes, fm.timestamp);
+                        vec![self.event(
+                            room,
+                            EventKind::Message {
+                                sender,
+                                content: base64::engine::general_purpose::STANDARD.encode(bytes),
+                                accepted_timestamp: Some(fm.timestamp),
+                                wire_format: wire_format.into(),
+                            },
+                        )]
                     }
                     ProcessedMessageContent::ProposalMessage(q) => {
                         let _ = group.store_pending_proposal(self.provider.storage(), *q);
@@ -372,7 +375,11 @@ impl Client {
         match self.ep.submit_message(room, req).await? {
             SubmitMessageResponse::Accepted {
                 accepted_timestamp, ..
-            } => Ok(accepted_timestamp),
+            } => {
+                let me = self.uri.clone();
+                self.record_content(room, &me, content, accepted_timestamp);
+                Ok(accepted_timestamp)
+            }
             SubmitMessageResponse::NotAllowed => {
                 self.sent.remove(&hash(&msg));
                 Err(ClientError::Refused(

@@ -20,6 +20,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 mod ops;
+mod timeline;
 use ops::*;
 
 /// KeyPackages each client publishes up front (each is single-use).
@@ -263,6 +264,7 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/send", post(send))
         .route("/v1/events", post(events))
         .route("/v1/room_state", post(room_state))
+        .route("/v1/timeline", post(timeline::timeline))
         .fallback(|| async { ControlError::not_found("no such control operation") })
         .layer(DefaultBodyLimit::max(super::wire::MAX_BODY))
         .with_state(p)

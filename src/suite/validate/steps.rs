@@ -3,7 +3,7 @@
 
 use super::{Checker, join};
 use crate::suite::locate::{Seg, path};
-use crate::suite::model::{ExpectMessages, MAX_BURST, SendBurst, Step};
+use crate::suite::model::{ExpectMessages, ExpectTimeline, MAX_BURST, SendBurst, Step};
 use std::collections::BTreeSet;
 
 /// The index variable of `send_burst` content.
@@ -114,6 +114,46 @@ impl Checker {
                 )
             };
             self.at(f("ids"), message);
+        }
+        self.duration(s.timeout.as_ref(), f("timeout"));
+    }
+
+    pub(super) fn expect_timeline(&mut self, s: &ExpectTimeline, sp: &[Seg]) {
+        let f = |name: &str| join(sp, [Seg::Key(name.to_string())]);
+        self.actor(&s.actor, f("as"));
+        self.string(&s.room, f("room"));
+        if s.messages.is_none() && s.absent.is_empty() {
+            self.at(
+                sp.to_vec(),
+                "`expect_timeline` needs `messages`, `absent` or both",
+            );
+        }
+        for (i, m) in s.messages.iter().flatten().enumerate() {
+            let mp = |name: &str| {
+                join(
+                    sp,
+                    [
+                        Seg::Key("messages".into()),
+                        Seg::Index(i),
+                        Seg::Key(name.into()),
+                    ],
+                )
+            };
+            if let Some(id) = &m.id {
+                self.string(id, mp("id"));
+                if s.absent.contains(id) {
+                    self.at(mp("id"), format!("`{id}` is both expected and `absent`"));
+                }
+            }
+            if let Some(from) = &m.from {
+                self.actor(from, mp("from"));
+            }
+            if let Some(c) = &m.content {
+                self.json(c, mp("content"));
+            }
+        }
+        for (i, id) in s.absent.iter().enumerate() {
+            self.string(id, join(sp, path!["absent", i]));
         }
         self.duration(s.timeout.as_ref(), f("timeout"));
     }
@@ -248,6 +288,33 @@ mod tests {
           - send_burst: {as: alice, room: x, count: 2, capture: m}
 "#,
             "already captured",
+        );
+    }
+
+    #[test]
+    fn expect_timeline_checks_its_fields() {
+        let ok = problems(
+            r#"      - send: {as: bob, room: "${room}", content: {text: hi}, capture: m}
+      - expect_timeline: {as: alice, room: "${room}", messages: [{id: "${m}", from: bob, content: {text: "${bob}"}, edited: false, reactions: {"👍": 1}}], absent: ["${room}"]}
+"#,
+        );
+        assert!(ok.is_empty(), "{ok:?}");
+        one(
+            "      - expect_timeline: {as: alice, room: x}\n",
+            "needs `messages`, `absent` or both",
+        );
+        one(
+            "      - expect_timeline: {as: alice, room: x, messages: [{from: dave}]}\n",
+            "unknown actor `dave`",
+        );
+        one(
+            "      - expect_timeline: {as: alice, room: x, messages: [{id: x}], absent: [x]}\n",
+            "both expected and `absent`",
+        );
+        one(
+            r#"      - expect_timeline: {as: alice, room: x, absent: ["${nope}"]}
+"#,
+            "undefined variable `nope`",
         );
     }
 }

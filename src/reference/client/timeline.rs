@@ -1,0 +1,429 @@
+//! A client's view of one room's messages after the content draft's message
+//! relations are applied (draft-ietf-mimi-content-08 §4.1, §5.2–§5.8, §5.11,
+//! §9.3): replies, reactions and unlikes, edits, deletes, expiry, topics.
+//!
+//! The timeline keeps every valid message it was given, in arrival (hub)
+//! order, and computes the view on demand, so a relation that arrives before
+//! the message it refers to still applies once that message is there.
+
+use crate::content::{self, Disposition, MimiContent, PartBody, PartSemantics};
+use crate::control::api::TimelineMessage;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// One message as received (or sent) by this client.
+#[derive(Debug, Clone)]
+struct Record {
+    id: String,
+    /// The authenticated sending user's URI.
+    sender: String,
+    content: MimiContent,
+    accepted_ms: u64,
+    /// When this client got it, for relative expiry (reading = receiving).
+    received_ms: u64,
+}
+
+/// The messages of one room as one client holds them.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    records: Vec<Record>,
+    seen: BTreeSet<String>,
+}
+
+impl Timeline {
+    /// Adds a message with ID `id` (hex) from `sender` (user URI). A second
+    /// copy of an ID is ignored.
+    pub fn add(
+        &mut self,
+        id: String,
+        sender: String,
+        content: MimiContent,
+        accepted_ms: u64,
+        received_ms: u64,
+    ) {
+        if !self.seen.insert(id.clone()) {
+            return;
+        }
+        self.records.push(Record {
+            id,
+            sender,
+            content,
+            accepted_ms,
+            received_ms,
+        });
+    }
+
+    /// The visible messages at `now_ms`, oldest first.
+    pub fn view(&self, now_ms: u64) -> Vec<TimelineMessage> {
+        let by_id: HashMap<&str, &Record> =
+            self.records.iter().map(|r| (r.id.as_str(), r)).collect();
+        // Root ID → its latest valid replacement, in arrival order. Only the
+        // original sender may replace a message (§9.3: no other policy here).
+        let mut latest: HashMap<&str, &Record> = HashMap::new();
+        for r in &self.records {
+            let Some(target) = &r.content.replaces else {
+                continue;
+            };
+            let Some(root) = by_id
+                .get(target.to_hex().as_str())
+                .and_then(|t| root_of(&by_id, &t.id))
+            else {
+                continue;
+            };
+            if by_id[root].sender == r.sender {
+                latest.insert(root, r);
+            }
+        }
+        let current = |root: &Record| -> Option<MimiContent> {
+            let mut c = root.content.clone();
+            if let Some(rep) = latest.get(root.id.as_str()) {
+                c.nested_part = rep.content.nested_part.clone();
+            }
+            if matches!(c.nested_part.body, PartBody::Null) || expired(root, now_ms) {
+                return None;
+            }
+            Some(c)
+        };
+        // Reactions: target ID → reaction text → distinct reacting users.
+        let mut reactions: HashMap<String, BTreeMap<String, BTreeSet<&str>>> = HashMap::new();
+        let mut shown = Vec::new();
+        for r in self.records.iter().filter(|r| r.content.replaces.is_none()) {
+            let Some(c) = current(r) else { continue };
+            if r.content.nested_part.disposition.effective() == Disposition::REACTION {
+                if let Some(target) = &r.content.in_reply_to {
+                    let per = reactions.entry(target.to_hex()).or_default();
+                    for text in reaction_texts(&c) {
+                        per.entry(text).or_default().insert(&r.sender);
+                    }
+                }
+                continue;
+            }
+            shown.push((r, c));
+        }
+        let mut out: Vec<TimelineMessage> = shown
+            .into_iter()
+            .map(|(r, c)| TimelineMessage {
+                message_id: r.id.clone(),
+                sender: r.sender.clone(),
+                edited: latest.contains_key(r.id.as_str()),
+                reply_to: r.content.in_reply_to.map(|m| m.to_hex()),
+                reactions: reactions
+                    .get(&r.id)
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, users)| (k.clone(), users.len() as u32))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                topic: topic(&r.content.topic_id),
+                accepted_timestamp: Some(r.accepted_ms),
+                body: content::to_readable(&c),
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (a.accepted_timestamp, &a.message_id).cmp(&(b.accepted_timestamp, &b.message_id))
+        });
+        out
+    }
+}
+
+/// The first version a chain of replacements leads back to; `None` when a
+/// link is missing or the chain loops.
+fn root_of<'a>(by_id: &HashMap<&'a str, &'a Record>, id: &str) -> Option<&'a str> {
+    let mut r = *by_id.get(id)?;
+    for _ in 0..=by_id.len() {
+        match &r.content.replaces {
+            None => return Some(&r.id),
+            Some(prev) => r = by_id.get(prev.to_hex().as_str())?,
+        }
+    }
+    None
+}
+
+/// Whether the message is past its expiry (§4.1): an absolute time, or a
+/// number of seconds after it was read, which for this client is when it
+/// arrived.
+fn expired(r: &Record, now_ms: u64) -> bool {
+    match r.content.expires {
+        None => false,
+        Some(e) if e.relative => now_ms >= r.received_ms + u64::from(e.time) * 1000,
+        Some(e) => now_ms >= u64::from(e.time) * 1000,
+    }
+}
+
+/// The reaction texts of a reaction's body: one single part, or the parts
+/// of a `processAll` MultiPart (§5.3, the multiple reactions example); of
+/// alternatives (`chooseOne`, `singleUnit`) the first.
+fn reaction_texts(c: &MimiContent) -> Vec<String> {
+    fn single(body: &PartBody) -> Option<String> {
+        match body {
+            PartBody::Single { content, .. } => String::from_utf8(content.clone()).ok(),
+            _ => None,
+        }
+    }
+    match &c.nested_part.body {
+        PartBody::Multi {
+            semantics: PartSemantics::ProcessAll,
+            parts,
+        } => parts.iter().filter_map(|p| single(&p.body)).collect(),
+        PartBody::Multi { parts, .. } => parts
+            .first()
+            .and_then(|p| single(&p.body))
+            .into_iter()
+            .collect(),
+        body => single(body).into_iter().collect(),
+    }
+}
+
+fn topic(id: &[u8]) -> Option<String> {
+    if id.is_empty() {
+        return None;
+    }
+    Some(String::from_utf8(id.to_vec()).unwrap_or_else(|_| hex::encode(id)))
+}
+
+/// The hooks the client calls: the decrypt path and `send` feed the room's
+/// timeline; the control API reads it.
+impl super::Client {
+    /// Records decrypted (or sent) MIMI content from client `sender_client`.
+    /// Content that does not decode, or whose senderUri extension names
+    /// another user than the MLS credential, is not shown.
+    pub(crate) fn record_content(
+        &mut self,
+        room: &str,
+        sender_client: &str,
+        bytes: &[u8],
+        accepted_ms: u64,
+    ) {
+        let Some(sender) = super::ids::user_of_client(sender_client) else {
+            return;
+        };
+        let Ok(decoded) = content::decode(bytes) else {
+            return;
+        };
+        if decoded
+            .content
+            .extensions
+            .sender_uri()
+            .is_some_and(|s| s != sender)
+        {
+            return;
+        }
+        let Ok(id) = content::message_id(content::IdFormula::Draft08, &sender, room, bytes) else {
+            return;
+        };
+        self.timelines.entry(room.to_owned()).or_default().add(
+            id.to_hex(),
+            sender,
+            decoded.content,
+            accepted_ms,
+            crate::reference::server::now_ms(),
+        );
+    }
+
+    /// The room's visible messages as this client shows them now; `None`
+    /// when the client is not in the room.
+    pub fn timeline(&self, room: &str) -> Option<crate::control::api::ClientTimeline> {
+        if !self.is_member(room) {
+            return None;
+        }
+        let messages = self
+            .timelines
+            .get(room)
+            .map(|t| t.view(crate::reference::server::now_ms()))
+            .unwrap_or_default();
+        Some(crate::control::api::ClientTimeline {
+            client: self.uri.clone(),
+            messages,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::{BuildContext, IdFormula, build_content, encode, message_id};
+    use serde_json::{Value, json};
+
+    const ROOM: &str = "mimi://a.example/r/room";
+    const ALICE: &str = "mimi://a.example/u/alice";
+    const BOB: &str = "mimi://b.example/u/bob";
+    const CAROL: &str = "mimi://b.example/u/carol";
+
+    /// Test timeline: builds content from intents, IDs as the draft says.
+    #[derive(Default)]
+    struct T {
+        tl: Timeline,
+        n: u8,
+    }
+
+    impl T {
+        fn send(&mut self, who: &str, intent: Value) -> String {
+            self.send_at(who, intent, 1_000)
+        }
+        fn send_at(&mut self, who: &str, intent: Value, received: u64) -> String {
+            self.n += 1;
+            let ctx = BuildContext {
+                sender_uri: who.into(),
+                room_uri: ROOM.into(),
+                timestamp_ms: 1_000_000,
+                salt: [self.n; 16],
+            };
+            let c = build_content(&intent, &ctx).unwrap();
+            let bytes = encode(&c);
+            let id = message_id(IdFormula::Draft08, who, ROOM, &bytes)
+                .unwrap()
+                .to_hex();
+            self.tl
+                .add(id.clone(), who.into(), c, u64::from(self.n), received);
+            id
+        }
+        fn view(&self) -> Vec<TimelineMessage> {
+            self.tl.view(2_000)
+        }
+    }
+
+    fn texts(v: &[TimelineMessage]) -> Vec<String> {
+        v.iter()
+            .map(|m| {
+                m.body["text"]
+                    .as_str()
+                    .or(m.body["markdown"].as_str())
+                    .unwrap_or("?")
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn messages_show_in_hub_order_with_replies_and_topics() {
+        let mut t = T::default();
+        let m1 = t.send(ALICE, json!({"text": "hi", "topic": "lunch"}));
+        let m2 = t.send(BOB, json!({"text": "hello", "reply_to": m1}));
+        let v = t.view();
+        assert_eq!(texts(&v), ["hi", "hello"]);
+        assert_eq!(v[0].topic.as_deref(), Some("lunch"));
+        assert_eq!(v[1].reply_to.as_deref(), Some(m1.as_str()));
+        assert_eq!(v[1].message_id, m2);
+        assert_eq!(v[1].sender, BOB);
+        assert!(!v[0].edited);
+    }
+
+    #[test]
+    fn reactions_are_counted_per_user_and_unlike_removes_one() {
+        let mut t = T::default();
+        let m1 = t.send(ALICE, json!({"text": "pizza?"}));
+        let r1 = t.send(BOB, json!({"reaction": "👍", "to": m1}));
+        t.send(CAROL, json!({"reaction": "👍", "to": m1}));
+        // Bob again with the same text: still one user.
+        t.send(BOB, json!({"reaction": "👍", "to": m1}));
+        t.send(
+            CAROL,
+            json!({"to": m1, "disposition": "reaction", "semantics": "processAll", "parts": [{"reaction": "❤"}, {"reaction": "🥳"}]}),
+        );
+        let v = t.view();
+        assert_eq!(v.len(), 1, "reactions are no messages of their own");
+        assert_eq!(
+            v[0].reactions,
+            BTreeMap::from([("👍".into(), 2), ("❤".into(), 1), ("🥳".into(), 1)])
+        );
+        // Carol cannot unlike Bob's reaction.
+        t.send(CAROL, json!({"unlike": r1, "to": m1}));
+        assert_eq!(t.view()[0].reactions["👍"], 2);
+        t.send(BOB, json!({"unlike": r1, "to": m1}));
+        // Bob's second 👍 still stands.
+        assert_eq!(t.view()[0].reactions["👍"], 2);
+    }
+
+    #[test]
+    fn unlike_of_the_only_reaction_leaves_no_count() {
+        let mut t = T::default();
+        let m1 = t.send(ALICE, json!({"text": "x"}));
+        let r1 = t.send(BOB, json!({"reaction": "👍", "to": m1}));
+        t.send(BOB, json!({"unlike": r1, "to": m1}));
+        assert!(t.view()[0].reactions.is_empty());
+    }
+
+    #[test]
+    fn only_the_sender_edits_and_the_latest_edit_wins() {
+        let mut t = T::default();
+        let m1 = t.send(ALICE, json!({"text": "borow a pen?"}));
+        t.send(BOB, json!({"edit": m1, "text": "give me your car"}));
+        let v = t.view();
+        assert_eq!(texts(&v), ["borow a pen?"]);
+        assert!(!v[0].edited, "a non-sender's edit is not applied");
+        let e1 = t.send(ALICE, json!({"edit": m1, "text": "borrow a pen?"}));
+        t.send(ALICE, json!({"edit": e1, "markdown": "borrow a *pen*?"}));
+        let v = t.view();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].message_id, m1);
+        assert!(v[0].edited);
+        assert_eq!(v[0].body["markdown"], "borrow a *pen*?");
+        assert!(v[0].body.get("edit").is_none(), "{}", v[0].body);
+    }
+
+    #[test]
+    fn an_edit_keeps_the_original_fields_other_than_the_body() {
+        let mut t = T::default();
+        let m1 = t.send(ALICE, json!({"text": "a"}));
+        let m2 = t.send(ALICE, json!({"text": "b", "reply_to": m1, "topic": "t"}));
+        t.send(ALICE, json!({"edit": m2, "text": "c", "topic": "other"}));
+        let v = t.view();
+        assert_eq!(v[1].body["text"], "c");
+        assert_eq!(v[1].body["reply_to"], json!(m1));
+        assert_eq!(v[1].topic.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn only_the_sender_deletes() {
+        let mut t = T::default();
+        let m1 = t.send(ALICE, json!({"text": "one"}));
+        let m2 = t.send(BOB, json!({"text": "two"}));
+        t.send(BOB, json!({"delete": m1}));
+        assert_eq!(texts(&t.view()), ["one", "two"]);
+        t.send(ALICE, json!({"delete": m1}));
+        let v = t.view();
+        assert_eq!(texts(&v), ["two"]);
+        assert_eq!(v[0].message_id, m2);
+    }
+
+    #[test]
+    fn a_relation_before_its_target_still_applies_and_copies_are_ignored() {
+        let mut t = T::default();
+        let mut early = T::default();
+        let m1 = t.send(ALICE, json!({"text": "one"}));
+        let d = t.send(ALICE, json!({"delete": m1}));
+        // Feed the delete first, then the original, then the delete again.
+        let recs = t.tl.records.clone();
+        for r in [&recs[1], &recs[0], &recs[1]] {
+            early
+                .tl
+                .add(r.id.clone(), r.sender.clone(), r.content.clone(), 1, 1);
+        }
+        assert!(early.view().is_empty());
+        assert_eq!(early.tl.records.len(), 2, "{d}");
+    }
+
+    #[test]
+    fn expired_messages_are_gone() {
+        let mut t = T::default();
+        t.send_at(ALICE, json!({"text": "stays"}), 1_000);
+        t.send_at(
+            ALICE,
+            json!({"text": "10s", "expires": {"relative": 10}}),
+            1_000,
+        );
+        t.send_at(ALICE, json!({"text": "at 5s", "expires": {"at": 5}}), 1_000);
+        assert_eq!(texts(&t.tl.view(4_999)), ["stays", "10s", "at 5s"]);
+        assert_eq!(texts(&t.tl.view(5_000)), ["stays", "10s"]);
+        assert_eq!(texts(&t.tl.view(11_000)), ["stays"]);
+    }
+
+    #[test]
+    fn reactions_to_deleted_messages_are_not_shown_and_a_loop_is_harmless() {
+        let mut t = T::default();
+        let m1 = t.send(ALICE, json!({"text": "x"}));
+        t.send(BOB, json!({"reaction": "👍", "to": m1}));
+        t.send(ALICE, json!({"delete": m1}));
+        assert!(t.view().is_empty());
+    }
+}
