@@ -640,8 +640,8 @@ impl Fake {
 }
 
 /// A minimal timeline: the sender's latest replacement (edit, or delete as
-/// a null part) applies, reactions (disposition 2 with inReplyTo) count one
-/// per user; with `raw`, every message shows as it was sent.
+/// a null part) applies, reactions (disposition 2 with inReplyTo; each part of a
+/// MultiPart) count one per user; with `raw`, every message shows as it was sent.
 fn timeline_view(
     sent: &[(String, String, content::MimiContent)],
     raw: bool,
@@ -678,11 +678,17 @@ fn timeline_view(
                 continue;
             }
             let (r, _) = current(rid, rs, r);
-            if let content::PartBody::Single { content, .. } = &r.nested_part.body {
-                reactions
-                    .entry(String::from_utf8_lossy(content).into_owned())
-                    .or_default()
-                    .insert(rs);
+            let parts = match &r.nested_part.body {
+                content::PartBody::Multi { parts, .. } => parts.iter().map(|p| &p.body).collect(),
+                body => vec![body],
+            };
+            for body in parts {
+                if let content::PartBody::Single { content, .. } = body {
+                    reactions
+                        .entry(String::from_utf8_lossy(content).into_owned())
+                        .or_default()
+                        .insert(rs);
+                }
             }
         }
         out.push(TimelineMessage {

@@ -3,6 +3,7 @@
 use mimi_interop::plan::{self, PlanError, targets};
 use mimi_interop::report::model::Filters;
 use mimi_interop::suite;
+use mimi_interop::suite::model::FeatureSet;
 use std::path::Path;
 
 fn shipped_suites() -> Vec<mimi_interop::plan::model::LoadedSuite> {
@@ -349,7 +350,11 @@ fn tag_filter_includes_suite_tags_and_set() {
         ..Filters::default()
     };
     let p = plan::build(targets::defaults(), shipped_suites(), &f).unwrap();
-    assert!(p.cases.iter().all(|c| c.skip.is_none()));
+    assert!(p.cases.iter().any(|c| c.skip.is_none()));
+    assert!(p.cases.iter().all(|c| {
+        let minimum = p.case_test(c).0.suite.set == FeatureSet::Minimum;
+        c.skip.is_none() == minimum
+    }));
 }
 
 #[test]

@@ -271,7 +271,16 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
 }
 
 /// Feature ids (suite `feature:` values) the reference provider implements.
-pub const FEATURES: &[&str] = &["encryption", "membership", "reliable-sync", "text"];
+pub const FEATURES: &[&str] = &[
+    "edits",
+    "encryption",
+    "membership",
+    "reactions",
+    "redaction",
+    "reliable-sync",
+    "replies",
+    "text",
+];
 
 async fn info(State(p): P) -> Res<InfoResponse> {
     Ok(axum::Json(InfoResponse {
