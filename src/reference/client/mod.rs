@@ -303,17 +303,20 @@ impl Client {
                 let sender = credential_uri(processed.credential()).unwrap_or_default();
                 match processed.into_content() {
                     ProcessedMessageContent::ApplicationMessage(m) => {
-                        let bytes = m.into_bytes();
-                        self.record_content(room, &sender, &bytes, fm.timestamp);
-                        vec![self.event(
-                            room,
-                            EventKind::Message {
-                                sender,
-                                content: base64::engine::general_purpose::STANDARD.encode(bytes),
-                                accepted_timestamp: Some(fm.timestamp),
-                                wire_format: wire_format.into(),
-                            },
-                        )]
+                        let decrypted_content = m.into_bytes();
+                        self.record_content(room, &sender, &decrypted_content, fm.timestamp);
+                        vec![
+                            self.event(
+                                room,
+                                EventKind::Message {
+                                    sender,
+                                    content: base64::engine::general_purpose::STANDARD
+                                        .encode(decrypted_content),
+                                    accepted_timestamp: Some(fm.timestamp),
+                                    wire_format: wire_format.into(),
+                                },
+                            ),
+                        ]
                     }
                     ProcessedMessageContent::ProposalMessage(q) => {
                         let _ = group.store_pending_proposal(self.provider.storage(), *q);
