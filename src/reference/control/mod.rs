@@ -280,6 +280,7 @@ pub const FEATURES: &[&str] = &[
     "reliable-sync",
     "replies",
     "text",
+    "threads",
 ];
 
 async fn info(State(p): P) -> Res<InfoResponse> {
