@@ -56,6 +56,16 @@ impl Server {
                 "a new room must hold exactly the creating client".into(),
             ));
         }
+        let state = super::policy::state_of(group.group_context().extensions())
+            .map_err(MimiError::BadRequest)?;
+        let creator_user = ids::user_of_client(creator).unwrap_or_default();
+        if state.metadata.room_uri.as_slice() != room.as_bytes()
+            || state.restricted_to_removals(&creator_user)
+        {
+            return Err(MimiError::BadRequest(
+                "the room state must name this room and the creator as a participant".into(),
+            ));
+        }
         st.hub_rooms.insert(
             room.to_owned(),
             HubRoom {
@@ -180,6 +190,15 @@ impl Server {
                     .map_err(|e| MimiError::Internal(format!("proposal store: {e:?}")))?;
                 if pending.iter().any(|(r, _)| !covered.contains(r.as_slice())) {
                     return not_allowed("the commit leaves out proposals the hub accepted".into());
+                }
+                // The room's policy (participant list, roles, metadata).
+                let current = &st
+                    .hub_rooms
+                    .get(room_uri)
+                    .ok_or_else(|| MimiError::Internal("room vanished".into()))?
+                    .group;
+                if let Err(why) = super::policy::check_commit(current, &staged, &sender_client) {
+                    return not_allowed(why);
                 }
                 let GroupInfoOption::Full(gi) = group_info;
                 let vgi = gi.parse().map_err(bad)?;
@@ -345,6 +364,15 @@ impl Server {
                             "a Remove proposal may only remove the sender's own user".into(),
                         );
                     }
+                }
+                // A leave must be one the room's policy allows (e.g. not in a DM).
+                if let Some(user) = &sender_user
+                    && let Ok(state) =
+                        super::policy::state_of(room.group.group_context().extensions())
+                    && state.index_of(user).is_some()
+                    && let Err(r) = state.authorize(user, &crate::reference::room::Operation::Leave)
+                {
+                    return not_allowed(format!("{user} may not leave: {r}"));
                 }
                 for q in all {
                     room.group

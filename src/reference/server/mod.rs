@@ -8,6 +8,7 @@
 
 pub mod http;
 mod hub;
+mod policy;
 mod requests;
 pub use requests::{
     GROUP_INFO_ENCRYPT_LABEL, GROUP_INFO_REQUEST_LABEL, GROUP_INFO_RESPONSE_LABEL,
