@@ -270,7 +270,14 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
 }
 
 /// Feature ids (suite `feature:` values) the reference provider implements.
-pub const FEATURES: &[&str] = &["encryption", "membership", "reliable-sync", "text"];
+pub const FEATURES: &[&str] = &[
+    "direct-messages",
+    "encryption",
+    "membership",
+    "reliable-sync",
+    "roles",
+    "text",
+];
 
 async fn info(State(p): P) -> Res<InfoResponse> {
     Ok(axum::Json(InfoResponse {

@@ -275,12 +275,19 @@ impl Server {
                         external_proposals: Vec::new(),
                     },
                 };
-                // The origin provider's other clients hold the commit before
-                // the committer hears back.
+                // Every provider with a member (the origin included) holds the
+                // commit before the committer hears back, so the next
+                // operation anywhere is decided on the new room state.
                 let mut deliveries = Deliveries::default();
+                let domains: BTreeSet<String> = recipients
+                    .iter()
+                    .filter_map(|c| ids::domain_of(c, 'd'))
+                    .filter(|d| *d != self.domain)
+                    .map(str::to_owned)
+                    .collect();
                 deliveries
                     .0
-                    .extend(self.fan_out(st, room_uri, &recipients, &fanout, origin));
+                    .extend(self.fan_out_to(st, room_uri, &domains, true, &fanout));
                 if let Some((raw, _)) = welcome {
                     let msg = wire::wrap_mls_message(wire::WIRE_FORMAT_WELCOME, raw.bytes());
                     let fanout = FanoutMessage {
