@@ -11,7 +11,7 @@ const T: Duration = Duration::from_secs(20);
 
 struct Pair {
     _a: RunningProvider,
-    _b: RunningProvider,
+    b: RunningProvider,
     ca: ControlClient,
     cb: ControlClient,
 }
@@ -36,12 +36,7 @@ async fn pair() -> Pair {
     cb.peers(&PeersRequest { peers: vec![pa] }, T)
         .await
         .expect("peers b");
-    Pair {
-        _a: a,
-        _b: b,
-        ca,
-        cb,
-    }
+    Pair { _a: a, b, ca, cb }
 }
 
 async fn user(c: &ControlClient, name: &str) -> String {
@@ -354,4 +349,82 @@ async fn room_metadata_is_visible_on_both_sides() {
     let va = view_at(&p.ca, &room, &alice, r.epoch).await;
     assert_eq!(va.metadata.name.as_deref(), Some("Clubhouse"));
     assert_eq!(va.metadata.topic.as_deref(), Some("second topic"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_participant_list_change_is_refused_by_the_hub() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice").await;
+    let bob = user(&p.cb, "bob").await;
+    let carol = user(&p.ca, "carol").await;
+    let (room, _) = club(&p, &alice, &bob).await;
+    member_op(&p.ca, "add_participant", &room, &alice, &carol)
+        .await
+        .expect("add carol");
+    let r =
+        p.ca.set_role(
+            &SetRoleRequest {
+                room: room.clone(),
+                actor: alice.clone(),
+                user: carol.clone(),
+                role: "moderator".into(),
+            },
+            T,
+        )
+        .await
+        .expect("carol moderator");
+    let before = view_at(&p.cb, &room, &bob, r.epoch).await;
+    let want = pairs(&[(&alice, "admin"), (&bob, "user"), (&carol, "moderator")]);
+    assert_eq!(roles(&before), want);
+    // Bob's provider plans with Alice's authority, so Bob's client commits
+    // changes only an admin may make and sends them to the hub's /update.
+    *p.b.hooks().forge_policy_as.lock().expect("hook lock") = Some(alice.clone());
+    let err =
+        p.cb.set_role(
+            &SetRoleRequest {
+                room: room.clone(),
+                actor: bob.clone(),
+                user: bob.clone(),
+                role: "admin".into(),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    assert!(err.to_string().contains("refused by the hub"), "{err}");
+    assert!(err.to_string().contains("canChangeUserRole"), "{err}");
+    for op in ["remove_participant", "ban"] {
+        let err = member_op(&p.cb, op, &room, &bob, &carol).await.unwrap_err();
+        assert_eq!(err.status(), Some(403), "{op}: {err}");
+        assert!(
+            err.to_string().contains("refused by the hub"),
+            "{op}: {err}"
+        );
+    }
+    *p.b.hooks().forge_policy_as.lock().expect("hook lock") = None;
+    // Nothing changed on either side, and the room still works.
+    for v in [
+        view(&p.ca, &room, &alice).await,
+        view(&p.cb, &room, &bob).await,
+    ] {
+        assert_eq!(v.epoch, before.epoch);
+        assert_eq!(v.epoch_authenticator, before.epoch_authenticator);
+        assert_eq!(roles(&v), want);
+        assert_eq!(v.members, before.members);
+    }
+    let r =
+        p.cb.set_room_metadata(
+            &SetRoomMetadataRequest {
+                room: room.clone(),
+                actor: bob.clone(),
+                name: None,
+                topic: Some("still fine".into()),
+                avatar: None,
+            },
+            T,
+        )
+        .await
+        .expect("an allowed change after the refusals");
+    assert_eq!(r.epoch, before.epoch + 1);
 }
