@@ -300,6 +300,19 @@ async fn dm_has_fixed_membership_of_two() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(403), "{err}");
+    // Leaving is refused too (by the hub, which holds the leave proposals).
+    let err =
+        p.cb.leave(
+            &LeaveRequest {
+                room: dm.clone(),
+                actor: bob.clone(),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    assert!(err.to_string().contains("fixed membership"), "{err}");
     for v in [view(&p.ca, &dm, &alice).await, view(&p.cb, &dm, &bob).await] {
         assert_eq!(v.epoch, va.epoch);
         assert_eq!(roles(&v), want);
