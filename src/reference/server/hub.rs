@@ -453,6 +453,12 @@ impl Server {
         if !users_of_members(&room.group).contains(&sender) {
             return Ok(SubmitMessageResponse::NotAllowed);
         }
+        // §5.3: a user without an active role (e.g. banned) may not send.
+        let restricted = super::policy::state_of(room.group.group_context().extensions())
+            .map_or(true, |state| state.restricted_to_removals(&sender));
+        if restricted {
+            return Ok(SubmitMessageResponse::NotAllowed);
+        }
         let current = room.group.group_context().epoch().as_u64();
         let epoch = pm.epoch().as_u64();
         if epoch < current {
