@@ -84,6 +84,23 @@ struct RoomRec {
     participants: BTreeMap<String, String>,
     epoch: u64,
     metadata: RoomMetadata,
+    /// A DM: fixed membership.
+    dm: bool,
+}
+
+/// A simplified room-policy-03 Appendix A.1: whether a participant with
+/// role `actor` may move a user from role `from` to role `to` (`""` is
+/// absent). Users add and remove users; moderators move users among
+/// absent/banned/user/moderator; admins do anything.
+fn may_change(actor: &str, from: &str, to: &str) -> bool {
+    let ordinary = |r: &str| r.is_empty() || r == "user";
+    let below_admin = |r: &str| r != "admin";
+    match actor {
+        "admin" => true,
+        "moderator" => below_admin(from) && below_admin(to),
+        "user" => ordinary(from) && ordinary(to),
+        _ => false,
+    }
 }
 
 #[derive(Default)]
@@ -145,7 +162,12 @@ impl WorldState {
         };
         r.epoch += 1;
         let epoch = r.epoch;
-        let users: Vec<String> = r.participants.keys().cloned().collect();
+        let users: Vec<String> = r
+            .participants
+            .iter()
+            .filter(|(_, role)| *role != "banned")
+            .map(|(u, _)| u.clone())
+            .collect();
         for u in users {
             for c in self
                 .users
@@ -369,7 +391,10 @@ impl Fake {
             "create_room" => {
                 let req: CreateRoomRequest = parse(body)?;
                 let room = format!("mimi://{}/r/{}", self.domain, req.name);
-                let mut participants = BTreeMap::from([(req.actor.clone(), "admin".to_owned())]);
+                let dm = req.with.is_some();
+                let creator_role = if dm { "user" } else { "admin" };
+                let mut participants =
+                    BTreeMap::from([(req.actor.clone(), creator_role.to_owned())]);
                 if let Some(w) = &req.with {
                     participants.insert(w.clone(), "user".to_owned());
                 }
@@ -379,6 +404,7 @@ impl Fake {
                         participants,
                         epoch: 0,
                         metadata: RoomMetadata::default(),
+                        dm,
                     },
                 );
                 st.epoch_changed(&room);
@@ -395,19 +421,40 @@ impl Fake {
                 let Some(r) = st.rooms.get_mut(&room) else {
                     return Err(err(404, "not_found", "no such room"));
                 };
-                if r.participants.get(&actor).map(String::as_str) != Some("admin") {
-                    return Err(err(403, "refused", "only admins may do that"));
+                let refused = |m: &str| Err(err(403, "refused", m));
+                let actor_role = r.participants.get(&actor).cloned().unwrap_or_default();
+                let current = r.participants.get(&user).cloned().unwrap_or_default();
+                if actor_role.is_empty() || actor_role == "banned" {
+                    return refused("not a participant");
                 }
-                match op {
-                    "add_participant" | "unban" => {
-                        r.participants.insert(user, "user".into());
+                if r.dm && op != "set_role" {
+                    return refused("the room has fixed membership");
+                }
+                let moderates = actor_role == "admin" || actor_role == "moderator";
+                let (to, allowed) = match op {
+                    "add_participant" if current == "banned" => return refused("banned"),
+                    "add_participant" if !current.is_empty() => {
+                        return Err(err(409, "conflict", "already a participant"));
                     }
-                    "remove_participant" | "ban" => {
-                        r.participants.remove(&user);
+                    "add_participant" => ("user".to_owned(), true),
+                    "remove_participant" if current.is_empty() => {
+                        return Err(err(409, "conflict", "not a participant"));
                     }
-                    _ => {
-                        r.participants.insert(user, role.unwrap_or_default());
+                    "remove_participant" => (String::new(), true),
+                    "ban" => ("banned".to_owned(), moderates),
+                    "unban" if current != "banned" => {
+                        return Err(err(409, "conflict", "not banned"));
                     }
+                    "unban" => (String::new(), moderates),
+                    _ => (role.unwrap_or_default(), moderates && user != actor),
+                };
+                if !allowed || r.dm || !may_change(&actor_role, &current, &to) {
+                    return refused("the actor's role does not allow that");
+                }
+                if to.is_empty() {
+                    r.participants.remove(&user);
+                } else {
+                    r.participants.insert(user, to);
                 }
                 st.epoch_changed(&room);
                 Ok(json!(RoomChangeResponse {
@@ -419,6 +466,9 @@ impl Fake {
                 let Some(r) = st.rooms.get_mut(&req.room) else {
                     return Err(err(404, "not_found", "no such room"));
                 };
+                if r.dm {
+                    return Err(err(403, "refused", "the room has fixed membership"));
+                }
                 r.participants.remove(&req.actor);
                 st.epoch_changed(&req.room);
                 Ok(json!(RoomChangeResponse {
@@ -465,7 +515,10 @@ impl Fake {
                 let Some(r) = st.rooms.get(&req.room) else {
                     return Err(err(404, "not_found", "no such room"));
                 };
-                if !r.participants.contains_key(&req.actor) {
+                if r.participants
+                    .get(&req.actor)
+                    .is_none_or(|role| role == "banned")
+                {
                     return Err(err(403, "refused", "not a participant"));
                 }
                 let sender = match (&req.client, st.users.get(&req.actor)) {
@@ -480,8 +533,9 @@ impl Fake {
                 let content = B64.encode(&bytes);
                 let deliveries: Vec<(String, String)> = r
                     .participants
-                    .keys()
-                    .flat_map(|u| {
+                    .iter()
+                    .filter(|(_, role)| *role != "banned")
+                    .flat_map(|(u, _)| {
                         st.users
                             .get(u)
                             .map(|rec| rec.clients.clone())
@@ -580,8 +634,9 @@ impl Fake {
                 let epoch_authenticator = hex::encode(auth.finalize());
                 let mut members: Vec<String> = r
                     .participants
-                    .keys()
-                    .flat_map(|u| {
+                    .iter()
+                    .filter(|(_, role)| *role != "banned")
+                    .flat_map(|(u, _)| {
                         st.users
                             .get(u)
                             .map(|x| x.clients.clone())

@@ -4,6 +4,7 @@ mod cli;
 mod content;
 mod fake_target;
 mod reference;
+mod reference_policy;
 mod report;
 mod room_policy;
 mod run;

@@ -956,11 +956,12 @@ async fn control_api_errors_use_the_documented_codes() {
             404,
             "not_found",
         ),
+        // A dm must name the other user.
         (
             "create_room",
             r#"{"actor":"mimi://a.example/u/alice","name":"d","kind":"dm"}"#,
-            501,
-            "unsupported",
+            400,
+            "bad_request",
         ),
         (
             "create_room",
@@ -971,12 +972,18 @@ async fn control_api_errors_use_the_documented_codes() {
         (
             "ban",
             r#"{"room":"mimi://a.example/r/x","actor":"a","user":"b"}"#,
-            501,
-            "unsupported",
+            400,
+            "bad_request",
         ),
-        ("unban", "{}", 501, "unsupported"),
-        ("set_role", "{}", 501, "unsupported"),
-        ("set_room_metadata", "{}", 501, "unsupported"),
+        ("unban", "{}", 400, "bad_request"),
+        ("set_role", "{}", 400, "bad_request"),
+        ("set_room_metadata", "{}", 400, "bad_request"),
+        (
+            "set_role",
+            r#"{"room":"mimi://a.example/r/none","actor":"mimi://a.example/u/alice","user":"mimi://a.example/u/alice","role":"admin"}"#,
+            403,
+            "refused",
+        ),
         (
             "send",
             r#"{"room":"mimi://a.example/r/none","actor":"mimi://a.example/u/alice","content":{"raw":"aGk="}}"#,

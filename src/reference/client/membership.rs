@@ -17,7 +17,7 @@ impl Client {
             room_id: VLBytes::new(room.as_bytes().to_vec()),
             acceptable_ciphersuites: vec![u16::from(CIPHERSUITE)],
             required_capabilities: Raw::encode(&RequiredCapabilitiesExtension::new(
-                &[ExtensionType::Unknown(CREATOR_EXTENSION)],
+                &[ExtensionType::Unknown(APP_DATA_DICTIONARY_EXTENSION)],
                 &[ProposalType::SelfRemove],
                 &[],
             ))
@@ -38,13 +38,13 @@ impl Client {
         })
     }
 
-    /// Adds every client of `target` (a user) to the room: claims their
-    /// KeyPackages through the hub and commits the Adds.
-    pub async fn add_user(
+    /// KeyPackages, claimed through the hub, of every client of `target`
+    /// that is not in the room yet.
+    pub(super) async fn claim_key_packages(
         &mut self,
         room: &str,
         target: &str,
-    ) -> Result<Vec<ClientEvent>, ClientError> {
+    ) -> Result<Vec<KeyPackage>, ClientError> {
         active(&mut self.groups, &self.uri, room)?;
         let req = self.key_material_request(room, target)?;
         let resp = self.ep.claim_key_material(req).await?;
@@ -86,6 +86,18 @@ impl Client {
             }
             kps.push(kp);
         }
+        Ok(kps)
+    }
+
+    /// Adds the clients of `target`, a user already in the participant
+    /// list (the creator's other devices, the other user of a DM), without
+    /// changing the list.
+    pub async fn add_clients_of(
+        &mut self,
+        room: &str,
+        target: &str,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        let kps = self.claim_key_packages(room, target).await?;
         if kps.is_empty() {
             if target == self.user {
                 return Ok(Vec::new());
@@ -94,65 +106,11 @@ impl Client {
                 "no client of {target} could be added"
             )));
         }
-        let group = active(&mut self.groups, &self.uri, room)?;
-        let bundle = group
-            .commit_builder()
-            .propose_adds(kps)
-            .load_psks(self.provider.storage())
-            .map_err(mls)?
-            .create_group_info(true)
-            .build(
-                self.provider.rand(),
-                self.provider.crypto(),
-                &self.signer,
-                |_| true,
-            )
-            .map_err(mls)?
-            .stage_commit(&self.provider)
-            .map_err(mls)?;
-        self.submit_pending(room, bundle).await
-    }
-
-    /// Removes every client of `target` from the room in one commit.
-    pub async fn remove_user(
-        &mut self,
-        room: &str,
-        target: &str,
-    ) -> Result<Vec<ClientEvent>, ClientError> {
-        let group = active(&mut self.groups, &self.uri, room)?;
-        let leaves: Vec<LeafNodeIndex> = group
-            .members()
-            .filter(|m| {
-                credential_uri(&m.credential)
-                    .and_then(|c| ids::user_of_client(&c))
-                    .as_deref()
-                    == Some(target)
-            })
-            .map(|m| m.index)
-            .collect();
-        if leaves.is_empty() {
-            return Err(ClientError::Conflict(format!("{target} is not in {room}")));
-        }
-        let bundle = group
-            .commit_builder()
-            .propose_removals(leaves)
-            .load_psks(self.provider.storage())
-            .map_err(mls)?
-            .create_group_info(true)
-            .build(
-                self.provider.rand(),
-                self.provider.crypto(),
-                &self.signer,
-                |_| true,
-            )
-            .map_err(mls)?
-            .stage_commit(&self.provider)
-            .map_err(mls)?;
-        self.submit_pending(room, bundle).await
+        self.commit_change(room, kps, Vec::new(), None).await
     }
 
     /// Sends a staged commit to the hub; merges it if accepted, drops it if not.
-    async fn submit_pending(
+    pub(super) async fn submit_pending(
         &mut self,
         room: &str,
         bundle: openmls::prelude::CommitMessageBundle,
@@ -296,9 +254,25 @@ impl Client {
             let Ok(group) = active(&mut self.groups, &self.uri, &room) else {
                 continue;
             };
-            let bundle = group
-                .commit_builder()
-                .consume_proposal_store(true)
+            let removed: BTreeSet<LeafNodeIndex> = group
+                .pending_proposals()
+                .filter_map(|q| match q.proposal() {
+                    openmls::prelude::Proposal::Remove(r) => Some(r.removed()),
+                    _ => None,
+                })
+                .collect();
+            let exts = self.leavers_extensions(&room, &removed);
+            let Ok(group) = active(&mut self.groups, &self.uri, &room) else {
+                continue;
+            };
+            let mut builder = group.commit_builder().consume_proposal_store(true);
+            if let Some(exts) = exts {
+                match builder.propose_group_context_extensions(exts) {
+                    Ok(b) => builder = b,
+                    Err(_) => continue,
+                }
+            }
+            let bundle = builder
                 .load_psks(self.provider.storage())
                 .map_err(mls)
                 .and_then(|b| {

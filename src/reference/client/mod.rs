@@ -4,6 +4,7 @@
 
 mod join;
 mod membership;
+mod policy;
 mod timeline;
 
 use super::ids;
@@ -28,9 +29,7 @@ use openmls_traits::signatures::Signer as _;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-/// GroupContext extension (private-use range) naming the room's creator, so
-/// every member derives the same roles. See docs/deviations.md.
-pub const CREATOR_EXTENSION: u16 = 0xF1A0;
+pub use super::room::dictionary::APP_DATA_DICTIONARY_EXTENSION;
 
 /// How many past epochs' application messages a client can still decrypt.
 const MAX_PAST_EPOCHS: usize = 8;
@@ -58,6 +57,9 @@ pub enum ClientError {
     Server(#[from] MimiError),
     #[error("MLS: {0}")]
     Mls(String),
+    /// The room's policy forbids the operation (checked before committing).
+    #[error("{0}")]
+    Policy(super::room::Refusal),
 }
 
 fn mls(e: impl std::fmt::Debug) -> ClientError {
@@ -68,7 +70,7 @@ pub(crate) fn capabilities() -> Capabilities {
     Capabilities::new(
         None,
         None,
-        Some(&[ExtensionType::Unknown(CREATOR_EXTENSION)]),
+        Some(&[ExtensionType::Unknown(APP_DATA_DICTIONARY_EXTENSION)]),
         Some(&[ProposalType::SelfRemove]),
         None,
     )
@@ -191,15 +193,36 @@ impl Client {
         }
     }
 
-    /// Creates the MLS group of a room hosted by our provider.
-    pub fn create_room(&mut self, room: &str) -> Result<Vec<ClientEvent>, ClientError> {
+    /// Creates the MLS group of a room hosted by our provider, with the
+    /// room state (`with` makes it a direct-message room with that user) in
+    /// the `app_data_dictionary` GroupContext extension.
+    pub fn create_room(
+        &mut self,
+        room: &str,
+        with: Option<&str>,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
         let gid = ids::group_id_of_room(room)
             .ok_or_else(|| ClientError::Conflict(format!("not a room URI: {room}")))?;
+        let state = match with {
+            Some(other) => super::room::RoomState::new_dm(room, &self.user, other),
+            None => super::room::RoomState::new_group(room, &self.user),
+        }
+        .map_err(|e| ClientError::Conflict(e.to_string()))?;
         let exts = Extensions::from_vec(vec![
             Extension::ExternalSenders(vec![self.ep.hub_sender()]),
+            // openmls lets a GroupContextExtensions proposal carry only
+            // extension types every member must support.
+            Extension::RequiredCapabilities(RequiredCapabilitiesExtension::new(
+                &[ExtensionType::Unknown(APP_DATA_DICTIONARY_EXTENSION)],
+                &[],
+                &[],
+            )),
             Extension::Unknown(
-                CREATOR_EXTENSION,
-                UnknownExtension(self.user.as_bytes().to_vec()),
+                APP_DATA_DICTIONARY_EXTENSION,
+                UnknownExtension(
+                    super::room::dictionary::encode_state(&state)
+                        .map_err(|e| ClientError::Mls(e.to_string()))?,
+                ),
             ),
         ])
         .map_err(mls)?;
@@ -398,39 +421,42 @@ impl Client {
         }
     }
 
-    /// The room as this client sees it.
+    /// The room as this client sees it: members from the MLS tree,
+    /// participants, roles and metadata from the group's room state.
     pub fn room_state(&self, room: &str) -> Option<ClientRoomState> {
         let group = self.groups.get(room).filter(|g| g.is_active())?;
         let members: BTreeSet<String> = group
             .members()
             .filter_map(|m| credential_uri(&m.credential))
             .collect();
-        let creator = group
-            .extensions()
-            .unknown(CREATOR_EXTENSION)
-            .and_then(|u| String::from_utf8(u.0.clone()).ok());
-        let users: BTreeSet<String> = members
-            .iter()
-            .filter_map(|c| ids::user_of_client(c))
-            .collect();
-        let participants = users
-            .into_iter()
-            .map(|u| Participant {
-                role: if creator.as_deref() == Some(u.as_str()) {
-                    "admin".into()
-                } else {
-                    "user".into()
-                },
-                user: u,
+        let model = policy::room_model(group).ok();
+        let participants = model
+            .as_ref()
+            .map(|m| {
+                m.participants()
+                    .into_iter()
+                    .map(|(user, role)| Participant { user, role })
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
+        let metadata = model
+            .as_ref()
+            .map(|m| {
+                let (name, topic, avatar) = m.metadata.control_view();
+                RoomMetadata {
+                    name,
+                    topic,
+                    avatar,
+                }
+            })
+            .unwrap_or_default();
         Some(ClientRoomState {
             client: self.uri.clone(),
             epoch: group.epoch().as_u64(),
             epoch_authenticator: hex::encode(group.epoch_authenticator().as_slice()),
             participants,
             members: members.into_iter().collect(),
-            metadata: RoomMetadata::default(),
+            metadata,
         })
     }
 }

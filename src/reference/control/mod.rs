@@ -20,8 +20,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 mod ops;
+mod policy_ops;
 mod timeline;
 use ops::*;
+use policy_ops::*;
 
 /// KeyPackages each client publishes up front (each is single-use).
 const KEY_PACKAGES_PER_CLIENT: usize = 8;
@@ -191,9 +193,6 @@ impl ControlError {
     fn conflict(m: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", m)
     }
-    fn unsupported(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_IMPLEMENTED, "unsupported", m)
-    }
     fn internal(m: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m)
     }
@@ -234,6 +233,8 @@ fn client_error(e: ClientError) -> ControlError {
         ClientError::Conflict(_) => ControlError::conflict(m),
         ClientError::Server(e) => mimi_error(e),
         ClientError::Mls(_) => ControlError::internal(m),
+        ClientError::Policy(r) if r.is_conflict() => ControlError::conflict(m),
+        ClientError::Policy(_) => ControlError::refused(m),
     }
 }
 
@@ -257,10 +258,10 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/add_participant", post(add_participant))
         .route("/v1/remove_participant", post(remove_participant))
         .route("/v1/leave", post(leave))
-        .route("/v1/ban", post(not_yet))
-        .route("/v1/unban", post(not_yet))
-        .route("/v1/set_role", post(not_yet))
-        .route("/v1/set_room_metadata", post(not_yet))
+        .route("/v1/ban", post(ban))
+        .route("/v1/unban", post(unban))
+        .route("/v1/set_role", post(set_role))
+        .route("/v1/set_room_metadata", post(set_room_metadata))
         .route("/v1/send", post(send))
         .route("/v1/events", post(events))
         .route("/v1/room_state", post(room_state))
@@ -272,6 +273,7 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
 
 /// Feature ids (suite `feature:` values) the reference provider implements.
 pub const FEATURES: &[&str] = &[
+    "direct-messages",
     "edits",
     "encryption",
     "membership",
@@ -279,6 +281,7 @@ pub const FEATURES: &[&str] = &[
     "redaction",
     "reliable-sync",
     "replies",
+    "roles",
     "text",
     "threads",
 ];

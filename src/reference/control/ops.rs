@@ -74,11 +74,24 @@ pub(super) async fn add_client(State(p): P, body: Bytes) -> Res<AddClientRespons
 
 pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomResponse> {
     let req: CreateRoomRequest = parse(&body)?;
-    if req.kind == RoomKind::Dm {
-        return Err(ControlError::unsupported(
-            "the reference provider does not implement dm rooms yet",
-        ));
-    }
+    let with = match (req.kind, req.with.as_deref()) {
+        (RoomKind::Dm, Some(other)) => {
+            if ids::domain_of(other, 'u').is_none() {
+                return Err(ControlError::bad(format!("not a user URI: {other}")));
+            }
+            if other == req.actor {
+                return Err(ControlError::bad("a dm needs another user in `with`"));
+            }
+            Some(other.to_owned())
+        }
+        (RoomKind::Dm, None) => {
+            return Err(ControlError::bad("a dm names the other user in `with`"));
+        }
+        (RoomKind::Group, Some(_)) => {
+            return Err(ControlError::bad("`with` is only for kind dm"));
+        }
+        (RoomKind::Group, None) => None,
+    };
     if !ids::valid_name(&req.name) {
         return Err(ControlError::bad(format!(
             "invalid room name {:?}",
@@ -93,80 +106,26 @@ pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomRespo
     };
     {
         let mut c = first.lock().await;
-        let events = c.create_room(&room).map_err(client_error)?;
+        let events = c
+            .create_room(&room, with.as_deref())
+            .map_err(client_error)?;
         user.push(events);
         if clients.len() > 1 {
             // The creator's other devices join in the same way as anyone else's.
-            let events = c.add_user(&room, &user.uri).await.map_err(client_error)?;
+            let events = c
+                .add_clients_of(&room, &user.uri)
+                .await
+                .map_err(client_error)?;
+            user.push(events);
+        }
+        if let Some(other) = &with {
+            // The other user is in the DM's participant list from the start;
+            // this commit brings in their clients.
+            let events = c.add_clients_of(&room, other).await.map_err(client_error)?;
             user.push(events);
         }
     }
     Ok(axum::Json(CreateRoomResponse { room }))
-}
-
-pub(super) async fn membership(p: &Provider, body: &Bytes, add: bool) -> Res<RoomChangeResponse> {
-    let req: MembershipRequest = parse(body)?;
-    if ids::domain_of(&req.user, 'u').is_none() {
-        return Err(ControlError::bad(format!("not a user URI: {}", req.user)));
-    }
-    if ids::domain_of(&req.room, 'r').is_none() {
-        return Err(ControlError::bad(format!("not a room URI: {}", req.room)));
-    }
-    if !add && req.user == req.actor {
-        return Err(ControlError::bad("use leave to remove yourself"));
-    }
-    let actor = p.user(&req.actor)?;
-    let c = p.acting_client(&actor, &req.room, None).await?;
-    let mut c = c.lock().await;
-    actor.push(c.sync());
-    let present = c
-        .room_state(&req.room)
-        .is_some_and(|s| s.participants.iter().any(|x| x.user == req.user));
-    if add && present {
-        return Err(ControlError::conflict(format!(
-            "{} is already in the room",
-            req.user
-        )));
-    }
-    if !add && !present {
-        return Err(ControlError::conflict(format!(
-            "{} is not in the room",
-            req.user
-        )));
-    }
-    // A commit that lost an epoch race is retried after catching up: first
-    // with what the inbox already holds, then after the next delivery.
-    let mut attempt = 0;
-    let events = loop {
-        let result = if add {
-            c.add_user(&req.room, &req.user).await
-        } else {
-            c.remove_user(&req.room, &req.user).await
-        };
-        match result {
-            Err(ClientError::Conflict(_)) if attempt < 2 => {
-                if attempt == 1
-                    && let Some(mut rx) = p.ep.inbox_watch(&c.uri)
-                {
-                    let _ = tokio::time::timeout(EPOCH_RACE_WAIT, rx.changed()).await;
-                }
-                attempt += 1;
-                actor.push(c.sync());
-            }
-            other => break other.map_err(client_error)?,
-        }
-    };
-    actor.push(events);
-    let epoch = c.room_state(&req.room).map(|s| s.epoch).unwrap_or(0);
-    Ok(axum::Json(RoomChangeResponse { epoch }))
-}
-
-pub(super) async fn add_participant(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
-    membership(&p, &body, true).await
-}
-
-pub(super) async fn remove_participant(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
-    membership(&p, &body, false).await
 }
 
 /// How long a membership change that lost an epoch race waits for the
@@ -213,13 +172,6 @@ pub(super) async fn leave(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
             return Ok(axum::Json(RoomChangeResponse { epoch }));
         }
     }
-}
-
-pub(super) async fn not_yet(req: axum::extract::Request) -> ControlError {
-    let op = req.uri().path().trim_start_matches("/v1/").to_owned();
-    ControlError::unsupported(format!(
-        "the reference provider does not implement {op} yet"
-    ))
 }
 
 pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {

@@ -56,6 +56,16 @@ impl Server {
                 "a new room must hold exactly the creating client".into(),
             ));
         }
+        let state = super::policy::state_of(group.group_context().extensions())
+            .map_err(MimiError::BadRequest)?;
+        let creator_user = ids::user_of_client(creator).unwrap_or_default();
+        if state.metadata.room_uri.as_slice() != room.as_bytes()
+            || state.restricted_to_removals(&creator_user)
+        {
+            return Err(MimiError::BadRequest(
+                "the room state must name this room and the creator as a participant".into(),
+            ));
+        }
         st.hub_rooms.insert(
             room.to_owned(),
             HubRoom {
@@ -181,6 +191,15 @@ impl Server {
                 if pending.iter().any(|(r, _)| !covered.contains(r.as_slice())) {
                     return not_allowed("the commit leaves out proposals the hub accepted".into());
                 }
+                // The room's policy (participant list, roles, metadata).
+                let current = &st
+                    .hub_rooms
+                    .get(room_uri)
+                    .ok_or_else(|| MimiError::Internal("room vanished".into()))?
+                    .group;
+                if let Err(why) = super::policy::check_commit(current, &staged, &sender_client) {
+                    return not_allowed(why);
+                }
                 let GroupInfoOption::Full(gi) = group_info;
                 let vgi = gi.parse().map_err(bad)?;
                 // The committer signs the new GroupInfo with its (new) leaf key.
@@ -256,12 +275,19 @@ impl Server {
                         external_proposals: Vec::new(),
                     },
                 };
-                // The origin provider's other clients hold the commit before
-                // the committer hears back.
+                // Every provider with a member (the origin included) holds the
+                // commit before the committer hears back, so the next
+                // operation anywhere is decided on the new room state.
                 let mut deliveries = Deliveries::default();
+                let domains: BTreeSet<String> = recipients
+                    .iter()
+                    .filter_map(|c| ids::domain_of(c, 'd'))
+                    .filter(|d| *d != self.domain)
+                    .map(str::to_owned)
+                    .collect();
                 deliveries
                     .0
-                    .extend(self.fan_out(st, room_uri, &recipients, &fanout, origin));
+                    .extend(self.fan_out_to(st, room_uri, &domains, true, &fanout));
                 if let Some((raw, _)) = welcome {
                     let msg = wire::wrap_mls_message(wire::WIRE_FORMAT_WELCOME, raw.bytes());
                     let fanout = FanoutMessage {
@@ -346,6 +372,15 @@ impl Server {
                         );
                     }
                 }
+                // A leave must be one the room's policy allows (e.g. not in a DM).
+                if let Some(user) = &sender_user
+                    && let Ok(state) =
+                        super::policy::state_of(room.group.group_context().extensions())
+                    && state.index_of(user).is_some()
+                    && let Err(r) = state.authorize(user, &crate::reference::room::Operation::Leave)
+                {
+                    return not_allowed(format!("{user} may not leave: {r}"));
+                }
                 for q in all {
                     room.group
                         .add_proposal(self.crypto.storage(), q)
@@ -416,6 +451,12 @@ impl Server {
             ));
         }
         if !users_of_members(&room.group).contains(&sender) {
+            return Ok(SubmitMessageResponse::NotAllowed);
+        }
+        // §5.3: a user without an active role (e.g. banned) may not send.
+        let restricted = super::policy::state_of(room.group.group_context().extensions())
+            .map_or(true, |state| state.restricted_to_removals(&sender));
+        if restricted {
             return Ok(SubmitMessageResponse::NotAllowed);
         }
         let current = room.group.group_context().epoch().as_u64();

@@ -40,6 +40,11 @@ impl LocalEndpoint {
         self.server.store_key_package(client, key_package)
     }
 
+    /// The test hook [`super::Hooks::forge_policy_as`], if set.
+    pub fn forged_policy_actor(&self) -> Option<String> {
+        super::lock(&self.server.hooks.forge_policy_as).clone()
+    }
+
     /// The hub's entry for `external_senders` in rooms hosted here.
     pub fn hub_sender(&self) -> ExternalSender {
         Self::new_sender(&self.server)

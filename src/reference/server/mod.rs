@@ -8,6 +8,7 @@
 
 pub mod http;
 mod hub;
+mod policy;
 mod requests;
 pub use requests::{
     GROUP_INFO_ENCRYPT_LABEL, GROUP_INFO_REQUEST_LABEL, GROUP_INFO_RESPONSE_LABEL,
@@ -56,6 +57,10 @@ pub struct Hooks {
     recorded: Mutex<Vec<Recorded>>,
     notify_processed: AtomicU64,
     notify_refused: watch::Sender<u64>,
+    /// While set, this provider's clients plan room changes with this
+    /// user's authority instead of their own, so tests can send the hub a
+    /// commit the committer is not allowed to make (the hub must refuse it).
+    pub forge_policy_as: Mutex<Option<String>>,
 }
 
 impl Default for Hooks {
@@ -66,6 +71,7 @@ impl Default for Hooks {
             recorded: Mutex::new(Vec::new()),
             notify_processed: AtomicU64::new(0),
             notify_refused: watch::Sender::new(0),
+            forge_policy_as: Mutex::new(None),
         }
     }
 }

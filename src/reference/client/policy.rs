@@ -1,0 +1,186 @@
+//! Policy-checked room changes (protocol-06 §7.5–7.6, room-policy-03 §8):
+//! the client reads the room state from its group, asks the policy model
+//! whether its user may do the operation, and commits the resulting
+//! participant-list / metadata change together with the MLS Adds and
+//! Removes it implies, in one commit.
+
+use super::*;
+use crate::reference::room::dictionary::{self, ReadDictionaryError};
+use crate::reference::room::{Operation, RoomState, UpdateRefusal};
+use openmls::prelude::GroupContext;
+
+/// The room state carried in `group`'s `app_data_dictionary` extension.
+pub(crate) fn room_model(group: &MlsGroup) -> Result<RoomState, ReadDictionaryError> {
+    let ext = group
+        .extensions()
+        .unknown(APP_DATA_DICTIONARY_EXTENSION)
+        .ok_or(ReadDictionaryError::Missing)?;
+    dictionary::decode_state(&ext.0)
+}
+
+/// `group`'s GroupContext extensions with the dictionary replaced by `state`.
+fn extensions_with(
+    group: &MlsGroup,
+    state: &RoomState,
+) -> Result<Extensions<GroupContext>, ClientError> {
+    let mut exts = group.extensions().clone();
+    let body = dictionary::encode_state(state).map_err(|e| ClientError::Mls(e.to_string()))?;
+    exts.add_or_replace(Extension::Unknown(
+        APP_DATA_DICTIONARY_EXTENSION,
+        UnknownExtension(body),
+    ))
+    .map_err(mls)?;
+    Ok(exts)
+}
+
+fn refusal(e: UpdateRefusal) -> ClientError {
+    match e {
+        UpdateRefusal::Refused(r) => ClientError::Policy(r),
+        UpdateRefusal::Invalid(e) => ClientError::Conflict(e.to_string()),
+    }
+}
+
+impl Client {
+    /// The room state as this client's group holds it.
+    pub fn room_model(&self, room: &str) -> Result<RoomState, ClientError> {
+        let group = self
+            .groups
+            .get(room)
+            .filter(|g| g.is_active())
+            .ok_or_else(|| ClientError::NotMember {
+                client: self.uri.clone(),
+                room: room.to_owned(),
+            })?;
+        room_model(group).map_err(|e| ClientError::Mls(e.to_string()))
+    }
+
+    /// Leaves of every client of `user` in the room.
+    fn leaves_of(&self, room: &str, user: &str) -> Vec<LeafNodeIndex> {
+        self.groups
+            .get(room)
+            .map(|g| {
+                g.members()
+                    .filter(|m| {
+                        credential_uri(&m.credential)
+                            .and_then(|c| ids::user_of_client(&c))
+                            .as_deref()
+                            == Some(user)
+                    })
+                    .map(|m| m.index)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Does `op` as this client's user: refuses with [`ClientError::Policy`]
+    /// if the room's policy forbids it, else commits the participant-list
+    /// or metadata change with the Adds (every client of an added user) and
+    /// Removes (every client of a removed or banned user) it implies.
+    pub async fn apply_operation(
+        &mut self,
+        room: &str,
+        op: &Operation,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        let state = self.room_model(room)?;
+        // A test hook may lend another user's authority (to forge a commit).
+        let planner = self
+            .ep
+            .forged_policy_actor()
+            .unwrap_or_else(|| self.user.clone());
+        let effect = state.plan(&planner, op).map_err(ClientError::Policy)?;
+        let next = state.apply_effect(&effect).map_err(refusal)?;
+        let kps = match op {
+            Operation::Add { user, .. } => {
+                let kps = self.claim_key_packages(room, user).await?;
+                if kps.is_empty() {
+                    return Err(ClientError::Conflict(format!(
+                        "no client of {user} could be added"
+                    )));
+                }
+                kps
+            }
+            _ => Vec::new(),
+        };
+        let leaves = effect
+            .remove_clients_of
+            .as_deref()
+            .map(|u| self.leaves_of(room, u))
+            .unwrap_or_default();
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let exts = if next != state {
+            Some(extensions_with(group, &next)?)
+        } else {
+            None
+        };
+        self.commit_change(room, kps, leaves, exts).await
+    }
+
+    /// One commit with the given Adds, Removes and (optionally) new
+    /// GroupContext extensions, submitted through the hub.
+    pub(super) async fn commit_change(
+        &mut self,
+        room: &str,
+        kps: Vec<KeyPackage>,
+        leaves: Vec<LeafNodeIndex>,
+        exts: Option<Extensions<GroupContext>>,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let mut builder = group
+            .commit_builder()
+            .propose_adds(kps)
+            .propose_removals(leaves);
+        if let Some(exts) = exts {
+            builder = builder
+                .propose_group_context_extensions(exts)
+                .map_err(mls)?;
+        }
+        let bundle = builder
+            .load_psks(self.provider.storage())
+            .map_err(mls)?
+            .create_group_info(true)
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.signer,
+                |_| true,
+            )
+            .map_err(mls)?
+            .stage_commit(&self.provider)
+            .map_err(mls)?;
+        self.submit_pending(room, bundle).await
+    }
+
+    /// The GroupContext extensions a commit of the pending proposals needs:
+    /// every user all of whose clients the proposals remove leaves the
+    /// participant list (as that user's own Leave). `None` if unchanged.
+    pub(super) fn leavers_extensions(
+        &self,
+        room: &str,
+        removed: &BTreeSet<LeafNodeIndex>,
+    ) -> Option<Extensions<GroupContext>> {
+        let group = self.groups.get(room)?;
+        let mut state = room_model(group).ok()?;
+        let original = state.clone();
+        let mut clients_of: BTreeMap<String, Vec<LeafNodeIndex>> = BTreeMap::new();
+        for m in group.members() {
+            if let Some(user) = credential_uri(&m.credential).and_then(|c| ids::user_of_client(&c))
+            {
+                clients_of.entry(user).or_default().push(m.index);
+            }
+        }
+        for (user, leaves) in clients_of {
+            if state.index_of(&user).is_none() || !leaves.iter().all(|l| removed.contains(l)) {
+                continue;
+            }
+            if let Ok(effect) = state.plan(&user, &Operation::Leave)
+                && let Ok(next) = state.apply_effect(&effect)
+            {
+                state = next;
+            }
+        }
+        if state == original {
+            return None;
+        }
+        extensions_with(group, &state).ok()
+    }
+}

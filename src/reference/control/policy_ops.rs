@@ -1,0 +1,115 @@
+//! The policy-governed room changes: add, remove (kick), ban, unban,
+//! set_role and set_room_metadata. Each is planned against the room state
+//! the actor's client holds (403/409 when the policy refuses) and committed
+//! with the MLS changes it implies; the hub checks it again.
+
+use super::*;
+use crate::reference::room::Operation;
+
+/// Runs `op` as `actor` in `room` on one of the actor's clients, retrying
+/// a commit that lost an epoch race after catching up (first with what the
+/// inbox holds, then after the next delivery).
+async fn room_change(
+    p: &Provider,
+    room: &str,
+    actor: &str,
+    op: impl Fn(&crate::reference::room::RoomState) -> Result<Operation, ControlError>,
+) -> Res<RoomChangeResponse> {
+    if ids::domain_of(room, 'r').is_none() {
+        return Err(ControlError::bad(format!("not a room URI: {room}")));
+    }
+    let actor = p.user(actor)?;
+    let c = p.acting_client(&actor, room, None).await?;
+    let mut c = c.lock().await;
+    actor.push(c.sync());
+    let mut attempt = 0;
+    let events = loop {
+        let state = c.room_model(room).map_err(client_error)?;
+        let result = c.apply_operation(room, &op(&state)?).await;
+        match result {
+            Err(ClientError::Conflict(_)) if attempt < 2 => {
+                if attempt == 1
+                    && let Some(mut rx) = p.ep.inbox_watch(&c.uri)
+                {
+                    let _ = tokio::time::timeout(EPOCH_RACE_WAIT, rx.changed()).await;
+                }
+                attempt += 1;
+                actor.push(c.sync());
+            }
+            other => break other.map_err(client_error)?,
+        }
+    };
+    actor.push(events);
+    let epoch = c.room_state(room).map(|s| s.epoch).unwrap_or(0);
+    Ok(axum::Json(RoomChangeResponse { epoch }))
+}
+
+fn user_uri(user: &str) -> Result<String, ControlError> {
+    if ids::domain_of(user, 'u').is_none() {
+        return Err(ControlError::bad(format!("not a user URI: {user}")));
+    }
+    Ok(user.to_owned())
+}
+
+pub(super) async fn add_participant(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
+    let req: MembershipRequest = parse(&body)?;
+    let user = user_uri(&req.user)?;
+    room_change(&p, &req.room, &req.actor, |_| Ok(Operation::add(&user))).await
+}
+
+pub(super) async fn remove_participant(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
+    let req: MembershipRequest = parse(&body)?;
+    let user = user_uri(&req.user)?;
+    if req.user == req.actor {
+        return Err(ControlError::bad("use leave to remove yourself"));
+    }
+    room_change(&p, &req.room, &req.actor, |_| {
+        Ok(Operation::Remove { user: user.clone() })
+    })
+    .await
+}
+
+pub(super) async fn ban(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
+    let req: MembershipRequest = parse(&body)?;
+    let user = user_uri(&req.user)?;
+    room_change(&p, &req.room, &req.actor, |_| {
+        Ok(Operation::Ban { user: user.clone() })
+    })
+    .await
+}
+
+pub(super) async fn unban(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
+    let req: MembershipRequest = parse(&body)?;
+    let user = user_uri(&req.user)?;
+    room_change(&p, &req.room, &req.actor, |_| {
+        Ok(Operation::Unban { user: user.clone() })
+    })
+    .await
+}
+
+pub(super) async fn set_role(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
+    let req: SetRoleRequest = parse(&body)?;
+    let user = user_uri(&req.user)?;
+    room_change(&p, &req.room, &req.actor, |state| {
+        let role = state
+            .role_index_by_name(&req.role)
+            .ok_or_else(|| ControlError::bad(format!("the room has no role {:?}", req.role)))?;
+        Ok(Operation::SetRole {
+            user: user.clone(),
+            role,
+        })
+    })
+    .await
+}
+
+pub(super) async fn set_room_metadata(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
+    let req: SetRoomMetadataRequest = parse(&body)?;
+    room_change(&p, &req.room, &req.actor, |state| {
+        Ok(Operation::SetMetadata(state.metadata.with_changes(
+            req.name.as_deref(),
+            req.topic.as_deref(),
+            req.avatar.as_deref(),
+        )))
+    })
+    .await
+}

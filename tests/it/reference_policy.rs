@@ -1,0 +1,443 @@
+//! Integration tests: rooms, roles, bans, DMs and metadata in the reference
+//! provider. Two providers over real loopback mutual TLS, driven through
+//! their control APIs; every change is checked on both sides.
+
+use mimi_interop::control::ControlClient;
+use mimi_interop::control::api::*;
+use mimi_interop::reference::{Launcher, RunningProvider};
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(20);
+
+struct Pair {
+    _a: RunningProvider,
+    b: RunningProvider,
+    ca: ControlClient,
+    cb: ControlClient,
+}
+
+async fn pair() -> Pair {
+    let launcher = Launcher::new().expect("run CA");
+    let a = launcher.start_domain("a.example").await.expect("start a");
+    let b = launcher.start_domain("b.example").await.expect("start b");
+    let http = reqwest::Client::new();
+    let ca = ControlClient::new(http.clone(), a.control_url());
+    let cb = ControlClient::new(http, b.control_url());
+    let peer = |info: InfoResponse| Peer {
+        domain: info.domain,
+        mimi_url: info.mimi_url,
+        ca_pem: info.ca_pem,
+    };
+    let pa = peer(ca.info(T).await.expect("info a"));
+    let pb = peer(cb.info(T).await.expect("info b"));
+    ca.peers(&PeersRequest { peers: vec![pb] }, T)
+        .await
+        .expect("peers a");
+    cb.peers(&PeersRequest { peers: vec![pa] }, T)
+        .await
+        .expect("peers b");
+    Pair { _a: a, b, ca, cb }
+}
+
+async fn user(c: &ControlClient, name: &str) -> String {
+    c.create_user(
+        &CreateUserRequest {
+            name: name.into(),
+            display_name: None,
+            avatar: None,
+            clients: 1,
+        },
+        T,
+    )
+    .await
+    .expect("create_user")
+    .user
+}
+
+async fn room(c: &ControlClient, actor: &str, name: &str, with: Option<&str>) -> String {
+    c.create_room(
+        &CreateRoomRequest {
+            actor: actor.into(),
+            name: name.into(),
+            kind: if with.is_some() {
+                RoomKind::Dm
+            } else {
+                RoomKind::Group
+            },
+            with: with.map(str::to_owned),
+        },
+        T,
+    )
+    .await
+    .expect("create_room")
+    .room
+}
+
+async fn member_op(
+    c: &ControlClient,
+    op: &str,
+    room: &str,
+    actor: &str,
+    user: &str,
+) -> Result<RoomChangeResponse, mimi_interop::control::CallError> {
+    c.membership(
+        op,
+        &MembershipRequest {
+            room: room.into(),
+            actor: actor.into(),
+            user: user.into(),
+        },
+        T,
+    )
+    .await
+}
+
+/// The one view every client of `user` has (they must agree).
+async fn view(c: &ControlClient, room: &str, user: &str) -> ClientRoomState {
+    let r = c
+        .room_state(
+            &RoomStateRequest {
+                room: room.into(),
+                user: user.into(),
+            },
+            T,
+        )
+        .await
+        .expect("room_state");
+    let first = r.clients[0].clone();
+    for other in &r.clients[1..] {
+        assert_eq!(other.participants, first.participants);
+        assert_eq!(other.epoch_authenticator, first.epoch_authenticator);
+    }
+    first
+}
+
+/// Waits until `user`'s view reaches `epoch` (driven by long-polling events).
+async fn view_at(c: &ControlClient, room: &str, user: &str, epoch: u64) -> ClientRoomState {
+    let deadline = tokio::time::Instant::now() + T;
+    let mut cursor = 0;
+    loop {
+        let v = view(c, room, user).await;
+        if v.epoch >= epoch {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{user} never reached epoch {epoch}"
+        );
+        let r = c
+            .events(
+                &EventsRequest {
+                    user: user.into(),
+                    cursor,
+                    wait_ms: 2000,
+                },
+                T,
+            )
+            .await
+            .expect("events");
+        cursor = r.cursor;
+    }
+}
+
+fn roles(v: &ClientRoomState) -> Vec<(String, String)> {
+    v.participants
+        .iter()
+        .map(|p| (p.user.clone(), p.role.clone()))
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = list
+        .iter()
+        .map(|(u, r)| (u.to_string(), r.to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Alice (A) makes a group room and adds Bob (B); returns room and epoch.
+async fn club(p: &Pair, alice: &str, bob: &str) -> (String, u64) {
+    let room = room(&p.ca, alice, "club", None).await;
+    let r = member_op(&p.ca, "add_participant", &room, alice, bob)
+        .await
+        .expect("add bob");
+    (room, r.epoch)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_change_propagates_to_both_sides() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice").await;
+    let bob = user(&p.cb, "bob").await;
+    let (room, _) = club(&p, &alice, &bob).await;
+    let before = view(&p.ca, &room, &alice).await;
+    assert_eq!(roles(&before), pairs(&[(&alice, "admin"), (&bob, "user")]));
+    let r =
+        p.ca.set_role(
+            &SetRoleRequest {
+                room: room.clone(),
+                actor: alice.clone(),
+                user: bob.clone(),
+                role: "moderator".into(),
+            },
+            T,
+        )
+        .await
+        .expect("set_role");
+    let va = view(&p.ca, &room, &alice).await;
+    let vb = view_at(&p.cb, &room, &bob, r.epoch).await;
+    let want = pairs(&[(&alice, "admin"), (&bob, "moderator")]);
+    assert_eq!(roles(&va), want);
+    assert_eq!(roles(&vb), want);
+    assert_eq!(va.epoch_authenticator, vb.epoch_authenticator);
+    // A moderator may not make itself admin (own role), nor an unknown role exist.
+    let err =
+        p.cb.set_role(
+            &SetRoleRequest {
+                room: room.clone(),
+                actor: bob.clone(),
+                user: bob.clone(),
+                role: "admin".into(),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    assert_eq!(roles(&view(&p.ca, &room, &alice).await), want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordinary_user_removing_the_admin_is_refused_and_changes_nothing() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice").await;
+    let bob = user(&p.cb, "bob").await;
+    let (room, epoch) = club(&p, &alice, &bob).await;
+    let vb = view_at(&p.cb, &room, &bob, epoch).await;
+    let err = member_op(&p.cb, "remove_participant", &room, &bob, &alice)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    assert!(err.to_string().contains("role user"), "{err}");
+    // Nor may an ordinary user ban or change roles.
+    let err = member_op(&p.cb, "ban", &room, &bob, &alice)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    let va = view(&p.ca, &room, &alice).await;
+    let vb2 = view(&p.cb, &room, &bob).await;
+    for v in [&va, &vb2] {
+        assert_eq!(v.epoch, vb.epoch);
+        assert_eq!(v.epoch_authenticator, vb.epoch_authenticator);
+        assert_eq!(roles(v), pairs(&[(&alice, "admin"), (&bob, "user")]));
+        assert_eq!(v.members.len(), 2);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banned_user_cannot_be_re_added_until_unbanned() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice").await;
+    let bob = user(&p.cb, "bob").await;
+    let carol = user(&p.cb, "carol").await;
+    let (room, _) = club(&p, &alice, &bob).await;
+    let r = member_op(&p.ca, "add_participant", &room, &alice, &carol)
+        .await
+        .expect("add carol");
+    view_at(&p.cb, &room, &carol, r.epoch).await;
+    let r = member_op(&p.ca, "ban", &room, &alice, &bob)
+        .await
+        .expect("ban");
+    let want = pairs(&[(&alice, "admin"), (&bob, "banned"), (&carol, "user")]);
+    let va = view(&p.ca, &room, &alice).await;
+    let vc = view_at(&p.cb, &room, &carol, r.epoch).await;
+    assert_eq!(roles(&va), want);
+    assert_eq!(roles(&vc), want);
+    assert!(!va.members.iter().any(|m| m.contains("/d/bob")), "{va:?}");
+    assert_eq!(va.epoch_authenticator, vc.epoch_authenticator);
+    // Re-adding is refused and changes nothing.
+    let err = member_op(&p.ca, "add_participant", &room, &alice, &bob)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    assert!(err.to_string().contains("banned"), "{err}");
+    assert_eq!(view(&p.ca, &room, &alice).await.epoch, va.epoch);
+    // Unban lifts it; bob can then be added again as an ordinary user.
+    let r = member_op(&p.ca, "unban", &room, &alice, &bob)
+        .await
+        .expect("unban");
+    let vc = view_at(&p.cb, &room, &carol, r.epoch).await;
+    assert_eq!(roles(&vc), pairs(&[(&alice, "admin"), (&carol, "user")]));
+    let r = member_op(&p.ca, "add_participant", &room, &alice, &bob)
+        .await
+        .expect("re-add after unban");
+    let vb = view_at(&p.cb, &room, &bob, r.epoch).await;
+    let want = pairs(&[(&alice, "admin"), (&bob, "user"), (&carol, "user")]);
+    assert_eq!(roles(&vb), want);
+    assert_eq!(roles(&view(&p.ca, &room, &alice).await), want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dm_has_fixed_membership_of_two() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice").await;
+    let bob = user(&p.cb, "bob").await;
+    let carol = user(&p.cb, "carol").await;
+    let dm = room(&p.ca, &alice, "dm", Some(&bob)).await;
+    let va = view(&p.ca, &dm, &alice).await;
+    let vb = view_at(&p.cb, &dm, &bob, va.epoch).await;
+    let want = pairs(&[(&alice, "user"), (&bob, "user")]);
+    assert_eq!(roles(&va), want);
+    assert_eq!(roles(&vb), want);
+    assert_eq!(va.members.len(), 2);
+    let err = member_op(&p.ca, "add_participant", &dm, &alice, &carol)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    assert!(err.to_string().contains("fixed membership"), "{err}");
+    let err = member_op(&p.cb, "remove_participant", &dm, &bob, &alice)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    // Leaving is refused too (by the hub, which holds the leave proposals).
+    let err =
+        p.cb.leave(
+            &LeaveRequest {
+                room: dm.clone(),
+                actor: bob.clone(),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    assert!(err.to_string().contains("fixed membership"), "{err}");
+    for v in [view(&p.ca, &dm, &alice).await, view(&p.cb, &dm, &bob).await] {
+        assert_eq!(v.epoch, va.epoch);
+        assert_eq!(roles(&v), want);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_metadata_is_visible_on_both_sides() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice").await;
+    let bob = user(&p.cb, "bob").await;
+    let (room, _) = club(&p, &alice, &bob).await;
+    let r =
+        p.ca.set_room_metadata(
+            &SetRoomMetadataRequest {
+                room: room.clone(),
+                actor: alice.clone(),
+                name: Some("Clubhouse".into()),
+                topic: Some("MIMI interop".into()),
+                avatar: None,
+            },
+            T,
+        )
+        .await
+        .expect("set_room_metadata");
+    let vb = view_at(&p.cb, &room, &bob, r.epoch).await;
+    let va = view(&p.ca, &room, &alice).await;
+    for v in [&va, &vb] {
+        assert_eq!(v.metadata.name.as_deref(), Some("Clubhouse"));
+        assert_eq!(v.metadata.topic.as_deref(), Some("MIMI interop"));
+        assert_eq!(v.metadata.avatar, None);
+    }
+    // Bob (a user) changes only the topic; the name stays.
+    let r =
+        p.cb.set_room_metadata(
+            &SetRoomMetadataRequest {
+                room: room.clone(),
+                actor: bob.clone(),
+                name: None,
+                topic: Some("second topic".into()),
+                avatar: None,
+            },
+            T,
+        )
+        .await
+        .expect("bob sets the topic");
+    let va = view_at(&p.ca, &room, &alice, r.epoch).await;
+    assert_eq!(va.metadata.name.as_deref(), Some("Clubhouse"));
+    assert_eq!(va.metadata.topic.as_deref(), Some("second topic"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_participant_list_change_is_refused_by_the_hub() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice").await;
+    let bob = user(&p.cb, "bob").await;
+    let carol = user(&p.ca, "carol").await;
+    let (room, _) = club(&p, &alice, &bob).await;
+    member_op(&p.ca, "add_participant", &room, &alice, &carol)
+        .await
+        .expect("add carol");
+    let r =
+        p.ca.set_role(
+            &SetRoleRequest {
+                room: room.clone(),
+                actor: alice.clone(),
+                user: carol.clone(),
+                role: "moderator".into(),
+            },
+            T,
+        )
+        .await
+        .expect("carol moderator");
+    let before = view_at(&p.cb, &room, &bob, r.epoch).await;
+    let want = pairs(&[(&alice, "admin"), (&bob, "user"), (&carol, "moderator")]);
+    assert_eq!(roles(&before), want);
+    // Bob's provider plans with Alice's authority, so Bob's client commits
+    // changes only an admin may make and sends them to the hub's /update.
+    *p.b.hooks().forge_policy_as.lock().expect("hook lock") = Some(alice.clone());
+    let err =
+        p.cb.set_role(
+            &SetRoleRequest {
+                room: room.clone(),
+                actor: bob.clone(),
+                user: bob.clone(),
+                role: "admin".into(),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    assert!(err.to_string().contains("refused by the hub"), "{err}");
+    assert!(err.to_string().contains("canChangeUserRole"), "{err}");
+    for op in ["remove_participant", "ban"] {
+        let err = member_op(&p.cb, op, &room, &bob, &carol).await.unwrap_err();
+        assert_eq!(err.status(), Some(403), "{op}: {err}");
+        assert!(
+            err.to_string().contains("refused by the hub"),
+            "{op}: {err}"
+        );
+    }
+    *p.b.hooks().forge_policy_as.lock().expect("hook lock") = None;
+    // Nothing changed on either side, and the room still works.
+    for v in [
+        view(&p.ca, &room, &alice).await,
+        view(&p.cb, &room, &bob).await,
+    ] {
+        assert_eq!(v.epoch, before.epoch);
+        assert_eq!(v.epoch_authenticator, before.epoch_authenticator);
+        assert_eq!(roles(&v), want);
+        assert_eq!(v.members, before.members);
+    }
+    let r =
+        p.cb.set_room_metadata(
+            &SetRoomMetadataRequest {
+                room: room.clone(),
+                actor: bob.clone(),
+                name: None,
+                topic: Some("still fine".into()),
+                avatar: None,
+            },
+            T,
+        )
+        .await
+        .expect("an allowed change after the refusals");
+    assert_eq!(r.epoch, before.epoch + 1);
+}
