@@ -2,6 +2,7 @@
 
 mod cli;
 mod content;
+mod coverage;
 mod fake_target;
 mod reference;
 mod report;
