@@ -4,6 +4,7 @@ mod cli;
 mod content;
 mod coverage;
 mod fake_target;
+mod mutation;
 mod reference;
 mod report;
 mod room_policy;

@@ -60,6 +60,10 @@ pub(super) async fn add_client(State(p): P, body: Bytes) -> Res<AddClientRespons
         user.push(g.sync());
         rooms.extend(g.rooms());
     }
+    // QUIRK new-device-not-joined.
+    if !p.server.quirks.joins_new_device() {
+        rooms.clear();
+    }
     let mut c = p.new_client(&user, clients.len() + 1)?;
     let uri = c.uri.clone();
     for room in rooms {
@@ -133,6 +137,11 @@ pub(super) async fn membership(p: &Provider, body: &Bytes, add: bool) -> Res<Roo
             "{} is not in the room",
             req.user
         )));
+    }
+    // QUIRK kick-not-committed.
+    if !add && !p.server.quirks.commits_kick() {
+        let epoch = c.room_state(&req.room).map(|s| s.epoch).unwrap_or(0);
+        return Ok(axum::Json(RoomChangeResponse { epoch }));
     }
     // A commit that lost an epoch race is retried after catching up: first
     // with what the inbox already holds, then after the next delivery.
@@ -238,7 +247,8 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
                 timestamp_ms: crate::reference::server::now_ms(),
                 salt,
             };
-            crate::content::build(intent, &ctx)
+            // QUIRK text-as-plain, unicode-nfc.
+            crate::content::build(&p.server.quirks.intent(intent), &ctx)
                 .map_err(|e| ControlError::bad(format!("content.intent: {e}")))?
         }
     };
@@ -266,7 +276,8 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
     result.map_err(client_error)?;
     // Raw bytes that are not MIMI content (no salt) have no message ID.
     let message_id = crate::content::message_id(
-        crate::content::IdFormula::Draft08,
+        // QUIRK message-id-draft07.
+        p.server.quirks.id_formula(),
         &actor.uri,
         &req.room,
         &content,
@@ -323,6 +334,8 @@ pub(super) async fn room_state(State(p): P, body: Bytes) -> Res<RoomStateRespons
         user.push(g.sync());
         out.extend(g.room_state(&req.room));
     }
+    // QUIRK wrong-epoch-report, local-roster.
+    p.server.quirks.room_states(&p.domain, &mut out);
     if out.is_empty() {
         return Err(ControlError::not_found(format!(
             "{} has no client in {}",

@@ -157,6 +157,8 @@ pub struct Server {
     pub(crate) state: Mutex<State>,
     pub(crate) peers: Arc<peer::Peers>,
     pub hooks: Arc<Hooks>,
+    /// Deliberate deviations switched on (`reference::quirks`).
+    pub(crate) quirks: crate::reference::quirks::Quirks,
 }
 
 /// Why a MIMI request was not served; maps to an HTTP status.
@@ -214,6 +216,15 @@ pub(crate) fn now_ms() -> u64 {
 
 impl Server {
     pub fn new(domain: String, peers: Arc<peer::Peers>) -> Result<Arc<Self>, MimiError> {
+        Self::with_quirks(domain, peers, Default::default())
+    }
+
+    /// A server with deliberate deviations switched on.
+    pub fn with_quirks(
+        domain: String,
+        peers: Arc<peer::Peers>,
+        quirks: crate::reference::quirks::Quirks,
+    ) -> Result<Arc<Self>, MimiError> {
         let crypto = OpenMlsRustCrypto::default();
         let hub_signer =
             openmls_basic_credential::SignatureKeyPair::new(CIPHERSUITE.signature_algorithm())
@@ -225,6 +236,7 @@ impl Server {
             state: Mutex::new(State::default()),
             peers,
             hooks: Arc::new(Hooks::default()),
+            quirks,
         }))
     }
 
