@@ -45,3 +45,19 @@ fn coverage_command_prints_the_table() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(mimi_interop::exit::BAD_INPUT));
 }
+
+/// `serve --quirk` refuses a name the registry does not know, listing the
+/// known ones, before starting anything.
+#[test]
+fn serve_rejects_an_unknown_quirk() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mimi-interop"))
+        .args(["serve", "--quirk", "skip-epoch-check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(mimi_interop::exit::BAD_INPUT));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown quirk `skip-epoch-check`; known quirks: message-id-draft07"),
+        "{err}"
+    );
+}

@@ -5,7 +5,8 @@
 //! the reference `Launcher`) with two builtin targets, `clean` and `quirky`,
 //! in the cells clean→clean, quirky→clean and clean→quirky. clean→clean must
 //! pass everything; the two quirky cells must hold at least one case that is
-//! not conformant. All quirks run at once.
+//! not conformant. All quirks run at once. `MUTATION_DEBUG=1` prints the
+//! reason of every case that caught a quirk.
 
 use mimi_interop::plan::model::*;
 use mimi_interop::reference::Launcher;
@@ -230,4 +231,35 @@ async fn quirk_coverage() {
         on_disk == fresh,
         "docs/coverage.md (quirks) is stale: run `UPDATE_COVERAGE=1 cargo test coverage`\n{fresh}"
     );
+}
+
+/// A builtin target with a quirk name the registry does not know does not
+/// start; its error lists the known quirks, and its cases are target errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_quirk_fails_the_target_listing_known_ones() {
+    let suites = suite::load_dir(Path::new("suites")).expect("shipped suites load");
+    let mut plan = plan(Quirk::ReorderFanout, suites);
+    plan.targets[1] = builtin("quirky", vec!["skip-epoch-check".into()]);
+    plan.cells = vec![Cell { a: 1, b: 1 }];
+    plan.cases.retain(|c| c.cell == 0);
+    plan.cases.truncate(1);
+    plan.targets.truncate(2);
+    let dir = tempfile::tempdir().unwrap();
+    let launcher = Launcher::new().expect("run CA");
+    let opts = RunOptions::new(dir.path());
+    let report = execute(&plan, &opts, &launcher, &NoEvents).await;
+    let quirky = &report.targets[1];
+    let error = quirky.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("unknown quirk `skip-epoch-check`")
+            && error.contains("known quirks: message-id-draft07, text-as-plain"),
+        "{error}"
+    );
+    let verdicts: Vec<Verdict> = report
+        .cells
+        .iter()
+        .flat_map(|c| &c.cases)
+        .map(|c| c.verdict)
+        .collect();
+    assert_eq!(verdicts, vec![Verdict::TargetError]);
 }
