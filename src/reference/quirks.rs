@@ -167,6 +167,12 @@ impl Quirks {
         self.on.contains(&q)
     }
 
+    /// Forgets what the quirks remember (control `reset`).
+    pub(crate) fn clear(&self) {
+        lock(&self.held).clear();
+        lock(&self.counted).clear();
+    }
+
     /// The switched-on quirks, in registry order.
     pub fn active(&self) -> Vec<Quirk> {
         self.on.iter().copied().collect()
@@ -273,7 +279,7 @@ impl Server {
     /// for application messages. The receipt is done at once when the quirk
     /// sent nothing now (receipts of application messages are not awaited).
     pub(crate) fn notify_follower(
-        self: &Server,
+        &self,
         domain: &str,
         room: &str,
         msg: &FanoutMessage,

@@ -73,9 +73,9 @@ fn plan(quirk: Quirk, suites: Vec<LoadedSuite>) -> Plan {
 
 async fn run(quirk: Quirk, suites: Vec<LoadedSuite>, dir: &Path) -> RunReport {
     let mut opts = RunOptions::new(dir);
-    // A normal run's step deadline. The run deadline cuts the steps whose
-    // suite sets a long timeout of its own (bursts waiting for a message
-    // that was dropped); every case of a clean cell ends in a few seconds.
+    // A normal run's step deadline. The run deadline is a backstop for
+    // steps whose suite sets a longer timeout of its own; every case of a
+    // clean cell ends in a few seconds.
     opts.step_timeout = Duration::from_secs(10);
     opts.case_timeout = Duration::from_secs(40);
     opts.run_timeout = Some(Duration::from_secs(45));

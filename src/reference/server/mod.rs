@@ -250,6 +250,7 @@ impl Server {
         self.peers.drop_queues();
         // Dropping the inboxes also ends the client tasks waiting on them.
         *lock(&self.state) = State::default();
+        self.quirks.clear();
     }
 
     /// Every byte string the server holds, for tests that search it (canary).
