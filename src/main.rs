@@ -19,6 +19,7 @@ use std::time::Duration;
   mimi-interop validate                       check suites/ and targets.yaml, run nothing
   mimi-interop serve --domain a.example       a reference provider to point your service at
   mimi-interop content decode msg.cbor        inspect MIMI content bytes
+  mimi-interop coverage                       which suites cover which requirement
 
 Exit codes: 0 conformant, 1 a case failed, 2 bad usage or input file, 3 target or harness error."
 )]
@@ -42,6 +43,15 @@ enum Command {
     Content(content::cli::ContentCommand),
     /// Print the JSON Schema of the suite format.
     Schema,
+    /// Print which suites and tests cover each requirement (Markdown).
+    Coverage(CoverageArgs),
+}
+
+#[derive(Args)]
+struct CoverageArgs {
+    /// A suite file, or a directory searched recursively for *.yaml.
+    #[arg(long, default_value = "suites")]
+    suites: PathBuf,
 }
 
 #[derive(Args)]
@@ -121,6 +131,13 @@ fn main() {
             );
             exit::CONFORMANT
         }
+        Command::Coverage(args) => match load_suites(&args.suites) {
+            Ok(suites) => {
+                print!("{}", suite::coverage::markdown(&suites));
+                exit::CONFORMANT
+            }
+            Err(e) => bad_input(e),
+        },
     };
     std::process::exit(code);
 }

@@ -10,6 +10,7 @@ pub mod client;
 pub mod control;
 pub mod ids;
 pub mod pki;
+pub mod quirks;
 pub mod room;
 pub mod serve;
 pub mod server;
@@ -22,9 +23,6 @@ use server::{Hooks, MimiError, Server, peer::Peers};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
-
-/// Deliberate deviations a builtin provider can switch on (none yet).
-pub const KNOWN_QUIRKS: &[&str] = &[];
 
 /// How to run one provider.
 #[derive(Debug, Clone)]
@@ -98,6 +96,14 @@ impl Drop for RunningProvider {
 
 /// Starts a provider: MIMI endpoints and control API, both ready on return.
 pub async fn start(cfg: ProviderConfig) -> Result<RunningProvider, StartProviderError> {
+    start_with_quirks(cfg, quirks::Quirks::default()).await
+}
+
+/// [`start`] with deliberate deviations switched on (`quirks`).
+pub async fn start_with_quirks(
+    cfg: ProviderConfig,
+    quirks: quirks::Quirks,
+) -> Result<RunningProvider, StartProviderError> {
     if !ids::valid_domain(&cfg.domain) {
         return Err(StartProviderError::Domain(cfg.domain));
     }
@@ -120,7 +126,7 @@ pub async fn start(cfg: ProviderConfig) -> Result<RunningProvider, StartProvider
         cfg.tls.clone(),
         shutdown_rx.clone(),
     )?);
-    let server = Server::new(cfg.domain.clone(), peers.clone())?;
+    let server = Server::with_quirks(cfg.domain.clone(), peers.clone(), quirks)?;
     peers.set_hooks(server.hooks.clone());
     let mimi_url = format!("https://{mimi_addr}");
     let provider = control::Provider::new(
@@ -172,14 +178,27 @@ impl Launcher {
 
     /// Starts one provider for `domain` on loopback with a fresh certificate.
     pub async fn start_domain(&self, domain: &str) -> Result<RunningProvider, StartProviderError> {
+        self.start_domain_with_quirks(domain, quirks::Quirks::default())
+            .await
+    }
+
+    /// [`Launcher::start_domain`] with deliberate deviations switched on.
+    pub async fn start_domain_with_quirks(
+        &self,
+        domain: &str,
+        quirks: quirks::Quirks,
+    ) -> Result<RunningProvider, StartProviderError> {
         let tls = self.ca.issue(domain)?;
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-        start(ProviderConfig {
-            domain: domain.to_owned(),
-            mimi_listen: loopback,
-            control_listen: loopback,
-            tls,
-        })
+        start_with_quirks(
+            ProviderConfig {
+                domain: domain.to_owned(),
+                mimi_listen: loopback,
+                control_listen: loopback,
+                tls,
+            },
+            quirks,
+        )
         .await
     }
 }
@@ -191,24 +210,14 @@ impl BuiltinLauncher for Launcher {
         spec: &'a BuiltinTarget,
     ) -> BoxFuture<'a, Result<Box<dyn RunningBuiltin>, String>> {
         Box::pin(async move {
-            if let Some(q) = spec
-                .quirks
-                .iter()
-                .find(|q| !KNOWN_QUIRKS.contains(&q.as_str()))
-            {
-                let known = if KNOWN_QUIRKS.is_empty() {
-                    "none".to_owned()
-                } else {
-                    KNOWN_QUIRKS.join(", ")
-                };
-                return Err(format!("unknown quirk `{q}`; known quirks: {known}"));
-            }
+            let quirks = quirks::Quirks::parse_names(&spec.quirks)
+                .map_err(|e| format!("builtin `{name}`: {e}"))?;
             let domain = spec
                 .domain
                 .clone()
                 .unwrap_or_else(|| format!("{name}.example"));
             let p = self
-                .start_domain(&domain)
+                .start_domain_with_quirks(&domain, quirks)
                 .await
                 .map_err(|e| format!("builtin `{name}`: {e}"))?;
             Ok(Box::new(p) as Box<dyn RunningBuiltin>)

@@ -2,7 +2,8 @@
 //! peer vendors test against.
 
 use super::pki::{RunCa, TlsMaterial};
-use super::{ProviderConfig, start};
+use super::quirks::{Quirk, Quirks};
+use super::{ProviderConfig, start_with_quirks};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -28,6 +29,14 @@ pub struct ServeArgs {
     /// PEM (PKCS#8) private key of `--cert`.
     #[arg(long, requires_all = ["ca_cert", "cert"])]
     pub key: Option<PathBuf>,
+    /// Switch on a deliberate deviation (repeatable); `docs/coverage.md`
+    /// lists them.
+    #[arg(long = "quirk", value_name = "NAME", value_parser = parse_quirk)]
+    pub quirks: Vec<Quirk>,
+}
+
+fn parse_quirk(name: &str) -> Result<Quirk, String> {
+    Quirk::parse(name).map_err(|e| e.to_string())
 }
 
 /// Why `serve` stopped with an error.
@@ -64,15 +73,22 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         },
         _ => RunCa::new("mimi-interop serve CA")?.issue(&args.domain)?,
     };
-    let p = start(ProviderConfig {
-        domain: args.domain,
-        mimi_listen: args.listen,
-        control_listen: args.control_listen,
-        tls,
-    })
+    let quirks = Quirks::new(args.quirks.iter().copied());
+    let p = start_with_quirks(
+        ProviderConfig {
+            domain: args.domain,
+            mimi_listen: args.listen,
+            control_listen: args.control_listen,
+            tls,
+        },
+        quirks,
+    )
     .await?;
     println!("control: {}", p.control_url());
     println!("mimi: {}", p.mimi_url());
+    for q in &args.quirks {
+        println!("quirk: {q} ({})", q.doc());
+    }
     tokio::signal::ctrl_c().await.map_err(ServeError::Signal)?;
     p.stop().await;
     Ok(())

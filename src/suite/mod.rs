@@ -5,6 +5,7 @@
 //! `${var}` definitions and durations by [`validate`]. Every error is shown
 //! like rustc shows one: message, `file:line:column`, the line and a caret.
 
+pub mod coverage;
 mod de;
 pub mod diag;
 pub mod interp;

@@ -2,7 +2,9 @@
 
 mod cli;
 mod content;
+mod coverage;
 mod fake_target;
+mod mutation;
 mod reference;
 mod reference_policy;
 mod report;

@@ -265,6 +265,8 @@ impl Client {
                 events.extend(self.process(&item.room, fm));
             }
         }
+        // QUIRK duplicate-message-event.
+        self.ep.quirks().client_events(&mut events);
         events
     }
 

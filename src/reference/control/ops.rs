@@ -60,6 +60,10 @@ pub(super) async fn add_client(State(p): P, body: Bytes) -> Res<AddClientRespons
         user.push(g.sync());
         rooms.extend(g.rooms());
     }
+    // QUIRK new-device-not-joined.
+    if !p.server.quirks.joins_new_device() {
+        rooms.clear();
+    }
     let mut c = p.new_client(&user, clients.len() + 1)?;
     let uri = c.uri.clone();
     for room in rooms {
@@ -190,7 +194,8 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
                 timestamp_ms: crate::reference::server::now_ms(),
                 salt,
             };
-            crate::content::build(intent, &ctx)
+            // QUIRK text-as-plain, unicode-nfc.
+            crate::content::build(&p.server.quirks.intent(intent), &ctx)
                 .map_err(|e| ControlError::bad(format!("content.intent: {e}")))?
         }
     };
@@ -218,7 +223,8 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
     result.map_err(client_error)?;
     // Raw bytes that are not MIMI content (no salt) have no message ID.
     let message_id = crate::content::message_id(
-        crate::content::IdFormula::Draft08,
+        // QUIRK message-id-draft07.
+        p.server.quirks.id_formula(),
         &actor.uri,
         &req.room,
         &content,
@@ -275,6 +281,8 @@ pub(super) async fn room_state(State(p): P, body: Bytes) -> Res<RoomStateRespons
         user.push(g.sync());
         out.extend(g.room_state(&req.room));
     }
+    // QUIRK wrong-epoch-report, local-roster.
+    p.server.quirks.room_states(&p.domain, &mut out);
     if out.is_empty() {
         return Err(ControlError::not_found(format!(
             "{} has no client in {}",

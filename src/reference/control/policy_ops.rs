@@ -63,6 +63,15 @@ pub(super) async fn remove_participant(State(p): P, body: Bytes) -> Res<RoomChan
     if req.user == req.actor {
         return Err(ControlError::bad("use leave to remove yourself"));
     }
+    // QUIRK kick-not-committed.
+    if !p.server.quirks.commits_kick() {
+        let actor = p.user(&req.actor)?;
+        let c = p.acting_client(&actor, &req.room, None).await?;
+        let epoch = c.lock().await.room_state(&req.room).map(|s| s.epoch);
+        return Ok(axum::Json(RoomChangeResponse {
+            epoch: epoch.unwrap_or(0),
+        }));
+    }
     room_change(&p, &req.room, &req.actor, |_| {
         Ok(Operation::Remove { user: user.clone() })
     })

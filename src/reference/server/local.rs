@@ -29,6 +29,11 @@ impl LocalEndpoint {
         &self.server.domain
     }
 
+    /// The provider's deliberate deviations (`reference::quirks`).
+    pub(crate) fn quirks(&self) -> &crate::reference::quirks::Quirks {
+        &self.server.quirks
+    }
+
     /// Announces a new device of a local user; it gets an inbox.
     pub fn register_client(&self, user: &str, client: &str) {
         self.server.register_client(user, client);

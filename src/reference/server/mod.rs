@@ -163,6 +163,8 @@ pub struct Server {
     pub(crate) state: Mutex<State>,
     pub(crate) peers: Arc<peer::Peers>,
     pub hooks: Arc<Hooks>,
+    /// Deliberate deviations switched on (`reference::quirks`).
+    pub(crate) quirks: crate::reference::quirks::Quirks,
 }
 
 /// Why a MIMI request was not served; maps to an HTTP status.
@@ -220,6 +222,15 @@ pub(crate) fn now_ms() -> u64 {
 
 impl Server {
     pub fn new(domain: String, peers: Arc<peer::Peers>) -> Result<Arc<Self>, MimiError> {
+        Self::with_quirks(domain, peers, Default::default())
+    }
+
+    /// A server with deliberate deviations switched on.
+    pub fn with_quirks(
+        domain: String,
+        peers: Arc<peer::Peers>,
+        quirks: crate::reference::quirks::Quirks,
+    ) -> Result<Arc<Self>, MimiError> {
         let crypto = OpenMlsRustCrypto::default();
         let hub_signer =
             openmls_basic_credential::SignatureKeyPair::new(CIPHERSUITE.signature_algorithm())
@@ -231,6 +242,7 @@ impl Server {
             state: Mutex::new(State::default()),
             peers,
             hooks: Arc::new(Hooks::default()),
+            quirks,
         }))
     }
 
@@ -244,6 +256,7 @@ impl Server {
         self.peers.drop_queues();
         // Dropping the inboxes also ends the client tasks waiting on them.
         *lock(&self.state) = State::default();
+        self.quirks.clear();
     }
 
     /// Every byte string the server holds, for tests that search it (canary).

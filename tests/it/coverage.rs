@@ -1,0 +1,63 @@
+//! `mimi-interop coverage` and `docs/coverage.md`: the requirement table in
+//! the document is the command's output for the shipped suites.
+
+use mimi_interop::suite::{self, coverage};
+use std::path::Path;
+
+/// The region of `docs/coverage.md` this test keeps current.
+const REGION: &str = "requirements";
+
+/// Regenerate with `UPDATE_COVERAGE=1 cargo test coverage`.
+#[test]
+fn coverage_doc_table_is_current() {
+    let suites = suite::load_dir(Path::new("suites")).expect("shipped suites load");
+    let fresh = coverage::markdown(&suites);
+    let path = Path::new("docs/coverage.md");
+    let doc = std::fs::read_to_string(path).expect("docs/coverage.md exists");
+    if std::env::var_os("UPDATE_COVERAGE").is_some() {
+        let updated = coverage::splice(&doc, REGION, &fresh).expect("markers");
+        std::fs::write(path, updated).unwrap();
+    }
+    let doc = std::fs::read_to_string(path).unwrap();
+    let on_disk = coverage::region(&doc, REGION).expect("markers");
+    assert!(
+        on_disk == fresh,
+        "docs/coverage.md is stale: run `UPDATE_COVERAGE=1 cargo test coverage`"
+    );
+}
+
+/// The binary prints exactly the library's table.
+#[test]
+fn coverage_command_prints_the_table() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mimi-interop"))
+        .args(["coverage", "--suites", "suites"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let suites = suite::load_dir(Path::new("suites")).unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        coverage::markdown(&suites)
+    );
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_mimi-interop"))
+        .args(["coverage", "--suites", "no/such/dir"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(mimi_interop::exit::BAD_INPUT));
+}
+
+/// `serve --quirk` refuses a name the registry does not know, listing the
+/// known ones, before starting anything.
+#[test]
+fn serve_rejects_an_unknown_quirk() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mimi-interop"))
+        .args(["serve", "--quirk", "skip-epoch-check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(mimi_interop::exit::BAD_INPUT));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown quirk `skip-epoch-check`; known quirks: message-id-draft07"),
+        "{err}"
+    );
+}

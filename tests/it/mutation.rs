@@ -1,0 +1,278 @@
+//! Mutation proof: every quirk of the reference provider is caught by the
+//! shipped suites, and `docs/coverage.md` says by which tests.
+//!
+//! For each quirk, one run through the library (`plan` + `run::execute` with
+//! the reference `Launcher`) with two builtin targets, `clean` and `quirky`,
+//! in the cells clean→clean, quirky→clean and clean→quirky. clean→clean must
+//! pass everything; the two quirky cells must hold at least one case that is
+//! not conformant. All quirks run at once. `MUTATION_DEBUG=1` prints the
+//! reason of every case that caught a quirk.
+
+use mimi_interop::plan::model::*;
+use mimi_interop::reference::Launcher;
+use mimi_interop::reference::quirks::Quirk;
+use mimi_interop::report::model::{Filters, RunReport, Verdict};
+use mimi_interop::run::event::NoEvents;
+use mimi_interop::run::{RunOptions, execute};
+use mimi_interop::suite::{self, coverage};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+/// The region of `docs/coverage.md` this test keeps current.
+const REGION: &str = "quirks";
+
+fn builtin(name: &str, quirks: Vec<String>) -> TargetSpec {
+    TargetSpec {
+        name: name.into(),
+        kind: TargetKind::Builtin(BuiltinTarget {
+            domain: None,
+            quirks,
+        }),
+    }
+}
+
+/// The suite whose bursts only quirks of its own requirement need: the
+/// others skip it, which keeps the run light enough for its deadlines.
+const HEAVY: &str = "reliable-sync";
+
+/// clean→clean, quirky→clean, clean→quirky; every test of every suite
+/// (but [`HEAVY`] only for quirks that break it).
+fn plan(quirk: Quirk, suites: Vec<LoadedSuite>) -> Plan {
+    let targets = vec![
+        builtin("clean", Vec::new()),
+        builtin("quirky", vec![quirk.name().to_owned()]),
+    ];
+    let cells = vec![
+        Cell { a: 0, b: 0 },
+        Cell { a: 1, b: 0 },
+        Cell { a: 0, b: 1 },
+    ];
+    let mut cases = Vec::new();
+    for cell in 0..cells.len() {
+        for (si, s) in suites.iter().enumerate() {
+            for ti in 0..s.suite.tests.len() {
+                cases.push(PlannedCase {
+                    cell,
+                    suite: si,
+                    test: ti,
+                    skip: (s.suite.feature == HEAVY && quirk.breaks() != HEAVY)
+                        .then(|| format!("{HEAVY} runs only for quirks that break it")),
+                });
+            }
+        }
+    }
+    Plan {
+        targets,
+        suites,
+        cells,
+        cases,
+        filters: Filters::default(),
+    }
+}
+
+async fn run(quirk: Quirk, suites: Vec<LoadedSuite>, dir: &Path) -> RunReport {
+    let mut opts = RunOptions::new(dir);
+    // A normal run's step deadline. The run deadline is a backstop for
+    // steps whose suite sets a longer timeout of its own; every case of a
+    // clean cell ends in a few seconds.
+    opts.step_timeout = Duration::from_secs(10);
+    opts.case_timeout = Duration::from_secs(40);
+    opts.run_timeout = Some(Duration::from_secs(45));
+    // Every case at once, so cases waiting out a deadline do not hold up
+    // the others; bursts at the default, so one follower's notify queue is
+    // not swamped.
+    opts.jobs = if quirk.breaks() == HEAVY {
+        mimi_interop::run::DEFAULT_JOBS
+    } else {
+        64
+    };
+    let launcher = Launcher::new().expect("run CA");
+    execute(&plan(quirk, suites), &opts, &launcher, &NoEvents).await
+}
+
+/// What one quirk's run showed.
+struct Caught {
+    quirk: Quirk,
+    /// `feature/test` → sides the quirky target was on when the case ended
+    /// in a violation (`fail`), in plan order.
+    failed: Vec<(String, Vec<&'static str>)>,
+    /// Cases of the quirky cells that are not conformant (any reason).
+    cases: usize,
+}
+
+fn judge(quirk: Quirk, report: &RunReport) -> Result<Caught, String> {
+    let mut problems = Vec::new();
+    let mut caught = Caught {
+        quirk,
+        failed: Vec::new(),
+        cases: 0,
+    };
+    for cell in &report.cells {
+        let side = match (cell.a.as_str(), cell.b.as_str()) {
+            ("clean", "clean") => None,
+            ("quirky", "clean") => Some("a"),
+            ("clean", "quirky") => Some("b"),
+            other => return Err(format!("{quirk}: unexpected cell {other:?}")),
+        };
+        for case in &cell.cases {
+            let name = format!("{}/{}", case.feature, case.test);
+            let why = case.reason.as_deref().unwrap_or_default();
+            if case.verdict == Verdict::HarnessError {
+                problems.push(format!(
+                    "{quirk}: {} {name}: harness error: {why}",
+                    cell.name()
+                ));
+            }
+            match side {
+                None if !matches!(case.verdict, Verdict::Pass | Verdict::Skipped) => problems.push(
+                    format!("{quirk}: clean→clean {name} is {}: {why}", case.verdict),
+                ),
+                None => {}
+                Some(side) => {
+                    if case.verdict.is_conformant() {
+                        continue;
+                    }
+                    caught.cases += 1;
+                    if std::env::var_os("MUTATION_DEBUG").is_some() {
+                        eprintln!(
+                            "DEBUG {quirk} {} {name}: {} {why}",
+                            cell.name(),
+                            case.verdict
+                        );
+                    }
+                    if case.verdict != Verdict::Fail {
+                        continue;
+                    }
+                    match caught.failed.iter_mut().find(|(t, _)| *t == name) {
+                        Some((_, sides)) => sides.push(side),
+                        None => caught.failed.push((name, vec![side])),
+                    }
+                }
+            }
+        }
+    }
+    caught.failed.sort();
+    if caught.cases == 0 {
+        problems.push(format!("{quirk} ({}) is caught by no test", quirk.doc()));
+    }
+    if problems.is_empty() {
+        Ok(caught)
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// The generated table of `docs/coverage.md`.
+fn markdown(all: &[Caught]) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "| quirk | breaks | what it does | failed tests (side of the quirky provider) |\n",
+    );
+    out.push_str("|---|---|---|---|\n");
+    for c in all {
+        let f = coverage::feature(c.quirk.breaks()).expect("a quirk breaks a listed feature");
+        let tests: Vec<String> = c
+            .failed
+            .iter()
+            .map(|(t, sides)| format!("`{t}` ({})", sides.join(", ")))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} `{}` | {} | {} |",
+            c.quirk.name(),
+            f.label(),
+            f.id,
+            c.quirk.doc(),
+            if tests.is_empty() {
+                "none; caught by timeouts only".to_owned()
+            } else {
+                tests.join(", ")
+            }
+        );
+    }
+    out
+}
+
+/// Regenerate the table with `UPDATE_COVERAGE=1 cargo test coverage`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn quirk_coverage() {
+    let suites = suite::load_dir(Path::new("suites")).expect("shipped suites load");
+    let dir = tempfile::tempdir().unwrap();
+    let reports = futures_util::future::join_all(
+        Quirk::ALL
+            .iter()
+            .map(|&q| run(q, suites.clone(), dir.path())),
+    )
+    .await;
+    let mut all = Vec::new();
+    let mut problems = Vec::new();
+    for (q, report) in Quirk::ALL.iter().zip(&reports) {
+        match judge(*q, report) {
+            Ok(c) => all.push(c),
+            Err(p) => problems.push(p),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    let fresh = markdown(&all);
+    let path = Path::new("docs/coverage.md");
+    let doc = std::fs::read_to_string(path).expect("docs/coverage.md exists");
+    if std::env::var_os("UPDATE_COVERAGE").is_some() {
+        std::fs::write(
+            path,
+            coverage::splice(&doc, REGION, &fresh).expect("markers"),
+        )
+        .unwrap();
+    }
+    let doc = std::fs::read_to_string(path).unwrap();
+    let on_disk = coverage::region(&doc, REGION).expect("markers");
+    // Which tests end in `fail` rather than `timeout` depends on timing (a
+    // loaded machine turns some failures into timeouts), so the last column
+    // records one regeneration and is not compared; the quirks are.
+    assert!(
+        without_last_column(on_disk) == without_last_column(&fresh),
+        "docs/coverage.md (quirks) is stale: run `UPDATE_COVERAGE=1 cargo test coverage`\n{fresh}"
+    );
+}
+
+fn without_last_column(table: &str) -> Vec<String> {
+    table
+        .lines()
+        .map(|line| match line.trim_end_matches('|').rsplit_once(" | ") {
+            Some((head, _)) => head.to_owned(),
+            None => line.to_owned(),
+        })
+        .collect()
+}
+
+/// A builtin target with a quirk name the registry does not know does not
+/// start; its error lists the known quirks, and its cases are target errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_quirk_fails_the_target_listing_known_ones() {
+    let suites = suite::load_dir(Path::new("suites")).expect("shipped suites load");
+    let mut plan = plan(Quirk::ReorderFanout, suites);
+    plan.targets[1] = builtin("quirky", vec!["skip-epoch-check".into()]);
+    plan.cells = vec![Cell { a: 1, b: 1 }];
+    plan.cases.retain(|c| c.cell == 0);
+    plan.cases.truncate(1);
+    plan.targets.truncate(2);
+    let dir = tempfile::tempdir().unwrap();
+    let launcher = Launcher::new().expect("run CA");
+    let opts = RunOptions::new(dir.path());
+    let report = execute(&plan, &opts, &launcher, &NoEvents).await;
+    let quirky = &report.targets[1];
+    let error = quirky.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("unknown quirk `skip-epoch-check`")
+            && error.contains("known quirks: message-id-draft07, text-as-plain"),
+        "{error}"
+    );
+    let verdicts: Vec<Verdict> = report
+        .cells
+        .iter()
+        .flat_map(|c| &c.cases)
+        .map(|c| c.verdict)
+        .collect();
+    assert_eq!(verdicts, vec![Verdict::TargetError]);
+}
