@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 mod burst;
 mod expect;
+mod metadata;
 mod no_mechanism;
 mod timeline;
 
