@@ -26,6 +26,7 @@
 //! | connection refused, other status, malformed JSON, long-poll not honoured | `target-error` |
 //! | no answer, or no awaited message, by the step / case / run deadline | `timeout` |
 //! | an undefined `${var}`, a bad duration, a panic | `harness-error` |
+//! | the test declares `no_mechanism` (nothing is run) | `unsupported` |
 //!
 //! Every non-pass verdict carries a one-line reason naming the target and
 //! step, and the step's transcript (request, answer, expectation).
@@ -280,6 +281,17 @@ async fn run_planned(
         test: report.test.clone(),
     });
     let t0 = Instant::now();
+    if let Some(why) = &test.no_mechanism {
+        // Nothing to run: the drafts define no mechanism, so the honest
+        // verdict is `unsupported`, whatever the targets could do.
+        report.verdict = Verdict::Unsupported;
+        report.reason = Some(format!("no MIMI mechanism: {}", why.trim()));
+        events.event(RunEvent::CaseFinished {
+            cell: cell_name,
+            case: report.clone(),
+        });
+        return report;
+    }
     let result = match (&ta.client, &tb.client) {
         (Some(ca), Some(cb)) => {
             let case_timeout = match &test.timeout {

@@ -1,6 +1,7 @@
 //! `expect_state`, the oracle: every client of every listed member, on both
 //! providers, must report the same epoch, epoch authenticator, participants
-//! (with roles) and MLS members; then the pinned values are checked.
+//! (with roles), room metadata and MLS members; then the pinned values are
+//! checked.
 //!
 //! State converges asynchronously (a follower may not have processed the
 //! last commit yet), so on disagreement the oracle waits for the next event
@@ -24,6 +25,7 @@ struct Pinned {
     absent: Vec<(String, String, Vec<String>)>,
     name: Option<String>,
     topic: Option<String>,
+    avatar: Option<String>,
 }
 
 pub(crate) async fn expect_state(
@@ -60,6 +62,7 @@ pub(crate) async fn expect_state(
         absent,
         name: opt(&s.name)?,
         topic: opt(&s.topic)?,
+        avatar: opt(&s.avatar)?,
     };
     let expected = describe(&pinned, &members);
     loop {
@@ -95,7 +98,7 @@ pub(crate) async fn expect_state(
 
 fn describe(p: &Pinned, members: &[String]) -> String {
     let mut parts = vec![format!(
-        "every client of {} reports the same epoch, epoch_authenticator, participants and members",
+        "every client of {} reports the same epoch, epoch_authenticator, participants, metadata and members",
         members.join(", ")
     )];
     if let Some(map) = &p.participants {
@@ -110,6 +113,9 @@ fn describe(p: &Pinned, members: &[String]) -> String {
     }
     if let Some(t) = &p.topic {
         parts.push(format!("topic = {t:?}"));
+    }
+    if let Some(a) = &p.avatar {
+        parts.push(format!("avatar = {a:?}"));
     }
     parts.join("; ")
 }
@@ -223,6 +229,10 @@ fn judge(state: &CaseState, members: &[String], reports: &[Report], p: &Pinned) 
         p.sort();
         format!("[{}]", p.join(", "))
     });
+    // The metadata pins are checked on one client below: all must agree.
+    disagreement(&mut problems, &all, "metadata", |s| {
+        format!("{:?}", s.metadata)
+    });
     disagreement(&mut problems, &all, "members", |s| {
         let mut m = s.members.clone();
         m.sort();
@@ -274,6 +284,12 @@ fn judge(state: &CaseState, members: &[String], reports: &[Report], p: &Pinned) 
         problems.push(format!(
             "topic is {:?}, expected {:?}",
             common.metadata.topic, p.topic
+        ));
+    }
+    if p.avatar.is_some() && common.metadata.avatar != p.avatar {
+        problems.push(format!(
+            "avatar is {:?}, expected {:?}",
+            common.metadata.avatar, p.avatar
         ));
     }
     problems

@@ -289,6 +289,52 @@ mod tests {
         assert!(parse_duration("soon").is_err());
     }
 
+    /// The messages `check_suite` gives for `tests` (YAML of the list).
+    fn problems(tests: &str) -> Vec<String> {
+        let src = format!(
+            "version: 1\nfeature: f\ntitle: F\nset: maximum\n\
+             requirement: {{document: d, section: s, item: 3, level: SHOULD}}\ntests:\n{tests}"
+        );
+        let suite = match parse_strict::<Suite>("x.yaml", &src, "hint") {
+            Ok(s) => s,
+            Err(d) => panic!("{d:?}"),
+        };
+        validate::check_suite(&suite)
+            .into_iter()
+            .map(|p| p.message)
+            .collect()
+    }
+
+    #[test]
+    fn no_mechanism_tests_need_a_reason_and_run_nothing() {
+        assert_eq!(
+            problems("  - name: typing\n    no_mechanism: no typing format in content-08\n"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            problems("  - name: typing\n    no_mechanism: \" \"\n"),
+            ["`no_mechanism` must name the missing mechanism and the drafts checked"]
+        );
+        assert_eq!(
+            problems(
+                "  - name: typing\n    no_mechanism: none\n    actors: {alice: a}\n    \
+                 steps: [{create_room: {as: alice, capture: room}}]\n"
+            ),
+            [
+                "a test with `no_mechanism` runs nothing: remove `actors`",
+                "a test with `no_mechanism` runs nothing: remove `steps`"
+            ]
+        );
+        // Without the declaration, actors and steps stay required.
+        assert_eq!(
+            problems("  - name: typing\n"),
+            [
+                "a test needs at least one actor",
+                "a test needs at least one step"
+            ]
+        );
+    }
+
     proptest! {
         /// Whatever the bytes, loading answers with a suite or diagnostics.
         #[test]

@@ -99,8 +99,13 @@ pub struct SpecRef {
 }
 
 /// One test: actors on the cell's two sides and the steps between them.
+// The schema says what the loader checks: steps, or a `no_mechanism` reason.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [
+    { "required": ["actors", "steps"] },
+    { "required": ["no_mechanism"] }
+]))]
 pub struct Test {
     /// Unique within the suite; `[a-z0-9-]+`.
     pub name: String,
@@ -114,9 +119,19 @@ pub struct Test {
     /// Deadline for the whole case, e.g. `30s`; the run default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+    /// Set when the MIMI drafts define no mechanism for what the test would
+    /// check: the reason names the missing mechanism and the drafts searched.
+    /// Such a test has no actors and no steps, runs nothing, and every case
+    /// of it is `unsupported` with this reason, never a pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_mechanism: Option<String>,
     /// Actor name → the side its user lives on. Each actor becomes a fresh
-    /// user on that side's target; `${name}` is its user URI.
+    /// user on that side's target; `${name}` is its user URI. Required
+    /// (non-empty) unless `no_mechanism` is set.
+    #[serde(default)]
     pub actors: BTreeMap<String, Actor>,
+    /// Required (non-empty) unless `no_mechanism` is set.
+    #[serde(default)]
     pub steps: Vec<Step>,
 }
 
@@ -489,6 +504,9 @@ pub struct ExpectState {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
+    /// The room avatar URL every member must see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
 }

@@ -135,6 +135,10 @@ impl Checker {
         self.later = test.steps.iter().flat_map(captures_of).collect();
         self.tags(&test.tags, join(&base, path!["tags"]));
         self.duration(test.timeout.as_ref(), join(&base, path!["timeout"]));
+        if let Some(reason) = &test.no_mechanism {
+            self.no_mechanism(test, reason, &base);
+            return;
+        }
         if test.actors.is_empty() {
             self.at(
                 join(&base, path!["actors"]),
@@ -184,6 +188,33 @@ impl Checker {
         for (i, step) in test.steps.iter().enumerate() {
             let sp = join(&base, path!["steps", i, step.action()]);
             self.step(step, &sp);
+        }
+    }
+
+    /// A test that declares no MIMI mechanism runs nothing: it must say why,
+    /// and carry no actors or steps that would suggest otherwise.
+    fn no_mechanism(&mut self, test: &Test, reason: &str, base: &[Seg]) {
+        if reason.trim().is_empty() {
+            self.at(
+                join(base, path!["no_mechanism"]),
+                "`no_mechanism` must name the missing mechanism and the drafts checked",
+            );
+        }
+        if !test.actors.is_empty() {
+            self.push(
+                join(base, path!["actors"]),
+                Part::Key,
+                None,
+                "a test with `no_mechanism` runs nothing: remove `actors`",
+            );
+        }
+        if !test.steps.is_empty() {
+            self.push(
+                join(base, path!["steps"]),
+                Part::Key,
+                None,
+                "a test with `no_mechanism` runs nothing: remove `steps`",
+            );
         }
     }
 
@@ -445,6 +476,7 @@ impl Checker {
                 }
                 self.opt_string(s.name.as_ref(), f("name"));
                 self.opt_string(s.topic.as_ref(), f("topic"));
+                self.opt_string(s.avatar.as_ref(), f("avatar"));
                 self.duration(s.timeout.as_ref(), f("timeout"));
             }
             Step::ExpectTimeline(s) => self.expect_timeline(s, sp),

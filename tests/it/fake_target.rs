@@ -480,11 +480,24 @@ impl Fake {
                 let Some(r) = st.rooms.get_mut(&req.room) else {
                     return Err(err(404, "not_found", "no such room"));
                 };
+                if r.participants
+                    .get(&req.actor)
+                    .is_none_or(|role| role == "banned")
+                {
+                    return Err(err(
+                        403,
+                        "refused",
+                        "only participants change the room's metadata",
+                    ));
+                }
                 if req.name.is_some() {
                     r.metadata.name = req.name;
                 }
                 if req.topic.is_some() {
                     r.metadata.topic = req.topic;
+                }
+                if req.avatar.is_some() {
+                    r.metadata.avatar = req.avatar;
                 }
                 st.epoch_changed(&req.room);
                 Ok(json!(RoomChangeResponse {

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 mod burst;
 mod expect;
+mod metadata;
+mod no_mechanism;
 mod timeline;
 
 /// Builtins are not part of these tests: asking for one is a test bug.
@@ -514,11 +516,28 @@ async fn the_shipped_suites_pass_against_conformant_fakes() {
     let (_world, targets) = two_fakes(Quirks::default()).await;
     let plan = mimi_interop::plan::build(targets, suites, &Filters::default()).unwrap();
     let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    // Tests that declare `no_mechanism` must be `unsupported` with their
+    // reason; every other case must pass.
+    let declared = |feature: &str, test: &str| {
+        plan.suites
+            .iter()
+            .filter(|s| s.suite.feature == feature)
+            .flat_map(|s| &s.suite.tests)
+            .find(|t| t.name == test)
+            .and_then(|t| t.no_mechanism.clone())
+    };
     let bad: Vec<String> = report
         .cells
         .iter()
         .flat_map(|c| c.cases.iter().map(move |k| (c.name(), k)))
-        .filter(|(_, k)| k.verdict != Verdict::Pass)
+        .filter(|(_, k)| match declared(&k.feature, &k.test) {
+            Some(why) => {
+                k.verdict != Verdict::Unsupported
+                    || k.reason.as_deref()
+                        != Some(format!("no MIMI mechanism: {}", why.trim()).as_str())
+            }
+            None => k.verdict != Verdict::Pass,
+        })
         .map(|(cell, k)| {
             format!(
                 "{cell} {}/{}: {} {:?}",

@@ -276,14 +276,19 @@ pub const FEATURES: &[&str] = &[
     "direct-messages",
     "edits",
     "encryption",
+    "media",
     "membership",
     "reactions",
     "redaction",
     "reliable-sync",
     "replies",
     "roles",
+    "room-metadata",
     "text",
     "threads",
+    "voice-messages",
+    "voip-1to1",
+    "voip-multiparty",
 ];
 
 async fn info(State(p): P) -> Res<InfoResponse> {
