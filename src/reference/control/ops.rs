@@ -199,6 +199,12 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
         .await?;
     let mut c = c.lock().await;
     actor.push(c.sync());
+    // Built content is held to the room's policy; raw bytes go out as they
+    // are, so tests can check that receivers enforce it too.
+    if matches!(req.content, SendContent::Intent(_)) {
+        c.authorize_content(&req.room, &content)
+            .map_err(client_error)?;
+    }
     // The hub moved on: catch up with the inbox and retry, as for membership.
     let mut attempt = 0;
     let result = loop {
