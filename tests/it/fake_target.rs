@@ -78,6 +78,8 @@ pub struct Quirks {
 struct UserRec {
     clients: Vec<String>,
     events: Vec<Event>,
+    display_name: Option<String>,
+    avatar: Option<String>,
 }
 
 struct RoomRec {
@@ -365,6 +367,8 @@ impl Fake {
                     UserRec {
                         clients: clients.clone(),
                         events: Vec::new(),
+                        display_name: req.display_name.clone(),
+                        avatar: req.avatar.clone(),
                     },
                 );
                 Ok(json!(CreateUserResponse { user, clients }))
@@ -680,6 +684,20 @@ impl Fake {
                     })
                     .collect();
                 Ok(json!(RoomStateResponse { clients }))
+            }
+            "profile" => {
+                let req: ProfileRequest = parse(body)?;
+                if !st.users.contains_key(&req.user) {
+                    return Err(err(404, "not_found", "no such user"));
+                }
+                let Some(t) = st.users.get(&req.target) else {
+                    return Err(err(404, "not_found", "no such target"));
+                };
+                Ok(json!(ProfileResponse {
+                    user: req.target.clone(),
+                    display_name: t.display_name.clone(),
+                    avatar: t.avatar.clone(),
+                }))
             }
             "timeline" => {
                 let req: TimelineRequest = parse(body)?;

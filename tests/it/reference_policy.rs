@@ -612,3 +612,53 @@ async fn only_a_moderators_delete_of_another_users_message_applies() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_are_answered_across_providers_by_identifier_query() {
+    let p = pair().await;
+    let alice =
+        p.ca.create_user(
+            &CreateUserRequest {
+                name: "alice".into(),
+                display_name: Some("Ålice Lïddell 🌸".into()),
+                avatar: Some("https://a.example/alice.png".into()),
+                clients: 1,
+            },
+            T,
+        )
+        .await
+        .expect("create alice")
+        .user;
+    let bob = user(&p.cb, "bob").await;
+    let ask = |c: &ControlClient, asker: &str, target: &str| {
+        let r = ProfileRequest {
+            user: asker.into(),
+            target: target.into(),
+        };
+        let c = c.clone();
+        async move { c.profile(&r, T).await }
+    };
+    // Bob's provider asks Alice's over MIMI.
+    let got = ask(&p.cb, &bob, &alice).await.expect("profile of alice");
+    assert_eq!(
+        got,
+        ProfileResponse {
+            user: alice.clone(),
+            display_name: Some("Ålice Lïddell 🌸".into()),
+            avatar: Some("https://a.example/alice.png".into()),
+        }
+    );
+    // Bob set nothing; Alice's own provider answers for her too.
+    let got = ask(&p.ca, &alice, &bob).await.expect("profile of bob");
+    assert_eq!(got.user, bob);
+    assert_eq!((got.display_name, got.avatar), (None, None));
+    assert_eq!(
+        ask(&p.ca, &alice, &alice).await.expect("own").display_name,
+        Some("Ålice Lïddell 🌸".into())
+    );
+    // A user the other provider does not have, and a prefix of a real one.
+    for missing in ["mimi://b.example/u/nobody", "mimi://b.example/u/bo"] {
+        let err = ask(&p.ca, &alice, missing).await.unwrap_err();
+        assert_eq!(err.status(), Some(404), "{missing}: {err}");
+    }
+}

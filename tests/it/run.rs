@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 mod burst;
 mod expect;
+mod profile;
 mod timeline;
 
 /// Builtins are not part of these tests: asking for one is a test bug.

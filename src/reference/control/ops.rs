@@ -31,6 +31,13 @@ pub(super) async fn create_user(State(p): P, body: Bytes) -> Res<CreateUserRespo
         users.insert(uri.clone(), user.clone());
         user
     };
+    p.ep.set_profile(
+        &uri,
+        crate::reference::server::Profile {
+            display_name: req.display_name.clone(),
+            avatar: req.avatar.clone(),
+        },
+    );
     let mut clients = user.clients.lock().await;
     let mut uris = Vec::new();
     for i in 1..=req.clients as usize {
@@ -171,6 +178,24 @@ pub(super) async fn leave(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
             // Not committed yet: the hub holds the proposals for the next committer.
             return Ok(axum::Json(RoomChangeResponse { epoch }));
         }
+    }
+}
+
+/// A user's profile, asked of its provider by identifier query (§5.8).
+pub(super) async fn profile(State(p): P, body: Bytes) -> Res<ProfileResponse> {
+    let req: ProfileRequest = parse(&body)?;
+    p.user(&req.user)?;
+    match p.ep.query_profile(&req.target).await {
+        Ok(Some(found)) => Ok(axum::Json(ProfileResponse {
+            user: req.target,
+            display_name: found.display_name,
+            avatar: found.avatar,
+        })),
+        Ok(None) => Err(ControlError::not_found(format!(
+            "the target's provider has no user {}",
+            req.target
+        ))),
+        Err(e) => Err(mimi_error(e)),
     }
 }
 

@@ -337,7 +337,8 @@ pub fn endpoint_url(
     let path = match directory.and_then(|d| d.get(endpoint)) {
         Some(t) => t
             .replace("{roomId}", subject)
-            .replace("{targetUser}", subject),
+            .replace("{targetUser}", subject)
+            .replace("{domain}", subject),
         None => format!("{}/v1/{endpoint}/{subject}", base_path(&peer.mimi_url)),
     };
     u.set_path(&path);
