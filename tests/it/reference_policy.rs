@@ -630,6 +630,9 @@ async fn profiles_are_answered_across_providers_by_identifier_query() {
         .expect("create alice")
         .user;
     let bob = user(&p.cb, "bob").await;
+    p.b.hooks()
+        .record
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let ask = |c: &ControlClient, asker: &str, target: &str| {
         let r = ProfileRequest {
             user: asker.into(),
@@ -648,6 +651,26 @@ async fn profiles_are_answered_across_providers_by_identifier_query() {
             avatar: Some("https://a.example/alice.png".into()),
         }
     );
+    // It went over MIMI as a TLS-encoded wholeProfile query for Alice's URI.
+    let out: Vec<_> =
+        p.b.hooks()
+            .recorded()
+            .into_iter()
+            .filter(|r| r.label == "out identifierQuery /v1/identifierQuery/a.example")
+            .collect();
+    assert_eq!(
+        out.len(),
+        1,
+        "{:?}",
+        out.iter().map(|r| &r.label).collect::<Vec<_>>()
+    );
+    // query_elements<V> = [type 6, searchValue<V>], then an empty dictionary
+    // (one-byte lengths: the URI is short).
+    let n = u8::try_from(alice.len()).expect("short URI");
+    let mut want = vec![n + 2, 6, n];
+    want.extend_from_slice(alice.as_bytes());
+    want.push(0);
+    assert_eq!(out[0].body, want);
     // Bob set nothing; Alice's own provider answers for her too.
     let got = ask(&p.ca, &alice, &bob).await.expect("profile of bob");
     assert_eq!(got.user, bob);

@@ -11,6 +11,7 @@ use crate::reference::wire::{
     field_source, query_code, search_type,
 };
 use openmls::prelude::tls_codec::VLBytes;
+use std::collections::BTreeMap;
 
 /// What a user shows to others: the control API's `create_user` fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,6 +39,56 @@ fn matches(uri: &str, e: &QueryElement) -> Option<bool> {
     }
 }
 
+/// The answer to `req` from a provider whose users have `profiles`.
+fn lookup(profiles: &BTreeMap<String, Profile>, req: &IdentifierRequest) -> IdentifierResponse {
+    let answer = |code, profiles: Vec<UserProfile>| IdentifierResponse {
+        response_code: code,
+        uri: profiles.iter().map(|p| p.stable_uri.clone()).collect(),
+        found_profiles: profiles,
+        id_response_extensions: Vec::new(),
+    };
+    if req.query_elements.is_empty() {
+        return answer(query_code::FORBIDDEN, Vec::new());
+    }
+    let mut found = Vec::new();
+    for (uri, profile) in profiles {
+        let mut all = true;
+        for e in &req.query_elements {
+            match matches(uri, e) {
+                None => return answer(query_code::UNSUPPORTED_FIELD, Vec::new()),
+                Some(m) => all &= m,
+            }
+        }
+        if !all {
+            continue;
+        }
+        let claims = [
+            (CLAIM_NAME, &profile.display_name),
+            (CLAIM_PICTURE, &profile.avatar),
+        ];
+        found.push(UserProfile {
+            stable_uri: vl(uri),
+            fields: claims
+                .into_iter()
+                .filter_map(|(name, value)| {
+                    Some(ProfileField {
+                        field_source: field_source::OIDC_STD_CLAIM,
+                        field_name: vl(name),
+                        field_value: vl(value.as_deref()?),
+                    })
+                })
+                .collect(),
+        });
+    }
+    found.sort_by(|a, b| a.stable_uri.as_slice().cmp(b.stable_uri.as_slice()));
+    let code = if found.is_empty() {
+        query_code::NOT_FOUND
+    } else {
+        query_code::SUCCESS
+    };
+    answer(code, found)
+}
+
 impl Server {
     /// Records `user`'s profile (control `create_user`).
     pub(crate) fn set_profile(&self, user: &str, profile: Profile) {
@@ -56,53 +107,7 @@ impl Server {
                 self.domain
             )));
         }
-        let answer = |code, profiles: Vec<UserProfile>| IdentifierResponse {
-            response_code: code,
-            uri: profiles.iter().map(|p| p.stable_uri.clone()).collect(),
-            found_profiles: profiles,
-            id_response_extensions: Vec::new(),
-        };
-        if req.query_elements.is_empty() {
-            return Ok(answer(query_code::FORBIDDEN, Vec::new()));
-        }
-        let st = lock(&self.state);
-        let mut found = Vec::new();
-        for (uri, profile) in &st.profiles {
-            let mut all = true;
-            for e in &req.query_elements {
-                match matches(uri, e) {
-                    None => return Ok(answer(query_code::UNSUPPORTED_FIELD, Vec::new())),
-                    Some(m) => all &= m,
-                }
-            }
-            if !all {
-                continue;
-            }
-            let claims = [
-                (CLAIM_NAME, &profile.display_name),
-                (CLAIM_PICTURE, &profile.avatar),
-            ];
-            found.push(UserProfile {
-                stable_uri: vl(uri),
-                fields: claims
-                    .into_iter()
-                    .filter_map(|(name, value)| {
-                        Some(ProfileField {
-                            field_source: field_source::OIDC_STD_CLAIM,
-                            field_name: vl(name),
-                            field_value: vl(value.as_deref()?),
-                        })
-                    })
-                    .collect(),
-            });
-        }
-        found.sort_by(|a, b| a.stable_uri.as_slice().cmp(b.stable_uri.as_slice()));
-        let code = if found.is_empty() {
-            query_code::NOT_FOUND
-        } else {
-            query_code::SUCCESS
-        };
-        Ok(answer(code, found))
+        Ok(lookup(&lock(&self.state).profiles, req))
     }
 }
 
@@ -169,5 +174,81 @@ impl LocalEndpoint {
             display_name: claim(CLAIM_NAME),
             avatar: claim(CLAIM_PICTURE),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(search_type: u8, value: &str) -> QueryElement {
+        QueryElement {
+            search_type,
+            name: None,
+            search_value: vl(value),
+        }
+    }
+
+    fn req(elements: Vec<QueryElement>) -> IdentifierRequest {
+        IdentifierRequest {
+            query_elements: elements,
+            id_request_extensions: Vec::new(),
+        }
+    }
+
+    fn users() -> BTreeMap<String, Profile> {
+        BTreeMap::from([
+            (
+                "mimi://b.example/u/bob".to_owned(),
+                Profile {
+                    display_name: Some("Bøb".into()),
+                    avatar: None,
+                },
+            ),
+            ("mimi://b.example/u/bobby".to_owned(), Profile::default()),
+        ])
+    }
+
+    #[test]
+    fn whole_profile_is_a_substring_and_handle_is_exact() {
+        let r = lookup(&users(), &req(vec![q(search_type::WHOLE_PROFILE, "u/bob")]));
+        assert_eq!(r.response_code, query_code::SUCCESS);
+        assert_eq!(r.found_profiles.len(), 2);
+        assert_eq!(r.uri.len(), 2);
+        let bob = &r.found_profiles[0];
+        assert_eq!(bob.stable_uri.as_slice(), b"mimi://b.example/u/bob");
+        assert_eq!(
+            bob.fields,
+            [ProfileField {
+                field_source: field_source::OIDC_STD_CLAIM,
+                field_name: vl("name"),
+                field_value: vl("Bøb"),
+            }]
+        );
+        assert!(r.found_profiles[1].fields.is_empty());
+        let r = lookup(
+            &users(),
+            &req(vec![q(search_type::HANDLE, "mimi://b.example/u/bob")]),
+        );
+        assert_eq!(r.found_profiles.len(), 1);
+        // AND semantics: both elements must match.
+        let r = lookup(
+            &users(),
+            &req(vec![
+                q(search_type::WHOLE_PROFILE, "bobby"),
+                q(search_type::HANDLE, "mimi://b.example/u/bob"),
+            ]),
+        );
+        assert_eq!(r.response_code, query_code::NOT_FOUND);
+        assert!(r.found_profiles.is_empty() && r.uri.is_empty());
+    }
+
+    #[test]
+    fn other_fields_are_unsupported_and_an_empty_query_forbidden() {
+        let r = lookup(&users(), &req(vec![q(search_type::EMAIL, "bob@b.example")]));
+        assert_eq!(r.response_code, query_code::UNSUPPORTED_FIELD);
+        assert!(r.found_profiles.is_empty());
+        let r = lookup(&users(), &req(Vec::new()));
+        assert_eq!(r.response_code, query_code::FORBIDDEN);
     }
 }
