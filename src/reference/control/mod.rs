@@ -278,6 +278,7 @@ pub const FEATURES: &[&str] = &[
     "edits",
     "encryption",
     "membership",
+    "profiles",
     "reactions",
     "redaction",
     "reliable-sync",
