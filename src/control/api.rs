@@ -67,6 +67,28 @@ fn one() -> u32 {
     1
 }
 
+/// `POST /v1/profile`: `user` (a local user, the asker) asks for `target`'s
+/// profile, which the target's provider answers over MIMI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRequest {
+    pub user: String,
+    /// A user URI, of either provider.
+    pub target: String,
+}
+
+/// The profile `target` shows to others; absent fields were not set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileResponse {
+    /// The target's user URI.
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserResponse {

@@ -222,6 +222,13 @@ impl ControlClient {
     ) -> Result<RoomStateResponse, CallError> {
         self.call("room_state", r, t).await
     }
+    pub async fn profile(
+        &self,
+        r: &ProfileRequest,
+        t: Duration,
+    ) -> Result<ProfileResponse, CallError> {
+        self.call("profile", r, t).await
+    }
     pub async fn timeline(
         &self,
         r: &TimelineRequest,

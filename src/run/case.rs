@@ -180,6 +180,7 @@ pub(crate) fn step_timeout(step: &Step, default: Duration) -> Result<Duration, S
         Step::ExpectNoMessage(s) => s.timeout.as_ref(),
         Step::ExpectState(s) => s.timeout.as_ref(),
         Step::ExpectTimeline(s) => s.timeout.as_ref(),
+        Step::ExpectProfile(s) => s.timeout.as_ref(),
     };
     match own {
         Some(t) => parse_duration(t),
@@ -471,6 +472,7 @@ async fn run_step(
         Step::ExpectNoMessage(s) => super::expect::expect_no_message(env, state, s, deadline).await,
         Step::ExpectState(s) => super::oracle::expect_state(env, state, s, deadline).await,
         Step::ExpectTimeline(s) => super::timeline::expect_timeline(env, state, s, deadline).await,
+        Step::ExpectProfile(s) => super::profile::expect_profile(env, state, s, deadline).await,
     }
 }
 

@@ -40,6 +40,7 @@ mod judge;
 pub mod launch;
 mod oracle;
 mod outcome;
+mod profile;
 mod send;
 mod targets;
 mod timeline;

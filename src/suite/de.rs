@@ -26,6 +26,7 @@ pub const ACTIONS: &[&str] = &[
     "expect_no_message",
     "expect_state",
     "expect_timeline",
+    "expect_profile",
 ];
 
 impl<'de> Deserialize<'de> for Step {
@@ -66,6 +67,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             "expect_messages" => Step::ExpectMessages(map.next_value()?),
             "expect_no_message" => Step::ExpectNoMessage(map.next_value()?),
             "expect_state" => Step::ExpectState(map.next_value()?),
+            "expect_profile" => Step::ExpectProfile(map.next_value()?),
             _ => Step::ExpectTimeline(map.next_value()?),
         };
         // A second key is always an error; the seed reports it at the key.

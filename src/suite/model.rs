@@ -214,6 +214,7 @@ pub enum Step {
     ExpectNoMessage(ExpectNoMessage),
     ExpectState(ExpectState),
     ExpectTimeline(ExpectTimeline),
+    ExpectProfile(ExpectProfile),
 }
 
 impl Step {
@@ -237,6 +238,7 @@ impl Step {
             Step::ExpectNoMessage(_) => "expect_no_message",
             Step::ExpectState(_) => "expect_state",
             Step::ExpectTimeline(_) => "expect_timeline",
+            Step::ExpectProfile(_) => "expect_profile",
         }
     }
 }
@@ -527,6 +529,24 @@ pub struct ExpectTimeline {
     /// Message IDs that must not be visible.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub absent: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `expect_profile`: `as` looks up `user`'s profile (control API
+/// `profile`), which `user`'s provider answers, and it must show the
+/// display name and avatar given; fields left out are not checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectProfile {
+    #[serde(rename = "as")]
+    pub actor: String,
+    /// The actor whose profile is asked for.
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
 }

@@ -480,6 +480,13 @@ impl Checker {
                 self.duration(s.timeout.as_ref(), f("timeout"));
             }
             Step::ExpectTimeline(s) => self.expect_timeline(s, sp),
+            Step::ExpectProfile(s) => {
+                self.actor(&s.actor, f("as"));
+                self.actor(&s.user, f("user"));
+                self.opt_string(s.display_name.as_ref(), f("display_name"));
+                self.opt_string(s.avatar.as_ref(), f("avatar"));
+                self.duration(s.timeout.as_ref(), f("timeout"));
+            }
         }
     }
 }

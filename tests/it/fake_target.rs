@@ -15,7 +15,7 @@ use mimi_interop::content;
 use mimi_interop::control::api::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -78,6 +78,8 @@ pub struct Quirks {
 struct UserRec {
     clients: Vec<String>,
     events: Vec<Event>,
+    display_name: Option<String>,
+    avatar: Option<String>,
 }
 
 struct RoomRec {
@@ -365,6 +367,8 @@ impl Fake {
                     UserRec {
                         clients: clients.clone(),
                         events: Vec::new(),
+                        display_name: req.display_name.clone(),
+                        avatar: req.avatar.clone(),
                     },
                 );
                 Ok(json!(CreateUserResponse { user, clients }))
@@ -534,6 +538,21 @@ impl Fake {
                 {
                     return Err(err(403, "refused", "not a participant"));
                 }
+                // A built delete of another user's message needs a role with
+                // canDeleteOtherMessage (moderator, admin); raw bytes go out.
+                if matches!(req.content, SendContent::Intent(_))
+                    && let Ok(d) = content::decode(&bytes)
+                    && let (Some(target), content::PartBody::Null) =
+                        (d.content.replaces, &d.content.nested_part.body)
+                    && let Some((_, owner, _)) = st
+                        .timeline
+                        .get(&req.room)
+                        .and_then(|t| t.iter().find(|(id, ..)| *id == target.to_hex()))
+                    && *owner != req.actor
+                    && !moderates(r, &req.actor)
+                {
+                    return Err(err(403, "refused", "lacks canDeleteOtherMessage"));
+                }
                 let sender = match (&req.client, st.users.get(&req.actor)) {
                     (Some(c), _) => c.clone(),
                     (None, Some(u)) => u.clients[0].clone(),
@@ -679,6 +698,20 @@ impl Fake {
                     .collect();
                 Ok(json!(RoomStateResponse { clients }))
             }
+            "profile" => {
+                let req: ProfileRequest = parse(body)?;
+                if !st.users.contains_key(&req.user) {
+                    return Err(err(404, "not_found", "no such user"));
+                }
+                let Some(t) = st.users.get(&req.target) else {
+                    return Err(err(404, "not_found", "no such target"));
+                };
+                Ok(json!(ProfileResponse {
+                    user: req.target.clone(),
+                    display_name: t.display_name.clone(),
+                    avatar: t.avatar.clone(),
+                }))
+            }
             "timeline" => {
                 let req: TimelineRequest = parse(body)?;
                 let Some(r) = st.rooms.get(&req.room) else {
@@ -688,7 +721,13 @@ impl Fake {
                     return Err(err(404, "not_found", "not in the room"));
                 }
                 let sent = st.timeline.get(&req.room).cloned().unwrap_or_default();
-                let messages = timeline_view(&sent, self.quirks.raw_timeline);
+                let moderators: BTreeSet<&str> = r
+                    .participants
+                    .keys()
+                    .filter(|u| moderates(r, u))
+                    .map(String::as_str)
+                    .collect();
+                let messages = timeline_view(&sent, &moderators, self.quirks.raw_timeline);
                 let clients = st.users[&req.user]
                     .clients
                     .iter()
@@ -707,11 +746,20 @@ impl Fake {
     }
 }
 
+/// Whether `user`'s role in the room has canDeleteOtherMessage.
+fn moderates(r: &RoomRec, user: &str) -> bool {
+    r.participants
+        .get(user)
+        .is_some_and(|role| role == "admin" || role == "moderator")
+}
+
 /// A minimal timeline: the sender's latest replacement (edit, or delete as
-/// a null part) applies, reactions (disposition 2 with inReplyTo; each part of a
+/// a null part) applies, and a delete of a non-reaction by one of
+/// `moderators`; reactions (disposition 2 with inReplyTo; each part of a
 /// MultiPart) count one per user; with `raw`, every message shows as it was sent.
 fn timeline_view(
     sent: &[(String, String, content::MimiContent)],
+    moderators: &BTreeSet<&str>,
     raw: bool,
 ) -> Vec<TimelineMessage> {
     let is_reaction =
@@ -720,7 +768,13 @@ fn timeline_view(
         let mut c = c.clone();
         let mut edited = false;
         for (_, s, r) in sent {
-            if !raw && s == sender && r.replaces.map(|m| m.to_hex()).as_deref() == Some(id) {
+            let moderated = moderators.contains(s.as_str())
+                && r.nested_part.body == content::PartBody::Null
+                && !is_reaction(&c);
+            if !raw
+                && (s == sender || moderated)
+                && r.replaces.map(|m| m.to_hex()).as_deref() == Some(id)
+            {
                 c.nested_part = r.nested_part.clone();
                 edited = true;
             }

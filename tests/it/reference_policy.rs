@@ -441,3 +441,247 @@ async fn forged_participant_list_change_is_refused_by_the_hub() {
         .expect("an allowed change after the refusals");
     assert_eq!(r.epoch, before.epoch + 1);
 }
+
+/// Sends `intent` as `actor`: built by the provider (`raw` false), or built
+/// here and sent as exact bytes (`raw` true), which skips the sender-side
+/// policy check. Returns the message ID (hex).
+async fn send_as(
+    c: &ControlClient,
+    room: &str,
+    actor: &str,
+    intent: serde_json::Value,
+    raw: bool,
+) -> Result<String, mimi_interop::control::CallError> {
+    use base64::Engine as _;
+    let content = if raw {
+        let mut salt = [0u8; 16];
+        rand::Rng::fill(&mut rand::rng(), &mut salt);
+        let ctx = mimi_interop::content::BuildContext {
+            sender_uri: actor.into(),
+            room_uri: room.into(),
+            timestamp_ms: 1_700_000_000_000,
+            salt,
+        };
+        let bytes = mimi_interop::content::build(&intent, &ctx).expect("build content");
+        SendContent::Raw(base64::engine::general_purpose::STANDARD.encode(bytes))
+    } else {
+        SendContent::Intent(intent)
+    };
+    c.send(
+        &SendRequest {
+            room: room.into(),
+            actor: actor.into(),
+            client: None,
+            content,
+        },
+        T,
+    )
+    .await
+    .map(|r| r.message_id)
+}
+
+/// The message IDs every client of `user` shows (they must agree).
+async fn shown(c: &ControlClient, room: &str, user: &str) -> Vec<String> {
+    let r = c
+        .timeline(
+            &TimelineRequest {
+                room: room.into(),
+                user: user.into(),
+            },
+            T,
+        )
+        .await
+        .expect("timeline");
+    let ids: Vec<Vec<String>> = r
+        .clients
+        .iter()
+        .map(|t| t.messages.iter().map(|m| m.message_id.clone()).collect())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    ids.into_iter().next().unwrap_or_default()
+}
+
+/// Waits (driven by long-polling events) until `user` no longer shows `id`.
+async fn wait_gone(c: &ControlClient, room: &str, user: &str, id: &str) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + T;
+    let mut cursor = 0;
+    loop {
+        let ids = shown(c, room, user).await;
+        if !ids.iter().any(|m| m == id) {
+            return ids;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{user} still shows {id}"
+        );
+        cursor = c
+            .events(
+                &EventsRequest {
+                    user: user.into(),
+                    cursor,
+                    wait_ms: 2000,
+                },
+                T,
+            )
+            .await
+            .expect("events")
+            .cursor;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_moderators_delete_of_another_users_message_applies() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice").await;
+    let bob = user(&p.cb, "bob").await;
+    let carol = user(&p.cb, "carol").await;
+    let (room, _) = club(&p, &alice, &bob).await;
+    member_op(&p.ca, "add_participant", &room, &alice, &carol)
+        .await
+        .expect("add carol");
+    let keep = send_as(
+        &p.ca,
+        &room,
+        &alice,
+        serde_json::json!({"text": "keep"}),
+        false,
+    )
+    .await
+    .expect("send keep");
+    let drop = send_as(
+        &p.ca,
+        &room,
+        &alice,
+        serde_json::json!({"text": "drop"}),
+        false,
+    )
+    .await
+    .expect("send drop");
+    // Bob's own provider refuses a built delete of Alice's message...
+    let err = send_as(
+        &p.cb,
+        &room,
+        &bob,
+        serde_json::json!({"delete": keep}),
+        false,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err}");
+    assert!(err.to_string().contains("canDeleteOtherMessage"), "{err}");
+    // ...but the same delete as raw bytes goes out; receivers must ignore it.
+    send_as(
+        &p.cb,
+        &room,
+        &bob,
+        serde_json::json!({"delete": keep}),
+        true,
+    )
+    .await
+    .expect("raw delete is sent");
+    let r =
+        p.ca.set_role(
+            &SetRoleRequest {
+                room: room.clone(),
+                actor: alice.clone(),
+                user: carol.clone(),
+                role: "moderator".into(),
+            },
+            T,
+        )
+        .await
+        .expect("set_role");
+    view_at(&p.cb, &room, &carol, r.epoch).await;
+    // Carol, now a moderator, deletes with raw bytes too: applied everywhere.
+    send_as(
+        &p.cb,
+        &room,
+        &carol,
+        serde_json::json!({"delete": drop}),
+        true,
+    )
+    .await
+    .expect("moderator delete");
+    // Bob's delete came first in hub order, so once Carol's is applied,
+    // Bob's was processed too, and ignored.
+    for (c, u) in [(&p.ca, &alice), (&p.cb, &bob), (&p.cb, &carol)] {
+        assert_eq!(
+            wait_gone(c, &room, u, &drop).await,
+            std::slice::from_ref(&keep),
+            "{u}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_are_answered_across_providers_by_identifier_query() {
+    let p = pair().await;
+    let alice =
+        p.ca.create_user(
+            &CreateUserRequest {
+                name: "alice".into(),
+                display_name: Some("Ålice Lïddell 🌸".into()),
+                avatar: Some("https://a.example/alice.png".into()),
+                clients: 1,
+            },
+            T,
+        )
+        .await
+        .expect("create alice")
+        .user;
+    let bob = user(&p.cb, "bob").await;
+    p.b.hooks()
+        .record
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let ask = |c: &ControlClient, asker: &str, target: &str| {
+        let r = ProfileRequest {
+            user: asker.into(),
+            target: target.into(),
+        };
+        let c = c.clone();
+        async move { c.profile(&r, T).await }
+    };
+    // Bob's provider asks Alice's over MIMI.
+    let got = ask(&p.cb, &bob, &alice).await.expect("profile of alice");
+    assert_eq!(
+        got,
+        ProfileResponse {
+            user: alice.clone(),
+            display_name: Some("Ålice Lïddell 🌸".into()),
+            avatar: Some("https://a.example/alice.png".into()),
+        }
+    );
+    // It went over MIMI as a TLS-encoded wholeProfile query for Alice's URI.
+    let out: Vec<_> =
+        p.b.hooks()
+            .recorded()
+            .into_iter()
+            .filter(|r| r.label == "out identifierQuery /v1/identifierQuery/a.example")
+            .collect();
+    assert_eq!(
+        out.len(),
+        1,
+        "{:?}",
+        out.iter().map(|r| &r.label).collect::<Vec<_>>()
+    );
+    // query_elements<V> = [type 6, searchValue<V>], then an empty dictionary
+    // (one-byte lengths: the URI is short).
+    let n = u8::try_from(alice.len()).expect("short URI");
+    let mut want = vec![n + 2, 6, n];
+    want.extend_from_slice(alice.as_bytes());
+    want.push(0);
+    assert_eq!(out[0].body, want);
+    // Bob set nothing; Alice's own provider answers for her too.
+    let got = ask(&p.ca, &alice, &bob).await.expect("profile of bob");
+    assert_eq!(got.user, bob);
+    assert_eq!((got.display_name, got.avatar), (None, None));
+    assert_eq!(
+        ask(&p.ca, &alice, &alice).await.expect("own").display_name,
+        Some("Ålice Lïddell 🌸".into())
+    );
+    // A user the other provider does not have, and a prefix of a real one.
+    for missing in ["mimi://b.example/u/nobody", "mimi://b.example/u/bo"] {
+        let err = ask(&p.ca, &alice, missing).await.unwrap_err();
+        assert_eq!(err.status(), Some(404), "{missing}: {err}");
+    }
+}

@@ -17,6 +17,7 @@ mod burst;
 mod expect;
 mod metadata;
 mod no_mechanism;
+mod profile;
 mod timeline;
 
 /// Builtins are not part of these tests: asking for one is a test bug.

@@ -8,6 +8,7 @@
 
 use crate::content::{self, Disposition, MimiContent, PartBody, PartSemantics};
 use crate::control::api::TimelineMessage;
+use crate::reference::room::Operation;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One message as received (or sent) by this client.
@@ -20,6 +21,10 @@ struct Record {
     accepted_ms: u64,
     /// When this client got it, for relative expiry (reading = receiving).
     received_ms: u64,
+    /// Whether the sender's role, when this client got the message, had
+    /// canDeleteOtherMessage (room-policy-03 §10.2): the explicit policy
+    /// that lets its deletes apply to other users' messages (content-08 §9.3).
+    deletes_others: bool,
 }
 
 /// The messages of one room as one client holds them.
@@ -30,8 +35,10 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// Adds a message with ID `id` (hex) from `sender` (user URI). A second
-    /// copy of an ID is ignored.
+    /// Adds a message with ID `id` (hex) from `sender` (user URI).
+    /// `deletes_others` is the room policy's answer, at receipt, to whether
+    /// the sender may delete other users' messages. A second copy of an ID
+    /// is ignored.
     pub fn add(
         &mut self,
         id: String,
@@ -39,6 +46,7 @@ impl Timeline {
         content: MimiContent,
         accepted_ms: u64,
         received_ms: u64,
+        deletes_others: bool,
     ) {
         if !self.seen.insert(id.clone()) {
             return;
@@ -49,15 +57,28 @@ impl Timeline {
             content,
             accepted_ms,
             received_ms,
+            deletes_others,
         });
+    }
+
+    /// The sender of the message `id` (hex), if this client has it and it
+    /// is not a reaction (whose removal canDeleteOtherMessage does not cover).
+    pub fn sender_of(&self, id: &str) -> Option<&str> {
+        self.records
+            .iter()
+            .find(|r| r.id == id && !is_reaction(r))
+            .map(|r| r.sender.as_str())
     }
 
     /// The visible messages at `now_ms`, oldest first.
     pub fn view(&self, now_ms: u64) -> Vec<TimelineMessage> {
         let by_id: HashMap<&str, &Record> =
             self.records.iter().map(|r| (r.id.as_str(), r)).collect();
-        // Root ID → its latest valid replacement, in arrival order. Only the
-        // original sender may replace a message (§9.3: no other policy here).
+        // Root ID → its latest valid replacement, in arrival order. The
+        // original sender may edit or delete; another user only deletes a
+        // message (not a reaction), and only with canDeleteOtherMessage
+        // (§9.3's explicit policy). A delete
+        // is final: nothing replaces a deleted message afterwards.
         let mut latest: HashMap<&str, &Record> = HashMap::new();
         for r in &self.records {
             let Some(target) = &r.content.replaces else {
@@ -69,7 +90,12 @@ impl Timeline {
             else {
                 continue;
             };
-            if by_id[root].sender == r.sender {
+            if latest.get(root).is_some_and(|l| is_delete(l)) {
+                continue;
+            }
+            let original = by_id[root];
+            let moderated = r.deletes_others && is_delete(r) && !is_reaction(original);
+            if original.sender == r.sender || moderated {
                 latest.insert(root, r);
             }
         }
@@ -124,6 +150,17 @@ impl Timeline {
         });
         out
     }
+}
+
+/// A delete: a replacement whose body is a null part (§5.6).
+fn is_delete(r: &Record) -> bool {
+    matches!(r.content.nested_part.body, PartBody::Null)
+}
+
+/// A reaction (§5.3); taking back another's needs canDeleteOtherReaction,
+/// which this timeline does not grant.
+fn is_reaction(r: &Record) -> bool {
+    r.content.nested_part.disposition.effective() == Disposition::REACTION
 }
 
 /// The first version a chain of replacements leads back to; `None` when a
@@ -211,13 +248,51 @@ impl super::Client {
         let Ok(id) = content::message_id(content::IdFormula::Draft08, &sender, room, bytes) else {
             return;
         };
+        let deletes_others = self.may(room, &sender, &Operation::Delete { own: false });
         self.timelines.entry(room.to_owned()).or_default().add(
             id.to_hex(),
             sender,
             decoded.content,
             accepted_ms,
             crate::reference::server::now_ms(),
+            deletes_others,
         );
+    }
+
+    /// Whether the room's current policy, as this client's group holds it,
+    /// lets `user` do `op`.
+    fn may(&self, room: &str, user: &str, op: &Operation) -> bool {
+        self.groups
+            .get(room)
+            .and_then(|g| super::policy::room_model(g).ok())
+            .is_some_and(|m| m.authorize(user, op).is_ok())
+    }
+
+    /// Refuses content this client's user must not send under the room's
+    /// policy: a delete of another user's message without
+    /// canDeleteOtherMessage. A delete whose target this client does not
+    /// have is let through; receivers decide (see `Timeline::view`).
+    pub fn authorize_content(&self, room: &str, bytes: &[u8]) -> Result<(), super::ClientError> {
+        let Ok(decoded) = content::decode(bytes) else {
+            return Ok(());
+        };
+        let c = &decoded.content;
+        let (Some(target), PartBody::Null) = (&c.replaces, &c.nested_part.body) else {
+            return Ok(());
+        };
+        let Some(owner) = self
+            .timelines
+            .get(room)
+            .and_then(|t| t.sender_of(&target.to_hex()))
+        else {
+            return Ok(());
+        };
+        if owner == self.user {
+            return Ok(());
+        }
+        self.room_model(room)?
+            .authorize(&self.user, &Operation::Delete { own: false })
+            .map_err(super::ClientError::Policy)
     }
 
     /// The room's visible messages as this client shows them now; `None`
@@ -254,6 +329,8 @@ mod tests {
     struct T {
         tl: Timeline,
         n: u8,
+        /// Users whose role has canDeleteOtherMessage.
+        moderators: Vec<&'static str>,
     }
 
     impl T {
@@ -261,6 +338,7 @@ mod tests {
             self.send_at(who, intent, 1_000)
         }
         fn send_at(&mut self, who: &str, intent: Value, received: u64) -> String {
+            let moderator = self.moderators.contains(&who);
             self.n += 1;
             let ctx = BuildContext {
                 sender_uri: who.into(),
@@ -273,8 +351,14 @@ mod tests {
             let id = message_id(IdFormula::Draft08, who, ROOM, &bytes)
                 .unwrap()
                 .to_hex();
-            self.tl
-                .add(id.clone(), who.into(), c, u64::from(self.n), received);
+            self.tl.add(
+                id.clone(),
+                who.into(),
+                c,
+                u64::from(self.n),
+                received,
+                moderator,
+            );
             id
         }
         fn view(&self) -> Vec<TimelineMessage> {
@@ -395,9 +479,14 @@ mod tests {
         // Feed the delete first, then the original, then the delete again.
         let recs = t.tl.records.clone();
         for r in [&recs[1], &recs[0], &recs[1]] {
-            early
-                .tl
-                .add(r.id.clone(), r.sender.clone(), r.content.clone(), 1, 1);
+            early.tl.add(
+                r.id.clone(),
+                r.sender.clone(),
+                r.content.clone(),
+                1,
+                1,
+                false,
+            );
         }
         assert!(early.view().is_empty());
         assert_eq!(early.tl.records.len(), 2, "{d}");
@@ -425,5 +514,72 @@ mod tests {
         t.send(BOB, json!({"reaction": "👍", "to": m1}));
         t.send(ALICE, json!({"delete": m1}));
         assert!(t.view().is_empty());
+    }
+
+    #[test]
+    fn a_moderator_deletes_another_users_message_but_cannot_edit_it() {
+        let mut t = T {
+            moderators: vec![CAROL],
+            ..T::default()
+        };
+        let m1 = t.send(ALICE, json!({"text": "spam"}));
+        let m2 = t.send(BOB, json!({"text": "fine"}));
+        // Bob has no canDeleteOtherMessage: ignored.
+        t.send(BOB, json!({"delete": m1}));
+        assert_eq!(texts(&t.view()), ["spam", "fine"]);
+        // The policy allows deletes only, not edits.
+        t.send(CAROL, json!({"edit": m1, "text": "[removed]"}));
+        let v = t.view();
+        assert_eq!(texts(&v), ["spam", "fine"]);
+        assert!(!v[0].edited);
+        let d = t.send(CAROL, json!({"delete": m1}));
+        let v = t.view();
+        assert_eq!(texts(&v), ["fine"]);
+        assert_eq!(v[0].message_id, m2);
+        assert!(v.iter().all(|m| m.message_id != d));
+    }
+
+    #[test]
+    fn a_moderator_delete_of_an_edited_message_removes_it_and_is_final() {
+        let mut t = T {
+            moderators: vec![CAROL],
+            ..T::default()
+        };
+        let m1 = t.send(ALICE, json!({"text": "draft"}));
+        let e1 = t.send(ALICE, json!({"edit": m1, "text": "rude"}));
+        // Naming the edit reaches the same root message.
+        t.send(CAROL, json!({"delete": e1}));
+        assert!(t.view().is_empty());
+        // The sender's later edit does not bring it back.
+        t.send(ALICE, json!({"edit": m1, "text": "back again"}));
+        assert!(t.view().is_empty());
+    }
+
+    #[test]
+    fn the_authority_is_the_one_at_receipt() {
+        // A delete recorded while the sender had no such role stays ignored
+        // even if the same user is a moderator for later messages.
+        let mut t = T::default();
+        let m1 = t.send(ALICE, json!({"text": "a"}));
+        t.send(CAROL, json!({"delete": m1}));
+        assert_eq!(texts(&t.view()), ["a"]);
+        t.moderators.push(CAROL);
+        let m2 = t.send(ALICE, json!({"text": "b"}));
+        t.send(CAROL, json!({"delete": m2}));
+        assert_eq!(texts(&t.view()), ["a"]);
+        assert_eq!(t.tl.sender_of(&m2), Some(ALICE));
+    }
+
+    #[test]
+    fn a_moderator_cannot_take_back_another_users_reaction() {
+        let mut t = T {
+            moderators: vec![ALICE],
+            ..T::default()
+        };
+        let m1 = t.send(ALICE, json!({"text": "vote"}));
+        let r1 = t.send(BOB, json!({"reaction": "👍", "to": m1}));
+        t.send(ALICE, json!({"unlike": r1, "to": m1}));
+        assert_eq!(t.view()[0].reactions["👍"], 1);
+        assert_eq!(t.tl.sender_of(&r1), None);
     }
 }

@@ -266,6 +266,7 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/events", post(events))
         .route("/v1/room_state", post(room_state))
         .route("/v1/timeline", post(timeline::timeline))
+        .route("/v1/profile", post(profile))
         .fallback(|| async { ControlError::not_found("no such control operation") })
         .layer(DefaultBodyLimit::max(super::wire::MAX_BODY))
         .with_state(p)
@@ -278,6 +279,7 @@ pub const FEATURES: &[&str] = &[
     "encryption",
     "media",
     "membership",
+    "profiles",
     "reactions",
     "redaction",
     "reliable-sync",

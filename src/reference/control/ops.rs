@@ -31,6 +31,13 @@ pub(super) async fn create_user(State(p): P, body: Bytes) -> Res<CreateUserRespo
         users.insert(uri.clone(), user.clone());
         user
     };
+    p.ep.set_profile(
+        &uri,
+        crate::reference::server::Profile {
+            display_name: req.display_name.clone(),
+            avatar: req.avatar.clone(),
+        },
+    );
     let mut clients = user.clients.lock().await;
     let mut uris = Vec::new();
     for i in 1..=req.clients as usize {
@@ -178,6 +185,24 @@ pub(super) async fn leave(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
     }
 }
 
+/// A user's profile, asked of its provider by identifier query (§5.8).
+pub(super) async fn profile(State(p): P, body: Bytes) -> Res<ProfileResponse> {
+    let req: ProfileRequest = parse(&body)?;
+    p.user(&req.user)?;
+    match p.ep.query_profile(&req.target).await {
+        Ok(Some(found)) => Ok(axum::Json(ProfileResponse {
+            user: req.target,
+            display_name: found.display_name,
+            avatar: found.avatar,
+        })),
+        Ok(None) => Err(ControlError::not_found(format!(
+            "the target's provider has no user {}",
+            req.target
+        ))),
+        Err(e) => Err(mimi_error(e)),
+    }
+}
+
 pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
     let req: SendRequest = parse(&body)?;
     let actor = p.user(&req.actor)?;
@@ -204,6 +229,12 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
         .await?;
     let mut c = c.lock().await;
     actor.push(c.sync());
+    // Built content is held to the room's policy; raw bytes go out as they
+    // are, so tests can check that receivers enforce it too.
+    if matches!(req.content, SendContent::Intent(_)) {
+        c.authorize_content(&req.room, &content)
+            .map_err(client_error)?;
+    }
     // The hub moved on: catch up with the inbox and retry, as for membership.
     let mut attempt = 0;
     let result = loop {

@@ -38,7 +38,7 @@ pub fn app(server: Arc<Server>) -> Router {
         .route("/v1/groupInfo/{*room}", post(group_info))
         .route("/v1/requestConsent/{*x}", post(unimplemented))
         .route("/v1/updateConsent/{*x}", post(unimplemented))
-        .route("/v1/identifierQuery/{*x}", post(unimplemented))
+        .route("/v1/identifierQuery/{domain}", post(identifier_query))
         .route("/v1/reportAbuse/{*x}", post(unimplemented))
         .route("/v1/proxyDownload/{*x}", get(unimplemented))
         .layer(middleware::from_fn(authenticate));
@@ -132,6 +132,22 @@ async fn unimplemented() -> Response {
         "the reference provider does not implement this endpoint yet",
     )
         .into_response()
+}
+
+async fn identifier_query(
+    State(s): State<Arc<Server>>,
+    Path(domain): Path<String>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    s.hooks.record(format!("in {}", uri.path()), &body);
+    let result = wire::decode(&body)
+        .map_err(bad)
+        .and_then(|req| s.identifier_query(&domain, &req));
+    match result {
+        Ok(r) => tls_body(&s, StatusCode::OK, wire::encode(&r)),
+        Err(e) => error(&e),
+    }
 }
 
 async fn key_material(

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 /// A local client's handle on its provider.
 #[derive(Clone)]
 pub struct LocalEndpoint {
-    server: Arc<Server>,
+    pub(super) server: Arc<Server>,
 }
 
 impl LocalEndpoint {

@@ -8,6 +8,8 @@
 
 pub mod http;
 mod hub;
+mod identifier;
+pub use identifier::Profile;
 mod policy;
 mod requests;
 pub use requests::{
@@ -25,7 +27,7 @@ use openmls::prelude::{
 };
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
@@ -152,6 +154,8 @@ pub(crate) struct State {
     inboxes: HashMap<String, Inbox>,
     /// Hashes of notify bodies already processed, per source.
     seen_notify: HashSet<[u8; 32]>,
+    /// user URI → profile, for identifier queries.
+    profiles: BTreeMap<String, Profile>,
 }
 
 /// The server side of one provider.

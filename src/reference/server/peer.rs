@@ -306,7 +306,10 @@ fn ip_addr_of(url: &str) -> Option<SocketAddr> {
 pub fn template_path(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let path = &rest[rest.find('/')?..];
-    (path.contains("{roomId}") || path.contains("{targetUser}")).then(|| path.to_owned())
+    ["{roomId}", "{targetUser}", "{domain}"]
+        .iter()
+        .any(|p| path.contains(p))
+        .then(|| path.to_owned())
 }
 
 fn base_path(mimi_url: &str) -> String {
@@ -337,7 +340,8 @@ pub fn endpoint_url(
     let path = match directory.and_then(|d| d.get(endpoint)) {
         Some(t) => t
             .replace("{roomId}", subject)
-            .replace("{targetUser}", subject),
+            .replace("{targetUser}", subject)
+            .replace("{domain}", subject),
         None => format!("{}/v1/{endpoint}/{subject}", base_path(&peer.mimi_url)),
     };
     u.set_path(&path);
@@ -366,6 +370,10 @@ mod tests {
             Some("/v1/notify/{roomId}")
         );
         assert_eq!(template_path("https://x/no-placeholder"), None);
+        assert_eq!(
+            template_path("https://m.example/v1/identifierQuery/{domain}").as_deref(),
+            Some("/v1/identifierQuery/{domain}")
+        );
         let peer = PeerEntry {
             domain: "b.example".into(),
             mimi_url: "https://127.0.0.1:4433".into(),

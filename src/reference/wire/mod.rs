@@ -28,6 +28,8 @@ mod fanout;
 pub use fanout::*;
 mod group_info;
 pub use group_info::*;
+mod identifier;
+pub use identifier::*;
 
 /// `Protocol.mls10`.
 pub const PROTOCOL_MLS10: u8 = 1;
