@@ -56,7 +56,7 @@ pub const FEATURES: [Feature; 22] = [
     min(4, "redaction", "Redact, remove or delete a message"),
     min(5, "membership", "Invite, kick, ban and leave"),
     min(6, "profiles", "Display names and avatars of users"),
-    min(7, "dm", "Direct messaging (exactly two users)"),
+    min(7, "direct-messages", "Direct messaging (exactly two users)"),
     min(8, "roles", "Roles and abilities of users"),
     max(
         1,
@@ -71,14 +71,14 @@ pub const FEATURES: [Feature; 22] = [
         "history-sync",
         "Reliable sync of visible conversation history",
     ),
-    max(6, "history-portability", "Porting conversation history"),
+    max(6, "history-porting", "Porting conversation history"),
     max(7, "media", "Images, videos, files and audio"),
     max(8, "voice-messages", "Voice messages"),
     max(9, "replies", "Replies (rich quoting)"),
     max(10, "threads", "Threads"),
     max(11, "voip-1to1", "1:1 VoIP"),
     max(12, "voip-multiparty", "Multi-party VoIP"),
-    max(13, "editing", "Message editing"),
+    max(13, "edits", "Message editing"),
     max(14, "reactions", "Reactions"),
 ];
 

@@ -26,6 +26,18 @@ fn coverage_doc_table_is_current() {
     );
 }
 
+/// A shipped suite is named after the requirement it covers, so `--feature`,
+/// reports and the coverage table speak of one feature by one id.
+#[test]
+fn shipped_suites_use_their_requirements_ids() {
+    let suites = suite::load_dir(Path::new("suites")).expect("shipped suites load");
+    for s in &suites {
+        let f = coverage::feature_of(s)
+            .unwrap_or_else(|| panic!("{} names no listed requirement", s.path.display()));
+        assert_eq!(s.suite.feature, f.id, "{}", s.path.display());
+    }
+}
+
 /// The binary prints exactly the library's table.
 #[test]
 fn coverage_command_prints_the_table() {
