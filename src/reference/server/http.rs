@@ -198,14 +198,9 @@ async fn submit_message(
     body: Bytes,
 ) -> Response {
     s.hooks.record(format!("in {}", uri.path()), &body);
-    let result = subject(&room, 'r').and_then(|room| {
-        let req = wire::decode(&body).map_err(bad)?;
-        s.hub_submit(&src.0, &room, req)
-    });
-    match result {
-        Ok(r) => tls_body(&s, StatusCode::OK, wire::encode(&r)),
-        Err(e) => error(&e),
-    }
+    answer_room_call(&s, &room, &body, |room, req| {
+        s.hub_submit(&src.0, room, req)
+    })
 }
 
 async fn group_info(
@@ -216,12 +211,26 @@ async fn group_info(
     body: Bytes,
 ) -> Response {
     s.hooks.record(format!("in {}", uri.path()), &body);
-    let result = subject(&room, 'r').and_then(|room| {
-        let req = wire::decode(&body).map_err(bad)?;
-        s.hub_group_info(&src.0, &room, req)
+    answer_room_call(&s, &room, &body, |room, req| {
+        s.hub_group_info(&src.0, room, req)
+    })
+}
+
+/// The body of the room endpoints that answer at once: the room from the
+/// path, the TLS-encoded request from the body (400 when either is bad), and
+/// the TLS-encoded answer, or the error's status.
+fn answer_room_call<Req: tls_codec::Deserialize, Resp: tls_codec::Serialize>(
+    s: &Server,
+    room: &str,
+    body: &[u8],
+    call: impl FnOnce(&str, Req) -> Result<Resp, MimiError>,
+) -> Response {
+    let result = subject(room, 'r').and_then(|room| {
+        let req = wire::decode(body).map_err(bad)?;
+        call(&room, req)
     });
     match result {
-        Ok(r) => tls_body(&s, StatusCode::OK, wire::encode(&r)),
+        Ok(r) => tls_body(s, StatusCode::OK, wire::encode(&r)),
         Err(e) => error(&e),
     }
 }
