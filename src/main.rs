@@ -19,6 +19,7 @@ use std::time::Duration;
   mimi-interop validate                       check suites/ and targets.yaml, run nothing
   mimi-interop serve --domain a.example       a reference provider to point your service at
   mimi-interop content decode msg.cbor        inspect MIMI content bytes
+  mimi-interop merge shard-*/latest/report.json   one matrix from sharded runs
   mimi-interop coverage                       which suites cover which requirement
 
 Exit codes: 0 conformant, 1 a case failed, 2 bad usage or input file, 3 target or harness error."
@@ -41,6 +42,8 @@ enum Command {
     /// Decode or encode MIMI content.
     #[command(subcommand)]
     Content(content::cli::ContentCommand),
+    /// Merge report.json files of sharded runs into one report set.
+    Merge(MergeArgs),
     /// Print the JSON Schema of the suite format.
     Schema,
     /// Print which suites and tests cover each requirement (Markdown).
@@ -52,6 +55,16 @@ struct CoverageArgs {
     /// A suite file, or a directory searched recursively for *.yaml.
     #[arg(long, default_value = "suites")]
     suites: PathBuf,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// report.json files of runs over disjoint cells of the same suites.
+    #[arg(required = true, value_name = "REPORT_JSON")]
+    inputs: Vec<PathBuf>,
+    /// Where the merged reports go: `<dir>/<merged-id>/` and `<dir>/latest/`.
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
 }
 
 #[derive(Args)]
@@ -124,6 +137,7 @@ fn main() {
             }
         },
         Command::Content(cmd) => content::cli::run(cmd),
+        Command::Merge(args) => merge_command(args),
         Command::Schema => {
             println!(
                 "{}",
@@ -238,4 +252,34 @@ async fn run_command(args: RunArgs) -> i32 {
         }
     }
     exit::for_report(&report)
+}
+
+/// Reads, merges and writes; the exit code is the merged run's.
+fn merge_command(args: MergeArgs) -> i32 {
+    let mut reports = Vec::with_capacity(args.inputs.len());
+    for path in &args.inputs {
+        let parsed = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| report::json::parse(&text).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(r) => reports.push(r),
+            Err(e) => return bad_input(format!("{}: {e}", path.display())),
+        }
+    }
+    let merged = match report::merge(reports) {
+        Ok(m) => m,
+        Err(e) => return bad_input(e),
+    };
+    print!(
+        "{}",
+        report::terminal::summary(&merged, report::terminal::stdout_is_fancy())
+    );
+    match report::write_all(&merged, &args.reports) {
+        Ok(written) => println!("reports: {}", written.run_dir.display()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::TARGET_OR_HARNESS;
+        }
+    }
+    exit::for_report(&merged)
 }

@@ -198,3 +198,52 @@ fn reference_providers_spawned_through_a_targets_file_interoperate() {
         "{implementations:?}"
     );
 }
+
+#[test]
+fn merge_joins_two_sharded_runs_into_one_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = |name: &str, cell: &str| {
+        let reports = dir.path().join(name);
+        let out = mimi(&[
+            "run",
+            "--feature",
+            "text",
+            "--cell",
+            cell,
+            "--reports",
+            reports.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+        reports.join("latest/report.json")
+    };
+    let one = shard("one", "ref-a,ref-b");
+    let two = shard("two", "ref-b,ref-a");
+    let merged = dir.path().join("merged");
+    let out = mimi(&[
+        "merge",
+        one.to_str().unwrap(),
+        two.to_str().unwrap(),
+        "--reports",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = report_json(&merged);
+    let cells: Vec<String> = report["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{}→{}", c["a"].as_str().unwrap(), c["b"].as_str().unwrap()))
+        .collect();
+    assert_eq!(cells.len(), 2, "{cells:?}");
+    assert!(cells.contains(&"ref-a→ref-b".to_owned()) && cells.contains(&"ref-b→ref-a".to_owned()));
+
+    // The same shard twice is a duplicate, not a bigger matrix.
+    let out = mimi(&[
+        "merge",
+        one.to_str().unwrap(),
+        one.to_str().unwrap(),
+        "--reports",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+}
