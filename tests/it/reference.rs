@@ -253,18 +253,10 @@ async fn add_client(c: &ControlClient, user: &str) -> String {
 }
 
 async fn membership(c: &ControlClient, op: &str, room: &str, actor: &str, user: &str) -> u64 {
-    c.membership(
-        op,
-        &MembershipRequest {
-            room: room.into(),
-            actor: actor.into(),
-            user: user.into(),
-        },
-        T,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{op}: {e}"))
-    .epoch
+    super::reference_policy::member_op(c, op, room, actor, user)
+        .await
+        .unwrap_or_else(|e| panic!("{op}: {e}"))
+        .epoch
 }
 
 /// All Message events of `user` past `cursor` without waiting, after making

@@ -73,7 +73,8 @@ async fn room(c: &ControlClient, actor: &str, name: &str, with: Option<&str>) ->
     .room
 }
 
-async fn member_op(
+/// One membership operation; shared with `reference.rs`.
+pub(crate) async fn member_op(
     c: &ControlClient,
     op: &str,
     room: &str,
