@@ -30,10 +30,23 @@ pub enum Quirk {
     LocalRoster,
     KickNotCommitted,
     NewDeviceNotJoined,
+    EditByAnyone,
+    DeletedMessageShown,
+    OrdinaryUserDeletesOthers,
+    BanAsKick,
+    DmOpenRoom,
+    OrdinaryUserCanKick,
+    DropsInReplyTo,
+    DropsTopicId,
+    UnlikeIgnored,
+    MetadataTopicIgnored,
+    ProfileCustomClaim,
+    CallLinkAsText,
+    RoomUriIsGroupId,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 10] = [
+    pub const ALL: [Quirk; 23] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -44,6 +57,19 @@ impl Quirk {
         Quirk::LocalRoster,
         Quirk::KickNotCommitted,
         Quirk::NewDeviceNotJoined,
+        Quirk::EditByAnyone,
+        Quirk::DeletedMessageShown,
+        Quirk::OrdinaryUserDeletesOthers,
+        Quirk::BanAsKick,
+        Quirk::DmOpenRoom,
+        Quirk::OrdinaryUserCanKick,
+        Quirk::DropsInReplyTo,
+        Quirk::DropsTopicId,
+        Quirk::UnlikeIgnored,
+        Quirk::MetadataTopicIgnored,
+        Quirk::ProfileCustomClaim,
+        Quirk::CallLinkAsText,
+        Quirk::RoomUriIsGroupId,
     ];
 
     /// The name in targets files and on `serve --quirk`.
@@ -59,6 +85,19 @@ impl Quirk {
             Quirk::LocalRoster => "local-roster",
             Quirk::KickNotCommitted => "kick-not-committed",
             Quirk::NewDeviceNotJoined => "new-device-not-joined",
+            Quirk::EditByAnyone => "edit-by-anyone",
+            Quirk::DeletedMessageShown => "deleted-message-shown",
+            Quirk::OrdinaryUserDeletesOthers => "ordinary-user-deletes-others",
+            Quirk::BanAsKick => "ban-as-kick",
+            Quirk::DmOpenRoom => "dm-open-room",
+            Quirk::OrdinaryUserCanKick => "ordinary-user-can-kick",
+            Quirk::DropsInReplyTo => "drops-in-reply-to",
+            Quirk::DropsTopicId => "drops-topic-id",
+            Quirk::UnlikeIgnored => "unlike-ignored",
+            Quirk::MetadataTopicIgnored => "metadata-topic-ignored",
+            Quirk::ProfileCustomClaim => "profile-custom-claim",
+            Quirk::CallLinkAsText => "call-link-as-text",
+            Quirk::RoomUriIsGroupId => "room-uri-is-group-id",
         }
     }
 
@@ -70,7 +109,18 @@ impl Quirk {
                 "reliable-sync"
             }
             Quirk::WrongEpochReport | Quirk::NewDeviceNotJoined => "encryption",
-            Quirk::LocalRoster | Quirk::KickNotCommitted => "membership",
+            Quirk::LocalRoster | Quirk::KickNotCommitted | Quirk::BanAsKick => "membership",
+            Quirk::EditByAnyone => "edits",
+            Quirk::DeletedMessageShown | Quirk::OrdinaryUserDeletesOthers => "redaction",
+            Quirk::DmOpenRoom => "direct-messages",
+            Quirk::OrdinaryUserCanKick => "roles",
+            Quirk::DropsInReplyTo => "replies",
+            Quirk::DropsTopicId => "threads",
+            Quirk::UnlikeIgnored => "reactions",
+            Quirk::MetadataTopicIgnored => "room-metadata",
+            Quirk::ProfileCustomClaim => "profiles",
+            Quirk::CallLinkAsText => "voip-1to1",
+            Quirk::RoomUriIsGroupId => "text",
         }
     }
 
@@ -107,6 +157,43 @@ impl Quirk {
             Quirk::NewDeviceNotJoined => {
                 "a user's new device (`add_client`) does not join the rooms the user is in"
             }
+            Quirk::EditByAnyone => {
+                "clients apply an edit from any user, not only from the message's sender"
+            }
+            Quirk::DeletedMessageShown => {
+                "clients ignore deletes: a deleted message stays in the timeline"
+            }
+            Quirk::OrdinaryUserDeletesOthers => {
+                "any user may delete another's message: `send` does not refuse it and clients apply it whatever the sender's role"
+            }
+            Quirk::BanAsKick => {
+                "`ban` commits a plain removal: the banned role is never recorded, so the user can be added back"
+            }
+            Quirk::DmOpenRoom => {
+                "`create_room` of kind `dm` makes an ordinary group room (no fixed membership) and adds the other user"
+            }
+            Quirk::OrdinaryUserCanKick => {
+                "an ordinary user may remove participants of any role, as an admin could: its clients commit the removal and its hub accepts it"
+            }
+            Quirk::DropsInReplyTo => {
+                "replies are sent without `inReplyTo` (the reply's text arrives as a plain message)"
+            }
+            Quirk::DropsTopicId => {
+                "messages are sent without their `topicId` (threads are flattened)"
+            }
+            Quirk::UnlikeIgnored => "clients ignore unlikes: a reaction taken back still counts",
+            Quirk::MetadataTopicIgnored => {
+                "`set_room_metadata` drops the topic (name and avatar still change)"
+            }
+            Quirk::ProfileCustomClaim => {
+                "identifier queries answer the display name under a custom claim `displayName` instead of the OIDC standard claim `name`"
+            }
+            Quirk::CallLinkAsText => {
+                "a call link (disposition `session`) is sent with disposition `render`, as ordinary content"
+            }
+            Quirk::RoomUriIsGroupId => {
+                "the content's roomUri extension names the MLS group ID (`mimi://<domain>/g/<name>`) instead of the room URI"
+            }
         }
     }
 
@@ -134,6 +221,21 @@ impl std::fmt::Display for Quirk {
 pub struct UnknownQuirkError {
     pub name: String,
     pub known: String,
+}
+
+/// How a client applies relations (content-08 §5.5–§5.7, §9.3) to its
+/// timeline. The default is the drafts' rules; each flag is a quirk's
+/// departure from them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Relations {
+    /// Edits from users other than the sender are applied.
+    pub edits_from_anyone: bool,
+    /// Deletes of messages are not applied.
+    pub deletes_ignored: bool,
+    /// Deletes of others' messages are applied whatever the sender's role.
+    pub deletes_from_anyone: bool,
+    /// Unlikes (deletes of reactions) are not applied.
+    pub unlikes_ignored: bool,
 }
 
 /// The quirks one provider runs with, and what they remember.
@@ -212,7 +314,8 @@ impl Quirks {
         }
     }
 
-    /// text-as-plain, unicode-nfc: the intent the content is built from.
+    /// text-as-plain, unicode-nfc, drops-in-reply-to, drops-topic-id,
+    /// call-link-as-text: the intent the content is built from.
     pub(crate) fn intent(&self, intent: &Value) -> Value {
         let mut v = intent.clone();
         let Some(map) = v.as_object_mut() else {
@@ -223,6 +326,18 @@ impl Quirks {
             && let Some(md) = map.remove("markdown")
         {
             map.insert("text".into(), md);
+        }
+        if self.has(Quirk::DropsInReplyTo) {
+            map.remove("reply_to");
+        }
+        if self.has(Quirk::DropsTopicId) {
+            map.remove("topic");
+            map.remove("topic_hex");
+        }
+        if self.has(Quirk::CallLinkAsText)
+            && map.get("disposition").and_then(Value::as_str) == Some("session")
+        {
+            map.insert("disposition".into(), "render".into());
         }
         if self.has(Quirk::UnicodeNfc) {
             let nfc = icu_normalizer::ComposingNormalizerBorrowed::new_nfc();
@@ -271,6 +386,62 @@ impl Quirks {
     /// new-device-not-joined: whether a new device joins its user's rooms.
     pub(crate) fn joins_new_device(&self) -> bool {
         !self.has(Quirk::NewDeviceNotJoined)
+    }
+
+    /// room-uri-is-group-id: the roomUri extension content is built with.
+    pub(crate) fn content_room_uri(&self, room: &str) -> String {
+        match ids::group_id_of_room(room) {
+            Some(group) if self.has(Quirk::RoomUriIsGroupId) => group,
+            _ => room.to_owned(),
+        }
+    }
+
+    /// edit-by-anyone, deleted-message-shown, ordinary-user-deletes-others,
+    /// unlike-ignored: the rules clients apply relations by.
+    pub(crate) fn relations(&self) -> Relations {
+        Relations {
+            edits_from_anyone: self.has(Quirk::EditByAnyone),
+            deletes_ignored: self.has(Quirk::DeletedMessageShown),
+            deletes_from_anyone: self.has(Quirk::OrdinaryUserDeletesOthers),
+            unlikes_ignored: self.has(Quirk::UnlikeIgnored),
+        }
+    }
+
+    /// ordinary-user-deletes-others: whether `send` holds a delete of
+    /// another's message to the sender's role.
+    pub(crate) fn checks_deletes(&self) -> bool {
+        !self.has(Quirk::OrdinaryUserDeletesOthers)
+    }
+
+    /// ban-as-kick: whether `ban` records the ban (or only removes).
+    pub(crate) fn records_bans(&self) -> bool {
+        !self.has(Quirk::BanAsKick)
+    }
+
+    /// dm-open-room: whether a `dm` gets fixed membership.
+    pub(crate) fn fixed_dms(&self) -> bool {
+        !self.has(Quirk::DmOpenRoom)
+    }
+
+    /// ordinary-user-can-kick: whether removals are held to the remover's
+    /// role (by the clients before committing and by the hub).
+    pub(crate) fn checks_kicks(&self) -> bool {
+        !self.has(Quirk::OrdinaryUserCanKick)
+    }
+
+    /// metadata-topic-ignored: the topic `set_room_metadata` applies.
+    pub(crate) fn metadata_topic<'a>(&self, topic: Option<&'a str>) -> Option<&'a str> {
+        topic.filter(|_| !self.has(Quirk::MetadataTopicIgnored))
+    }
+
+    /// profile-custom-claim: the claim name identifier queries answer the
+    /// display name under.
+    pub(crate) fn name_claim<'a>(&self, standard: &'a str) -> &'a str {
+        if self.has(Quirk::ProfileCustomClaim) {
+            "displayName"
+        } else {
+            standard
+        }
     }
 }
 
@@ -436,5 +607,61 @@ mod tests {
         Quirks::new([Quirk::LocalRoster]).room_states("a.example", &mut s);
         assert_eq!(s[0].participants.len(), 1);
         assert_eq!(s[0].participants[0].user, "mimi://a.example/u/alice");
+    }
+
+    #[test]
+    fn reply_thread_and_call_quirks_rewrite_the_intent() {
+        let reply = serde_json::json!({"text": "Pizza?", "reply_to": "00"});
+        let q = Quirks::new([Quirk::DropsInReplyTo]);
+        assert_eq!(q.intent(&reply), serde_json::json!({"text": "Pizza?"}));
+        // A reaction's `to` is not a reply: it stays.
+        let like = serde_json::json!({"reaction": "👍", "to": "00"});
+        assert_eq!(q.intent(&like), like);
+        let q = Quirks::new([Quirk::DropsTopicId]);
+        assert_eq!(
+            q.intent(&serde_json::json!({"text": "t", "topic": "pens"})),
+            serde_json::json!({"text": "t"})
+        );
+        let q = Quirks::new([Quirk::CallLinkAsText]);
+        let call = serde_json::json!({"url": "https://x/j", "disposition": "session"});
+        assert_eq!(q.intent(&call)["disposition"], "render");
+        let img = serde_json::json!({"url": "https://x/i", "disposition": "inline"});
+        assert_eq!(q.intent(&img), img);
+        assert_eq!(Quirks::default().intent(&call), call);
+    }
+
+    #[test]
+    fn room_uri_is_group_id_names_the_group_in_content() {
+        let room = "mimi://a.example/r/club";
+        assert_eq!(Quirks::default().content_room_uri(room), room);
+        assert_eq!(
+            Quirks::new([Quirk::RoomUriIsGroupId]).content_room_uri(room),
+            "mimi://a.example/g/club"
+        );
+    }
+
+    #[test]
+    fn policy_and_profile_quirks_switch_their_rule_off() {
+        let clean = Quirks::default();
+        assert!(clean.checks_deletes() && clean.records_bans() && clean.fixed_dms());
+        assert!(clean.checks_kicks());
+        assert_eq!(clean.metadata_topic(Some("t")), Some("t"));
+        assert_eq!(clean.name_claim("name"), "name");
+        assert_eq!(clean.relations(), Relations::default());
+        assert!(!Quirks::new([Quirk::OrdinaryUserDeletesOthers]).checks_deletes());
+        assert!(!Quirks::new([Quirk::BanAsKick]).records_bans());
+        assert!(!Quirks::new([Quirk::DmOpenRoom]).fixed_dms());
+        assert!(!Quirks::new([Quirk::OrdinaryUserCanKick]).checks_kicks());
+        let q = Quirks::new([Quirk::MetadataTopicIgnored]);
+        assert_eq!(q.metadata_topic(Some("t")), None);
+        let q = Quirks::new([Quirk::ProfileCustomClaim]);
+        assert_eq!(q.name_claim("name"), "displayName");
+        // Each relation quirk sets its own flag (the timeline's test shows
+        // what each flag does to the view).
+        let flags = |q: Quirk| Quirks::new([q]).relations();
+        assert!(flags(Quirk::EditByAnyone).edits_from_anyone);
+        assert!(flags(Quirk::DeletedMessageShown).deletes_ignored);
+        assert!(flags(Quirk::OrdinaryUserDeletesOthers).deletes_from_anyone);
+        assert!(flags(Quirk::UnlikeIgnored).unlikes_ignored);
     }
 }

@@ -35,6 +35,26 @@ fn decode_readable(bytes: &[u8]) -> Result<Value, String> {
     Ok(content::to_readable(&decoded.content))
 }
 
+/// The senderUri and roomUri extensions, when present, must name the MLS
+/// sender's user and the room the message travels in: receivers check them
+/// (protocol-06 §5.4.1) and the message ID is computed over the real ones.
+fn check_uris(readable: &Value, sender_user: &str, room: &str) -> Result<(), String> {
+    let checks = [
+        ("sender", "senderUri", "is from", sender_user),
+        ("room", "roomUri", "travels in", room),
+    ];
+    for (key, extension, relation, want) in checks {
+        if let Some(got) = readable.get(key).and_then(Value::as_str)
+            && got != want
+        {
+            return Err(format!(
+                "the content's {extension} extension is {got}, but the message {relation} {want}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn id_hex(sender_user: &str, room: &str, bytes: &[u8]) -> Result<String, String> {
     content::message_id(IdFormula::Draft08, sender_user, room, bytes)
         .map(|id| id.to_hex().to_ascii_lowercase())
@@ -54,7 +74,9 @@ pub(crate) fn received(content_b64: &str, sender_user: &str, room: &str) -> Rece
     };
     let message_id = id_hex(sender_user, room, &bytes);
     let content = match &message_id {
-        Ok(_) => decode_readable(&bytes),
+        Ok(_) => {
+            decode_readable(&bytes).and_then(|v| check_uris(&v, sender_user, room).map(|()| v))
+        }
         Err(why) => Err(why.clone()),
     };
     Received {
@@ -98,6 +120,8 @@ pub(crate) fn judge_sent(
     if let Some(intent) = intent {
         let readable =
             decode_readable(&bytes).map_err(|e| format!("target built invalid content: {e}"))?;
+        check_uris(&readable, sender_user, room)
+            .map_err(|e| format!("target built wrong content: {e}"))?;
         content::partial_match(&comparable_intent(intent), &readable)
             .map_err(|m| format!("sent content differs from the intent: {m}"))?;
     }
@@ -175,5 +199,16 @@ mod tests {
         assert!(err.contains("$.text"), "{err}");
         let err = judge_sent(&resp, SENDER, ROOM, None, Some("AAAA")).unwrap_err();
         assert!(err.contains("other bytes"), "{err}");
+    }
+
+    #[test]
+    fn uri_extensions_must_name_the_real_sender_and_room() {
+        let v = serde_json::json!({"sender": "mimi://a/u/alice", "room": "mimi://a/r/club"});
+        assert!(check_uris(&v, "mimi://a/u/alice", "mimi://a/r/club").is_ok());
+        let e = check_uris(&v, "mimi://a/u/alice", "mimi://a/g/club").unwrap_err();
+        assert!(e.contains("roomUri extension is mimi://a/r/club"), "{e}");
+        assert!(check_uris(&v, "mimi://b/u/bob", "mimi://a/r/club").is_err());
+        // Absent extensions are allowed (content-08 §4.3 makes them optional).
+        assert!(check_uris(&serde_json::json!({}), "x", "y").is_ok());
     }
 }

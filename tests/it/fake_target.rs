@@ -21,10 +21,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// A real MIMI content vector (draft-ietf-mimi-content-08 `original.cbor`).
-pub const ORIGINAL: &[u8] = include_bytes!("../../fixtures/run/original.cbor");
-/// Another one (`reply.cbor`), for a second, different message.
-pub const REPLY: &[u8] = include_bytes!("../../fixtures/run/reply.cbor");
+/// A real MIMI content vector (draft-ietf-mimi-content-08 `original.cbor`)
+/// with an empty extensions map: its senderUri and roomUri name the
+/// draft's example users, which the harness would rightly reject from the
+/// fake's users (protocol-06 §5.4.1).
+pub const ORIGINAL: &[u8] = include_bytes!("../../fixtures/run/original-no-uris.cbor");
+/// Another one (`reply.cbor`, extensions emptied too), for a second,
+/// different message.
+pub const REPLY: &[u8] = include_bytes!("../../fixtures/run/reply-no-uris.cbor");
+/// `original.cbor` as the draft has it, URIs and all.
+pub const ORIGINAL_WITH_URIS: &[u8] = include_bytes!("../../fixtures/run/original.cbor");
 
 /// draft-ietf-mimi-content-08 §3.3, written out independently of the codec.
 pub fn message_id(sender: &str, room: &str, content: &[u8]) -> String {

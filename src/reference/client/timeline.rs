@@ -8,6 +8,7 @@
 
 use crate::content::{self, Disposition, MimiContent, PartBody, PartSemantics};
 use crate::control::api::TimelineMessage;
+use crate::reference::quirks::Relations;
 use crate::reference::room::Operation;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -70,8 +71,9 @@ impl Timeline {
             .map(|r| r.sender.as_str())
     }
 
-    /// The visible messages at `now_ms`, oldest first.
-    pub fn view(&self, now_ms: u64) -> Vec<TimelineMessage> {
+    /// The visible messages at `now_ms`, oldest first, with relations
+    /// applied by `rules` (the drafts' rules unless a quirk is on).
+    pub fn view(&self, now_ms: u64, rules: Relations) -> Vec<TimelineMessage> {
         let by_id: HashMap<&str, &Record> =
             self.records.iter().map(|r| (r.id.as_str(), r)).collect();
         // Root ID → its latest valid replacement, in arrival order. The
@@ -94,8 +96,16 @@ impl Timeline {
                 continue;
             }
             let original = by_id[root];
-            let moderated = r.deletes_others && is_delete(r) && !is_reaction(original);
-            if original.sender == r.sender || moderated {
+            let delete = is_delete(r);
+            let reaction = is_reaction(original);
+            // QUIRK deleted-message-shown, unlike-ignored.
+            if delete && (rules.deletes_ignored && !reaction || rules.unlikes_ignored && reaction) {
+                continue;
+            }
+            // QUIRK ordinary-user-deletes-others, edit-by-anyone.
+            let moderated = (r.deletes_others || rules.deletes_from_anyone) && delete && !reaction;
+            let foreign_edit = rules.edits_from_anyone && !delete;
+            if original.sender == r.sender || moderated || foreign_edit {
                 latest.insert(root, r);
             }
         }
@@ -304,7 +314,12 @@ impl super::Client {
         let messages = self
             .timelines
             .get(room)
-            .map(|t| t.view(crate::reference::server::now_ms()))
+            .map(|t| {
+                t.view(
+                    crate::reference::server::now_ms(),
+                    self.ep.quirks().relations(),
+                )
+            })
             .unwrap_or_default();
         Some(crate::control::api::ClientTimeline {
             client: self.uri.clone(),
@@ -331,6 +346,8 @@ mod tests {
         n: u8,
         /// Users whose role has canDeleteOtherMessage.
         moderators: Vec<&'static str>,
+        /// The relation rules (quirks) the view applies.
+        rules: Relations,
     }
 
     impl T {
@@ -362,7 +379,7 @@ mod tests {
             id
         }
         fn view(&self) -> Vec<TimelineMessage> {
-            self.tl.view(2_000)
+            self.tl.view(2_000, self.rules)
         }
     }
 
@@ -502,9 +519,15 @@ mod tests {
             1_000,
         );
         t.send_at(ALICE, json!({"text": "at 5s", "expires": {"at": 5}}), 1_000);
-        assert_eq!(texts(&t.tl.view(4_999)), ["stays", "10s", "at 5s"]);
-        assert_eq!(texts(&t.tl.view(5_000)), ["stays", "10s"]);
-        assert_eq!(texts(&t.tl.view(11_000)), ["stays"]);
+        assert_eq!(
+            texts(&t.tl.view(4_999, Relations::default())),
+            ["stays", "10s", "at 5s"]
+        );
+        assert_eq!(
+            texts(&t.tl.view(5_000, Relations::default())),
+            ["stays", "10s"]
+        );
+        assert_eq!(texts(&t.tl.view(11_000, Relations::default())), ["stays"]);
     }
 
     #[test]
@@ -581,5 +604,49 @@ mod tests {
         t.send(ALICE, json!({"unlike": r1, "to": m1}));
         assert_eq!(t.view()[0].reactions["👍"], 1);
         assert_eq!(t.tl.sender_of(&r1), None);
+    }
+
+    /// Each relation quirk breaks exactly the rule its documentation names.
+    #[test]
+    fn relation_quirks_change_what_the_timeline_shows() {
+        let run = |rules: Relations| {
+            let mut t = T {
+                rules,
+                ..T::default()
+            };
+            let m1 = t.send(ALICE, json!({"text": "pen?"}));
+            let m2 = t.send(ALICE, json!({"text": "gone"}));
+            t.send(BOB, json!({"edit": m1, "text": "Ferrari?"}));
+            t.send(ALICE, json!({"delete": m2}));
+            let m3 = t.send(CAROL, json!({"text": "carol's"}));
+            t.send(BOB, json!({"delete": m3}));
+            let r = t.send(CAROL, json!({"reaction": "👍", "to": m1}));
+            t.send(CAROL, json!({"unlike": r}));
+            let v = t.view();
+            let likes = v[0].reactions.get("👍").copied().unwrap_or(0);
+            (texts(&v), likes)
+        };
+        let clean = run(Relations::default());
+        assert_eq!(clean, (vec!["pen?".to_owned(), "carol's".to_owned()], 0));
+        let edits = run(Relations {
+            edits_from_anyone: true,
+            ..Relations::default()
+        });
+        assert_eq!(edits.0, ["Ferrari?", "carol's"]);
+        let shown = run(Relations {
+            deletes_ignored: true,
+            ..Relations::default()
+        });
+        assert_eq!(shown.0, ["pen?", "gone", "carol's"]);
+        let anyone = run(Relations {
+            deletes_from_anyone: true,
+            ..Relations::default()
+        });
+        assert_eq!(anyone.0, ["pen?"]);
+        let unlikes = run(Relations {
+            unlikes_ignored: true,
+            ..Relations::default()
+        });
+        assert_eq!(unlikes, (clean.0.clone(), 1));
     }
 }

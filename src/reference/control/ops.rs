@@ -117,9 +117,9 @@ pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomRespo
     };
     {
         let mut c = first.lock().await;
-        let events = c
-            .create_room(&room, with.as_deref())
-            .map_err(client_error)?;
+        // QUIRK dm-open-room.
+        let fixed = with.as_deref().filter(|_| p.server.quirks.fixed_dms());
+        let events = c.create_room(&room, fixed).map_err(client_error)?;
         user.push(events);
         if clients.len() > 1 {
             // The creator's other devices join in the same way as anyone else's.
@@ -132,8 +132,13 @@ pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomRespo
         if let Some(other) = &with {
             // The other user is in the DM's participant list from the start;
             // this commit brings in their clients.
-            let events = c.add_clients_of(&room, other).await.map_err(client_error)?;
-            user.push(events);
+            let events = if fixed.is_some() {
+                c.add_clients_of(&room, other).await
+            } else {
+                c.apply_operation(&room, &crate::reference::room::Operation::add(other))
+                    .await
+            };
+            user.push(events.map_err(client_error)?);
         }
     }
     Ok(axum::Json(CreateRoomResponse { room }))
@@ -215,11 +220,13 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
             rand::Rng::fill(&mut rand::rng(), &mut salt);
             let ctx = crate::content::BuildContext {
                 sender_uri: actor.uri.clone(),
-                room_uri: req.room.clone(),
+                // QUIRK room-uri-is-group-id.
+                room_uri: p.server.quirks.content_room_uri(&req.room),
                 timestamp_ms: crate::reference::server::now_ms(),
                 salt,
             };
-            // QUIRK text-as-plain, unicode-nfc.
+            // QUIRK text-as-plain, unicode-nfc, drops-in-reply-to, drops-topic-id,
+            // call-link-as-text.
             crate::content::build(&p.server.quirks.intent(intent), &ctx)
                 .map_err(|e| ControlError::bad(format!("content.intent: {e}")))?
         }
@@ -231,7 +238,8 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
     actor.push(c.sync());
     // Built content is held to the room's policy; raw bytes go out as they
     // are, so tests can check that receivers enforce it too.
-    if matches!(req.content, SendContent::Intent(_)) {
+    // QUIRK ordinary-user-deletes-others.
+    if matches!(req.content, SendContent::Intent(_)) && p.server.quirks.checks_deletes() {
         c.authorize_content(&req.room, &content)
             .map_err(client_error)?;
     }

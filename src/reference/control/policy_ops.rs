@@ -81,8 +81,14 @@ pub(super) async fn remove_participant(State(p): P, body: Bytes) -> Res<RoomChan
 pub(super) async fn ban(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
     let req: MembershipRequest = parse(&body)?;
     let user = user_uri(&req.user)?;
+    // QUIRK ban-as-kick.
+    let records = p.server.quirks.records_bans();
     room_change(&p, &req.room, &req.actor, |_| {
-        Ok(Operation::Ban { user: user.clone() })
+        Ok(if records {
+            Operation::Ban { user: user.clone() }
+        } else {
+            Operation::Remove { user: user.clone() }
+        })
     })
     .await
 }
@@ -116,7 +122,8 @@ pub(super) async fn set_room_metadata(State(p): P, body: Bytes) -> Res<RoomChang
     room_change(&p, &req.room, &req.actor, |state| {
         Ok(Operation::SetMetadata(state.metadata.with_changes(
             req.name.as_deref(),
-            req.topic.as_deref(),
+            // QUIRK metadata-topic-ignored.
+            p.server.quirks.metadata_topic(req.topic.as_deref()),
             req.avatar.as_deref(),
         )))
     })

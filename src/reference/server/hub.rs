@@ -197,7 +197,11 @@ impl Server {
                     .get(room_uri)
                     .ok_or_else(|| MimiError::Internal("room vanished".into()))?
                     .group;
-                if let Err(why) = super::policy::check_commit(current, &staged, &sender_client) {
+                // QUIRK ordinary-user-can-kick (`checks_kicks`).
+                let kicks = self.quirks.checks_kicks();
+                if let Err(why) =
+                    super::policy::check_commit(current, &staged, &sender_client, kicks)
+                {
                     return not_allowed(why);
                 }
                 let GroupInfoOption::Full(gi) = group_info;

@@ -107,7 +107,15 @@ impl Server {
                 self.domain
             )));
         }
-        Ok(lookup(&lock(&self.state).profiles, req))
+        let mut answer = lookup(&lock(&self.state).profiles, req);
+        // QUIRK profile-custom-claim.
+        let name = self.quirks.name_claim(CLAIM_NAME);
+        for field in answer.found_profiles.iter_mut().flat_map(|p| &mut p.fields) {
+            if field.field_name.as_slice() == CLAIM_NAME.as_bytes() {
+                field.field_name = vl(name);
+            }
+        }
+        Ok(answer)
     }
 }
 

@@ -386,3 +386,33 @@ async fn invalid_content_fails_only_the_expectation_it_answers() {
     let reason = all[1].reason.as_deref().unwrap();
     assert!(reason.contains("invalid MIMI content"), "{reason}");
 }
+
+/// The draft's own `original.cbor` names its example sender and room in
+/// the senderUri and roomUri extensions; sent by the fake's alice in the
+/// fake's room, those are not who sent it nor where, and receivers must
+/// check both (protocol-06 §5.4.1): the harness fails the message.
+#[tokio::test]
+async fn content_naming_another_sender_or_room_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = two_fakes(Quirks::default()).await;
+    let foreign = base64::engine::general_purpose::STANDARD.encode(fake_target::ORIGINAL_WITH_URIS);
+    let tests = format!(
+        r#"- name: foreign-uris
+  actors: {{alice: a, bob: b}}
+  steps:
+    - create_room: {{as: alice, capture: room}}
+    - add_participant: {{as: alice, room: "${{room}}", user: bob}}
+    - send: {{as: alice, room: "${{room}}", raw: "{foreign}", capture: m1}}
+    - expect_message: {{as: bob, room: "${{room}}", message_id: "${{m1}}"}}
+"#
+    );
+    let plan = plan(targets, vec![suite("MUST", &tests)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let all = cases(&report);
+    assert_eq!(all[0].verdict, Verdict::Fail, "{:#?}", all[0]);
+    let reason = all[0].reason.as_deref().unwrap();
+    assert!(
+        reason.contains("senderUri extension is mimi://example.com/u/alice-smith"),
+        "{reason}"
+    );
+}
