@@ -320,6 +320,32 @@ async fn dm_has_fixed_membership_of_two() {
     }
 }
 
+/// A dm with a user the other provider does not have is refused before
+/// anything is created: the room's name stays free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dm_with_an_unknown_user_is_404_and_creates_nothing() {
+    let p = pair().await;
+    let alice = user(&p.ca, "alice").await;
+    let bob = user(&p.cb, "bob").await;
+    let nobody = bob.replace("/u/bob", "/u/nobody");
+    let err =
+        p.ca.create_room(
+            &CreateRoomRequest {
+                actor: alice.clone(),
+                name: "dm".into(),
+                kind: RoomKind::Dm,
+                with: Some(nobody.clone()),
+            },
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err}");
+    assert!(err.to_string().contains(&nobody), "{err}");
+    let dm = room(&p.ca, &alice, "dm", Some(&bob)).await;
+    assert_eq!(view(&p.ca, &dm, &alice).await.members.len(), 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn room_metadata_is_visible_on_both_sides() {
     let p = pair().await;

@@ -110,6 +110,19 @@ pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomRespo
         )));
     }
     let user = p.user(&req.actor)?;
+    // A dm whose other user cannot be added would be left behind with one
+    // participant: ask the user's provider first (identifierQuery).
+    if let Some(other) = &with {
+        match p.ep.query_profile(other).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(ControlError::not_found(format!(
+                    "the provider of {other} has no such user"
+                )));
+            }
+            Err(e) => return Err(mimi_error(e)),
+        }
+    }
     let room = ids::room_uri(&p.domain, &req.name);
     let clients = user.clients.lock().await.clone();
     let Some(first) = clients.first() else {
