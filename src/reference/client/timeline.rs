@@ -279,29 +279,40 @@ impl super::Client {
     }
 
     /// Refuses content this client's user must not send under the room's
-    /// policy: a delete of another user's message without
-    /// canDeleteOtherMessage. A delete whose target this client does not
-    /// have is let through; receivers decide (see `Timeline::view`).
+    /// policy (room-policy-03 §10.2): a message needs canSendMessage, a
+    /// reply also canReplyToMessage, a reaction canReactToMessage, an edit
+    /// or delete of one's own message canEditOwnMessage or
+    /// canDeleteOwnMessage, and a delete of another user's message
+    /// canDeleteOtherMessage. An edit of another's message, or a delete whose
+    /// target this client does not have, is let through: receivers decide
+    /// (see `Timeline::view`).
     pub fn authorize_content(&self, room: &str, bytes: &[u8]) -> Result<(), super::ClientError> {
         let Ok(decoded) = content::decode(bytes) else {
             return Ok(());
         };
         let c = &decoded.content;
-        let (Some(target), PartBody::Null) = (&c.replaces, &c.nested_part.body) else {
-            return Ok(());
+        let owner = |target: &content::MessageId| {
+            self.timelines
+                .get(room)
+                .and_then(|t| t.sender_of(&target.to_hex()))
+                .map(|owner| owner == self.user)
         };
-        let Some(owner) = self
-            .timelines
-            .get(room)
-            .and_then(|t| t.sender_of(&target.to_hex()))
-        else {
-            return Ok(());
+        let reaction = c.nested_part.disposition.effective() == Disposition::REACTION;
+        let op = match (&c.replaces, &c.nested_part.body) {
+            (Some(target), PartBody::Null) => match owner(target) {
+                Some(own) => Operation::Delete { own },
+                None => return Ok(()),
+            },
+            (Some(target), _) => match owner(target) {
+                Some(true) => Operation::Edit { own: true },
+                _ => return Ok(()),
+            },
+            (None, _) if reaction => Operation::React,
+            (None, _) if c.in_reply_to.is_some() => Operation::Reply,
+            (None, _) => Operation::Send,
         };
-        if owner == self.user {
-            return Ok(());
-        }
         self.room_model(room)?
-            .authorize(&self.user, &Operation::Delete { own: false })
+            .authorize(&self.user, &op)
             .map_err(super::ClientError::Policy)
     }
 
