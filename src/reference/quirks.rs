@@ -30,10 +30,11 @@ pub enum Quirk {
     LocalRoster,
     KickNotCommitted,
     NewDeviceNotJoined,
+    AssetHashOfPlaintext,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 10] = [
+    pub const ALL: [Quirk; 11] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -44,6 +45,7 @@ impl Quirk {
         Quirk::LocalRoster,
         Quirk::KickNotCommitted,
         Quirk::NewDeviceNotJoined,
+        Quirk::AssetHashOfPlaintext,
     ];
 
     /// The name in targets files and on `serve --quirk`.
@@ -59,6 +61,7 @@ impl Quirk {
             Quirk::LocalRoster => "local-roster",
             Quirk::KickNotCommitted => "kick-not-committed",
             Quirk::NewDeviceNotJoined => "new-device-not-joined",
+            Quirk::AssetHashOfPlaintext => "asset-hash-of-plaintext",
         }
     }
 
@@ -71,6 +74,7 @@ impl Quirk {
             }
             Quirk::WrongEpochReport | Quirk::NewDeviceNotJoined => "encryption",
             Quirk::LocalRoster | Quirk::KickNotCommitted => "membership",
+            Quirk::AssetHashOfPlaintext => "media",
         }
     }
 
@@ -106,6 +110,9 @@ impl Quirk {
             }
             Quirk::NewDeviceNotJoined => {
                 "a user's new device (`add_client`) does not join the rooms the user is in"
+            }
+            Quirk::AssetHashOfPlaintext => {
+                "an uploaded attachment's ExternalPart hash is computed over the plaintext instead of the stored ciphertext"
             }
         }
     }
@@ -272,6 +279,19 @@ impl Quirks {
     pub(crate) fn joins_new_device(&self) -> bool {
         !self.has(Quirk::NewDeviceNotJoined)
     }
+
+    /// asset-hash-of-plaintext: the contentHash an uploaded attachment's
+    /// ExternalPart carries (sealed over the stored ciphertext).
+    pub(crate) fn asset_part(
+        &self,
+        mut part: crate::content::ExternalPart,
+        plaintext: &[u8],
+    ) -> crate::content::ExternalPart {
+        if self.has(Quirk::AssetHashOfPlaintext) {
+            part.content_hash = crate::content::attachment::sha256(plaintext);
+        }
+        part
+    }
 }
 
 impl Server {
@@ -383,6 +403,26 @@ mod tests {
         );
         let ids = Quirks::new([Quirk::MessageIdDraft07]);
         assert_eq!(ids.id_formula(), IdFormula::Draft07);
+    }
+
+    #[test]
+    fn asset_hash_of_plaintext_hashes_the_plaintext() {
+        let base = crate::content::ExternalPart::default();
+        let (sealed, stored) =
+            crate::content::attachment::seal(b"pixels", base, [1; 16], [2; 12]).unwrap();
+        let honest = Quirks::default().asset_part(sealed.clone(), b"pixels");
+        assert_eq!(honest, sealed);
+        assert!(crate::content::attachment::open(&honest, &stored).is_ok());
+        let q = Quirks::new([Quirk::AssetHashOfPlaintext]);
+        let bad = q.asset_part(sealed, b"pixels");
+        assert_eq!(
+            bad.content_hash,
+            crate::content::attachment::sha256(b"pixels")
+        );
+        assert!(matches!(
+            crate::content::attachment::open(&bad, &stored),
+            Err(crate::content::attachment::AttachmentError::HashMismatch { .. })
+        ));
     }
 
     #[test]

@@ -70,6 +70,11 @@ impl Timeline {
             .map(|r| r.sender.as_str())
     }
 
+    /// The content of message `id` (hex) as received.
+    pub fn content_of(&self, id: &str) -> Option<&MimiContent> {
+        self.records.iter().find(|r| r.id == id).map(|r| &r.content)
+    }
+
     /// The visible messages at `now_ms`, oldest first.
     pub fn view(&self, now_ms: u64) -> Vec<TimelineMessage> {
         let by_id: HashMap<&str, &Record> =

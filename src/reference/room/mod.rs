@@ -43,7 +43,7 @@ pub mod update;
 pub mod wire;
 
 pub use capability::{Capability, CapabilityType};
-pub use rules::{Effect, Operation, Refusal, UpdateRefusal};
+pub use rules::{AssetKind, Effect, Operation, Refusal, UpdateRefusal};
 pub use state::{
     ApplyMetadataError, ApplyUpdateError, CreateRoomError, FromComponentsError, RoomState,
 };
