@@ -3,6 +3,7 @@
 
 use tls_codec::VLBytes;
 
+use super::asset::AssetKind;
 use super::capability::Capability;
 use super::roles::{BANNED_ROLE_NAME, ROLE_BANNED, ROLE_NO_ROLE, ROLE_USER};
 use super::state::{ApplyMetadataError, ApplyUpdateError, RoomState, validate_metadata};
@@ -49,52 +50,6 @@ pub enum Operation {
     Upload(AssetKind),
     /// Download an asset of this kind (canDownload*).
     Download(AssetKind),
-}
-
-/// The kind of an asset, which picks the upload and download capability.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AssetKind {
-    Image,
-    Audio,
-    Video,
-    Attachment,
-}
-
-impl AssetKind {
-    /// From a media type: `image/*`, `audio/*`, `video/*`, anything else
-    /// is an attachment.
-    pub fn of(content_type: &str) -> AssetKind {
-        let top = content_type
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        match top.as_str() {
-            "image" => AssetKind::Image,
-            "audio" => AssetKind::Audio,
-            "video" => AssetKind::Video,
-            _ => AssetKind::Attachment,
-        }
-    }
-
-    fn upload(self) -> Capability {
-        match self {
-            AssetKind::Image => Capability::CanUploadImage,
-            AssetKind::Audio => Capability::CanUploadAudio,
-            AssetKind::Video => Capability::CanUploadVideo,
-            AssetKind::Attachment => Capability::CanUploadAttachment,
-        }
-    }
-
-    fn download(self) -> Capability {
-        match self {
-            AssetKind::Image => Capability::CanDownloadImage,
-            AssetKind::Audio => Capability::CanDownloadAudio,
-            AssetKind::Video => Capability::CanDownloadVideo,
-            AssetKind::Attachment => Capability::CanDownloadAttachment,
-        }
-    }
 }
 
 impl Operation {
@@ -619,42 +574,5 @@ impl RoomState {
             self.require(actor_role, *capability)?;
         }
         Ok(Effect::default())
-    }
-}
-
-#[cfg(test)]
-mod asset_tests {
-    use super::*;
-    use crate::reference::room::{CapabilityType, RoomState};
-
-    const ALICE: &str = "mimi://a.example/u/alice";
-
-    #[test]
-    fn asset_capabilities_follow_the_media_type_and_the_role() {
-        assert_eq!(AssetKind::of("image/png"), AssetKind::Image);
-        assert_eq!(AssetKind::of("Audio/ogg; codecs=opus"), AssetKind::Audio);
-        assert_eq!(AssetKind::of("video/mp4"), AssetKind::Video);
-        assert_eq!(AssetKind::of("application/pdf"), AssetKind::Attachment);
-        let mut state = RoomState::new_group("mimi://a.example/r/x", ALICE).unwrap();
-        state
-            .authorize(ALICE, &Operation::Upload(AssetKind::Image))
-            .unwrap();
-        state
-            .authorize(ALICE, &Operation::Download(AssetKind::Audio))
-            .unwrap();
-        let role = state.role_of(ALICE);
-        for r in &mut state.roles.roles {
-            if r.role_index == role {
-                r.role_capabilities
-                    .retain(|c| *c != CapabilityType::from(Capability::CanUploadImage));
-            }
-        }
-        let err = state
-            .authorize(ALICE, &Operation::Upload(AssetKind::Image))
-            .unwrap_err();
-        assert!(err.to_string().contains("canUploadImage"), "{err}");
-        state
-            .authorize(ALICE, &Operation::Upload(AssetKind::Attachment))
-            .unwrap();
     }
 }
