@@ -89,6 +89,32 @@ pub struct ProfileResponse {
     pub avatar: Option<String>,
 }
 
+/// `POST /v1/download`: one of `user`'s clients fetches and decrypts the
+/// attachment (the first ExternalPart) of message `message_id` in `room`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DownloadRequest {
+    pub user: String,
+    pub room: String,
+    /// Hex of the 32-byte MIMI message ID.
+    pub message_id: String,
+    /// Which of the user's clients downloads; the first member when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+}
+
+/// The decrypted attachment, after its size, hash and tag were checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DownloadResponse {
+    /// The ExternalPart's media type.
+    pub content_type: String,
+    /// Base64 (standard alphabet, padded) of the plaintext.
+    pub data: String,
+    /// Length of the plaintext in bytes.
+    pub size: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserResponse {

@@ -222,6 +222,14 @@ impl ControlClient {
     ) -> Result<RoomStateResponse, CallError> {
         self.call("room_state", r, t).await
     }
+    pub async fn download(
+        &self,
+        r: &DownloadRequest,
+        t: Duration,
+    ) -> Result<DownloadResponse, CallError> {
+        self.call("download", r, t).await
+    }
+
     pub async fn profile(
         &self,
         r: &ProfileRequest,

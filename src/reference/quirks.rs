@@ -43,10 +43,11 @@ pub enum Quirk {
     ProfileCustomClaim,
     CallLinkAsText,
     RoomUriIsGroupId,
+    AssetHashOfPlaintext,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 23] = [
+    pub const ALL: [Quirk; 24] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -70,6 +71,7 @@ impl Quirk {
         Quirk::ProfileCustomClaim,
         Quirk::CallLinkAsText,
         Quirk::RoomUriIsGroupId,
+        Quirk::AssetHashOfPlaintext,
     ];
 
     /// The name in targets files and on `serve --quirk`.
@@ -98,6 +100,7 @@ impl Quirk {
             Quirk::ProfileCustomClaim => "profile-custom-claim",
             Quirk::CallLinkAsText => "call-link-as-text",
             Quirk::RoomUriIsGroupId => "room-uri-is-group-id",
+            Quirk::AssetHashOfPlaintext => "asset-hash-of-plaintext",
         }
     }
 
@@ -121,6 +124,7 @@ impl Quirk {
             Quirk::ProfileCustomClaim => "profiles",
             Quirk::CallLinkAsText => "voip-1to1",
             Quirk::RoomUriIsGroupId => "text",
+            Quirk::AssetHashOfPlaintext => "media",
         }
     }
 
@@ -193,6 +197,9 @@ impl Quirk {
             }
             Quirk::RoomUriIsGroupId => {
                 "the content's roomUri extension names the MLS group ID (`mimi://<domain>/g/<name>`) instead of the room URI"
+            }
+            Quirk::AssetHashOfPlaintext => {
+                "an uploaded attachment's ExternalPart hash is computed over the plaintext instead of the stored ciphertext"
             }
         }
     }
@@ -396,6 +403,19 @@ impl Quirks {
         }
     }
 
+    /// asset-hash-of-plaintext: the contentHash an uploaded attachment's
+    /// ExternalPart carries (sealed over the stored ciphertext).
+    pub(crate) fn asset_part(
+        &self,
+        mut part: crate::content::ExternalPart,
+        plaintext: &[u8],
+    ) -> crate::content::ExternalPart {
+        if self.has(Quirk::AssetHashOfPlaintext) {
+            part.content_hash = crate::content::attachment::sha256(plaintext);
+        }
+        part
+    }
+
     /// edit-by-anyone, deleted-message-shown, ordinary-user-deletes-others,
     /// unlike-ignored: the rules clients apply relations by.
     pub(crate) fn relations(&self) -> Relations {
@@ -554,6 +574,26 @@ mod tests {
         );
         let ids = Quirks::new([Quirk::MessageIdDraft07]);
         assert_eq!(ids.id_formula(), IdFormula::Draft07);
+    }
+
+    #[test]
+    fn asset_hash_of_plaintext_hashes_the_plaintext() {
+        let base = crate::content::ExternalPart::default();
+        let (sealed, stored) =
+            crate::content::attachment::seal(b"pixels", base, [1; 16], [2; 12]).unwrap();
+        let honest = Quirks::default().asset_part(sealed.clone(), b"pixels");
+        assert_eq!(honest, sealed);
+        assert!(crate::content::attachment::open(&honest, &stored).is_ok());
+        let q = Quirks::new([Quirk::AssetHashOfPlaintext]);
+        let bad = q.asset_part(sealed, b"pixels");
+        assert_eq!(
+            bad.content_hash,
+            crate::content::attachment::sha256(b"pixels")
+        );
+        assert!(matches!(
+            crate::content::attachment::open(&bad, &stored),
+            Err(crate::content::attachment::AttachmentError::HashMismatch { .. })
+        ));
     }
 
     #[test]

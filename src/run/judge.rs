@@ -124,8 +124,103 @@ pub(crate) fn judge_sent(
             .map_err(|e| format!("target built wrong content: {e}"))?;
         content::partial_match(&comparable_intent(intent), &readable)
             .map_err(|m| format!("sent content differs from the intent: {m}"))?;
+        if let Some(up) = intent.get("upload") {
+            check_upload(up, &bytes, sender_user)?;
+        }
     }
     Ok(())
+}
+
+/// The plaintext of an `upload` intent (the step's own base64).
+fn upload_data(up: &Value) -> Option<Vec<u8>> {
+    up.get("data")
+        .and_then(Value::as_str)
+        .and_then(|d| B64.decode(d).ok())
+}
+
+/// The readable form an `upload` intent must give: an ExternalPart with the
+/// asked type, names and disposition, AES-128-GCM and sha-256, the size of
+/// the ciphertext (plaintext + 16-octet tag), in a `chooseOne` with the
+/// Markdown fallback when one was asked for.
+fn upload_expectation(up: &Value) -> Value {
+    let mut ext = serde_json::json!({
+        "kind": "external",
+        "enc_alg": content::attachment::AES_128_GCM,
+        "hash_alg": content::attachment::SHA_256,
+        "disposition": up.get("disposition").cloned().unwrap_or_else(|| "attachment".into()),
+    });
+    if let Some(len) = upload_data(up).map(|d| d.len() + 16) {
+        ext["size"] = len.into();
+    }
+    for k in ["content_type", "filename", "description"] {
+        if let Some(v) = up.get(k) {
+            ext[k] = v.clone();
+        }
+    }
+    match up.get("fallback") {
+        Some(md) => serde_json::json!({
+            "kind": "multi",
+            "semantics": "chooseOne",
+            "parts": [ext, { "kind": "single", "markdown": md }],
+        }),
+        None => ext,
+    }
+}
+
+/// The bytes of an uploaded attachment as sent: its https URL is on the
+/// sender's own provider, and key, nonce and aad re-encrypt the step's
+/// plaintext to exactly `size` bytes whose sha-256 is `contentHash` (the
+/// hash of the stored ciphertext, content-08 §4.5).
+fn check_upload(up: &Value, bytes: &[u8], sender_user: &str) -> Result<(), String> {
+    let decoded = content::decode(bytes).map_err(|e| format!("not MIMI content: {e}"))?;
+    let part = first_external(&decoded.content.nested_part.body)
+        .ok_or("the upload's content has no ExternalPart")?;
+    // mimi://<domain>/u/<name>
+    let domain = sender_user
+        .strip_prefix("mimi://")
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let url = reqwest::Url::parse(&part.url)
+        .map_err(|e| format!("attachment URL {:?} is not a URL: {e}", part.url))?;
+    if url.scheme() != "https" || url.host_str() != Some(domain.as_str()) {
+        return Err(format!(
+            "attachment URL {} is not an https URL on the sender's domain {domain}",
+            part.url
+        ));
+    }
+    let plain = upload_data(up).ok_or("the step's upload data is not base64")?;
+    let stored = content::attachment::encrypt(&plain, &part.key, &part.nonce, &part.aad)
+        .map_err(|e| format!("the ExternalPart's key/nonce cannot encrypt: {e}"))?;
+    if part.content_hash != content::attachment::sha256(&stored) {
+        let of_plain = part.content_hash == content::attachment::sha256(&plain);
+        return Err(format!(
+            "contentHash is not the sha-256 of the stored ciphertext{}",
+            if of_plain {
+                " (it is the hash of the plaintext)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if part.size != stored.len() as u64 {
+        return Err(format!(
+            "size is {}, the stored ciphertext has {} bytes",
+            part.size,
+            stored.len()
+        ));
+    }
+    Ok(())
+}
+
+fn first_external(body: &content::PartBody) -> Option<&content::ExternalPart> {
+    match body {
+        content::PartBody::External(e) => Some(e),
+        content::PartBody::Multi { parts, .. } => {
+            parts.iter().find_map(|p| first_external(&p.body))
+        }
+        _ => None,
+    }
 }
 
 /// The part of an intent that appears as written in the readable form:
@@ -139,6 +234,13 @@ pub(crate) fn comparable_intent(intent: &Value) -> Value {
             .is_some_and(|e| e.contains_key("in"))
     {
         map.remove("expires");
+    }
+    // An upload is compared as the ExternalPart it must have become.
+    if let Some(map) = v.as_object_mut()
+        && let Some(up) = map.remove("upload")
+        && let Value::Object(exp) = upload_expectation(&up)
+    {
+        map.extend(exp);
     }
     v
 }
@@ -167,6 +269,93 @@ mod tests {
         assert!(check_content(&serde_json::json!({"disposition": "render"}), &readable).is_ok());
         let err = check_content(&serde_json::json!({"markdown": "bye"}), &readable).unwrap_err();
         assert!(err.starts_with("$.markdown"), "{err}");
+    }
+
+    /// A `send` answer for an upload of `plain` whose ExternalPart is `part`.
+    fn upload_answer(part: &content::ExternalPart, fallback: bool) -> SendResponse {
+        let ext = serde_json::json!({
+            "url": part.url, "content_type": part.content_type, "size": part.size,
+            "key": hex::encode(&part.key), "nonce": hex::encode(&part.nonce),
+            "content_hash": hex::encode(&part.content_hash), "filename": part.filename,
+        });
+        let intent = if fallback {
+            serde_json::json!({"semantics": "chooseOne", "parts": [ext, {"markdown": "see it"}]})
+        } else {
+            ext
+        };
+        let ctx = content::BuildContext {
+            sender_uri: SENDER.into(),
+            room_uri: ROOM.into(),
+            timestamp_ms: 0,
+            salt: [5; 16],
+        };
+        let bytes = content::build(&intent, &ctx).unwrap();
+        SendResponse {
+            message_id: id_hex(SENDER, ROOM, &bytes).unwrap(),
+            content: B64.encode(bytes),
+        }
+    }
+
+    #[test]
+    fn uploads_are_judged_by_re_encrypting_the_plaintext() {
+        let plain = b"a small png";
+        let base = content::ExternalPart {
+            url: "https://example.com/v1/assets/1".into(),
+            content_type: "image/png".into(),
+            filename: "p.png".into(),
+            ..Default::default()
+        };
+        let (part, _) = content::attachment::seal(plain, base, [1; 16], [2; 12]).unwrap();
+        let intent = serde_json::json!({"upload": {
+            "data": B64.encode(plain), "content_type": "image/png", "filename": "p.png",
+            "fallback": "see it",
+        }});
+        judge_sent(
+            &upload_answer(&part, true),
+            SENDER,
+            ROOM,
+            Some(&intent),
+            None,
+        )
+        .unwrap();
+        // No fallback asked, but one sent: the shape differs.
+        let mut bare = intent.clone();
+        bare["upload"].as_object_mut().unwrap().remove("fallback");
+        judge_sent(
+            &upload_answer(&part, false),
+            SENDER,
+            ROOM,
+            Some(&bare),
+            None,
+        )
+        .unwrap();
+        let err =
+            judge_sent(&upload_answer(&part, true), SENDER, ROOM, Some(&bare), None).unwrap_err();
+        assert!(err.contains("differs from the intent"), "{err}");
+        // The hash of the plaintext is caught and named.
+        let mut wrong = part.clone();
+        wrong.content_hash = content::attachment::sha256(plain);
+        let err = judge_sent(
+            &upload_answer(&wrong, true),
+            SENDER,
+            ROOM,
+            Some(&intent),
+            None,
+        )
+        .unwrap_err();
+        assert!(err.contains("hash of the plaintext"), "{err}");
+        // A URL on another domain than the sender's.
+        let mut elsewhere = part.clone();
+        elsewhere.url = "https://other.example/v1/assets/1".into();
+        let err = judge_sent(
+            &upload_answer(&elsewhere, true),
+            SENDER,
+            ROOM,
+            Some(&intent),
+            None,
+        )
+        .unwrap_err();
+        assert!(err.contains("sender's domain example.com"), "{err}");
     }
 
     #[test]

@@ -32,6 +32,7 @@
 //! step, and the step's transcript (request, answer, expectation).
 
 mod case;
+mod download;
 pub mod event;
 mod expect;
 mod expect_many;

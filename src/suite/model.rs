@@ -215,6 +215,7 @@ pub enum Step {
     ExpectState(ExpectState),
     ExpectTimeline(ExpectTimeline),
     ExpectProfile(ExpectProfile),
+    ExpectDownload(ExpectDownload),
 }
 
 impl Step {
@@ -239,6 +240,7 @@ impl Step {
             Step::ExpectState(_) => "expect_state",
             Step::ExpectTimeline(_) => "expect_timeline",
             Step::ExpectProfile(_) => "expect_profile",
+            Step::ExpectDownload(_) => "expect_download",
         }
     }
 }
@@ -547,6 +549,31 @@ pub struct ExpectProfile {
     pub display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `expect_download`: `as` downloads the attachment (the first ExternalPart)
+/// of message `message_id` in `room` (control API `download`): its client
+/// fetches the stored bytes through its provider (and the room's hub),
+/// checks size and hash, decrypts, and the plaintext must be exactly `data`
+/// (base64) or `text` (UTF-8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectDownload {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    pub message_id: String,
+    /// The media type the target reports; not checked when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Standard base64 of the expected plaintext. Not a template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// The expected plaintext as UTF-8 text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
 }

@@ -487,6 +487,25 @@ impl Checker {
                 self.opt_string(s.avatar.as_ref(), f("avatar"));
                 self.duration(s.timeout.as_ref(), f("timeout"));
             }
+            Step::ExpectDownload(s) => {
+                self.actor(&s.actor, f("as"));
+                self.string(&s.room, f("room"));
+                self.string(&s.message_id, f("message_id"));
+                self.opt_string(s.content_type.as_ref(), f("content_type"));
+                match (&s.data, &s.text) {
+                    (Some(d), None) => {
+                        if base64::engine::general_purpose::STANDARD.decode(d).is_err() {
+                            self.at(f("data"), "`data` is not standard base64");
+                        }
+                    }
+                    (None, Some(t)) => self.string(t, f("text")),
+                    _ => self.at(
+                        sp.to_vec(),
+                        "`expect_download` needs exactly one of `data` and `text`",
+                    ),
+                }
+                self.duration(s.timeout.as_ref(), f("timeout"));
+            }
         }
     }
 }

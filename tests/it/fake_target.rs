@@ -13,6 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use mimi_interop::content;
 use mimi_interop::control::api::*;
+use mimi_interop::reference::client::assets;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -125,6 +126,8 @@ struct WorldState {
     send_log: Vec<String>,
     /// Room → (message ID, sending user, content) of every message sent.
     timeline: HashMap<String, Vec<(String, String, content::MimiContent)>>,
+    /// Asset URL → stored (encrypted) bytes of `upload` sends.
+    assets: HashMap<String, Vec<u8>>,
 }
 
 /// One event to push: (user, client, room, event).
@@ -523,6 +526,27 @@ impl Fake {
                     SendContent::Intent(_) if self.quirks.ignore_intent => ORIGINAL.to_vec(),
                     SendContent::Intent(intent) => {
                         st.next_client += 1;
+                        // An upload: sealed with a key and nonce from the
+                        // counter, stored in the world under a URL of this
+                        // fake's domain.
+                        let uploaded = match assets::upload_spec(intent)
+                            .map_err(|e| err(400, "bad_request", e.to_string()))?
+                        {
+                            Some(spec) => {
+                                let n = st.next_client.to_be_bytes();
+                                let mut key = [7u8; 16];
+                                key[..8].copy_from_slice(&n);
+                                let (mut part, stored) =
+                                    assets::seal_upload(&spec, key, [9; 12])
+                                        .map_err(|e| err(500, "internal", e.to_string()))?;
+                                part.url =
+                                    format!("https://{}/assets/{}", self.domain, st.next_client);
+                                st.assets.insert(part.url.clone(), stored);
+                                Some(assets::uploaded_intent(intent, &spec, &part))
+                            }
+                            None => None,
+                        };
+                        let intent = uploaded.as_ref().unwrap_or(intent);
                         let mut salt = [0u8; 16];
                         salt[..8].copy_from_slice(&st.next_client.to_be_bytes());
                         let ctx = content::BuildContext {
@@ -716,6 +740,26 @@ impl Fake {
                     user: req.target.clone(),
                     display_name: t.display_name.clone(),
                     avatar: t.avatar.clone(),
+                }))
+            }
+            "download" => {
+                let req: DownloadRequest = parse(body)?;
+                let part = st
+                    .timeline
+                    .get(&req.room)
+                    .and_then(|t| t.iter().find(|(id, ..)| *id == req.message_id))
+                    .and_then(|(_, _, c)| assets::first_external(&c.nested_part.body).cloned())
+                    .ok_or_else(|| err(404, "not_found", "no such attachment"))?;
+                let stored = st
+                    .assets
+                    .get(&part.url)
+                    .ok_or_else(|| err(502, "peer_error", "asset not stored"))?;
+                let plain = assets::open_fetched(&part, stored)
+                    .map_err(|e| err(502, "peer_error", e.to_string()))?;
+                Ok(json!(DownloadResponse {
+                    content_type: part.content_type.clone(),
+                    size: plain.len() as u64,
+                    data: B64.encode(plain),
                 }))
             }
             "timeline" => {

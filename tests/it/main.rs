@@ -1,5 +1,6 @@
 //! The one integration-test binary; one module per area.
 
+mod assets;
 mod cli;
 mod content;
 mod coverage;

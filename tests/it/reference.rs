@@ -596,6 +596,68 @@ async fn canary_never_reaches_the_server_side() {
     assert_eq!(id.to_hex(), sent.message_id);
     mimi_interop::content::decode(&got).expect("alice's provider built valid content");
 
+    // An upload too: the provider stores and relays only the ciphertext;
+    // the plaintext and the key stay with the clients.
+    let up = serde_json::json!({ "upload": {
+        "data": b64(body.as_bytes()), "content_type": "text/plain", "filename": canary.clone()
+    }});
+    let uploaded =
+        p.cb.send(
+            &SendRequest {
+                room: room.clone(),
+                actor: bob.user.clone(),
+                client: None,
+                content: SendContent::Intent(up),
+            },
+            T,
+        )
+        .await
+        .expect("send upload");
+    wait_for(&p.ca, &alice.user, &mut ca, |e| {
+        message_from(e).is_some_and(|(_, c)| b64(&c) == uploaded.content)
+    })
+    .await;
+    let fetched =
+        p.ca.download(
+            &DownloadRequest {
+                user: alice.user.clone(),
+                room: room.clone(),
+                message_id: uploaded.message_id.clone(),
+                client: None,
+            },
+            T,
+        )
+        .await
+        .expect("download");
+    assert_eq!(fetched.data, b64(body.as_bytes()));
+    let decoded = mimi_interop::content::decode(
+        &base64::engine::general_purpose::STANDARD
+            .decode(&uploaded.content)
+            .unwrap(),
+    )
+    .unwrap();
+    let mimi_interop::content::PartBody::External(part) = decoded.content.nested_part.body else {
+        panic!("upload without an ExternalPart");
+    };
+    assert!(
+        p.b.server_dump()
+            .iter()
+            .any(|blob| mimi_interop::content::attachment::sha256(blob) == part.content_hash),
+        "b.example stores the ciphertext, so the search below covers it"
+    );
+    for prov in [&p.a, &p.b] {
+        let bodies = prov.hooks().recorded().into_iter().map(|r| r.body);
+        for blob in bodies.chain(prov.server_dump()) {
+            assert!(
+                !blob
+                    .windows(part.key.len())
+                    .any(|w| w == part.key.as_slice()),
+                "attachment key on the server side of {}",
+                prov.domain()
+            );
+        }
+    }
+
     let needle = canary.as_bytes();
     let contains = |hay: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
     assert!(contains(&got), "the plaintext does carry the canary");
@@ -620,7 +682,8 @@ async fn canary_never_reaches_the_server_side() {
         "too little was recorded to mean anything ({searched})"
     );
     assert!(recorded(&p.a, "out notify").len() >= 3);
-    assert!(recorded(&p.b, "out submitMessage").len() == 1);
+    // bob's raw message and his upload.
+    assert!(recorded(&p.b, "out submitMessage").len() == 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

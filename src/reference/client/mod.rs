@@ -2,6 +2,7 @@
 //! plaintext it sends and receives. It reaches its provider only through
 //! [`LocalEndpoint`], the client/server boundary.
 
+pub mod assets;
 mod join;
 mod membership;
 mod policy;

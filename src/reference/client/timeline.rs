@@ -71,6 +71,11 @@ impl Timeline {
             .map(|r| r.sender.as_str())
     }
 
+    /// The content of message `id` (hex) as received.
+    pub fn content_of(&self, id: &str) -> Option<&MimiContent> {
+        self.records.iter().find(|r| r.id == id).map(|r| &r.content)
+    }
+
     /// The visible messages at `now_ms`, oldest first, with relations
     /// applied by `rules` (the drafts' rules unless a quirk is on).
     pub fn view(&self, now_ms: u64, rules: Relations) -> Vec<TimelineMessage> {

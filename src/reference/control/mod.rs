@@ -19,9 +19,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
+mod assets;
 mod ops;
 mod policy_ops;
 mod timeline;
+use assets::download;
 use ops::*;
 use policy_ops::*;
 
@@ -267,6 +269,7 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/room_state", post(room_state))
         .route("/v1/timeline", post(timeline::timeline))
         .route("/v1/profile", post(profile))
+        .route("/v1/download", post(download))
         .fallback(|| async { ControlError::not_found("no such control operation") })
         .layer(DefaultBodyLimit::max(super::wire::MAX_BODY))
         .with_state(p)

@@ -229,6 +229,10 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
             .decode(b64)
             .map_err(|e| ControlError::bad(format!("content.raw is not base64: {e}")))?,
         SendContent::Intent(intent) => {
+            // An `upload` is encrypted and stored first (client side).
+            let intent =
+                &super::assets::expand_upload(&p, &actor, &req.room, req.client.as_deref(), intent)
+                    .await?;
             let mut salt = [0u8; 16];
             rand::Rng::fill(&mut rand::rng(), &mut salt);
             let ctx = crate::content::BuildContext {

@@ -34,6 +34,7 @@
 //!   room example gives guests reactions without canSendMessage). No
 //!   capability lets a user edit another user's message, so that is refused.
 
+pub mod asset;
 pub mod capability;
 pub mod dictionary;
 pub mod roles;
@@ -42,6 +43,7 @@ pub mod state;
 pub mod update;
 pub mod wire;
 
+pub use asset::AssetKind;
 pub use capability::{Capability, CapabilityType};
 pub use rules::{Effect, Operation, Refusal, UpdateRefusal};
 pub use state::{

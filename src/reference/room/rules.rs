@@ -3,6 +3,7 @@
 
 use tls_codec::VLBytes;
 
+use super::asset::AssetKind;
 use super::capability::Capability;
 use super::roles::{BANNED_ROLE_NAME, ROLE_BANNED, ROLE_NO_ROLE, ROLE_USER};
 use super::state::{ApplyMetadataError, ApplyUpdateError, RoomState, validate_metadata};
@@ -44,6 +45,11 @@ pub enum Operation {
     Edit { own: bool },
     /// Delete (retract) a message, one's own or another user's.
     Delete { own: bool },
+    /// Upload an asset of this kind (canUpload*, room-policy-03 Asset
+    /// Capabilities).
+    Upload(AssetKind),
+    /// Download an asset of this kind (canDownload*).
+    Download(AssetKind),
 }
 
 impl Operation {
@@ -292,6 +298,8 @@ impl RoomState {
             Operation::Delete { own: false } => {
                 self.plan_message(actor, &[Capability::CanDeleteOtherMessage])
             }
+            Operation::Upload(kind) => self.plan_message(actor, &[kind.upload()]),
+            Operation::Download(kind) => self.plan_message(actor, &[kind.download()]),
         }
     }
 

@@ -40,7 +40,8 @@ pub fn app(server: Arc<Server>) -> Router {
         .route("/v1/updateConsent/{*x}", post(unimplemented))
         .route("/v1/identifierQuery/{domain}", post(identifier_query))
         .route("/v1/reportAbuse/{*x}", post(unimplemented))
-        .route("/v1/proxyDownload/{*x}", get(unimplemented))
+        .route("/v1/proxyDownload/{*x}", get(proxy_download))
+        .route("/v1/assets/{id}", get(asset))
         .layer(middleware::from_fn(authenticate));
     Router::new()
         .route("/.well-known/mimi-protocol-directory", get(directory))
@@ -132,6 +133,58 @@ async fn unimplemented() -> Response {
         "the reference provider does not implement this endpoint yet",
     )
         .into_response()
+}
+
+fn asset_body(s: &Server, bytes: Vec<u8>) -> Response {
+    s.hooks.record("in-answer asset", &bytes);
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        )],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A stored asset, to an authenticated peer (usually a room's hub relaying
+/// a proxyDownload).
+async fn asset(
+    State(s): State<Arc<Server>>,
+    Extension(src): Extension<Source>,
+    Path(id): Path<String>,
+) -> Response {
+    s.hooks.record(format!("in asset {id} from {}", src.0), &[]);
+    match s.asset(&id) {
+        Ok(b) => asset_body(&s, b),
+        Err(e) => error(&e),
+    }
+}
+
+/// `GET /v1/proxyDownload/{downloadUrl}` (§5.10). The URL is read from the
+/// raw request path, percent-encoded as the draft says or written raw.
+async fn proxy_download(
+    State(s): State<Arc<Server>>,
+    Extension(src): Extension<Source>,
+    uri: axum::http::Uri,
+) -> Response {
+    let rest = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or_default()
+        .strip_prefix("/v1/proxyDownload/")
+        .unwrap_or_default()
+        .to_owned();
+    let result = async {
+        let url = super::decode_download_url(&rest)?;
+        s.proxy_download(&src.0, &url).await
+    }
+    .await;
+    match result {
+        Ok(b) => asset_body(&s, b),
+        Err(e) => error(&e),
+    }
 }
 
 async fn identifier_query(

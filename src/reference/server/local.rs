@@ -169,6 +169,35 @@ impl LocalEndpoint {
         wire::decode(&r.body).map_err(|e| peer_garbage(&hub, e))
     }
 
+    /// Stores an attachment's encrypted bytes on this provider (the client
+    /// encrypted them; the key never comes here); returns their https URL.
+    pub fn upload_asset(&self, ciphertext: Vec<u8>) -> Result<String, MimiError> {
+        self.server.hooks.record("local upload", &ciphertext);
+        self.server.store_asset(ciphertext)
+    }
+
+    /// Fetches the stored bytes at `url` for a message of `room` (§5.10): a
+    /// URL on this provider from its own store; another provider's through
+    /// the room's hub (`proxyDownload`), or directly when this provider is
+    /// the hub.
+    pub async fn download_asset(&self, room: &str, url: &str) -> Result<Vec<u8>, MimiError> {
+        self.server.hooks.record("local download", url.as_bytes());
+        let (host, _) = super::assets::parse_asset_url(url)?;
+        let hub = hub_of(room)?;
+        if host == self.server.domain || hub == self.server.domain {
+            return self.server.fetch_asset_direct(url).await;
+        }
+        let r = self.server.peers.proxy_download(&hub, url).await?;
+        expect_ok(&hub, &r)?;
+        if r.body.len() > super::MAX_ASSET {
+            return Err(MimiError::Peer {
+                domain: hub,
+                reason: format!("asset over the {}-byte limit", super::MAX_ASSET),
+            });
+        }
+        Ok(r.body)
+    }
+
     /// Changes whenever the client's inbox grows (its value is the length).
     pub fn inbox_watch(&self, client: &str) -> Option<watch::Receiver<usize>> {
         self.server.inbox_watch(client)

@@ -6,6 +6,8 @@
 //! Welcomes, which is all the MIMI protocol shows a provider. It must not use
 //! the content codec or the `client` module.
 
+mod assets;
+pub use assets::{MAX_ASSET, decode_download_url, encode_download_url};
 pub mod http;
 mod hub;
 mod identifier;
@@ -156,6 +158,8 @@ pub(crate) struct State {
     seen_notify: HashSet<[u8; 32]>,
     /// user URI → profile, for identifier queries.
     profiles: BTreeMap<String, Profile>,
+    /// Asset id → stored (encrypted) bytes uploaded by local clients.
+    pub assets: HashMap<String, Vec<u8>>,
 }
 
 /// The server side of one provider.
@@ -254,7 +258,7 @@ impl Server {
         &self.domain
     }
 
-    /// Forgets users, rooms, KeyPackages, inboxes and pending deliveries
+    /// Forgets users, rooms, KeyPackages, inboxes, assets and pending deliveries
     /// (control `reset`).
     pub fn reset(&self) {
         self.peers.drop_queues();
@@ -283,6 +287,7 @@ impl Server {
         for inbox in st.inboxes.values() {
             out.extend(inbox.items.iter().map(|i| i.fanout.clone()));
         }
+        out.extend(st.assets.values().cloned());
         out
     }
 

@@ -160,6 +160,89 @@ impl Peers {
         })
     }
 
+    /// Whether `domain` is one of the configured peers.
+    pub fn is_peer(&self, domain: &str) -> bool {
+        self.wiring().peers.contains_key(domain)
+    }
+
+    /// GETs `path` (e.g. `/v1/assets/<id>`) from the peer `domain` at its
+    /// configured address, authenticated as this provider.
+    pub async fn get_path(&self, domain: &str, path: &str) -> Result<PeerResponse, MimiError> {
+        let w = self.wiring();
+        let peer = w.peers.get(domain).ok_or_else(|| MimiError::Peer {
+            domain: domain.to_owned(),
+            reason: "not a configured peer".into(),
+        })?;
+        let mut url = endpoint_url(peer, None, "", "").map_err(|reason| MimiError::Peer {
+            domain: domain.to_owned(),
+            reason,
+        })?;
+        url.set_path(path);
+        self.get_url(&w, domain, url).await
+    }
+
+    /// GETs `proxyDownload` for `download_url` from the hub `domain` (§5.10):
+    /// the URL percent-encoded as one path segment.
+    pub async fn proxy_download(
+        &self,
+        domain: &str,
+        download_url: &str,
+    ) -> Result<PeerResponse, MimiError> {
+        let w = self.wiring();
+        let peer = w.peers.get(domain).ok_or_else(|| MimiError::Peer {
+            domain: domain.to_owned(),
+            reason: "not a configured peer".into(),
+        })?;
+        let directory = self.directory(&w, peer).await;
+        let encoded = super::encode_download_url(download_url);
+        let url = endpoint_url(peer, directory.as_deref(), "proxyDownload", &encoded).map_err(
+            |reason| MimiError::Peer {
+                domain: domain.to_owned(),
+                reason,
+            },
+        )?;
+        self.get_url(&w, domain, url).await
+    }
+
+    async fn get_url(
+        &self,
+        w: &Wiring,
+        domain: &str,
+        url: reqwest::Url,
+    ) -> Result<PeerResponse, MimiError> {
+        let peer_err = |reason: String| MimiError::Peer {
+            domain: domain.to_owned(),
+            reason,
+        };
+        let label = format!("out GET {}", url.path());
+        self.record(label.clone(), &[]);
+        let resp = w
+            .http
+            .get(url)
+            .header("From", &self.from)
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await
+            .map_err(|e| peer_err(error_chain(&e)))?;
+        let status = resp.status().as_u16();
+        if resp
+            .content_length()
+            .is_some_and(|n| n > super::MAX_ASSET as u64)
+        {
+            return Err(peer_err(format!(
+                "answer over the {}-byte limit",
+                super::MAX_ASSET
+            )));
+        }
+        let body = resp.bytes().await.map_err(|e| peer_err(error_chain(&e)))?;
+        self.record(format!("{label} answer {status}"), &body);
+        Ok(PeerResponse {
+            status,
+            retry_after: None,
+            body: body.to_vec(),
+        })
+    }
+
     /// The peer's directory, fetched once per wiring; `None` when it cannot
     /// be had (then the default paths are used, and it is tried again later).
     async fn directory(
@@ -306,7 +389,7 @@ fn ip_addr_of(url: &str) -> Option<SocketAddr> {
 pub fn template_path(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let path = &rest[rest.find('/')?..];
-    ["{roomId}", "{targetUser}", "{domain}"]
+    ["{roomId}", "{targetUser}", "{domain}", "{downloadUrl}"]
         .iter()
         .any(|p| path.contains(p))
         .then(|| path.to_owned())
@@ -341,7 +424,8 @@ pub fn endpoint_url(
         Some(t) => t
             .replace("{roomId}", subject)
             .replace("{targetUser}", subject)
-            .replace("{domain}", subject),
+            .replace("{domain}", subject)
+            .replace("{downloadUrl}", subject),
         None => format!("{}/v1/{endpoint}/{subject}", base_path(&peer.mimi_url)),
     };
     u.set_path(&path);
