@@ -30,10 +30,11 @@ pub enum Quirk {
     LocalRoster,
     KickNotCommitted,
     NewDeviceNotJoined,
+    NoReadReceipts,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 10] = [
+    pub const ALL: [Quirk; 11] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -44,6 +45,7 @@ impl Quirk {
         Quirk::LocalRoster,
         Quirk::KickNotCommitted,
         Quirk::NewDeviceNotJoined,
+        Quirk::NoReadReceipts,
     ];
 
     /// The name in targets files and on `serve --quirk`.
@@ -59,6 +61,7 @@ impl Quirk {
             Quirk::LocalRoster => "local-roster",
             Quirk::KickNotCommitted => "kick-not-committed",
             Quirk::NewDeviceNotJoined => "new-device-not-joined",
+            Quirk::NoReadReceipts => "no-read-receipts",
         }
     }
 
@@ -71,6 +74,7 @@ impl Quirk {
             }
             Quirk::WrongEpochReport | Quirk::NewDeviceNotJoined => "encryption",
             Quirk::LocalRoster | Quirk::KickNotCommitted => "membership",
+            Quirk::NoReadReceipts => "read-receipts",
         }
     }
 
@@ -106,6 +110,9 @@ impl Quirk {
             }
             Quirk::NewDeviceNotJoined => {
                 "a user's new device (`add_client`) does not join the rooms the user is in"
+            }
+            Quirk::NoReadReceipts => {
+                "`mark_read` answers success with the report it would have sent but never sends it"
             }
         }
     }
@@ -266,6 +273,11 @@ impl Quirks {
     /// kick-not-committed: whether `remove_participant` really removes.
     pub(crate) fn commits_kick(&self) -> bool {
         !self.has(Quirk::KickNotCommitted)
+    }
+
+    /// no-read-receipts: whether `mark_read` really sends its report.
+    pub(crate) fn sends_read_receipts(&self) -> bool {
+        !self.has(Quirk::NoReadReceipts)
     }
 
     /// new-device-not-joined: whether a new device joins its user's rooms.
@@ -436,5 +448,17 @@ mod tests {
         Quirks::new([Quirk::LocalRoster]).room_states("a.example", &mut s);
         assert_eq!(s[0].participants.len(), 1);
         assert_eq!(s[0].participants[0].user, "mimi://a.example/u/alice");
+    }
+
+    #[test]
+    fn no_read_receipts_keeps_mark_read_from_sending() {
+        assert!(Quirks::default().sends_read_receipts());
+        let q = Quirks::new([Quirk::NoReadReceipts]);
+        assert!(!q.sends_read_receipts());
+        // The other hooks are untouched.
+        assert!(q.commits_kick());
+        assert!(q.joins_new_device());
+        assert_eq!(Quirk::parse("no-read-receipts"), Ok(Quirk::NoReadReceipts));
+        assert_eq!(Quirk::NoReadReceipts.breaks(), "read-receipts");
     }
 }

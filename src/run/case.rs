@@ -362,6 +362,7 @@ async fn run_step(
                 name: state.next_room_name(&env.unique),
                 kind: s.kind,
                 with,
+                status_policy: s.status_policy,
             };
             let expect = s.expect.unwrap_or_default();
             let resp: Option<CreateRoomResponse> = state

@@ -254,6 +254,10 @@ pub struct CreateRoom {
     /// For `dm`: the other user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with: Option<String>,
+    /// The room's status notification policy (room-policy-03 §6.1); the
+    /// target's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_policy: Option<crate::control::api::StatusPolicy>,
     /// Variable that receives the room URI.
     pub capture: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

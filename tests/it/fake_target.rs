@@ -825,6 +825,7 @@ fn timeline_view(
                 .collect(),
             topic: None,
             accepted_timestamp: None,
+            status: Default::default(),
         });
     }
     out

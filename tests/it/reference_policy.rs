@@ -65,6 +65,7 @@ async fn room(c: &ControlClient, actor: &str, name: &str, with: Option<&str>) ->
                 RoomKind::Group
             },
             with: with.map(str::to_owned),
+            status_policy: None,
         },
         T,
     )
