@@ -181,6 +181,7 @@ pub(crate) fn step_timeout(step: &Step, default: Duration) -> Result<Duration, S
         Step::ExpectState(s) => s.timeout.as_ref(),
         Step::ExpectTimeline(s) => s.timeout.as_ref(),
         Step::ExpectProfile(s) => s.timeout.as_ref(),
+        Step::MarkRead(s) => s.timeout.as_ref(),
     };
     match own {
         Some(t) => parse_duration(t),
@@ -474,6 +475,13 @@ async fn run_step(
         Step::ExpectState(s) => super::oracle::expect_state(env, state, s, deadline).await,
         Step::ExpectTimeline(s) => super::timeline::expect_timeline(env, state, s, deadline).await,
         Step::ExpectProfile(s) => super::profile::expect_profile(env, state, s, deadline).await,
+        Step::MarkRead(s) => {
+            let id = super::receipts::mark_read(env, state, s, deadline).await?;
+            if let (Some(var), Some(id)) = (&s.capture, id) {
+                state.vars.set(var, id);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -215,6 +215,7 @@ pub enum Step {
     ExpectState(ExpectState),
     ExpectTimeline(ExpectTimeline),
     ExpectProfile(ExpectProfile),
+    MarkRead(MarkRead),
 }
 
 impl Step {
@@ -239,6 +240,7 @@ impl Step {
             Step::ExpectState(_) => "expect_state",
             Step::ExpectTimeline(_) => "expect_timeline",
             Step::ExpectProfile(_) => "expect_profile",
+            Step::MarkRead(_) => "mark_read",
         }
     }
 }
@@ -356,6 +358,28 @@ pub struct Send {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
     /// Variable that receives the message ID (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `mark_read`: `as` marks messages read; its client sends one `read`
+/// status report (draft-mahy-mimi-message-status-01) naming them, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkRead {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    /// Reporting client (a captured client URI); the actor's first when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// The message IDs (hex, usually captured) the report marks `read`.
+    pub message_ids: Vec<String>,
+    /// Variable that receives the report's own message ID (hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -573,6 +597,11 @@ pub struct TimelineEntry {
     /// The exact reaction counts: reaction text → number of users.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reactions: Option<BTreeMap<String, u32>>,
+    /// The exact status map: reporting actor → the latest status it reported
+    /// (`delivered`, `read`, …, or an unknown code as a decimal string);
+    /// `{}` for none. The viewing user's own reports are never listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<BTreeMap<String, String>>,
 }
 
 /// A suite file as loaded: its path, its bytes' hash and its typed form.
