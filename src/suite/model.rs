@@ -505,6 +505,11 @@ pub struct ExpectNoMessage {
     /// are looked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    /// No message in `room` whose decoded content partially matches this
+    /// (readable JSON form) may arrive either, e.g. no status report:
+    /// `{content_type: application/mimi-message-status}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<serde_json::Value>,
     /// A message ID (sent later) whose arrival closes the window.
     pub until: String,
     /// The room the `until` marker is sent in, when not `room`: a user

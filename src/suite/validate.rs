@@ -435,6 +435,9 @@ impl Checker {
                 self.actor(&s.actor, f("as"));
                 self.string(&s.room, f("room"));
                 self.opt_string(s.message_id.as_ref(), f("message_id"));
+                if let Some(c) = &s.content {
+                    self.json(c, f("content"));
+                }
                 self.string(&s.until, f("until"));
                 self.opt_string(s.until_room.as_ref(), f("until_room"));
                 self.duration(s.timeout.as_ref(), f("timeout"));

@@ -62,19 +62,13 @@ impl Client {
         ids: &[MessageId],
         status: MessageStatus,
     ) -> Result<Vec<u8>, ClientError> {
-        let policy = self.status_policy(room)?;
-        if !allowed(&policy, status) {
-            return Err(ClientError::Refused(format!(
-                "the room's status notification policy forbids {} reports",
-                status.name().unwrap_or("these")
-            )));
-        }
         let report = MessageStatusReport {
             statuses: ids
                 .iter()
                 .map(|&message_id| PerMessageStatus { message_id, status })
                 .collect(),
         };
+        self.authorize_report(room, &report)?;
         let mut salt = [0u8; 16];
         rand::Rng::fill(&mut rand::rng(), &mut salt);
         let c = MimiContent {
@@ -99,6 +93,22 @@ impl Client {
             },
         };
         Ok(content::encode(&c))
+    }
+
+    /// Refuses a report with a status the room's policy forbids.
+    pub(super) fn authorize_report(
+        &self,
+        room: &str,
+        report: &MessageStatusReport,
+    ) -> Result<(), ClientError> {
+        let policy = self.status_policy(room)?;
+        match report.statuses.iter().find(|s| !allowed(&policy, s.status)) {
+            Some(s) => Err(ClientError::Refused(format!(
+                "the room's status notification policy forbids {} reports",
+                s.status.name().unwrap_or("these")
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// What a received report may change here: its entries the room's

@@ -349,13 +349,16 @@ impl super::Client {
 
     /// Refuses content this client's user must not send under the room's
     /// policy: a delete of another user's message without
-    /// canDeleteOtherMessage. A delete whose target this client does not
+    /// canDeleteOtherMessage, or a status report the room forbids. A delete whose target this client does not
     /// have is let through; receivers decide (see `Timeline::view`).
     pub fn authorize_content(&self, room: &str, bytes: &[u8]) -> Result<(), super::ClientError> {
         let Ok(decoded) = content::decode(bytes) else {
             return Ok(());
         };
         let c = &decoded.content;
+        if let Some(report) = super::receipts::report_of(c) {
+            return self.authorize_report(room, &report);
+        }
         let (Some(target), PartBody::Null) = (&c.replaces, &c.nested_part.body) else {
             return Ok(());
         };
