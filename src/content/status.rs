@@ -127,6 +127,13 @@ pub fn build_status(readable: &Json) -> Result<Vec<u8>, BuildError> {
             .and_then(Json::as_str)
             .and_then(MessageId::from_hex)
             .ok_or_else(|| err(at("id"), "expected a message ID as 64 hex digits"))?;
+        // What a receiver must accept (`wire::message_id`): sha-256 IDs only.
+        if message_id.0[0] != 0x01 {
+            return Err(err(
+                at("id"),
+                "a message ID starts with 01 (sha-256, the only hash algorithm known)",
+            ));
+        }
         let status = match o.get("status") {
             Some(Json::String(s)) => MessageStatus::from_name(s)
                 .ok_or_else(|| err(at("status"), "unknown status name"))?,
@@ -227,6 +234,8 @@ mod tests {
     #[test]
     fn bad_readable_forms_name_the_field() {
         let e = build_status(&json!([{"id": "00", "status": "read"}])).unwrap_err();
+        assert_eq!(e.path, "$[0].id");
+        let e = build_status(&json!([{"id": "cd".repeat(32), "status": "read"}])).unwrap_err();
         assert_eq!(e.path, "$[0].id");
         let e = build_status(&json!([{"id": ID, "status": 256}])).unwrap_err();
         assert_eq!(e.path, "$[0].status");

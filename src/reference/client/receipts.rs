@@ -18,15 +18,18 @@ use crate::reference::room::roles::default_status_notifications;
 use crate::reference::room::wire::{Optionality, StatusNotificationPolicy};
 
 /// The status report `c` carries, if it is one: a single part of
-/// `application/mimi-message-status` that decodes.
+/// `application/mimi-message-status`. A report that does not decode is
+/// still a report (not a message to show), with nothing in it.
 pub(super) fn report_of(c: &MimiContent) -> Option<MessageStatusReport> {
     match &c.nested_part.body {
         PartBody::Single {
             content_type,
             content,
-        } if content_type == MESSAGE_STATUS => {
-            content::decode_status(content).ok().map(|d| d.report)
-        }
+        } if content_type == MESSAGE_STATUS => Some(
+            content::decode_status(content)
+                .map(|d| d.report)
+                .unwrap_or_default(),
+        ),
         _ => None,
     }
 }

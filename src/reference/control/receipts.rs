@@ -20,7 +20,12 @@ pub(super) async fn mark_read(State(p): P, body: Bytes) -> Res<SendResponse> {
         .iter()
         .map(|h| {
             MessageId::from_hex(h)
-                .ok_or_else(|| ControlError::bad(format!("not a 64-hex-digit message ID: {h:?}")))
+                .filter(|id| id.0[0] == 0x01)
+                .ok_or_else(|| {
+                    ControlError::bad(format!(
+                        "not a message ID (64 hex digits starting with 01): {h:?}"
+                    ))
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let actor = p.user(&req.actor)?;
