@@ -79,6 +79,7 @@ pub async fn room(p: &Pair, tag: &str) -> anyhow::Result<Room> {
                 name: format!("room-{tag}"),
                 kind: RoomKind::Group,
                 with: None,
+                status_policy: None,
             },
             T,
         )

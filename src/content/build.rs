@@ -5,7 +5,7 @@ use serde_json::{Map, Value as Json};
 
 use super::cbor::{self, Value};
 use super::model::*;
-use super::readable::{HTML, MARKDOWN, TEXT_PLAIN, json_to_cbor, mentions_in};
+use super::readable::{HTML, MARKDOWN, MESSAGE_STATUS, TEXT_PLAIN, json_to_cbor, mentions_in};
 use super::wire::{MAX_TOPIC_LEN, content_from_value};
 use super::wire_write::content_to_value;
 
@@ -60,6 +60,7 @@ const PART_KEYS: &[&str] = &[
     "markdown",
     "html",
     "reaction",
+    "status_report",
     "content_type",
     "content",
     "content_hex",
@@ -303,7 +304,7 @@ fn part(
             }
         }
     }
-    let shortcuts: Vec<&str> = ["text", "markdown", "html", "reaction"]
+    let shortcuts: Vec<&str> = ["text", "markdown", "html", "reaction", "status_report"]
         .into_iter()
         .filter(|k| o.contains_key(*k))
         .collect();
@@ -328,7 +329,7 @@ fn part(
         None => {
             return Err(berr(
                 path,
-                "no body: give text, markdown, html, reaction, content, url, parts, or kind: null",
+                "no body: give text, markdown, html, reaction, status_report, content, url, parts, or kind: null",
             ));
         }
     };
@@ -404,6 +405,7 @@ fn single(o: &Map<String, Json>, path: &str, shortcuts: &[&str]) -> Result<PartB
     let implied = shortcuts.first().map(|s| match *s {
         "markdown" => MARKDOWN,
         "html" => HTML,
+        "status_report" => MESSAGE_STATUS,
         _ => TEXT_PLAIN,
     });
     let content_type = match (o.get("content_type"), implied) {
@@ -427,6 +429,14 @@ fn single(o: &Map<String, Json>, path: &str, shortcuts: &[&str]) -> Result<PartB
         }
     };
     let from_shortcut = match shortcuts.first() {
+        Some(&"status_report") => Some(super::status::build_status(&o["status_report"]).map_err(
+            |e| {
+                berr(
+                    &format!("{}{}", at("status_report"), e.path.trim_start_matches('$')),
+                    e.message,
+                )
+            },
+        )?),
         Some(s) => Some(
             o[*s]
                 .as_str()

@@ -12,6 +12,9 @@ pub const TEXT_PLAIN: &str = "text/plain;charset=utf-8";
 pub const MARKDOWN: &str = "text/markdown;variant=GFM-MIMI";
 /// `text/html;charset=utf-8`, the type behind `html`.
 pub const HTML: &str = "text/html;charset=utf-8";
+/// `application/mimi-message-status`, the type behind `status_report`
+/// (draft-mahy-mimi-message-status-01).
+pub const MESSAGE_STATUS: &str = "application/mimi-message-status";
 
 /// The readable JSON view of decoded content: message fields and the body
 /// part's fields in one object (see `docs/content.md`).
@@ -95,6 +98,15 @@ fn part_fields(p: &NestedPart, m: &mut Map<String, Json>) {
                 _ => {
                     m.insert("content_hex".into(), json!(hex::encode(content)));
                 }
+            }
+            // A report that does not decode shows only as content_hex.
+            if content_type == MESSAGE_STATUS
+                && let Ok(d) = super::status::decode_status(content)
+            {
+                m.insert(
+                    "status_report".into(),
+                    super::status::status_to_readable(&d.report),
+                );
             }
             if let Some(t) = text {
                 let shortcut = match content_type.as_str() {

@@ -159,6 +159,49 @@ pub struct CreateRoomRequest {
     /// For `dm`: the other user, added as part of creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with: Option<String>,
+    /// The room's status notification policy (room-policy-03 §6.1); the
+    /// target's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_policy: Option<StatusPolicy>,
+}
+
+/// room-policy-03 §6.1 `StatusNotificationPolicy`: whether members send
+/// delivery notifications and read receipts (draft-mahy-mimi-message-status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusPolicy {
+    #[serde(default = "optional")]
+    pub delivery_notifications: Optionality,
+    #[serde(default = "optional")]
+    pub read_receipts: Optionality,
+}
+
+fn optional() -> Optionality {
+    Optionality::Optional
+}
+
+/// room-policy-03 §6.1 `Optionality`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Optionality {
+    /// Each client decides by its local preference.
+    Optional,
+    Required,
+    Forbidden,
+}
+
+/// `POST /v1/mark_read`: `actor` marks messages read; its client sends one
+/// `application/mimi-message-status` report with status `read` for each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkReadRequest {
+    pub room: String,
+    pub actor: String,
+    /// Hex message IDs, in report order.
+    pub message_ids: Vec<String>,
+    /// Which of the actor's clients reports; the first one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -430,4 +473,9 @@ pub struct TimelineMessage {
     /// The hub's accepted timestamp, milliseconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_timestamp: Option<u64>,
+    /// Reporting user URI → the latest status that user reported for this
+    /// message (`delivered`, `read`, …; an unknown code as its number).
+    /// The client's own user's reports are not listed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub status: BTreeMap<String, serde_json::Value>,
 }

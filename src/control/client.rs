@@ -205,6 +205,14 @@ impl ControlClient {
     pub async fn send(&self, r: &SendRequest, t: Duration) -> Result<SendResponse, CallError> {
         self.call("send", r, t).await
     }
+    /// Sends a `read` status report (answers like `send`).
+    pub async fn mark_read(
+        &self,
+        r: &MarkReadRequest,
+        t: Duration,
+    ) -> Result<SendResponse, CallError> {
+        self.call("mark_read", r, t).await
+    }
     /// The HTTP timeout is the long-poll wait plus `t`, so a target that
     /// honours `wait_ms` is never cut off.
     pub async fn events(

@@ -44,10 +44,11 @@ pub enum Quirk {
     CallLinkAsText,
     RoomUriIsGroupId,
     AssetHashOfPlaintext,
+    NoReadReceipts,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 24] = [
+    pub const ALL: [Quirk; 25] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -72,6 +73,7 @@ impl Quirk {
         Quirk::CallLinkAsText,
         Quirk::RoomUriIsGroupId,
         Quirk::AssetHashOfPlaintext,
+        Quirk::NoReadReceipts,
     ];
 
     /// The name in targets files and on `serve --quirk`.
@@ -101,6 +103,7 @@ impl Quirk {
             Quirk::CallLinkAsText => "call-link-as-text",
             Quirk::RoomUriIsGroupId => "room-uri-is-group-id",
             Quirk::AssetHashOfPlaintext => "asset-hash-of-plaintext",
+            Quirk::NoReadReceipts => "no-read-receipts",
         }
     }
 
@@ -125,6 +128,7 @@ impl Quirk {
             Quirk::CallLinkAsText => "voip-1to1",
             Quirk::RoomUriIsGroupId => "text",
             Quirk::AssetHashOfPlaintext => "media",
+            Quirk::NoReadReceipts => "read-receipts",
         }
     }
 
@@ -200,6 +204,9 @@ impl Quirk {
             }
             Quirk::AssetHashOfPlaintext => {
                 "an uploaded attachment's ExternalPart hash is computed over the plaintext instead of the stored ciphertext"
+            }
+            Quirk::NoReadReceipts => {
+                "`mark_read` answers success with the report it would have sent but never sends it"
             }
         }
     }
@@ -388,6 +395,11 @@ impl Quirks {
     /// kick-not-committed: whether `remove_participant` really removes.
     pub(crate) fn commits_kick(&self) -> bool {
         !self.has(Quirk::KickNotCommitted)
+    }
+
+    /// no-read-receipts: whether `mark_read` really sends its report.
+    pub(crate) fn sends_read_receipts(&self) -> bool {
+        !self.has(Quirk::NoReadReceipts)
     }
 
     /// new-device-not-joined: whether a new device joins its user's rooms.
@@ -703,5 +715,17 @@ mod tests {
         assert!(flags(Quirk::DeletedMessageShown).deletes_ignored);
         assert!(flags(Quirk::OrdinaryUserDeletesOthers).deletes_from_anyone);
         assert!(flags(Quirk::UnlikeIgnored).unlikes_ignored);
+    }
+
+    #[test]
+    fn no_read_receipts_keeps_mark_read_from_sending() {
+        assert!(Quirks::default().sends_read_receipts());
+        let q = Quirks::new([Quirk::NoReadReceipts]);
+        assert!(!q.sends_read_receipts());
+        // The other hooks are untouched.
+        assert!(q.commits_kick());
+        assert!(q.joins_new_device());
+        assert_eq!(Quirk::parse("no-read-receipts"), Ok(Quirk::NoReadReceipts));
+        assert_eq!(Quirk::NoReadReceipts.breaks(), "read-receipts");
     }
 }

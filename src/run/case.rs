@@ -182,6 +182,7 @@ pub(crate) fn step_timeout(step: &Step, default: Duration) -> Result<Duration, S
         Step::ExpectTimeline(s) => s.timeout.as_ref(),
         Step::ExpectProfile(s) => s.timeout.as_ref(),
         Step::ExpectDownload(s) => s.timeout.as_ref(),
+        Step::MarkRead(s) => s.timeout.as_ref(),
     };
     match own {
         Some(t) => parse_duration(t),
@@ -363,6 +364,7 @@ async fn run_step(
                 name: state.next_room_name(&env.unique),
                 kind: s.kind,
                 with,
+                status_policy: s.status_policy,
             };
             let expect = s.expect.unwrap_or_default();
             let resp: Option<CreateRoomResponse> = state
@@ -475,6 +477,13 @@ async fn run_step(
         Step::ExpectTimeline(s) => super::timeline::expect_timeline(env, state, s, deadline).await,
         Step::ExpectProfile(s) => super::profile::expect_profile(env, state, s, deadline).await,
         Step::ExpectDownload(s) => super::download::expect_download(env, state, s, deadline).await,
+        Step::MarkRead(s) => {
+            let id = super::receipts::mark_read(env, state, s, deadline).await?;
+            if let (Some(var), Some(id)) = (&s.capture, id) {
+                state.vars.set(var, id);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -285,6 +285,12 @@ pub(crate) async fn expect_no_message(
         .as_deref()
         .map(|m| state.text(m).map(|t| t.to_ascii_lowercase()))
         .transpose()?;
+    let unwanted = s
+        .content
+        .as_ref()
+        .map(|c| state.vars.interpolate_json(c))
+        .transpose()
+        .map_err(|e| Failure::harness(e.to_string()))?;
     let until = state.text(&s.until)?.to_ascii_lowercase();
     let until_room = match &s.until_room {
         Some(r) => state.text(r)?,
@@ -292,15 +298,19 @@ pub(crate) async fn expect_no_message(
     };
     let conn = env.side(state.actor(&actor).side);
     let user = state.actor(&actor).user.clone();
-    let expected = match &forbidden {
+    let mut expected = match &forbidden {
         Some(f) => format!(
             "no message {f} and no duplicate in {room} before {until} arrives in {until_room}"
         ),
         None => format!("no duplicate in {room} before {until} arrives in {until_room}"),
     };
+    if let Some(c) = &unwanted {
+        expected = format!("{expected}, and no message with content {c}");
+    }
     // IDs of messages already judged, by event: the window is re-read on
     // every wake-up, the bytes are decoded once.
-    let mut ids: HashMap<(String, u64), Option<String>> = HashMap::new();
+    let mut ids: HashMap<(String, u64), (Option<String>, Option<serde_json::Value>)> =
+        HashMap::new();
     loop {
         let inbox = &state.actors[&actor].inbox;
         let mut seen: HashMap<(String, String), u32> =
@@ -316,17 +326,33 @@ pub(crate) async fn expect_no_message(
                 continue;
             }
             let key = (ev.client.clone(), ev.seq);
-            let id = match ids.get(&key) {
-                Some(id) => id.clone(),
+            let (id, readable) = match ids.get(&key) {
+                Some(judged) => judged.clone(),
                 None => {
-                    let id = state
+                    let judged = state
                         .owners
                         .get(sender)
-                        .and_then(|u| judge::received(content, u, &ev.room).message_id);
-                    ids.insert(key, id.clone());
-                    id
+                        .map(|u| judge::received(content, u, &ev.room))
+                        .map_or((None, None), |r| (r.message_id, r.content.ok()));
+                    ids.insert(key, judged.clone());
+                    judged
                 }
             };
+            if let (Some(want), Some(got)) = (&unwanted, &readable)
+                && ev.room == room
+                && judge::check_content(want, got).is_ok()
+            {
+                return Err(Failure::violation(
+                    env.level,
+                    format!(
+                        "{actor}'s client {} received a message with content {want}, which must not arrive",
+                        ev.client
+                    ),
+                )
+                .target(conn.name)
+                .response(event_json(ev))
+                .expected(expected));
+            }
             let Some(id) = id else {
                 return Err(Failure::violation(
                     env.level,

@@ -42,6 +42,7 @@ pub mod launch;
 mod oracle;
 mod outcome;
 mod profile;
+mod receipts;
 mod send;
 mod targets;
 mod timeline;

@@ -27,6 +27,8 @@ struct Want {
     content: Option<Value>,
     edited: Option<bool>,
     reactions: Option<BTreeMap<String, u32>>,
+    /// (actor name, user URI) → status.
+    status: Option<Vec<(String, String, String)>>,
 }
 
 pub(crate) async fn expect_timeline(
@@ -61,6 +63,19 @@ pub(crate) async fn expect_timeline(
                 .map_err(|e| Failure::harness(e.to_string()))?,
             edited: m.edited,
             reactions: m.reactions.clone(),
+            status: m
+                .status
+                .as_ref()
+                .map(|st| {
+                    st.iter()
+                        .map(|(name, s)| {
+                            let name = state.actor_name(name)?;
+                            let uri = state.actor(&name).user.clone();
+                            Ok((name, uri, state.text(s)?))
+                        })
+                        .collect::<Result<Vec<_>, Failure>>()
+                })
+                .transpose()?,
         });
     }
     let absent = s
@@ -158,6 +173,10 @@ fn describe_one(w: &Want) -> String {
     if let Some(r) = &w.reactions {
         f.push(format!("reactions {r:?}"));
     }
+    if let Some(st) = &w.status {
+        let list: Vec<String> = st.iter().map(|(n, _, s)| format!("{n}: {s}")).collect();
+        f.push(format!("status {{{}}}", list.join(", ")));
+    }
     format!("{{{}}}", f.join(", "))
 }
 
@@ -236,8 +255,44 @@ fn judge_client(t: &ClientTimeline, wants: Option<&Vec<Want>>, absent: &[String]
                 m.reactions
             ));
         }
+        if let Some(st) = &w.status
+            && let Some(why) = status_differs(st, &m.status)
+        {
+            problems.push(format!("{at}: status {why}"));
+        }
     }
     problems
+}
+
+/// How the reported status map differs from the expected one (exactly
+/// the listed users, each with its status), or `None`.
+fn status_differs(
+    want: &[(String, String, String)],
+    got: &BTreeMap<String, Value>,
+) -> Option<String> {
+    let shown = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let got_list: Vec<String> = got
+        .iter()
+        .map(|(u, v)| format!("{u}: {}", shown(v)))
+        .collect();
+    let same = want.len() == got.len()
+        && want
+            .iter()
+            .all(|(_, uri, s)| got.get(uri).is_some_and(|v| &shown(v) == s));
+    (!same).then(|| {
+        let want_list: Vec<String> = want
+            .iter()
+            .map(|(n, uri, s)| format!("{n} ({uri}): {s}"))
+            .collect();
+        format!(
+            "is {{{}}}, expected {{{}}}",
+            got_list.join(", "),
+            want_list.join(", ")
+        )
+    })
 }
 
 fn short(id: &str) -> &str {

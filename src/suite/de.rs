@@ -28,6 +28,7 @@ pub const ACTIONS: &[&str] = &[
     "expect_timeline",
     "expect_profile",
     "expect_download",
+    "mark_read",
 ];
 
 impl<'de> Deserialize<'de> for Step {
@@ -70,6 +71,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             "expect_state" => Step::ExpectState(map.next_value()?),
             "expect_profile" => Step::ExpectProfile(map.next_value()?),
             "expect_download" => Step::ExpectDownload(map.next_value()?),
+            "mark_read" => Step::MarkRead(map.next_value()?),
             _ => Step::ExpectTimeline(map.next_value()?),
         };
         // A second key is always an error; the seed reports it at the key.

@@ -216,6 +216,7 @@ pub enum Step {
     ExpectTimeline(ExpectTimeline),
     ExpectProfile(ExpectProfile),
     ExpectDownload(ExpectDownload),
+    MarkRead(MarkRead),
 }
 
 impl Step {
@@ -241,6 +242,7 @@ impl Step {
             Step::ExpectTimeline(_) => "expect_timeline",
             Step::ExpectProfile(_) => "expect_profile",
             Step::ExpectDownload(_) => "expect_download",
+            Step::MarkRead(_) => "mark_read",
         }
     }
 }
@@ -256,6 +258,10 @@ pub struct CreateRoom {
     /// For `dm`: the other user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with: Option<String>,
+    /// The room's status notification policy (room-policy-03 §6.1); the
+    /// target's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_policy: Option<crate::control::api::StatusPolicy>,
     /// Variable that receives the room URI.
     pub capture: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -354,6 +360,28 @@ pub struct Send {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
     /// Variable that receives the message ID (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `mark_read`: `as` marks messages read; its client sends one `read`
+/// status report (draft-mahy-mimi-message-status-01) naming them, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkRead {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    /// Reporting client (a captured client URI); the actor's first when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// The message IDs (hex, usually captured) the report marks `read`.
+    pub message_ids: Vec<String>,
+    /// Variable that receives the report's own message ID (hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -479,6 +507,11 @@ pub struct ExpectNoMessage {
     /// are looked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    /// No message in `room` whose decoded content partially matches this
+    /// (readable JSON form) may arrive either, e.g. no status report:
+    /// `{content_type: application/mimi-message-status}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<serde_json::Value>,
     /// A message ID (sent later) whose arrival closes the window.
     pub until: String,
     /// The room the `until` marker is sent in, when not `room`: a user
@@ -596,6 +629,11 @@ pub struct TimelineEntry {
     /// The exact reaction counts: reaction text → number of users.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reactions: Option<BTreeMap<String, u32>>,
+    /// The exact status map: reporting actor → the latest status it reported
+    /// (`delivered`, `read`, …, or an unknown code as a decimal string);
+    /// `{}` for none. The viewing user's own reports are never listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<BTreeMap<String, String>>,
 }
 
 /// A suite file as loaded: its path, its bytes' hash and its typed form.

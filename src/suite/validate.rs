@@ -435,6 +435,9 @@ impl Checker {
                 self.actor(&s.actor, f("as"));
                 self.string(&s.room, f("room"));
                 self.opt_string(s.message_id.as_ref(), f("message_id"));
+                if let Some(c) = &s.content {
+                    self.json(c, f("content"));
+                }
                 self.string(&s.until, f("until"));
                 self.opt_string(s.until_room.as_ref(), f("until_room"));
                 self.duration(s.timeout.as_ref(), f("timeout"));
@@ -506,6 +509,26 @@ impl Checker {
                 }
                 self.duration(s.timeout.as_ref(), f("timeout"));
             }
+            Step::MarkRead(s) => {
+                self.actor(&s.actor, f("as"));
+                self.string(&s.room, f("room"));
+                self.opt_string(s.client.as_ref(), f("client"));
+                if s.message_ids.is_empty() {
+                    self.at(f("message_ids"), "`message_ids` needs at least one ID");
+                }
+                for (i, id) in s.message_ids.iter().enumerate() {
+                    self.string(id, join(sp, path!["message_ids", i]));
+                }
+                self.duration(s.timeout.as_ref(), f("timeout"));
+                if s.expect == Some(Outcome::Refused) && s.capture.is_some() {
+                    self.at(
+                        f("capture"),
+                        "a mark_read that must be refused has no report ID to capture",
+                    );
+                } else {
+                    self.capture(s.capture.as_ref(), f("capture"));
+                }
+            }
         }
     }
 }
@@ -522,6 +545,7 @@ fn captures_of(step: &Step) -> Vec<String> {
         Step::CreateRoom(s) => vec![s.capture.clone()],
         Step::AddClient(s) => s.capture.iter().cloned().collect(),
         Step::Send(s) => s.capture.iter().cloned().collect(),
+        Step::MarkRead(s) => s.capture.iter().cloned().collect(),
         Step::SendBurst(s) => vec![s.capture.clone()],
         Step::Concurrently(steps) => steps.iter().flat_map(captures_of).collect(),
         Step::ExpectMessage(s) => s.capture.iter().cloned().collect(),

@@ -86,6 +86,7 @@ async fn pair(quirks_b: Quirks) -> Pair {
                 name: "club".into(),
                 kind: RoomKind::Group,
                 with: None,
+                status_policy: None,
             },
             T,
         )

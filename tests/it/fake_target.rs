@@ -95,6 +95,8 @@ struct RoomRec {
     metadata: RoomMetadata,
     /// A DM: fixed membership.
     dm: bool,
+    /// The status notification policy `create_room` set (both optional when absent).
+    status: Option<StatusPolicy>,
 }
 
 /// A simplified room-policy-03 Appendix A.1: whether a participant with
@@ -297,10 +299,11 @@ async fn op(State(f): State<Fake>, Path(op): Path<String>, body: axum::Json<Valu
         };
         return error_response(err(status, code, format!("{op} failed on purpose")));
     }
-    let answer = if op == "events" {
-        events(&f, body.0).await
-    } else {
-        f.handle(&op, body.0)
+    let answer = match op.as_str() {
+        "events" => events(&f, body.0).await,
+        "mark_read" => f.mark_read(body.0),
+        "send" => f.send_and_report_delivery(body.0),
+        _ => f.handle(&op, body.0),
     };
     match answer {
         Ok(v) => axum::Json(v).into_response(),
@@ -353,6 +356,95 @@ async fn events(f: &Fake, body: Value) -> Answer {
 impl Fake {
     fn user_uri(&self, name: &str) -> String {
         format!("mimi://{}/u/{name}", self.domain)
+    }
+
+    /// `mark_read`: a `read` report built with the codec and sent like a
+    /// raw `send`; 403 when the room forbids read receipts.
+    fn mark_read(&self, body: Value) -> Answer {
+        let req: MarkReadRequest = parse(body)?;
+        let forbidden = {
+            let st = self.world.state.lock().unwrap();
+            let Some(r) = st.rooms.get(&req.room) else {
+                return Err(err(404, "not_found", "no such room"));
+            };
+            r.status
+                .is_some_and(|s| s.read_receipts == Optionality::Forbidden)
+        };
+        if forbidden {
+            return Err(err(403, "refused", "read receipts are forbidden here"));
+        }
+        let statuses: Vec<Value> = req
+            .message_ids
+            .iter()
+            .map(|id| json!({"id": id, "status": "read"}))
+            .collect();
+        self.send_report(&req.room, &req.actor, req.client, json!(statuses))
+    }
+
+    fn send_report(
+        &self,
+        room: &str,
+        actor: &str,
+        client: Option<String>,
+        statuses: Value,
+    ) -> Answer {
+        let salt = {
+            let mut st = self.world.state.lock().unwrap();
+            st.next_client += 1;
+            let mut salt = [0xaa; 16];
+            salt[..8].copy_from_slice(&st.next_client.to_be_bytes());
+            salt
+        };
+        let ctx = content::BuildContext {
+            sender_uri: actor.to_owned(),
+            room_uri: room.to_owned(),
+            timestamp_ms: 1_700_000_000_000,
+            salt,
+        };
+        let bytes = content::build(&json!({ "status_report": statuses }), &ctx)
+            .map_err(|e| err(400, "bad_request", e.to_string()))?;
+        let send = SendRequest {
+            room: room.to_owned(),
+            actor: actor.to_owned(),
+            client,
+            content: SendContent::Raw(B64.encode(bytes)),
+        };
+        self.handle("send", json!(send))
+    }
+
+    /// `send`, then, when the room requires delivery notifications and the
+    /// message is no report, a `delivered` report from every other participant.
+    fn send_and_report_delivery(&self, body: Value) -> Answer {
+        let req: SendRequest = parse(body.clone())?;
+        let answer = self.handle("send", body)?;
+        let sent: SendResponse = parse(answer.clone())?;
+        let receivers: Vec<String> = {
+            let st = self.world.state.lock().unwrap();
+            let Some(r) = st.rooms.get(&req.room) else {
+                return Ok(answer);
+            };
+            let required = r
+                .status
+                .is_some_and(|s| s.delivery_notifications == Optionality::Required);
+            let is_report = B64
+                .decode(&sent.content)
+                .ok()
+                .and_then(|b| content::decode(&b).ok())
+                .is_some_and(|d| is_report(&d.content));
+            if !required || is_report {
+                return Ok(answer);
+            }
+            r.participants
+                .iter()
+                .filter(|(u, role)| **u != req.actor && *role != "banned")
+                .map(|(u, _)| u.clone())
+                .collect()
+        };
+        for user in receivers {
+            let statuses = json!([{"id": sent.message_id, "status": "delivered"}]);
+            self.send_report(&req.room, &user, None, statuses)?;
+        }
+        Ok(answer)
     }
 
     fn handle(&self, op: &str, body: Value) -> Answer {
@@ -418,6 +510,7 @@ impl Fake {
                         epoch: 0,
                         metadata: RoomMetadata::default(),
                         dm,
+                        status: req.status_policy,
                     },
                 );
                 st.epoch_changed(&room);
@@ -777,7 +870,10 @@ impl Fake {
                     .filter(|u| moderates(r, u))
                     .map(String::as_str)
                     .collect();
-                let messages = timeline_view(&sent, &moderators, self.quirks.raw_timeline);
+                let mut messages = timeline_view(&sent, &moderators, self.quirks.raw_timeline);
+                if !self.quirks.raw_timeline {
+                    add_statuses(&mut messages, &sent, &req.user, r.status);
+                }
                 let clients = st.users[&req.user]
                     .clients
                     .iter()
@@ -801,6 +897,46 @@ fn moderates(r: &RoomRec, user: &str) -> bool {
     r.participants
         .get(user)
         .is_some_and(|role| role == "admin" || role == "moderator")
+}
+
+/// A status report: a single `application/mimi-message-status` part.
+fn is_report(c: &content::MimiContent) -> bool {
+    matches!(&c.nested_part.body, content::PartBody::Single { content_type, .. }
+        if content_type == "application/mimi-message-status")
+}
+
+/// Each shown message's status map: reporting user → latest status, in
+/// send order; `me`'s reports and statuses the room forbids left out.
+fn add_statuses(
+    messages: &mut [TimelineMessage],
+    sent: &[(String, String, content::MimiContent)],
+    me: &str,
+    policy: Option<StatusPolicy>,
+) {
+    let forbidden = |status: &str| {
+        policy.is_some_and(|p| match status {
+            "delivered" => p.delivery_notifications == Optionality::Forbidden,
+            "read" | "unread" => p.read_receipts == Optionality::Forbidden,
+            _ => false,
+        })
+    };
+    for (_, reporter, c) in sent {
+        if reporter == me || !is_report(c) {
+            continue;
+        }
+        let readable = content::to_readable(c);
+        for e in readable["status_report"].as_array().into_iter().flatten() {
+            let (Some(id), Some(status)) = (e["id"].as_str(), e.get("status")) else {
+                continue;
+            };
+            if status.as_str().is_some_and(forbidden) {
+                continue;
+            }
+            if let Some(m) = messages.iter_mut().find(|m| m.message_id == id) {
+                m.status.insert(reporter.clone(), status.clone());
+            }
+        }
+    }
 }
 
 /// A minimal timeline: the sender's latest replacement (edit, or delete as
@@ -833,7 +969,7 @@ fn timeline_view(
     };
     let mut out = Vec::new();
     for (id, sender, c) in sent {
-        if !raw && (c.replaces.is_some() || is_reaction(c)) {
+        if !raw && (c.replaces.is_some() || is_reaction(c) || is_report(c)) {
             continue;
         }
         let (c, edited) = current(id, sender, c);
@@ -875,6 +1011,7 @@ fn timeline_view(
                 .collect(),
             topic: None,
             accepted_timestamp: None,
+            status: Default::default(),
         });
     }
     out

@@ -6,6 +6,7 @@ mod content;
 mod coverage;
 mod fake_target;
 mod mutation;
+mod receipts;
 mod reference;
 mod reference_policy;
 mod report;

@@ -156,6 +156,7 @@ async fn room_with_bob(p: &Pair) -> (String, CreateUserResponse, CreateUserRespo
                 name: "club".into(),
                 kind: RoomKind::Group,
                 with: None,
+                status_policy: None,
             },
             T,
         )
@@ -1085,6 +1086,7 @@ async fn control_api_errors_use_the_documented_codes() {
                             name: "one".into(),
                             kind: RoomKind::Group,
                             with: None,
+                            status_policy: None,
                         },
                         T,
                     )
@@ -1107,6 +1109,7 @@ async fn control_api_errors_use_the_documented_codes() {
                 name: "two".into(),
                 kind: RoomKind::Group,
                 with: None,
+                status_policy: None,
             },
             T,
         )
@@ -1241,6 +1244,7 @@ async fn one_provider_serves_both_sides() {
                 name: "local".into(),
                 kind: RoomKind::Group,
                 with: None,
+                status_policy: None,
             },
             T,
         )
@@ -1284,6 +1288,7 @@ async fn added_user_can_send_at_once_and_a_kicked_user_can_come_back() {
                     name: format!("r-{name}"),
                     kind: RoomKind::Group,
                     with: None,
+                    status_policy: None,
                 },
                 T,
             )

@@ -65,6 +65,7 @@ async fn room(c: &ControlClient, actor: &str, name: &str, with: Option<&str>) ->
                 RoomKind::Group
             },
             with: with.map(str::to_owned),
+            status_policy: None,
         },
         T,
     )
@@ -335,6 +336,7 @@ async fn dm_with_an_unknown_user_is_404_and_creates_nothing() {
                 name: "dm".into(),
                 kind: RoomKind::Dm,
                 with: Some(nobody.clone()),
+                status_policy: None,
             },
             T,
         )

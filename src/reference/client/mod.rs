@@ -6,6 +6,7 @@ pub mod assets;
 mod join;
 mod membership;
 mod policy;
+mod receipts;
 mod timeline;
 
 use super::ids;
@@ -99,6 +100,9 @@ pub struct Client {
     ep: LocalEndpoint,
     /// Room → the messages this client shows (see `timeline`).
     timelines: BTreeMap<String, timeline::Timeline>,
+    /// Room → received messages awaiting the `delivered` report the room's
+    /// policy requires (see `receipts`).
+    pending_delivered: BTreeMap<String, Vec<crate::content::MessageId>>,
 }
 
 /// The client's active group for `room`.
@@ -148,6 +152,7 @@ impl Client {
             sent: HashSet::new(),
             ep,
             timelines: BTreeMap::new(),
+            pending_delivered: BTreeMap::new(),
         };
         for _ in 0..key_packages {
             c.publish_key_package()?;
@@ -196,11 +201,13 @@ impl Client {
 
     /// Creates the MLS group of a room hosted by our provider, with the
     /// room state (`with` makes it a direct-message room with that user) in
-    /// the `app_data_dictionary` GroupContext extension.
+    /// the `app_data_dictionary` GroupContext extension. `status` replaces
+    /// the default status notification policy (both `optional`).
     pub fn create_room(
         &mut self,
         room: &str,
         with: Option<&str>,
+        status: Option<super::room::wire::StatusNotificationPolicy>,
     ) -> Result<Vec<ClientEvent>, ClientError> {
         let gid = ids::group_id_of_room(room)
             .ok_or_else(|| ClientError::Conflict(format!("not a room URI: {room}")))?;
@@ -209,6 +216,10 @@ impl Client {
             None => super::room::RoomState::new_group(room, &self.user),
         }
         .map_err(|e| ClientError::Conflict(e.to_string()))?;
+        let mut state = state;
+        if status.is_some() {
+            state.status_notifications = status;
+        }
         let exts = Extensions::from_vec(vec![
             Extension::ExternalSenders(vec![self.ep.hub_sender()]),
             // openmls lets a GroupContextExtensions proposal carry only

@@ -6,7 +6,7 @@
 //! order, and computes the view on demand, so a relation that arrives before
 //! the message it refers to still applies once that message is there.
 
-use crate::content::{self, Disposition, MimiContent, PartBody, PartSemantics};
+use crate::content::{self, Disposition, MimiContent, PartBody, PartSemantics, PerMessageStatus};
 use crate::control::api::TimelineMessage;
 use crate::reference::quirks::Relations;
 use crate::reference::room::Operation;
@@ -26,6 +26,10 @@ struct Record {
     /// canDeleteOtherMessage (room-policy-03 §10.2): the explicit policy
     /// that lets its deletes apply to other users' messages (content-08 §9.3).
     deletes_others: bool,
+    /// For a status report (draft-mahy-mimi-message-status-01): the entries
+    /// the room's policy admitted at receipt. A report is no message of its
+    /// own; it sets the status its sender reports for other messages.
+    report: Option<Vec<PerMessageStatus>>,
 }
 
 /// The messages of one room as one client holds them.
@@ -49,17 +53,72 @@ impl Timeline {
         received_ms: u64,
         deletes_others: bool,
     ) {
-        if !self.seen.insert(id.clone()) {
-            return;
-        }
-        self.records.push(Record {
+        self.add_record(Record {
             id,
             sender,
             content,
             accepted_ms,
             received_ms,
             deletes_others,
+            report: None,
         });
+    }
+
+    /// Adds a status report with the entries the room's policy admitted;
+    /// like [`Timeline::add`], a second copy is ignored.
+    pub fn add_report(
+        &mut self,
+        id: String,
+        sender: String,
+        content: MimiContent,
+        accepted_ms: u64,
+        admitted: Vec<PerMessageStatus>,
+    ) {
+        self.add_record(Record {
+            id,
+            sender,
+            content,
+            accepted_ms,
+            received_ms: accepted_ms,
+            deletes_others: false,
+            report: Some(admitted),
+        });
+    }
+
+    /// Whether the message `id` (hex) is already here.
+    pub fn has(&self, id: &str) -> bool {
+        self.seen.contains(id)
+    }
+
+    fn add_record(&mut self, r: Record) {
+        if self.seen.insert(r.id.clone()) {
+            self.records.push(r);
+        }
+    }
+
+    /// Message ID (hex) → reporting user → the latest status that user
+    /// reported, in arrival order; `me`'s own reports and reports about
+    /// messages this client does not have are left out.
+    pub fn statuses(&self, me: &str) -> HashMap<String, BTreeMap<String, serde_json::Value>> {
+        let mut out: HashMap<String, BTreeMap<String, serde_json::Value>> = HashMap::new();
+        for r in &self.records {
+            let Some(entries) = &r.report else { continue };
+            if r.sender == me {
+                continue;
+            }
+            for e in entries {
+                let id = e.message_id.to_hex();
+                if !self.seen.contains(&id) {
+                    continue;
+                }
+                let status = e
+                    .status
+                    .name()
+                    .map_or(serde_json::json!(e.status.0), |n| serde_json::json!(n));
+                out.entry(id).or_default().insert(r.sender.clone(), status);
+            }
+        }
+        out
     }
 
     /// The sender of the message `id` (hex), if this client has it and it
@@ -87,7 +146,7 @@ impl Timeline {
         // (§9.3's explicit policy). A delete
         // is final: nothing replaces a deleted message afterwards.
         let mut latest: HashMap<&str, &Record> = HashMap::new();
-        for r in &self.records {
+        for r in self.records.iter().filter(|r| r.report.is_none()) {
             let Some(target) = &r.content.replaces else {
                 continue;
             };
@@ -127,7 +186,11 @@ impl Timeline {
         // Reactions: target ID → reaction text → distinct reacting users.
         let mut reactions: HashMap<String, BTreeMap<String, BTreeSet<&str>>> = HashMap::new();
         let mut shown = Vec::new();
-        for r in self.records.iter().filter(|r| r.content.replaces.is_none()) {
+        for r in self
+            .records
+            .iter()
+            .filter(|r| r.content.replaces.is_none() && r.report.is_none())
+        {
             let Some(c) = current(r) else { continue };
             if r.content.nested_part.disposition.effective() == Disposition::REACTION {
                 if let Some(target) = &r.content.in_reply_to {
@@ -158,6 +221,7 @@ impl Timeline {
                 topic: topic(&r.content.topic_id),
                 accepted_timestamp: Some(r.accepted_ms),
                 body: content::to_readable(&c),
+                status: BTreeMap::new(),
             })
             .collect();
         out.sort_by(|a, b| {
@@ -263,7 +327,22 @@ impl super::Client {
         let Ok(id) = content::message_id(content::IdFormula::Draft08, &sender, room, bytes) else {
             return;
         };
+        if self
+            .timelines
+            .get(room)
+            .is_some_and(|t| t.has(&id.to_hex()))
+        {
+            return;
+        }
+        if let Some(admitted) = self.admitted_report(room, &decoded.content) {
+            self.timelines
+                .entry(room.to_owned())
+                .or_default()
+                .add_report(id.to_hex(), sender, decoded.content, accepted_ms, admitted);
+            return;
+        }
         let deletes_others = self.may(room, &sender, &Operation::Delete { own: false });
+        self.note_received(room, &sender, id);
         self.timelines.entry(room.to_owned()).or_default().add(
             id.to_hex(),
             sender,
@@ -287,15 +366,19 @@ impl super::Client {
     /// policy (room-policy-03 §10.2): a message needs canSendMessage, a
     /// reply also canReplyToMessage, a reaction canReactToMessage, an edit
     /// or delete of one's own message canEditOwnMessage or
-    /// canDeleteOwnMessage, and a delete of another user's message
-    /// canDeleteOtherMessage. An edit of another's message, or a delete whose
-    /// target this client does not have, is let through: receivers decide
-    /// (see `Timeline::view`).
+    /// canDeleteOwnMessage, a delete of another user's message
+    /// canDeleteOtherMessage, and a status report the room's policy must
+    /// allow. An edit of another's message, or a delete whose target this
+    /// client does not have, is let through: receivers decide (see
+    /// `Timeline::view`).
     pub fn authorize_content(&self, room: &str, bytes: &[u8]) -> Result<(), super::ClientError> {
         let Ok(decoded) = content::decode(bytes) else {
             return Ok(());
         };
         let c = &decoded.content;
+        if let Some(report) = super::receipts::report_of(c) {
+            return self.authorize_report(room, &report);
+        }
         let owner = |target: &content::MessageId| {
             self.timelines
                 .get(room)
@@ -331,10 +414,15 @@ impl super::Client {
             .timelines
             .get(room)
             .map(|t| {
-                t.view(
+                let mut statuses = t.statuses(&self.user);
+                let mut view = t.view(
                     crate::reference::server::now_ms(),
                     self.ep.quirks().relations(),
-                )
+                );
+                for m in &mut view {
+                    m.status = statuses.remove(&m.message_id).unwrap_or_default();
+                }
+                view
             })
             .unwrap_or_default();
         Some(crate::control::api::ClientTimeline {
@@ -664,5 +752,44 @@ mod tests {
             ..Relations::default()
         });
         assert_eq!(unlikes, (clean.0.clone(), 1));
+    }
+
+    #[test]
+    fn reports_are_no_messages_and_set_the_latest_status_per_user() {
+        use crate::content::{MessageId, MessageStatus};
+        let mut t = T::default();
+        let m1 = t.send(ALICE, json!({"text": "one"}));
+        let m2 = t.send(ALICE, json!({"text": "two"}));
+        let entry = |id: &str, status| PerMessageStatus {
+            message_id: MessageId::from_hex(id).unwrap(),
+            status,
+        };
+        let content = t.tl.records[0].content.clone();
+        let unknown = "ab".repeat(32);
+        let mut report = |id: &str, who: &str, entries| {
+            t.tl.add_report(id.into(), who.into(), content.clone(), 9, entries)
+        };
+        report("r1", BOB, vec![entry(&m1, MessageStatus::DELIVERED)]);
+        report(
+            "r2",
+            BOB,
+            vec![
+                entry(&m1, MessageStatus::READ),
+                entry(&m2, MessageStatus(42)),
+                entry(&unknown, MessageStatus::READ),
+            ],
+        );
+        report("r3", CAROL, vec![entry(&m2, MessageStatus::DELIVERED)]);
+        report("r4", ALICE, vec![entry(&m2, MessageStatus::READ)]);
+        assert_eq!(texts(&t.view()), ["one", "two"]);
+        let s = t.tl.statuses(ALICE);
+        assert_eq!(s[&m1], BTreeMap::from([(BOB.into(), json!("read"))]));
+        assert_eq!(
+            s[&m2],
+            BTreeMap::from([(BOB.into(), json!(42)), (CAROL.into(), json!("delivered"))])
+        );
+        assert!(!s.contains_key(&unknown));
+        // Alice's own report shows for Bob.
+        assert_eq!(t.tl.statuses(BOB)[&m2][ALICE], json!("read"));
     }
 }

@@ -22,6 +22,7 @@ use tokio::sync::watch;
 mod assets;
 mod ops;
 mod policy_ops;
+mod receipts;
 mod timeline;
 use assets::download;
 use ops::*;
@@ -114,6 +115,8 @@ impl Provider {
                     user.push(c.sync());
                     let events = c.commit_pending_if_due().await;
                     user.push(events);
+                    // Delivery notifications the room's policy requires.
+                    c.send_due_reports().await;
                 }
                 tokio::select! {
                     r = rx.changed() => if r.is_err() { return },
@@ -265,6 +268,7 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/set_role", post(set_role))
         .route("/v1/set_room_metadata", post(set_room_metadata))
         .route("/v1/send", post(send))
+        .route("/v1/mark_read", post(receipts::mark_read))
         .route("/v1/events", post(events))
         .route("/v1/room_state", post(room_state))
         .route("/v1/timeline", post(timeline::timeline))
@@ -284,6 +288,7 @@ pub const FEATURES: &[&str] = &[
     "membership",
     "profiles",
     "reactions",
+    "read-receipts",
     "redaction",
     "reliable-sync",
     "replies",

@@ -109,6 +109,7 @@ pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomRespo
             req.name
         )));
     }
+    let status = req.status_policy.map(status_policy);
     let user = p.user(&req.actor)?;
     // A dm whose other user cannot be added would be left behind with one
     // participant: ask the user's provider first (identifierQuery).
@@ -132,7 +133,7 @@ pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomRespo
         let mut c = first.lock().await;
         // QUIRK dm-open-room.
         let fixed = with.as_deref().filter(|_| p.server.quirks.fixed_dms());
-        let events = c.create_room(&room, fixed).map_err(client_error)?;
+        let events = c.create_room(&room, fixed, status).map_err(client_error)?;
         user.push(events);
         if clients.len() > 1 {
             // The creator's other devices join in the same way as anyone else's.
@@ -155,6 +156,20 @@ pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomRespo
         }
     }
     Ok(axum::Json(CreateRoomResponse { room }))
+}
+
+/// The control API's status policy as the room component carries it.
+fn status_policy(s: StatusPolicy) -> crate::reference::room::wire::StatusNotificationPolicy {
+    use crate::reference::room::wire::Optionality as W;
+    let o = |o: Optionality| match o {
+        Optionality::Optional => W::Optional,
+        Optionality::Required => W::Required,
+        Optionality::Forbidden => W::Forbidden,
+    };
+    crate::reference::room::wire::StatusNotificationPolicy {
+        delivery_notifications: o(s.delivery_notifications),
+        read_receipts: o(s.read_receipts),
+    }
 }
 
 /// How long a membership change that lost an epoch race waits for the
@@ -260,23 +275,7 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
         c.authorize_content(&req.room, &content)
             .map_err(client_error)?;
     }
-    // The hub moved on: catch up with the inbox and retry, as for membership.
-    let mut attempt = 0;
-    let result = loop {
-        match c.send(&req.room, &content).await {
-            Err(ClientError::Conflict(_)) if attempt < 2 => {
-                if attempt == 1
-                    && let Some(mut rx) = p.ep.inbox_watch(&c.uri)
-                {
-                    let _ = tokio::time::timeout(EPOCH_RACE_WAIT, rx.changed()).await;
-                }
-                attempt += 1;
-                actor.push(c.sync());
-            }
-            other => break other,
-        }
-    };
-    result.map_err(client_error)?;
+    submit(&p, &actor, &mut c, &req.room, &content).await?;
     // Raw bytes that are not MIMI content (no salt) have no message ID.
     let message_id = crate::content::message_id(
         // QUIRK message-id-draft07.
@@ -291,6 +290,33 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
         message_id,
         content: base64::engine::general_purpose::STANDARD.encode(&content),
     }))
+}
+
+/// Sends `content` from client `c` of `actor`; when the hub moved on,
+/// catches up with the inbox and retries, as for membership.
+pub(super) async fn submit(
+    p: &Provider,
+    actor: &User,
+    c: &mut Client,
+    room: &str,
+    content: &[u8],
+) -> Result<(), ControlError> {
+    let mut attempt = 0;
+    let result = loop {
+        match c.send(room, content).await {
+            Err(ClientError::Conflict(_)) if attempt < 2 => {
+                if attempt == 1
+                    && let Some(mut rx) = p.ep.inbox_watch(&c.uri)
+                {
+                    let _ = tokio::time::timeout(EPOCH_RACE_WAIT, rx.changed()).await;
+                }
+                attempt += 1;
+                actor.push(c.sync());
+            }
+            other => break other,
+        }
+    };
+    result.map(|_| ()).map_err(client_error)
 }
 
 pub(super) async fn events(State(p): P, body: Bytes) -> Res<EventsResponse> {

@@ -2,7 +2,7 @@
 //! `concurrently` and `expect_messages`.
 
 use super::{Checker, join};
-use crate::suite::locate::{Seg, path};
+use crate::suite::locate::{Part, Seg, path};
 use crate::suite::model::{ExpectMessages, ExpectTimeline, MAX_BURST, SendBurst, Step};
 use std::collections::BTreeSet;
 
@@ -150,6 +150,18 @@ impl Checker {
             }
             if let Some(c) = &m.content {
                 self.json(c, mp("content"));
+            }
+            for (user, status) in m.status.iter().flatten() {
+                let p = join(&mp("status"), [Seg::Key(user.clone())]);
+                if !self.actors.contains(user) {
+                    self.push(
+                        p.clone(),
+                        Part::Key,
+                        None,
+                        format!("unknown actor `{user}` in `status`"),
+                    );
+                }
+                self.string(status, p);
             }
         }
         for (i, id) in s.absent.iter().enumerate() {
@@ -315,6 +327,29 @@ mod tests {
             r#"      - expect_timeline: {as: alice, room: x, absent: ["${nope}"]}
 "#,
             "undefined variable `nope`",
+        );
+    }
+
+    #[test]
+    fn mark_read_and_timeline_status_check_their_fields() {
+        let ok = problems(
+            r#"      - send: {as: bob, room: "${room}", content: {text: hi}, capture: m}
+      - mark_read: {as: alice, room: "${room}", message_ids: ["${m}"], capture: r}
+      - expect_timeline: {as: bob, room: "${room}", messages: [{id: "${m}", status: {alice: read}}], absent: ["${r}"]}
+"#,
+        );
+        assert!(ok.is_empty(), "{ok:?}");
+        one(
+            "      - mark_read: {as: alice, room: x, message_ids: []}\n",
+            "needs at least one ID",
+        );
+        one(
+            "      - mark_read: {as: alice, room: x, message_ids: [a], expect: refused, capture: r}\n",
+            "no report ID to capture",
+        );
+        one(
+            "      - expect_timeline: {as: alice, room: x, messages: [{status: {dave: read}}]}\n",
+            "unknown actor `dave` in `status`",
         );
     }
 }
