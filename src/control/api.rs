@@ -61,6 +61,10 @@ pub struct CreateUserRequest {
     pub avatar: Option<String>,
     #[serde(default = "one")]
     pub clients: u32,
+    /// Whether others need this user's explicit consent (§5.7) before they
+    /// can claim its KeyPackages, i.e. add it to a room.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub consent_required: bool,
 }
 
 fn one() -> u32 {
@@ -150,6 +154,28 @@ pub struct MembershipRequest {
     pub room: String,
     pub actor: String,
     pub user: String,
+}
+
+/// `POST /v1/request_consent` and `/v1/cancel_consent`: `actor` (the
+/// requester) asks `target` for consent to add it, to `room` or any room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequestRequest {
+    pub actor: String,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+}
+
+/// `POST /v1/grant_consent` and `/v1/revoke_consent`: `actor` (the target)
+/// allows or forbids `requester` to add it, to `room` or any room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentUpdateRequest {
+    pub actor: String,
+    pub requester: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
 }
 
 /// `POST /v1/leave`.
@@ -280,6 +306,15 @@ pub enum EventKind {
     Removed { epoch: u64 },
     /// The room moved to a new epoch (membership, roles or metadata changed).
     EpochChanged { epoch: u64 },
+    /// `requester` asks this user for consent (`room` is the room it is
+    /// for, empty for any room; `client` is empty: consent is per user).
+    ConsentRequested { requester: String },
+    /// `requester` withdrew its consent request.
+    ConsentCancelled { requester: String },
+    /// `target` granted this user consent to add it.
+    ConsentGranted { target: String },
+    /// `target` revoked (or preemptively denied) that consent.
+    ConsentRevoked { target: String },
 }
 
 /// `POST /v1/room_state`: the room as each of `user`'s clients sees it.

@@ -236,6 +236,24 @@ impl ControlClient {
     ) -> Result<TimelineResponse, CallError> {
         self.call("timeline", r, t).await
     }
+    /// `op` is `request_consent` or `cancel_consent`.
+    pub async fn consent_request(
+        &self,
+        op: &str,
+        r: &ConsentRequestRequest,
+        t: Duration,
+    ) -> Result<Empty, CallError> {
+        self.call(op, r, t).await
+    }
+    /// `op` is `grant_consent` or `revoke_consent`.
+    pub async fn consent_update(
+        &self,
+        op: &str,
+        r: &ConsentUpdateRequest,
+        t: Duration,
+    ) -> Result<Empty, CallError> {
+        self.call(op, r, t).await
+    }
 }
 
 fn transport_error(url: &str, timeout: Duration, e: &reqwest::Error) -> CallError {

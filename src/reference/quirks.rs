@@ -30,6 +30,7 @@ pub enum Quirk {
     LocalRoster,
     KickNotCommitted,
     NewDeviceNotJoined,
+    IgnoresConsent,
 }
 
 impl Quirk {
@@ -46,6 +47,12 @@ impl Quirk {
         Quirk::NewDeviceNotJoined,
     ];
 
+    /// Quirks of behaviour outside the requirements' 22 features (consent
+    /// belongs to "Moderation and Personal Safety"): no suite can catch
+    /// them, so the mutation proof leaves them out and integration tests
+    /// (`tests/it/consent.rs`) prove them instead.
+    pub const BEYOND_SUITES: [Quirk; 1] = [Quirk::IgnoresConsent];
+
     /// The name in targets files and on `serve --quirk`.
     pub fn name(self) -> &'static str {
         match self {
@@ -59,6 +66,7 @@ impl Quirk {
             Quirk::LocalRoster => "local-roster",
             Quirk::KickNotCommitted => "kick-not-committed",
             Quirk::NewDeviceNotJoined => "new-device-not-joined",
+            Quirk::IgnoresConsent => "ignores-consent",
         }
     }
 
@@ -71,6 +79,8 @@ impl Quirk {
             }
             Quirk::WrongEpochReport | Quirk::NewDeviceNotJoined => "encryption",
             Quirk::LocalRoster | Quirk::KickNotCommitted => "membership",
+            // Not one of `suite::coverage::FEATURES` (see BEYOND_SUITES).
+            Quirk::IgnoresConsent => "consent",
         }
     }
 
@@ -107,6 +117,9 @@ impl Quirk {
             Quirk::NewDeviceNotJoined => {
                 "a user's new device (`add_client`) does not join the rooms the user is in"
             }
+            Quirk::IgnoresConsent => {
+                "the provider hands out KeyPackages of a consent-requiring user without consent"
+            }
         }
     }
 
@@ -114,10 +127,16 @@ impl Quirk {
     pub fn parse(name: &str) -> Result<Self, UnknownQuirkError> {
         Self::ALL
             .into_iter()
+            .chain(Self::BEYOND_SUITES)
             .find(|q| q.name() == name)
             .ok_or_else(|| UnknownQuirkError {
                 name: name.to_owned(),
-                known: Self::ALL.map(Quirk::name).join(", "),
+                known: Self::ALL
+                    .into_iter()
+                    .chain(Self::BEYOND_SUITES)
+                    .map(Quirk::name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 }
@@ -272,6 +291,11 @@ impl Quirks {
     pub(crate) fn joins_new_device(&self) -> bool {
         !self.has(Quirk::NewDeviceNotJoined)
     }
+
+    /// ignores-consent: whether KeyPackages go out without consent.
+    pub(crate) fn ignores_consent(&self) -> bool {
+        self.has(Quirk::IgnoresConsent)
+    }
 }
 
 impl Server {
@@ -301,6 +325,21 @@ impl Server {
 mod tests {
     use super::*;
     use crate::control::api::Participant;
+
+    #[test]
+    fn ignores_consent_is_parsed_but_beyond_the_suites() {
+        let q = Quirks::parse_names(&["ignores-consent".into()]).unwrap();
+        assert!(q.ignores_consent());
+        assert!(!Quirks::default().ignores_consent());
+        assert!(!Quirk::ALL.contains(&Quirk::IgnoresConsent));
+        assert!(crate::suite::coverage::feature(Quirk::IgnoresConsent.breaks()).is_none());
+        assert!(
+            Quirk::parse("nope")
+                .unwrap_err()
+                .to_string()
+                .ends_with("ignores-consent")
+        );
+    }
 
     #[test]
     fn names_parse_back_and_unknown_ones_list_the_known() {

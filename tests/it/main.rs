@@ -1,6 +1,7 @@
 //! The one integration-test binary; one module per area.
 
 mod cli;
+mod consent;
 mod content;
 mod coverage;
 mod fake_target;

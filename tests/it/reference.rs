@@ -9,21 +9,21 @@ use mimi_interop::reference::{Launcher, RunningProvider};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-const T: Duration = Duration::from_secs(20);
+pub(crate) const T: Duration = Duration::from_secs(20);
 
 fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
-struct Pair {
-    launcher: Launcher,
-    a: RunningProvider,
-    b: RunningProvider,
-    ca: ControlClient,
-    cb: ControlClient,
+pub(crate) struct Pair {
+    pub(crate) launcher: Launcher,
+    pub(crate) a: RunningProvider,
+    pub(crate) b: RunningProvider,
+    pub(crate) ca: ControlClient,
+    pub(crate) cb: ControlClient,
 }
 
-async fn peer_of(c: &ControlClient) -> Peer {
+pub(crate) async fn peer_of(c: &ControlClient) -> Peer {
     let info = c.info(T).await.expect("info");
     Peer {
         domain: info.domain,
@@ -33,7 +33,7 @@ async fn peer_of(c: &ControlClient) -> Peer {
 }
 
 /// Two providers, a.example and b.example, wired to each other.
-async fn pair() -> Pair {
+pub(crate) async fn pair() -> Pair {
     let launcher = Launcher::new().expect("run CA");
     let a = launcher.start_domain("a.example").await.expect("start a");
     let b = launcher.start_domain("b.example").await.expect("start b");
@@ -56,13 +56,14 @@ async fn pair() -> Pair {
     }
 }
 
-async fn user(c: &ControlClient, name: &str, clients: u32) -> CreateUserResponse {
+pub(crate) async fn user(c: &ControlClient, name: &str, clients: u32) -> CreateUserResponse {
     c.create_user(
         &CreateUserRequest {
             name: name.into(),
             display_name: None,
             avatar: None,
             clients,
+            consent_required: false,
         },
         T,
     )
@@ -72,7 +73,7 @@ async fn user(c: &ControlClient, name: &str, clients: u32) -> CreateUserResponse
 
 /// Waits (long-poll) for the first event of `user` past `cursor` that `pick`
 /// accepts; panics after the deadline.
-async fn wait_for<F: Fn(&Event) -> bool>(
+pub(crate) async fn wait_for<F: Fn(&Event) -> bool>(
     c: &ControlClient,
     user: &str,
     cursor: &mut u64,
@@ -104,7 +105,7 @@ async fn wait_for<F: Fn(&Event) -> bool>(
     }
 }
 
-fn message_from(e: &Event) -> Option<(&str, Vec<u8>)> {
+pub(crate) fn message_from(e: &Event) -> Option<(&str, Vec<u8>)> {
     match &e.kind {
         EventKind::Message {
             sender, content, ..
@@ -118,7 +119,12 @@ fn message_from(e: &Event) -> Option<(&str, Vec<u8>)> {
     }
 }
 
-async fn send_raw(c: &ControlClient, room: &str, actor: &str, bytes: &[u8]) -> SendResponse {
+pub(crate) async fn send_raw(
+    c: &ControlClient,
+    room: &str,
+    actor: &str,
+    bytes: &[u8],
+) -> SendResponse {
     c.send(
         &SendRequest {
             room: room.into(),
@@ -417,7 +423,12 @@ use mimi_interop::reference::wire;
 
 /// An HTTPS client that presents `me` and trusts `trust_ca`, reaching
 /// `domain` at the address of `mimi_url`.
-fn mimi_http(me: &TlsMaterial, trust_ca: &str, domain: &str, mimi_url: &str) -> reqwest::Client {
+pub(crate) fn mimi_http(
+    me: &TlsMaterial,
+    trust_ca: &str,
+    domain: &str,
+    mimi_url: &str,
+) -> reqwest::Client {
     let cfg = pki::client_config(me, &[trust_ca]).expect("client TLS config");
     let addr: std::net::SocketAddr = mimi_url
         .trim_start_matches("https://")
@@ -432,7 +443,7 @@ fn mimi_http(me: &TlsMaterial, trust_ca: &str, domain: &str, mimi_url: &str) -> 
 }
 
 /// POSTs a MIMI body to `path` of `target`; returns status and body.
-async fn mimi_post(
+pub(crate) async fn mimi_post(
     http: &reqwest::Client,
     target: &RunningProvider,
     path: &str,

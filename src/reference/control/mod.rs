@@ -19,9 +19,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
+mod consent_ops;
 mod ops;
 mod policy_ops;
 mod timeline;
+use consent_ops::*;
 use ops::*;
 use policy_ops::*;
 
@@ -80,7 +82,7 @@ impl Provider {
         ca_pem: String,
         shutdown: watch::Receiver<bool>,
     ) -> Arc<Self> {
-        Arc::new(Self {
+        let p = Arc::new(Self {
             domain: server.domain().to_owned(),
             mimi_url,
             ca_pem,
@@ -89,7 +91,14 @@ impl Provider {
             users: Mutex::new(HashMap::new()),
             tasks: Mutex::new(tokio::task::JoinSet::new()),
             shutdown,
-        })
+        });
+        let weak = Arc::downgrade(&p);
+        p.server.set_consent_listener(Arc::new(move |n| {
+            if let Some(p) = weak.upgrade() {
+                p.consent_notice(n);
+            }
+        }));
+        p
     }
 
     fn user(&self, uri: &str) -> Result<Arc<User>, ControlError> {
@@ -267,6 +276,10 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/room_state", post(room_state))
         .route("/v1/timeline", post(timeline::timeline))
         .route("/v1/profile", post(profile))
+        .route("/v1/request_consent", post(request_consent))
+        .route("/v1/cancel_consent", post(cancel_consent))
+        .route("/v1/grant_consent", post(grant_consent))
+        .route("/v1/revoke_consent", post(revoke_consent))
         .fallback(|| async { ControlError::not_found("no such control operation") })
         .layer(DefaultBodyLimit::max(super::wire::MAX_BODY))
         .with_state(p)
@@ -291,6 +304,7 @@ pub const FEATURES: &[&str] = &[
     "voice-messages",
     "voip-1to1",
     "voip-multiparty",
+    "consent",
 ];
 
 async fn info(State(p): P) -> Res<InfoResponse> {

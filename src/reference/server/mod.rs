@@ -6,7 +6,9 @@
 //! Welcomes, which is all the MIMI protocol shows a provider. It must not use
 //! the content codec or the `client` module.
 
+mod consent;
 pub mod http;
+pub use consent::{ConsentListener, ConsentNotice, ConsentNoticeKind};
 mod hub;
 mod identifier;
 pub use identifier::Profile;
@@ -156,6 +158,8 @@ pub(crate) struct State {
     seen_notify: HashSet<[u8; 32]>,
     /// user URI → profile, for identifier queries.
     profiles: BTreeMap<String, Profile>,
+    /// Who needs consent, and what was granted (§5.7).
+    pub consent: consent::ConsentState,
 }
 
 /// The server side of one provider.
@@ -169,6 +173,8 @@ pub struct Server {
     pub hooks: Arc<Hooks>,
     /// Deliberate deviations switched on (`reference::quirks`).
     pub(crate) quirks: crate::reference::quirks::Quirks,
+    /// Who hears consent notices; kept across `reset`.
+    consent_listener: Mutex<Option<ConsentListener>>,
 }
 
 /// Why a MIMI request was not served; maps to an HTTP status.
@@ -247,6 +253,7 @@ impl Server {
             peers,
             hooks: Arc::new(Hooks::default()),
             quirks,
+            consent_listener: Mutex::new(None),
         }))
     }
 
@@ -334,13 +341,27 @@ impl Server {
         Ok(())
     }
 
-    /// Claims one KeyPackage per client of a local user (§5.2). Claimed refs
-    /// are remembered so the Welcome can be routed to the right client.
-    pub(crate) fn claim_local(&self, target_user: &str) -> wire::KeyMaterialResponse {
+    /// Claims one KeyPackage per client of a local user (§5.2) for
+    /// `requester` in `room`, unless the user's consent is missing. Claimed
+    /// refs are remembered so the Welcome can be routed to the right client.
+    pub(crate) fn claim_local(
+        &self,
+        requester: &str,
+        target_user: &str,
+        room: &str,
+    ) -> wire::KeyMaterialResponse {
         use openmls::prelude::tls_codec::VLBytes;
         use wire::{ClientKeyMaterial, ClientKeyMaterialBody, user_code};
-        let mut st = lock(&self.state);
         let user_uri = VLBytes::new(target_user.as_bytes().to_vec());
+        if let Some(user_status) = self.consent_refusal(target_user, requester, room) {
+            return wire::KeyMaterialResponse {
+                protocol: wire::PROTOCOL_MLS10,
+                user_status,
+                user_uri,
+                clients: Vec::new(),
+            };
+        }
+        let mut st = lock(&self.state);
         let Some(clients) = st.users.get(target_user).cloned() else {
             return wire::KeyMaterialResponse {
                 protocol: wire::PROTOCOL_MLS10,

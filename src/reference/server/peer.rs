@@ -306,10 +306,16 @@ fn ip_addr_of(url: &str) -> Option<SocketAddr> {
 pub fn template_path(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let path = &rest[rest.find('/')?..];
-    ["{roomId}", "{targetUser}", "{domain}"]
-        .iter()
-        .any(|p| path.contains(p))
-        .then(|| path.to_owned())
+    [
+        "{roomId}",
+        "{targetUser}",
+        "{domain}",
+        "{targetDomain}",
+        "{requesterDomain}",
+    ]
+    .iter()
+    .any(|p| path.contains(p))
+    .then(|| path.to_owned())
 }
 
 fn base_path(mimi_url: &str) -> String {
@@ -341,7 +347,9 @@ pub fn endpoint_url(
         Some(t) => t
             .replace("{roomId}", subject)
             .replace("{targetUser}", subject)
-            .replace("{domain}", subject),
+            .replace("{domain}", subject)
+            .replace("{targetDomain}", subject)
+            .replace("{requesterDomain}", subject),
         None => format!("{}/v1/{endpoint}/{subject}", base_path(&peer.mimi_url)),
     };
     u.set_path(&path);
