@@ -32,6 +32,8 @@ mod identifier;
 pub use identifier::*;
 mod consent;
 pub use consent::*;
+mod franking;
+pub use franking::*;
 
 /// `Protocol.mls10`.
 pub const PROTOCOL_MLS10: u8 = 1;
@@ -326,6 +328,8 @@ mod tests {
             let _ = decode::<GroupInfoResponse>(&bytes);
             let _ = decode_fanout_batch(&bytes);
             let _ = decode::<ConsentEntry>(&bytes);
+            let _ = decode::<AbuseReport>(&bytes);
+            let _ = decode::<SafeAad>(&bytes);
         }
     }
 }
