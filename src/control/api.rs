@@ -440,3 +440,83 @@ pub struct TimelineMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_timestamp: Option<u64>,
 }
+
+/// `POST /v1/report_abuse`: `actor` reports messages of `room` it received
+/// from `alleged_abuser` to the room's hub, with their franks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportAbuseRequest {
+    pub actor: String,
+    pub room: String,
+    /// Hex message IDs of messages the actor's clients received.
+    pub message_ids: Vec<String>,
+    /// `AbuseType` (only `reserved(0)` is defined); 0 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub alleged_abuser: String,
+}
+
+/// `POST /v1/abuse_reports` (test observation, on the hub's provider): the
+/// abuse reports the hub accepted for `room`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbuseReportsRequest {
+    pub room: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbuseReportsResponse {
+    pub reports: Vec<AcceptedAbuseReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptedAbuseReport {
+    pub reporting_user: String,
+    pub alleged_abuser: String,
+    pub reason: u8,
+    pub note: String,
+    /// Accepted timestamps of the reported messages, in report order.
+    pub accepted_timestamps: Vec<u64>,
+}
+
+/// `POST /v1/message_franks` (test observation): the franks `user`'s
+/// clients kept for messages they received in `room`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageFranksRequest {
+    pub room: String,
+    pub user: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageFranksResponse {
+    pub clients: Vec<ClientFranks>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFranks {
+    pub client: String,
+    /// By message ID.
+    pub messages: Vec<MessageFrank>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageFrank {
+    /// Hex message ID.
+    pub message_id: String,
+    /// The sending user's URI.
+    pub sender: String,
+    pub accepted_timestamp: u64,
+    /// Whether the hub's frank verified (signature, tag, sender and room).
+    pub verified: bool,
+    /// Why not, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}

@@ -1,5 +1,6 @@
 //! The one integration-test binary; one module per area.
 
+mod abuse;
 mod cli;
 mod consent;
 mod content;

@@ -152,7 +152,9 @@ async fn state(c: &ControlClient, room: &str, user: &str) -> RoomStateResponse {
 
 /// Creates a room on A with alice and adds bob of B; returns the room and
 /// both users' event cursors after bob joined.
-async fn room_with_bob(p: &Pair) -> (String, CreateUserResponse, CreateUserResponse, u64, u64) {
+pub(crate) async fn room_with_bob(
+    p: &Pair,
+) -> (String, CreateUserResponse, CreateUserResponse, u64, u64) {
     let alice = user(&p.ca, "alice", 1).await;
     let bob = user(&p.cb, "bob", 1).await;
     let room =
@@ -461,7 +463,7 @@ pub(crate) async fn mimi_post(
     Ok((status, resp.bytes().await?.to_vec()))
 }
 
-fn recorded(p: &RunningProvider, label_prefix: &str) -> Vec<Vec<u8>> {
+pub(crate) fn recorded(p: &RunningProvider, label_prefix: &str) -> Vec<Vec<u8>> {
     p.hooks()
         .recorded()
         .into_iter()
@@ -470,7 +472,7 @@ fn recorded(p: &RunningProvider, label_prefix: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn record(p: &RunningProvider, on: bool) {
+pub(crate) fn record(p: &RunningProvider, on: bool) {
     p.hooks()
         .record
         .store(on, std::sync::atomic::Ordering::SeqCst);
@@ -819,7 +821,7 @@ async fn malformed_and_unauthorized_mimi_requests_change_nothing() {
         ("keyMaterial: broken signature", &a_to_b, &p.b, "/v1/keyMaterial/b.example/u/bob", Some("a.example"), bad_sig, Status(403)),
         ("keyMaterial: path names another user", &a_to_b, &p.b, "/v1/keyMaterial/b.example/u/carol", Some("a.example"), km.clone(), Status(400)),
         ("groupInfo: garbage", &b_to_a, &p.a, "/v1/groupInfo/a.example/r/club", Some("b.example"), vec![1], Status(400)),
-        ("reportAbuse: not implemented", &b_to_a, &p.a, "/v1/reportAbuse/a.example/r/club", Some("b.example"), vec![], Status(501)),
+        ("reportAbuse: empty", &b_to_a, &p.a, "/v1/reportAbuse/a.example/r/club", Some("b.example"), vec![], Status(400)),
         ("unknown endpoint", &b_to_a, &p.a, "/v1/nothing/here", Some("b.example"), vec![], Status(404)),
         ("notify: garbage", &a_to_b, &p.b, "/v1/notify/a.example/r/club", Some("a.example"), vec![7; 9], Status(400)),
         ("notify: empty", &a_to_b, &p.b, "/v1/notify/a.example/r/club", Some("a.example"), vec![], Status(400)),

@@ -2,6 +2,8 @@
 //! plaintext it sends and receives. It reaches its provider only through
 //! [`LocalEndpoint`], the client/server boundary.
 
+mod franking;
+pub(crate) use franking::FrankRecord;
 mod join;
 mod membership;
 mod policy;
@@ -98,6 +100,8 @@ pub struct Client {
     ep: LocalEndpoint,
     /// Room → the messages this client shows (see `timeline`).
     timelines: BTreeMap<String, timeline::Timeline>,
+    /// Room → message ID (hex) → the frank of a received message.
+    franks: BTreeMap<String, BTreeMap<String, FrankRecord>>,
 }
 
 /// The client's active group for `room`.
@@ -147,6 +151,7 @@ impl Client {
             sent: HashSet::new(),
             ep,
             timelines: BTreeMap::new(),
+            franks: BTreeMap::new(),
         };
         for _ in 0..key_packages {
             c.publish_key_package()?;
@@ -203,11 +208,13 @@ impl Client {
     ) -> Result<Vec<ClientEvent>, ClientError> {
         let gid = ids::group_id_of_room(room)
             .ok_or_else(|| ClientError::Conflict(format!("not a room URI: {room}")))?;
-        let state = match with {
+        let mut state = match with {
             Some(other) => super::room::RoomState::new_dm(room, &self.user, other),
             None => super::room::RoomState::new_group(room, &self.user),
         }
         .map_err(|e| ClientError::Conflict(e.to_string()))?;
+        // The hub (our provider) franks the room's messages (§5.4.1).
+        state.franking_agent = Some(self.ep.franking_agent());
         let exts = Extensions::from_vec(vec![
             Extension::ExternalSenders(vec![self.ep.hub_sender()]),
             // openmls lets a GroupContextExtensions proposal carry only
@@ -326,10 +333,21 @@ impl Client {
                     return Vec::new();
                 };
                 let sender = credential_uri(processed.credential()).unwrap_or_default();
+                let aad = processed.aad().to_vec();
                 match processed.into_content() {
                     ProcessedMessageContent::ApplicationMessage(m) => {
                         let decrypted_content = m.into_bytes();
                         self.record_content(room, &sender, &decrypted_content, fm.timestamp);
+                        if let FanoutTail::Application { frank } = &fm.tail {
+                            self.keep_frank(
+                                room,
+                                &sender,
+                                &aad,
+                                &decrypted_content,
+                                frank.as_ref(),
+                                fm.timestamp,
+                            );
+                        }
                         vec![
                             self.event(
                                 room,
@@ -389,6 +407,7 @@ impl Client {
     /// accepted timestamp.
     pub async fn send(&mut self, room: &str, content: &[u8]) -> Result<u64, ClientError> {
         let group = active(&mut self.groups, &self.uri, room)?;
+        group.set_aad(franking::aad_for(content));
         let msg = group
             .create_message(&self.provider, &self.signer, content)
             .map_err(mls)?

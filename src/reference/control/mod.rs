@@ -19,10 +19,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
+mod abuse_ops;
 mod consent_ops;
 mod ops;
 mod policy_ops;
 mod timeline;
+use abuse_ops::*;
 use consent_ops::*;
 use ops::*;
 use policy_ops::*;
@@ -280,6 +282,9 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/cancel_consent", post(cancel_consent))
         .route("/v1/grant_consent", post(grant_consent))
         .route("/v1/revoke_consent", post(revoke_consent))
+        .route("/v1/report_abuse", post(report_abuse))
+        .route("/v1/abuse_reports", post(abuse_reports))
+        .route("/v1/message_franks", post(message_franks))
         .fallback(|| async { ControlError::not_found("no such control operation") })
         .layer(DefaultBodyLimit::max(super::wire::MAX_BODY))
         .with_state(p)
@@ -305,6 +310,7 @@ pub const FEATURES: &[&str] = &[
     "voip-1to1",
     "voip-multiparty",
     "consent",
+    "abuse-reports",
 ];
 
 async fn info(State(p): P) -> Res<InfoResponse> {

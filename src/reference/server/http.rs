@@ -39,7 +39,7 @@ pub fn app(server: Arc<Server>) -> Router {
         .route("/v1/requestConsent/{domain}", post(request_consent))
         .route("/v1/updateConsent/{domain}", post(update_consent))
         .route("/v1/identifierQuery/{domain}", post(identifier_query))
-        .route("/v1/reportAbuse/{*x}", post(unimplemented))
+        .route("/v1/reportAbuse/{*room}", post(report_abuse))
         .route("/v1/proxyDownload/{*x}", get(unimplemented))
         .layer(middleware::from_fn(authenticate));
     Router::new()
@@ -184,6 +184,21 @@ fn consent(
         .map_err(bad)
         .and_then(|entry| s.receive_consent(source, domain, request, &entry));
     match result {
+        Ok(()) => StatusCode::CREATED.into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// `/reportAbuse` (§5.9): 201 with no body once the hub accepted the report.
+async fn report_abuse(
+    State(s): State<Arc<Server>>,
+    Extension(src): Extension<Source>,
+    Path(room): Path<String>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    s.hooks.record(format!("in {}", uri.path()), &body);
+    match subject(&room, 'r').and_then(|room| s.hub_report_abuse(&src.0, &room, &body)) {
         Ok(()) => StatusCode::CREATED.into_response(),
         Err(e) => error(&e),
     }

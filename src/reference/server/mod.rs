@@ -6,6 +6,8 @@
 //! Welcomes, which is all the MIMI protocol shows a provider. It must not use
 //! the content codec or the `client` module.
 
+mod abuse;
+pub use abuse::AcceptedReport;
 mod consent;
 pub mod http;
 pub use consent::{ConsentListener, ConsentNotice, ConsentNoticeKind};
@@ -160,6 +162,8 @@ pub(crate) struct State {
     profiles: BTreeMap<String, Profile>,
     /// Who needs consent, and what was granted (§5.7).
     pub consent: consent::ConsentState,
+    /// Abuse reports this hub accepted (§5.9).
+    pub abuse_reports: Vec<abuse::AcceptedReport>,
 }
 
 /// The server side of one provider.
@@ -168,6 +172,11 @@ pub struct Server {
     pub(crate) crypto: OpenMlsRustCrypto,
     /// The hub's external-sender key (a server key, not a client key).
     pub(crate) hub_signer: openmls_basic_credential::SignatureKeyPair,
+    /// The hub's franking signature key (its public part is each hosted
+    /// room's franking_signature_key component) and its secret `hub_key`
+    /// for server franks (§5.4.1); one pair for every room of this hub.
+    pub(crate) franking_signer: openmls_basic_credential::SignatureKeyPair,
+    pub(crate) hub_key: [u8; 32],
     pub(crate) state: Mutex<State>,
     pub(crate) peers: Arc<peer::Peers>,
     pub hooks: Arc<Hooks>,
@@ -245,10 +254,17 @@ impl Server {
         let hub_signer =
             openmls_basic_credential::SignatureKeyPair::new(CIPHERSUITE.signature_algorithm())
                 .map_err(|e| MimiError::Internal(format!("hub key: {e:?}")))?;
+        let franking_signer =
+            openmls_basic_credential::SignatureKeyPair::new(CIPHERSUITE.signature_algorithm())
+                .map_err(|e| MimiError::Internal(format!("franking key: {e:?}")))?;
+        let mut hub_key = [0u8; 32];
+        rand::Rng::fill(&mut rand::rng(), &mut hub_key);
         Ok(Arc::new(Self {
             domain,
             crypto,
             hub_signer,
+            franking_signer,
+            hub_key,
             state: Mutex::new(State::default()),
             peers,
             hooks: Arc::new(Hooks::default()),
@@ -289,6 +305,10 @@ impl Server {
         }
         for inbox in st.inboxes.values() {
             out.extend(inbox.items.iter().map(|i| i.fanout.clone()));
+        }
+        // The only plaintext a server holds: what reporters disclosed.
+        for r in &st.abuse_reports {
+            out.push(r.body.clone());
         }
         out
     }
