@@ -4,7 +4,9 @@
 //! This side never holds client keys or content plaintext: it sees MLS
 //! handshake messages (PublicMessage), opaque PrivateMessages, KeyPackages and
 //! Welcomes, which is all the MIMI protocol shows a provider. It must not use
-//! the content codec or the `client` module.
+//! the content codec or the `client` module; the one exception is abuse
+//! report validation (`abuse`), which reads the content a reporting user
+//! deliberately disclosed (protocol-06 §5.9).
 
 mod abuse;
 pub use abuse::AcceptedReport;
