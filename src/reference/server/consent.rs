@@ -261,6 +261,8 @@ impl LocalEndpoint {
         if ids::domain_of(actor, 'u') != Some(server.domain.as_str()) {
             return Err(MimiError::Forbidden(format!("{actor} is not a local user")));
         }
+        // Recorded before it is sent, so it is in force when the requester
+        // hears of it; it stays when the requester's provider cannot be told.
         if !operation.is_request() {
             let allow = operation == ConsentOperation::Grant;
             lock(&server.state)
