@@ -227,3 +227,34 @@ async fn altered_and_forged_abuse_reports_are_refused() {
     assert_eq!((status, answer.len()), (201, 0));
     assert_eq!(reports(&p.ca, &room).await.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_with_a_bad_frank_is_shown_but_cannot_be_reported() {
+    let p = crate::reference::pair().await;
+    let (room, alice, bob, _ca, mut cb) = room_with_bob(&p).await;
+    p.a.hooks()
+        .corrupt_fanout_franks
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let sent = send_text(&p.ca, &room, &alice.user, "tampered on the way").await;
+    // Still delivered: MLS authenticated it.
+    let e = wait_for(&p.cb, &bob.user, &mut cb, |e| message_from(e).is_some()).await;
+    assert_eq!(message_from(&e).unwrap().0, alice.clients[0]);
+    let kept = franks(&p.cb, &room, &bob.user).await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].message_id, sent.message_id);
+    assert!(!kept[0].verified);
+    assert_eq!(
+        kept[0].problem.as_deref(),
+        Some("the franking integrity signature does not verify")
+    );
+    let err =
+        p.cb.report_abuse(
+            &report_req(&bob.user, &room, &[&sent.message_id], &alice.user),
+            T,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err}");
+    assert!(err.to_string().contains("no valid frank"), "{err}");
+    assert!(reports(&p.ca, &room).await.is_empty());
+}

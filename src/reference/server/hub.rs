@@ -475,12 +475,19 @@ impl Server {
         let ts = Self::next_timestamp(room);
         let members = member_clients(&room.group);
         let frank = self.frank(&room.group, &aad, &sender, room_uri, ts)?;
+        let mut fanned = frank.clone();
+        if let Some(f) = fanned.as_mut()
+            && self
+                .hooks
+                .corrupt_fanout_franks
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            f.server_frank[0] ^= 1;
+        }
         let fanout = FanoutMessage {
             timestamp: ts,
             message: req.app_message,
-            tail: FanoutTail::Application {
-                frank: frank.clone(),
-            },
+            tail: FanoutTail::Application { frank: fanned },
         };
         self.fan_out(st, room_uri, &members, &fanout, origin);
         Ok(SubmitMessageResponse::Accepted {

@@ -69,6 +69,9 @@ pub struct Hooks {
     /// user's authority instead of their own, so tests can send the hub a
     /// commit the committer is not allowed to make (the hub must refuse it).
     pub forge_policy_as: Mutex<Option<String>>,
+    /// While set, the hub flips a bit of each `server_frank` it fans out
+    /// (as a follower in the path could), so tests see receivers reject it.
+    pub corrupt_fanout_franks: AtomicBool,
 }
 
 impl Default for Hooks {
@@ -80,6 +83,7 @@ impl Default for Hooks {
             notify_processed: AtomicU64::new(0),
             notify_refused: watch::Sender::new(0),
             forge_policy_as: Mutex::new(None),
+            corrupt_fanout_franks: AtomicBool::new(false),
         }
     }
 }
