@@ -65,6 +65,7 @@ async fn create_user(c: &ControlClient, name: String) -> anyhow::Result<CreateUs
         display_name: None,
         avatar: None,
         clients: 1,
+        consent_required: false,
     };
     Ok(c.create_user(&req, T).await?)
 }

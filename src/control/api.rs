@@ -61,6 +61,10 @@ pub struct CreateUserRequest {
     pub avatar: Option<String>,
     #[serde(default = "one")]
     pub clients: u32,
+    /// Whether others need this user's explicit consent (§5.7) before they
+    /// can claim its KeyPackages, i.e. add it to a room.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub consent_required: bool,
 }
 
 fn one() -> u32 {
@@ -221,6 +225,28 @@ pub struct MembershipRequest {
     pub user: String,
 }
 
+/// `POST /v1/request_consent` and `/v1/cancel_consent`: `actor` (the
+/// requester) asks `target` for consent to add it, to `room` or any room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequestRequest {
+    pub actor: String,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+}
+
+/// `POST /v1/grant_consent` and `/v1/revoke_consent`: `actor` (the target)
+/// allows or forbids `requester` to add it, to `room` or any room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentUpdateRequest {
+    pub actor: String,
+    pub requester: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+}
+
 /// `POST /v1/leave`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -349,6 +375,15 @@ pub enum EventKind {
     Removed { epoch: u64 },
     /// The room moved to a new epoch (membership, roles or metadata changed).
     EpochChanged { epoch: u64 },
+    /// `requester` asks this user for consent (`room` is the room it is
+    /// for, empty for any room; `client` is empty: consent is per user).
+    ConsentRequested { requester: String },
+    /// `requester` withdrew its consent request.
+    ConsentCancelled { requester: String },
+    /// `target` granted this user consent to add it.
+    ConsentGranted { target: String },
+    /// `target` revoked (or preemptively denied) that consent.
+    ConsentRevoked { target: String },
 }
 
 /// `POST /v1/room_state`: the room as each of `user`'s clients sees it.
@@ -478,4 +513,84 @@ pub struct TimelineMessage {
     /// The client's own user's reports are not listed.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub status: BTreeMap<String, serde_json::Value>,
+}
+
+/// `POST /v1/report_abuse`: `actor` reports messages of `room` it received
+/// from `alleged_abuser` to the room's hub, with their franks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportAbuseRequest {
+    pub actor: String,
+    pub room: String,
+    /// Hex message IDs of messages the actor's clients received.
+    pub message_ids: Vec<String>,
+    /// `AbuseType` (only `reserved(0)` is defined); 0 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub alleged_abuser: String,
+}
+
+/// `POST /v1/abuse_reports` (test observation, on the hub's provider): the
+/// abuse reports the hub accepted for `room`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbuseReportsRequest {
+    pub room: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbuseReportsResponse {
+    pub reports: Vec<AcceptedAbuseReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptedAbuseReport {
+    pub reporting_user: String,
+    pub alleged_abuser: String,
+    pub reason: u8,
+    pub note: String,
+    /// Accepted timestamps of the reported messages, in report order.
+    pub accepted_timestamps: Vec<u64>,
+}
+
+/// `POST /v1/message_franks` (test observation): the franks `user`'s
+/// clients kept for messages they received in `room`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageFranksRequest {
+    pub room: String,
+    pub user: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageFranksResponse {
+    pub clients: Vec<ClientFranks>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFranks {
+    pub client: String,
+    /// By message ID.
+    pub messages: Vec<MessageFrank>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageFrank {
+    /// Hex message ID.
+    pub message_id: String,
+    /// The sending user's URI.
+    pub sender: String,
+    pub accepted_timestamp: u64,
+    /// Whether the hub's frank verified (signature, tag, sender and room).
+    pub verified: bool,
+    /// Why not, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }

@@ -252,6 +252,45 @@ impl ControlClient {
     ) -> Result<TimelineResponse, CallError> {
         self.call("timeline", r, t).await
     }
+    /// `op` is `request_consent` or `cancel_consent`.
+    pub async fn consent_request(
+        &self,
+        op: &str,
+        r: &ConsentRequestRequest,
+        t: Duration,
+    ) -> Result<Empty, CallError> {
+        self.call(op, r, t).await
+    }
+    pub async fn report_abuse(
+        &self,
+        r: &ReportAbuseRequest,
+        t: Duration,
+    ) -> Result<Empty, CallError> {
+        self.call("report_abuse", r, t).await
+    }
+    pub async fn abuse_reports(
+        &self,
+        r: &AbuseReportsRequest,
+        t: Duration,
+    ) -> Result<AbuseReportsResponse, CallError> {
+        self.call("abuse_reports", r, t).await
+    }
+    pub async fn message_franks(
+        &self,
+        r: &MessageFranksRequest,
+        t: Duration,
+    ) -> Result<MessageFranksResponse, CallError> {
+        self.call("message_franks", r, t).await
+    }
+    /// `op` is `grant_consent` or `revoke_consent`.
+    pub async fn consent_update(
+        &self,
+        op: &str,
+        r: &ConsentUpdateRequest,
+        t: Duration,
+    ) -> Result<Empty, CallError> {
+        self.call(op, r, t).await
+    }
 }
 
 fn transport_error(url: &str, timeout: Duration, e: &reqwest::Error) -> CallError {

@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod control;
+pub mod franking;
 pub mod ids;
 pub mod pki;
 pub mod quirks;

@@ -45,6 +45,7 @@ pub enum Quirk {
     RoomUriIsGroupId,
     AssetHashOfPlaintext,
     NoReadReceipts,
+    IgnoresConsent,
 }
 
 impl Quirk {
@@ -76,6 +77,12 @@ impl Quirk {
         Quirk::NoReadReceipts,
     ];
 
+    /// Quirks of behaviour outside the requirements' 22 features (consent
+    /// belongs to "Moderation and Personal Safety"): no suite can catch
+    /// them, so the mutation proof leaves them out and integration tests
+    /// (`tests/it/consent.rs`) prove them instead.
+    pub const BEYOND_SUITES: [Quirk; 1] = [Quirk::IgnoresConsent];
+
     /// The name in targets files and on `serve --quirk`.
     pub fn name(self) -> &'static str {
         match self {
@@ -104,6 +111,7 @@ impl Quirk {
             Quirk::RoomUriIsGroupId => "room-uri-is-group-id",
             Quirk::AssetHashOfPlaintext => "asset-hash-of-plaintext",
             Quirk::NoReadReceipts => "no-read-receipts",
+            Quirk::IgnoresConsent => "ignores-consent",
         }
     }
 
@@ -129,6 +137,8 @@ impl Quirk {
             Quirk::RoomUriIsGroupId => "text",
             Quirk::AssetHashOfPlaintext => "media",
             Quirk::NoReadReceipts => "read-receipts",
+            // Not one of `suite::coverage::FEATURES` (see BEYOND_SUITES).
+            Quirk::IgnoresConsent => "consent",
         }
     }
 
@@ -208,6 +218,9 @@ impl Quirk {
             Quirk::NoReadReceipts => {
                 "`mark_read` answers success with the report it would have sent but never sends it"
             }
+            Quirk::IgnoresConsent => {
+                "the provider hands out KeyPackages of a consent-requiring user without consent"
+            }
         }
     }
 
@@ -215,10 +228,16 @@ impl Quirk {
     pub fn parse(name: &str) -> Result<Self, UnknownQuirkError> {
         Self::ALL
             .into_iter()
+            .chain(Self::BEYOND_SUITES)
             .find(|q| q.name() == name)
             .ok_or_else(|| UnknownQuirkError {
                 name: name.to_owned(),
-                known: Self::ALL.map(Quirk::name).join(", "),
+                known: Self::ALL
+                    .into_iter()
+                    .chain(Self::BEYOND_SUITES)
+                    .map(Quirk::name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 }
@@ -475,6 +494,11 @@ impl Quirks {
             standard
         }
     }
+
+    /// ignores-consent: whether KeyPackages go out without consent.
+    pub(crate) fn ignores_consent(&self) -> bool {
+        self.has(Quirk::IgnoresConsent)
+    }
 }
 
 impl Server {
@@ -504,6 +528,21 @@ impl Server {
 mod tests {
     use super::*;
     use crate::control::api::Participant;
+
+    #[test]
+    fn ignores_consent_is_parsed_but_beyond_the_suites() {
+        let q = Quirks::parse_names(&["ignores-consent".into()]).unwrap();
+        assert!(q.ignores_consent());
+        assert!(!Quirks::default().ignores_consent());
+        assert!(!Quirk::ALL.contains(&Quirk::IgnoresConsent));
+        assert!(crate::suite::coverage::feature(Quirk::IgnoresConsent.breaks()).is_none());
+        assert!(
+            Quirk::parse("nope")
+                .unwrap_err()
+                .to_string()
+                .ends_with("ignores-consent")
+        );
+    }
 
     #[test]
     fn names_parse_back_and_unknown_ones_list_the_known() {

@@ -221,6 +221,7 @@ async fn setup_actors(
             display_name,
             avatar,
             clients,
+            consent_required: false,
         };
         let resp: CreateUserResponse = state
             .call_ok(

@@ -50,6 +50,7 @@ async fn user(c: &ControlClient, name: &str) -> String {
             display_name: None,
             avatar: None,
             clients: 1,
+            consent_required: false,
         },
         T,
     )

@@ -1,7 +1,9 @@
 //! The one integration-test binary; one module per area.
 
+mod abuse;
 mod assets;
 mod cli;
+mod consent;
 mod content;
 mod coverage;
 mod fake_target;

@@ -9,21 +9,21 @@ use mimi_interop::reference::{Launcher, RunningProvider};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-const T: Duration = Duration::from_secs(20);
+pub(crate) const T: Duration = Duration::from_secs(20);
 
 fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
-struct Pair {
-    launcher: Launcher,
-    a: RunningProvider,
-    b: RunningProvider,
-    ca: ControlClient,
-    cb: ControlClient,
+pub(crate) struct Pair {
+    pub(crate) launcher: Launcher,
+    pub(crate) a: RunningProvider,
+    pub(crate) b: RunningProvider,
+    pub(crate) ca: ControlClient,
+    pub(crate) cb: ControlClient,
 }
 
-async fn peer_of(c: &ControlClient) -> Peer {
+pub(crate) async fn peer_of(c: &ControlClient) -> Peer {
     let info = c.info(T).await.expect("info");
     Peer {
         domain: info.domain,
@@ -33,7 +33,7 @@ async fn peer_of(c: &ControlClient) -> Peer {
 }
 
 /// Two providers, a.example and b.example, wired to each other.
-async fn pair() -> Pair {
+pub(crate) async fn pair() -> Pair {
     let launcher = Launcher::new().expect("run CA");
     let a = launcher.start_domain("a.example").await.expect("start a");
     let b = launcher.start_domain("b.example").await.expect("start b");
@@ -56,13 +56,14 @@ async fn pair() -> Pair {
     }
 }
 
-async fn user(c: &ControlClient, name: &str, clients: u32) -> CreateUserResponse {
+pub(crate) async fn user(c: &ControlClient, name: &str, clients: u32) -> CreateUserResponse {
     c.create_user(
         &CreateUserRequest {
             name: name.into(),
             display_name: None,
             avatar: None,
             clients,
+            consent_required: false,
         },
         T,
     )
@@ -72,7 +73,7 @@ async fn user(c: &ControlClient, name: &str, clients: u32) -> CreateUserResponse
 
 /// Waits (long-poll) for the first event of `user` past `cursor` that `pick`
 /// accepts; panics after the deadline.
-async fn wait_for<F: Fn(&Event) -> bool>(
+pub(crate) async fn wait_for<F: Fn(&Event) -> bool>(
     c: &ControlClient,
     user: &str,
     cursor: &mut u64,
@@ -104,7 +105,7 @@ async fn wait_for<F: Fn(&Event) -> bool>(
     }
 }
 
-fn message_from(e: &Event) -> Option<(&str, Vec<u8>)> {
+pub(crate) fn message_from(e: &Event) -> Option<(&str, Vec<u8>)> {
     match &e.kind {
         EventKind::Message {
             sender, content, ..
@@ -118,7 +119,12 @@ fn message_from(e: &Event) -> Option<(&str, Vec<u8>)> {
     }
 }
 
-async fn send_raw(c: &ControlClient, room: &str, actor: &str, bytes: &[u8]) -> SendResponse {
+pub(crate) async fn send_raw(
+    c: &ControlClient,
+    room: &str,
+    actor: &str,
+    bytes: &[u8],
+) -> SendResponse {
     c.send(
         &SendRequest {
             room: room.into(),
@@ -146,7 +152,9 @@ async fn state(c: &ControlClient, room: &str, user: &str) -> RoomStateResponse {
 
 /// Creates a room on A with alice and adds bob of B; returns the room and
 /// both users' event cursors after bob joined.
-async fn room_with_bob(p: &Pair) -> (String, CreateUserResponse, CreateUserResponse, u64, u64) {
+pub(crate) async fn room_with_bob(
+    p: &Pair,
+) -> (String, CreateUserResponse, CreateUserResponse, u64, u64) {
     let alice = user(&p.ca, "alice", 1).await;
     let bob = user(&p.cb, "bob", 1).await;
     let room =
@@ -418,7 +426,12 @@ use mimi_interop::reference::wire;
 
 /// An HTTPS client that presents `me` and trusts `trust_ca`, reaching
 /// `domain` at the address of `mimi_url`.
-fn mimi_http(me: &TlsMaterial, trust_ca: &str, domain: &str, mimi_url: &str) -> reqwest::Client {
+pub(crate) fn mimi_http(
+    me: &TlsMaterial,
+    trust_ca: &str,
+    domain: &str,
+    mimi_url: &str,
+) -> reqwest::Client {
     let cfg = pki::client_config(me, &[trust_ca]).expect("client TLS config");
     let addr: std::net::SocketAddr = mimi_url
         .trim_start_matches("https://")
@@ -433,7 +446,7 @@ fn mimi_http(me: &TlsMaterial, trust_ca: &str, domain: &str, mimi_url: &str) -> 
 }
 
 /// POSTs a MIMI body to `path` of `target`; returns status and body.
-async fn mimi_post(
+pub(crate) async fn mimi_post(
     http: &reqwest::Client,
     target: &RunningProvider,
     path: &str,
@@ -451,7 +464,7 @@ async fn mimi_post(
     Ok((status, resp.bytes().await?.to_vec()))
 }
 
-fn recorded(p: &RunningProvider, label_prefix: &str) -> Vec<Vec<u8>> {
+pub(crate) fn recorded(p: &RunningProvider, label_prefix: &str) -> Vec<Vec<u8>> {
     p.hooks()
         .recorded()
         .into_iter()
@@ -460,7 +473,7 @@ fn recorded(p: &RunningProvider, label_prefix: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn record(p: &RunningProvider, on: bool) {
+pub(crate) fn record(p: &RunningProvider, on: bool) {
     p.hooks()
         .record
         .store(on, std::sync::atomic::Ordering::SeqCst);
@@ -872,7 +885,7 @@ async fn malformed_and_unauthorized_mimi_requests_change_nothing() {
         ("keyMaterial: broken signature", &a_to_b, &p.b, "/v1/keyMaterial/b.example/u/bob", Some("a.example"), bad_sig, Status(403)),
         ("keyMaterial: path names another user", &a_to_b, &p.b, "/v1/keyMaterial/b.example/u/carol", Some("a.example"), km.clone(), Status(400)),
         ("groupInfo: garbage", &b_to_a, &p.a, "/v1/groupInfo/a.example/r/club", Some("b.example"), vec![1], Status(400)),
-        ("reportAbuse: not implemented", &b_to_a, &p.a, "/v1/reportAbuse/a.example/r/club", Some("b.example"), vec![], Status(501)),
+        ("reportAbuse: empty", &b_to_a, &p.a, "/v1/reportAbuse/a.example/r/club", Some("b.example"), vec![], Status(400)),
         ("unknown endpoint", &b_to_a, &p.a, "/v1/nothing/here", Some("b.example"), vec![], Status(404)),
         ("notify: garbage", &a_to_b, &p.b, "/v1/notify/a.example/r/club", Some("a.example"), vec![7; 9], Status(400)),
         ("notify: empty", &a_to_b, &p.b, "/v1/notify/a.example/r/club", Some("a.example"), vec![], Status(400)),

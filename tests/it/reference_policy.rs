@@ -46,6 +46,7 @@ async fn user(c: &ControlClient, name: &str) -> String {
             display_name: None,
             avatar: None,
             clients: 1,
+            consent_required: false,
         },
         T,
     )
@@ -652,6 +653,7 @@ async fn profiles_are_answered_across_providers_by_identifier_query() {
                 display_name: Some("Ålice Lïddell 🌸".into()),
                 avatar: Some("https://a.example/alice.png".into()),
                 clients: 1,
+                consent_required: false,
             },
             T,
         )

@@ -51,6 +51,14 @@ impl Client {
         if resp.user_status == wire::user_code::USER_UNKNOWN {
             return Err(ClientError::UnknownUser(target.to_owned()));
         }
+        if resp.user_status == wire::user_code::NO_CONSENT
+            || resp.user_status == wire::user_code::NO_CONSENT_FOR_THIS_ROOM
+        {
+            return Err(ClientError::Refused(format!(
+                "{target} has not consented to be added by {} (user status {})",
+                self.user, resp.user_status
+            )));
+        }
         if resp.user_status != wire::user_code::SUCCESS
             && resp.user_status != wire::user_code::PARTIAL_SUCCESS
         {

@@ -3,6 +3,8 @@
 //! [`LocalEndpoint`], the client/server boundary.
 
 pub mod assets;
+mod franking;
+pub(crate) use franking::FrankRecord;
 mod join;
 mod membership;
 mod policy;
@@ -103,6 +105,8 @@ pub struct Client {
     /// Room → received messages awaiting the `delivered` report the room's
     /// policy requires (see `receipts`).
     pending_delivered: BTreeMap<String, Vec<crate::content::MessageId>>,
+    /// Room → message ID (hex) → the frank of a received message.
+    franks: BTreeMap<String, BTreeMap<String, FrankRecord>>,
 }
 
 /// The client's active group for `room`.
@@ -153,6 +157,7 @@ impl Client {
             ep,
             timelines: BTreeMap::new(),
             pending_delivered: BTreeMap::new(),
+            franks: BTreeMap::new(),
         };
         for _ in 0..key_packages {
             c.publish_key_package()?;
@@ -211,15 +216,16 @@ impl Client {
     ) -> Result<Vec<ClientEvent>, ClientError> {
         let gid = ids::group_id_of_room(room)
             .ok_or_else(|| ClientError::Conflict(format!("not a room URI: {room}")))?;
-        let state = match with {
+        let mut state = match with {
             Some(other) => super::room::RoomState::new_dm(room, &self.user, other),
             None => super::room::RoomState::new_group(room, &self.user),
         }
         .map_err(|e| ClientError::Conflict(e.to_string()))?;
-        let mut state = state;
         if status.is_some() {
             state.status_notifications = status;
         }
+        // The hub (our provider) franks the room's messages (§5.4.1).
+        state.franking_agent = Some(self.ep.franking_agent());
         let exts = Extensions::from_vec(vec![
             Extension::ExternalSenders(vec![self.ep.hub_sender()]),
             // openmls lets a GroupContextExtensions proposal carry only
@@ -338,10 +344,21 @@ impl Client {
                     return Vec::new();
                 };
                 let sender = credential_uri(processed.credential()).unwrap_or_default();
+                let aad = processed.aad().to_vec();
                 match processed.into_content() {
                     ProcessedMessageContent::ApplicationMessage(m) => {
                         let decrypted_content = m.into_bytes();
                         self.record_content(room, &sender, &decrypted_content, fm.timestamp);
+                        if let FanoutTail::Application { frank } = &fm.tail {
+                            self.keep_frank(
+                                room,
+                                &sender,
+                                &aad,
+                                &decrypted_content,
+                                frank.as_ref(),
+                                fm.timestamp,
+                            );
+                        }
                         vec![
                             self.event(
                                 room,
@@ -401,6 +418,7 @@ impl Client {
     /// accepted timestamp.
     pub async fn send(&mut self, room: &str, content: &[u8]) -> Result<u64, ClientError> {
         let group = active(&mut self.groups, &self.uri, room)?;
+        group.set_aad(franking::aad_for(content));
         let msg = group
             .create_message(&self.provider, &self.signer, content)
             .map_err(mls)?

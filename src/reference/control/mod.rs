@@ -19,12 +19,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
+mod abuse_ops;
 mod assets;
+mod consent_ops;
 mod ops;
 mod policy_ops;
 mod receipts;
 mod timeline;
+use abuse_ops::*;
 use assets::download;
+use consent_ops::*;
 use ops::*;
 use policy_ops::*;
 
@@ -83,7 +87,7 @@ impl Provider {
         ca_pem: String,
         shutdown: watch::Receiver<bool>,
     ) -> Arc<Self> {
-        Arc::new(Self {
+        let p = Arc::new(Self {
             domain: server.domain().to_owned(),
             mimi_url,
             ca_pem,
@@ -92,7 +96,14 @@ impl Provider {
             users: Mutex::new(HashMap::new()),
             tasks: Mutex::new(tokio::task::JoinSet::new()),
             shutdown,
-        })
+        });
+        let weak = Arc::downgrade(&p);
+        p.server.set_consent_listener(Arc::new(move |n| {
+            if let Some(p) = weak.upgrade() {
+                p.consent_notice(n);
+            }
+        }));
+        p
     }
 
     fn user(&self, uri: &str) -> Result<Arc<User>, ControlError> {
@@ -274,6 +285,13 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/timeline", post(timeline::timeline))
         .route("/v1/profile", post(profile))
         .route("/v1/download", post(download))
+        .route("/v1/request_consent", post(request_consent))
+        .route("/v1/cancel_consent", post(cancel_consent))
+        .route("/v1/grant_consent", post(grant_consent))
+        .route("/v1/revoke_consent", post(revoke_consent))
+        .route("/v1/report_abuse", post(report_abuse))
+        .route("/v1/abuse_reports", post(abuse_reports))
+        .route("/v1/message_franks", post(message_franks))
         .fallback(|| async { ControlError::not_found("no such control operation") })
         .layer(DefaultBodyLimit::max(super::wire::MAX_BODY))
         .with_state(p)
@@ -299,6 +317,8 @@ pub const FEATURES: &[&str] = &[
     "voice-messages",
     "voip-1to1",
     "voip-multiparty",
+    "consent",
+    "abuse-reports",
 ];
 
 async fn info(State(p): P) -> Res<InfoResponse> {

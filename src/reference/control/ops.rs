@@ -31,6 +31,7 @@ pub(super) async fn create_user(State(p): P, body: Bytes) -> Res<CreateUserRespo
         users.insert(uri.clone(), user.clone());
         user
     };
+    p.ep.set_consent_required(&uri, req.consent_required);
     p.ep.set_profile(
         &uri,
         crate::reference::server::Profile {

@@ -97,6 +97,7 @@ pub fn participant_diff(
     if old.roles != new.roles
         || old.policy != new.policy
         || old.status_notifications != new.status_notifications
+        || old.franking_agent != new.franking_agent
     {
         return Err(DiffError::PolicyChanged);
     }

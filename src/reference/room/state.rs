@@ -12,7 +12,7 @@ use super::roles::{
     dm_roles, group_policy, group_roles,
 };
 use super::wire::{
-    BASE_ROOM_POLICY_ID, BaseRoomPolicy, ComponentId, DecodeError, EncodeError,
+    BASE_ROOM_POLICY_ID, BaseRoomPolicy, ComponentId, DecodeError, EncodeError, FRANKING_AGENT_ID,
     PARTICIPANT_LIST_ID, ParticipantListData, ParticipantListUpdate, ROLES_LIST_ID,
     ROOM_METADATA_ID, RoleData, RoomMetaData, STATUS_NOTIFICATION_POLICY_ID,
     StatusNotificationPolicy, UserRolePair, WireStruct,
@@ -27,6 +27,9 @@ pub struct RoomState {
     pub metadata: RoomMetaData,
     /// Present when the room publishes a status_notification_policy component.
     pub status_notifications: Option<StatusNotificationPolicy>,
+    /// The `franking_signature_key` component (0x0021, protocol-06 §5.4.1):
+    /// an encoded `FrankingAgentData`, kept as bytes and never changed.
+    pub franking_agent: Option<Vec<u8>>,
 }
 
 /// Creating a room's initial state failed.
@@ -116,6 +119,7 @@ impl RoomState {
             },
             metadata: RoomMetaData::new(room_uri),
             status_notifications: Some(default_status_notifications()),
+            franking_agent: None,
         })
     }
 
@@ -144,6 +148,7 @@ impl RoomState {
             },
             metadata: RoomMetaData::new(room_uri),
             status_notifications: Some(default_status_notifications()),
+            franking_agent: None,
         })
     }
 
@@ -329,12 +334,16 @@ impl RoomState {
 
     /// The state as `app_data_dictionary` components, ordered by ID.
     pub fn components(&self) -> Result<Vec<(ComponentId, Vec<u8>)>, EncodeError> {
-        let mut out = vec![
+        let mut out = Vec::new();
+        if let Some(agent) = &self.franking_agent {
+            out.push((FRANKING_AGENT_ID, agent.clone()));
+        }
+        out.extend([
             (PARTICIPANT_LIST_ID, self.participants.encode()?),
             (ROOM_METADATA_ID, self.metadata.encode()?),
             (ROLES_LIST_ID, self.roles.encode()?),
             (BASE_ROOM_POLICY_ID, self.policy.encode()?),
-        ];
+        ]);
         if let Some(status) = &self.status_notifications {
             out.push((STATUS_NOTIFICATION_POLICY_ID, status.encode()?));
         }
@@ -349,6 +358,7 @@ impl RoomState {
         let mut seen = HashSet::new();
         let (mut participants, mut metadata, mut roles, mut policy, mut status) =
             (None, None, None, None, None);
+        let mut franking_agent = None;
         for (id, data) in components {
             if !seen.insert(id) {
                 return Err(FromComponentsError::Duplicate(id));
@@ -361,6 +371,7 @@ impl RoomState {
                 STATUS_NOTIFICATION_POLICY_ID => {
                     status = Some(StatusNotificationPolicy::decode(data)?)
                 }
+                FRANKING_AGENT_ID => franking_agent = Some(data.to_vec()),
                 _ => {}
             }
         }
@@ -371,6 +382,7 @@ impl RoomState {
             roles: roles.ok_or(missing(ROLES_LIST_ID, "roles_list"))?,
             policy: policy.ok_or(missing(BASE_ROOM_POLICY_ID, "base_room_policy"))?,
             status_notifications: status,
+            franking_agent,
         })
     }
 }

@@ -18,6 +18,8 @@ pub type ComponentId = u16;
 
 /// draft-ietf-mimi-protocol-06 §10: participant_list.
 pub const PARTICIPANT_LIST_ID: ComponentId = 0x0022;
+/// protocol-06 §5.4.1, §10: franking_signature_key (`FrankingAgentData`).
+pub const FRANKING_AGENT_ID: ComponentId = 0x0021;
 /// draft-ietf-mimi-protocol-06 §10: room_metadata.
 pub const ROOM_METADATA_ID: ComponentId = 0x0023;
 /// draft-ietf-mimi-room-policy-03 §10.1: mls_operational_policy (TBD0, suggested value).

@@ -36,10 +36,10 @@ pub fn app(server: Arc<Server>) -> Router {
         .route("/v1/submitMessage/{*room}", post(submit_message))
         .route("/v1/notify/{*room}", post(notify))
         .route("/v1/groupInfo/{*room}", post(group_info))
-        .route("/v1/requestConsent/{*x}", post(unimplemented))
-        .route("/v1/updateConsent/{*x}", post(unimplemented))
+        .route("/v1/requestConsent/{domain}", post(request_consent))
+        .route("/v1/updateConsent/{domain}", post(update_consent))
         .route("/v1/identifierQuery/{domain}", post(identifier_query))
-        .route("/v1/reportAbuse/{*x}", post(unimplemented))
+        .route("/v1/reportAbuse/{*room}", post(report_abuse))
         .route("/v1/proxyDownload/{*x}", get(proxy_download))
         .route("/v1/assets/{id}", get(asset))
         .layer(middleware::from_fn(authenticate));
@@ -118,21 +118,13 @@ async fn directory(State(s): State<Arc<Server>>) -> Response {
         "notify": format!("{base}/notify/{{roomId}}"),
         "submitMessage": format!("{base}/submitMessage/{{roomId}}"),
         "groupInfo": format!("{base}/groupInfo/{{roomId}}"),
-        "requestConsent": format!("{base}/requestConsent/{{targetUser}}"),
-        "updateConsent": format!("{base}/updateConsent/{{requesterUser}}"),
+        "requestConsent": format!("{base}/requestConsent/{{targetDomain}}"),
+        "updateConsent": format!("{base}/updateConsent/{{requesterDomain}}"),
         "identifierQuery": format!("{base}/identifierQuery/{{domain}}"),
         "reportAbuse": format!("{base}/reportAbuse/{{roomId}}"),
         "proxyDownload": format!("{base}/proxyDownload/{{downloadUrl}}"),
     }))
     .into_response()
-}
-
-async fn unimplemented() -> Response {
-    (
-        StatusCode::NOT_IMPLEMENTED,
-        "the reference provider does not implement this endpoint yet",
-    )
-        .into_response()
 }
 
 fn asset_body(s: &Server, bytes: Vec<u8>) -> Response {
@@ -199,6 +191,60 @@ async fn identifier_query(
         .and_then(|req| s.identifier_query(&domain, &req));
     match result {
         Ok(r) => tls_body(&s, StatusCode::OK, wire::encode(&r)),
+        Err(e) => error(&e),
+    }
+}
+
+async fn request_consent(
+    State(s): State<Arc<Server>>,
+    Extension(src): Extension<Source>,
+    Path(domain): Path<String>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    consent(&s, &src.0, &domain, true, uri.path(), &body)
+}
+
+async fn update_consent(
+    State(s): State<Arc<Server>>,
+    Extension(src): Extension<Source>,
+    Path(domain): Path<String>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    consent(&s, &src.0, &domain, false, uri.path(), &body)
+}
+
+/// `/requestConsent` and `/updateConsent` (§5.7): 201 once recorded, no body.
+fn consent(
+    s: &Server,
+    source: &str,
+    domain: &str,
+    request: bool,
+    path: &str,
+    body: &[u8],
+) -> Response {
+    s.hooks.record(format!("in {path}"), body);
+    let result = wire::decode(body)
+        .map_err(bad)
+        .and_then(|entry| s.receive_consent(source, domain, request, &entry));
+    match result {
+        Ok(()) => StatusCode::CREATED.into_response(),
+        Err(e) => error(&e),
+    }
+}
+
+/// `/reportAbuse` (§5.9): 201 with no body once the hub accepted the report.
+async fn report_abuse(
+    State(s): State<Arc<Server>>,
+    Extension(src): Extension<Source>,
+    Path(room): Path<String>,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    s.hooks.record(format!("in {}", uri.path()), &body);
+    match subject(&room, 'r').and_then(|room| s.hub_report_abuse(&src.0, &room, &body)) {
+        Ok(()) => StatusCode::CREATED.into_response(),
         Err(e) => error(&e),
     }
 }

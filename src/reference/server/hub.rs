@@ -437,6 +437,9 @@ impl Server {
                 "appMessage is not a PrivateMessage".into(),
             ));
         };
+        // Unverified (the hub cannot decrypt); a wrong tag only makes a frank
+        // that receivers and report validation reject.
+        let aad = pm.aad().to_vec();
         let pm = ProtocolMessage::from(pm);
         if pm.content_type() != openmls::prelude::ContentType::Application {
             return Err(MimiError::BadRequest(
@@ -475,15 +478,25 @@ impl Server {
         }
         let ts = Self::next_timestamp(room);
         let members = member_clients(&room.group);
+        let frank = self.frank(&room.group, &aad, &sender, room_uri, ts)?;
+        let mut fanned = frank.clone();
+        if let Some(f) = fanned.as_mut()
+            && self
+                .hooks
+                .corrupt_fanout_franks
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            f.server_frank[0] ^= 1;
+        }
         let fanout = FanoutMessage {
             timestamp: ts,
             message: req.app_message,
-            tail: FanoutTail::Application { frank: None },
+            tail: FanoutTail::Application { frank: fanned },
         };
         self.fan_out(st, room_uri, &members, &fanout, origin);
         Ok(SubmitMessageResponse::Accepted {
             accepted_timestamp: ts,
-            frank: None,
+            frank,
         })
     }
 

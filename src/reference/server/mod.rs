@@ -4,11 +4,17 @@
 //! This side never holds client keys or content plaintext: it sees MLS
 //! handshake messages (PublicMessage), opaque PrivateMessages, KeyPackages and
 //! Welcomes, which is all the MIMI protocol shows a provider. It must not use
-//! the content codec or the `client` module.
+//! the content codec or the `client` module; the one exception is abuse
+//! report validation (`abuse`), which reads the content a reporting user
+//! deliberately disclosed (protocol-06 §5.9).
 
 mod assets;
 pub use assets::{MAX_ASSET, decode_download_url, encode_download_url};
+mod abuse;
+pub use abuse::AcceptedReport;
+mod consent;
 pub mod http;
+pub use consent::{ConsentListener, ConsentNotice, ConsentNoticeKind};
 mod hub;
 mod identifier;
 pub use identifier::Profile;
@@ -65,6 +71,9 @@ pub struct Hooks {
     /// user's authority instead of their own, so tests can send the hub a
     /// commit the committer is not allowed to make (the hub must refuse it).
     pub forge_policy_as: Mutex<Option<String>>,
+    /// While set, the hub flips a bit of each `server_frank` it fans out
+    /// (as a follower in the path could), so tests see receivers reject it.
+    pub corrupt_fanout_franks: AtomicBool,
 }
 
 impl Default for Hooks {
@@ -76,6 +85,7 @@ impl Default for Hooks {
             notify_processed: AtomicU64::new(0),
             notify_refused: watch::Sender::new(0),
             forge_policy_as: Mutex::new(None),
+            corrupt_fanout_franks: AtomicBool::new(false),
         }
     }
 }
@@ -160,6 +170,10 @@ pub(crate) struct State {
     profiles: BTreeMap<String, Profile>,
     /// Asset id → stored (encrypted) bytes uploaded by local clients.
     pub assets: HashMap<String, Vec<u8>>,
+    /// Who needs consent, and what was granted (§5.7).
+    pub consent: consent::ConsentState,
+    /// Abuse reports this hub accepted (§5.9).
+    pub abuse_reports: Vec<abuse::AcceptedReport>,
 }
 
 /// The server side of one provider.
@@ -168,11 +182,18 @@ pub struct Server {
     pub(crate) crypto: OpenMlsRustCrypto,
     /// The hub's external-sender key (a server key, not a client key).
     pub(crate) hub_signer: openmls_basic_credential::SignatureKeyPair,
+    /// The hub's franking signature key (its public part is each hosted
+    /// room's franking_signature_key component) and its secret `hub_key`
+    /// for server franks (§5.4.1); one pair for every room of this hub.
+    pub(crate) franking_signer: openmls_basic_credential::SignatureKeyPair,
+    pub(crate) hub_key: [u8; 32],
     pub(crate) state: Mutex<State>,
     pub(crate) peers: Arc<peer::Peers>,
     pub hooks: Arc<Hooks>,
     /// Deliberate deviations switched on (`reference::quirks`).
     pub(crate) quirks: crate::reference::quirks::Quirks,
+    /// Who hears consent notices; kept across `reset`.
+    consent_listener: Mutex<Option<ConsentListener>>,
 }
 
 /// Why a MIMI request was not served; maps to an HTTP status.
@@ -243,14 +264,22 @@ impl Server {
         let hub_signer =
             openmls_basic_credential::SignatureKeyPair::new(CIPHERSUITE.signature_algorithm())
                 .map_err(|e| MimiError::Internal(format!("hub key: {e:?}")))?;
+        let franking_signer =
+            openmls_basic_credential::SignatureKeyPair::new(CIPHERSUITE.signature_algorithm())
+                .map_err(|e| MimiError::Internal(format!("franking key: {e:?}")))?;
+        let mut hub_key = [0u8; 32];
+        rand::Rng::fill(&mut rand::rng(), &mut hub_key);
         Ok(Arc::new(Self {
             domain,
             crypto,
             hub_signer,
+            franking_signer,
+            hub_key,
             state: Mutex::new(State::default()),
             peers,
             hooks: Arc::new(Hooks::default()),
             quirks,
+            consent_listener: Mutex::new(None),
         }))
     }
 
@@ -288,6 +317,10 @@ impl Server {
             out.extend(inbox.items.iter().map(|i| i.fanout.clone()));
         }
         out.extend(st.assets.values().cloned());
+        // The only plaintext a server holds: what reporters disclosed.
+        for r in &st.abuse_reports {
+            out.push(r.body.clone());
+        }
         out
     }
 
@@ -339,13 +372,27 @@ impl Server {
         Ok(())
     }
 
-    /// Claims one KeyPackage per client of a local user (§5.2). Claimed refs
-    /// are remembered so the Welcome can be routed to the right client.
-    pub(crate) fn claim_local(&self, target_user: &str) -> wire::KeyMaterialResponse {
+    /// Claims one KeyPackage per client of a local user (§5.2) for
+    /// `requester` in `room`, unless the user's consent is missing. Claimed
+    /// refs are remembered so the Welcome can be routed to the right client.
+    pub(crate) fn claim_local(
+        &self,
+        requester: &str,
+        target_user: &str,
+        room: &str,
+    ) -> wire::KeyMaterialResponse {
         use openmls::prelude::tls_codec::VLBytes;
         use wire::{ClientKeyMaterial, ClientKeyMaterialBody, user_code};
-        let mut st = lock(&self.state);
         let user_uri = VLBytes::new(target_user.as_bytes().to_vec());
+        if let Some(user_status) = self.consent_refusal(target_user, requester, room) {
+            return wire::KeyMaterialResponse {
+                protocol: wire::PROTOCOL_MLS10,
+                user_status,
+                user_uri,
+                clients: Vec::new(),
+            };
+        }
+        let mut st = lock(&self.state);
         let Some(clients) = st.users.get(target_user).cloned() else {
             return wire::KeyMaterialResponse {
                 protocol: wire::PROTOCOL_MLS10,

@@ -389,10 +389,17 @@ fn ip_addr_of(url: &str) -> Option<SocketAddr> {
 pub fn template_path(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let path = &rest[rest.find('/')?..];
-    ["{roomId}", "{targetUser}", "{domain}", "{downloadUrl}"]
-        .iter()
-        .any(|p| path.contains(p))
-        .then(|| path.to_owned())
+    [
+        "{roomId}",
+        "{targetUser}",
+        "{domain}",
+        "{targetDomain}",
+        "{requesterDomain}",
+        "{downloadUrl}",
+    ]
+    .iter()
+    .any(|p| path.contains(p))
+    .then(|| path.to_owned())
 }
 
 fn base_path(mimi_url: &str) -> String {
@@ -425,7 +432,9 @@ pub fn endpoint_url(
             .replace("{roomId}", subject)
             .replace("{targetUser}", subject)
             .replace("{domain}", subject)
-            .replace("{downloadUrl}", subject),
+            .replace("{downloadUrl}", subject)
+            .replace("{targetDomain}", subject)
+            .replace("{requesterDomain}", subject),
         None => format!("{}/v1/{endpoint}/{subject}", base_path(&peer.mimi_url)),
     };
     u.set_path(&path);

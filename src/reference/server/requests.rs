@@ -98,7 +98,7 @@ impl Server {
                     "{origin} is not the hub of {room}, or {target} is not ours"
                 )));
             }
-            return Ok(self.claim_local(&target));
+            return Ok(self.claim_local(&requester, &target, &room));
         }
         // We are the hub: the requester must be a participant of the room.
         if requester_domain != origin {
@@ -119,7 +119,7 @@ impl Server {
             }
         }
         if target_domain == self.domain {
-            return Ok(self.claim_local(&target));
+            return Ok(self.claim_local(&requester, &target, &room));
         }
         let r = self
             .peers

@@ -34,6 +34,7 @@ pub mod user_code {
     pub const NO_COMPATIBLE_MATERIAL: u8 = 3;
     pub const USER_UNKNOWN: u8 = 4;
     pub const NO_CONSENT: u8 = 5;
+    pub const NO_CONSENT_FOR_THIS_ROOM: u8 = 6;
 }
 
 /// `KeyMaterialClientCode` with its selected body.

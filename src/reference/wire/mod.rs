@@ -30,6 +30,10 @@ mod group_info;
 pub use group_info::*;
 mod identifier;
 pub use identifier::*;
+mod consent;
+pub use consent::*;
+mod franking;
+pub use franking::*;
 
 /// `Protocol.mls10`.
 pub const PROTOCOL_MLS10: u8 = 1;
@@ -323,6 +327,9 @@ mod tests {
             let _ = decode::<GroupInfoRequest>(&bytes);
             let _ = decode::<GroupInfoResponse>(&bytes);
             let _ = decode_fanout_batch(&bytes);
+            let _ = decode::<ConsentEntry>(&bytes);
+            let _ = decode::<AbuseReport>(&bytes);
+            let _ = decode::<SafeAad>(&bytes);
         }
     }
 }

@@ -14,7 +14,7 @@ pub struct SubmitMessageRequest {
     pub sending_uri: VLBytes,
 }
 
-/// `Frank` (§5.4): parsed and passed on; the reference hub does not frank.
+/// `Frank` (§5.4): the hub's stamp on an application message (§5.4.1).
 #[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
 pub struct Frank {
     pub server_frank: [u8; 32],

@@ -179,11 +179,19 @@ fn room_state_components_round_trip() {
         .iter()
         .map(|(id, data)| (*id, data.as_slice()))
         .collect();
-    with_foreign.push((0x0021, b"franking key, not ours"));
+    with_foreign.push((0x0030, b"a component this model does not know"));
     assert_eq!(
-        RoomState::from_components(with_foreign).expect("decodes"),
+        RoomState::from_components(with_foreign.clone()).expect("decodes"),
         state
     );
+    // The franking_signature_key component (0x0021) is kept, first in order.
+    with_foreign.push((0x0021, b"franking agent"));
+    let franked = RoomState::from_components(with_foreign).expect("decodes");
+    assert_eq!(
+        franked.franking_agent.as_deref(),
+        Some(&b"franking agent"[..])
+    );
+    assert_eq!(franked.components().expect("encodes")[0].0, 0x0021);
 }
 
 #[test]
