@@ -1,0 +1,289 @@
+//! Quirks: deliberate, realistic deviations the reference provider can
+//! switch on, to prove the suites catch broken providers (`docs/coverage.md`,
+//! `tests/it/mutation.rs`).
+//!
+//! Each quirk changes behaviour at one place in `src/reference/`, marked with
+//! a `QUIRK <name>` comment that calls into [`Quirks`]; everything a quirk
+//! decides lives here. A provider without quirks takes none of these paths.
+
+mod hooks;
+
+pub use hooks::{Quirks, Relations};
+
+/// One deliberate deviation. [`Quirk::ALL`] lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Quirk {
+    MessageIdDraft07,
+    TextAsPlain,
+    UnicodeNfc,
+    DuplicateMessageEvent,
+    ReorderFanout,
+    DropEveryTenth,
+    WrongEpochReport,
+    LocalRoster,
+    KickNotCommitted,
+    NewDeviceNotJoined,
+    EditByAnyone,
+    DeletedMessageShown,
+    OrdinaryUserDeletesOthers,
+    BanAsKick,
+    DmOpenRoom,
+    OrdinaryUserCanKick,
+    DropsInReplyTo,
+    DropsTopicId,
+    UnlikeIgnored,
+    MetadataTopicIgnored,
+    ProfileCustomClaim,
+    CallLinkAsText,
+    RoomUriIsGroupId,
+    AssetHashOfPlaintext,
+    NoReadReceipts,
+    IgnoresConsent,
+}
+
+impl Quirk {
+    pub const ALL: [Quirk; 25] = [
+        Quirk::MessageIdDraft07,
+        Quirk::TextAsPlain,
+        Quirk::UnicodeNfc,
+        Quirk::DuplicateMessageEvent,
+        Quirk::ReorderFanout,
+        Quirk::DropEveryTenth,
+        Quirk::WrongEpochReport,
+        Quirk::LocalRoster,
+        Quirk::KickNotCommitted,
+        Quirk::NewDeviceNotJoined,
+        Quirk::EditByAnyone,
+        Quirk::DeletedMessageShown,
+        Quirk::OrdinaryUserDeletesOthers,
+        Quirk::BanAsKick,
+        Quirk::DmOpenRoom,
+        Quirk::OrdinaryUserCanKick,
+        Quirk::DropsInReplyTo,
+        Quirk::DropsTopicId,
+        Quirk::UnlikeIgnored,
+        Quirk::MetadataTopicIgnored,
+        Quirk::ProfileCustomClaim,
+        Quirk::CallLinkAsText,
+        Quirk::RoomUriIsGroupId,
+        Quirk::AssetHashOfPlaintext,
+        Quirk::NoReadReceipts,
+    ];
+
+    /// Quirks of behaviour outside the requirements' 22 features (consent
+    /// belongs to "Moderation and Personal Safety"): no suite can catch
+    /// them, so the mutation proof leaves them out and integration tests
+    /// (`tests/it/consent.rs`) prove them instead.
+    pub const BEYOND_SUITES: [Quirk; 1] = [Quirk::IgnoresConsent];
+
+    /// The name in targets files and on `serve --quirk`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Quirk::MessageIdDraft07 => "message-id-draft07",
+            Quirk::TextAsPlain => "text-as-plain",
+            Quirk::UnicodeNfc => "unicode-nfc",
+            Quirk::DuplicateMessageEvent => "duplicate-message-event",
+            Quirk::ReorderFanout => "reorder-fanout",
+            Quirk::DropEveryTenth => "drop-every-tenth",
+            Quirk::WrongEpochReport => "wrong-epoch-report",
+            Quirk::LocalRoster => "local-roster",
+            Quirk::KickNotCommitted => "kick-not-committed",
+            Quirk::NewDeviceNotJoined => "new-device-not-joined",
+            Quirk::EditByAnyone => "edit-by-anyone",
+            Quirk::DeletedMessageShown => "deleted-message-shown",
+            Quirk::OrdinaryUserDeletesOthers => "ordinary-user-deletes-others",
+            Quirk::BanAsKick => "ban-as-kick",
+            Quirk::DmOpenRoom => "dm-open-room",
+            Quirk::OrdinaryUserCanKick => "ordinary-user-can-kick",
+            Quirk::DropsInReplyTo => "drops-in-reply-to",
+            Quirk::DropsTopicId => "drops-topic-id",
+            Quirk::UnlikeIgnored => "unlike-ignored",
+            Quirk::MetadataTopicIgnored => "metadata-topic-ignored",
+            Quirk::ProfileCustomClaim => "profile-custom-claim",
+            Quirk::CallLinkAsText => "call-link-as-text",
+            Quirk::RoomUriIsGroupId => "room-uri-is-group-id",
+            Quirk::AssetHashOfPlaintext => "asset-hash-of-plaintext",
+            Quirk::NoReadReceipts => "no-read-receipts",
+            Quirk::IgnoresConsent => "ignores-consent",
+        }
+    }
+
+    /// The id (in `suite::coverage::FEATURES`) of the requirement it breaks.
+    pub fn breaks(self) -> &'static str {
+        match self {
+            Quirk::MessageIdDraft07 | Quirk::TextAsPlain | Quirk::UnicodeNfc => "text",
+            Quirk::DuplicateMessageEvent | Quirk::ReorderFanout | Quirk::DropEveryTenth => {
+                "reliable-sync"
+            }
+            Quirk::WrongEpochReport | Quirk::NewDeviceNotJoined => "encryption",
+            Quirk::LocalRoster | Quirk::KickNotCommitted | Quirk::BanAsKick => "membership",
+            Quirk::EditByAnyone => "edits",
+            Quirk::DeletedMessageShown | Quirk::OrdinaryUserDeletesOthers => "redaction",
+            Quirk::DmOpenRoom => "direct-messages",
+            Quirk::OrdinaryUserCanKick => "roles",
+            Quirk::DropsInReplyTo => "replies",
+            Quirk::DropsTopicId => "threads",
+            Quirk::UnlikeIgnored => "reactions",
+            Quirk::MetadataTopicIgnored => "room-metadata",
+            Quirk::ProfileCustomClaim => "profiles",
+            Quirk::CallLinkAsText => "voip-1to1",
+            Quirk::RoomUriIsGroupId => "text",
+            Quirk::AssetHashOfPlaintext => "media",
+            Quirk::NoReadReceipts => "read-receipts",
+            // Not one of `suite::coverage::FEATURES` (see BEYOND_SUITES).
+            Quirk::IgnoresConsent => "consent",
+        }
+    }
+
+    /// What it does, in one line.
+    pub fn doc(self) -> &'static str {
+        match self {
+            Quirk::MessageIdDraft07 => {
+                "`send` answers the message ID computed with the draft-07 formula instead of draft-08's"
+            }
+            Quirk::TextAsPlain => {
+                "a Markdown body is sent as text/plain (the Markdown source flattened to plain text)"
+            }
+            Quirk::UnicodeNfc => {
+                "text and Markdown bodies are normalized to Unicode NFC before sending"
+            }
+            Quirk::DuplicateMessageEvent => {
+                "the client reports every received message twice (a redelivery it does not deduplicate)"
+            }
+            Quirk::ReorderFanout => {
+                "the hub sends each odd-numbered message of a room to a follower after the next one; the last odd one waits for a successor"
+            }
+            Quirk::DropEveryTenth => {
+                "the hub drops every tenth message of a room it would send to a follower provider"
+            }
+            Quirk::WrongEpochReport => {
+                "`room_state` reports the MLS epoch one lower than the group's (an off-by-one epoch counter)"
+            }
+            Quirk::LocalRoster => {
+                "`room_state` lists only participants of the provider's own domain (remote users forgotten)"
+            }
+            Quirk::KickNotCommitted => {
+                "`remove_participant` answers success but never commits the removal"
+            }
+            Quirk::NewDeviceNotJoined => {
+                "a user's new device (`add_client`) does not join the rooms the user is in"
+            }
+            Quirk::EditByAnyone => {
+                "clients apply an edit from any user, not only from the message's sender"
+            }
+            Quirk::DeletedMessageShown => {
+                "clients ignore deletes: a deleted message stays in the timeline"
+            }
+            Quirk::OrdinaryUserDeletesOthers => {
+                "any user may delete another's message: `send` does not refuse it and clients apply it whatever the sender's role"
+            }
+            Quirk::BanAsKick => {
+                "`ban` commits a plain removal: the banned role is never recorded, so the user can be added back"
+            }
+            Quirk::DmOpenRoom => {
+                "`create_room` of kind `dm` makes an ordinary group room (no fixed membership) and adds the other user"
+            }
+            Quirk::OrdinaryUserCanKick => {
+                "an ordinary user may remove participants of any role, as an admin could: its clients commit the removal and its hub accepts it"
+            }
+            Quirk::DropsInReplyTo => {
+                "replies are sent without `inReplyTo` (the reply's text arrives as a plain message)"
+            }
+            Quirk::DropsTopicId => {
+                "messages are sent without their `topicId` (threads are flattened)"
+            }
+            Quirk::UnlikeIgnored => "clients ignore unlikes: a reaction taken back still counts",
+            Quirk::MetadataTopicIgnored => {
+                "`set_room_metadata` drops the topic (name and avatar still change)"
+            }
+            Quirk::ProfileCustomClaim => {
+                "identifier queries answer the display name under a custom claim `displayName` instead of the OIDC standard claim `name`"
+            }
+            Quirk::CallLinkAsText => {
+                "a call link (disposition `session`) is sent with disposition `render`, as ordinary content"
+            }
+            Quirk::RoomUriIsGroupId => {
+                "the content's roomUri extension names the MLS group ID (`mimi://<domain>/g/<name>`) instead of the room URI"
+            }
+            Quirk::AssetHashOfPlaintext => {
+                "an uploaded attachment's ExternalPart hash is computed over the plaintext instead of the stored ciphertext"
+            }
+            Quirk::NoReadReceipts => {
+                "`mark_read` answers success with the report it would have sent but never sends it"
+            }
+            Quirk::IgnoresConsent => {
+                "the provider hands out KeyPackages of a consent-requiring user without consent"
+            }
+        }
+    }
+
+    /// The quirk called `name`, or an error listing the known ones.
+    pub fn parse(name: &str) -> Result<Self, UnknownQuirkError> {
+        Self::ALL
+            .into_iter()
+            .chain(Self::BEYOND_SUITES)
+            .find(|q| q.name() == name)
+            .ok_or_else(|| UnknownQuirkError {
+                name: name.to_owned(),
+                known: Self::ALL
+                    .into_iter()
+                    .chain(Self::BEYOND_SUITES)
+                    .map(Quirk::name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+impl std::fmt::Display for Quirk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A quirk name that is not in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown quirk `{name}`; known quirks: {known}")]
+pub struct UnknownQuirkError {
+    pub name: String,
+    pub known: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignores_consent_is_parsed_but_beyond_the_suites() {
+        let q = Quirks::parse_names(&["ignores-consent".into()]).unwrap();
+        assert!(q.ignores_consent());
+        assert!(!Quirks::default().ignores_consent());
+        assert!(!Quirk::ALL.contains(&Quirk::IgnoresConsent));
+        assert!(crate::suite::coverage::feature(Quirk::IgnoresConsent.breaks()).is_none());
+        assert!(
+            Quirk::parse("nope")
+                .unwrap_err()
+                .to_string()
+                .ends_with("ignores-consent")
+        );
+    }
+
+    #[test]
+    fn names_parse_back_and_unknown_ones_list_the_known() {
+        for q in Quirk::ALL {
+            assert_eq!(Quirk::parse(q.name()), Ok(q));
+            assert!(crate::suite::coverage::feature(q.breaks()).is_some(), "{q}");
+            assert!(!q.doc().is_empty());
+        }
+        let e = Quirk::parse("skip-epoch-check").unwrap_err();
+        assert_eq!(e.name, "skip-epoch-check");
+        assert!(
+            e.to_string()
+                .contains("known quirks: message-id-draft07, text-as-plain"),
+            "{e}"
+        );
+        assert!(Quirks::parse_names(&["reorder-fanout".into(), "nope".into()]).is_err());
+        let q = Quirks::parse_names(&["reorder-fanout".into()]).unwrap();
+        assert_eq!(q.active(), vec![Quirk::ReorderFanout]);
+    }
+}
