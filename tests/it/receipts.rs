@@ -9,63 +9,13 @@ use base64::engine::general_purpose::STANDARD as B64;
 use mimi_interop::content::{self, IdFormula};
 use mimi_interop::control::api::*;
 use mimi_interop::control::{CallError, ControlClient};
-use mimi_interop::reference::{Launcher, RunningProvider};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(20);
 
-struct Pair {
-    _a: RunningProvider,
-    _b: RunningProvider,
-    ca: ControlClient,
-    cb: ControlClient,
-}
-
-async fn pair() -> Pair {
-    let launcher = Launcher::new().expect("run CA");
-    let a = launcher.start_domain("a.example").await.expect("start a");
-    let b = launcher.start_domain("b.example").await.expect("start b");
-    let http = reqwest::Client::new();
-    let ca = ControlClient::new(http.clone(), a.control_url());
-    let cb = ControlClient::new(http, b.control_url());
-    let peer = |info: InfoResponse| Peer {
-        domain: info.domain,
-        mimi_url: info.mimi_url,
-        ca_pem: info.ca_pem,
-    };
-    let pa = peer(ca.info(T).await.expect("info a"));
-    let pb = peer(cb.info(T).await.expect("info b"));
-    ca.peers(&PeersRequest { peers: vec![pb] }, T)
-        .await
-        .expect("peers a");
-    cb.peers(&PeersRequest { peers: vec![pa] }, T)
-        .await
-        .expect("peers b");
-    Pair {
-        _a: a,
-        _b: b,
-        ca,
-        cb,
-    }
-}
-
-async fn user(c: &ControlClient, name: &str) -> String {
-    c.create_user(
-        &CreateUserRequest {
-            name: name.into(),
-            display_name: None,
-            avatar: None,
-            clients: 1,
-            consent_required: false,
-        },
-        T,
-    )
-    .await
-    .expect("create_user")
-    .user
-}
+use crate::reference_policy::{Pair, pair, user};
 
 /// Alice (a) creates a room with `policy` and adds Bob (b).
 async fn setup(p: &Pair, policy: Option<StatusPolicy>) -> (String, String, String) {

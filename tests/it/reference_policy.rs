@@ -9,14 +9,14 @@ use std::time::Duration;
 
 const T: Duration = Duration::from_secs(20);
 
-struct Pair {
+pub(crate) struct Pair {
     _a: RunningProvider,
     b: RunningProvider,
-    ca: ControlClient,
-    cb: ControlClient,
+    pub(crate) ca: ControlClient,
+    pub(crate) cb: ControlClient,
 }
 
-async fn pair() -> Pair {
+pub(crate) async fn pair() -> Pair {
     let launcher = Launcher::new().expect("run CA");
     let a = launcher.start_domain("a.example").await.expect("start a");
     let b = launcher.start_domain("b.example").await.expect("start b");
@@ -39,7 +39,7 @@ async fn pair() -> Pair {
     Pair { _a: a, b, ca, cb }
 }
 
-async fn user(c: &ControlClient, name: &str) -> String {
+pub(crate) async fn user(c: &ControlClient, name: &str) -> String {
     c.create_user(
         &CreateUserRequest {
             name: name.into(),
