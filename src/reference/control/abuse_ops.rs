@@ -68,26 +68,24 @@ pub(super) async fn abuse_reports(State(p): P, body: Bytes) -> Res<AbuseReportsR
 pub(super) async fn message_franks(State(p): P, body: Bytes) -> Res<MessageFranksResponse> {
     let req: MessageFranksRequest = parse(&body)?;
     let user = p.user(&req.user)?;
-    let clients = user.clients.lock().await.clone();
-    let mut out = Vec::new();
-    for c in clients {
-        let mut g = c.lock().await;
-        user.push(g.sync());
-        let messages = g
-            .franks(&req.room)
-            .into_iter()
-            .map(|(message_id, r)| MessageFrank {
-                message_id,
-                sender: r.sender,
-                accepted_timestamp: r.accepted_timestamp,
-                verified: r.frank.is_ok(),
-                problem: r.frank.err(),
+    let out = user
+        .per_client(|g| {
+            let messages = g
+                .franks(&req.room)
+                .into_iter()
+                .map(|(message_id, r)| MessageFrank {
+                    message_id,
+                    sender: r.sender,
+                    accepted_timestamp: r.accepted_timestamp,
+                    verified: r.frank.is_ok(),
+                    problem: r.frank.err(),
+                })
+                .collect();
+            Some(ClientFranks {
+                client: g.uri.clone(),
+                messages,
             })
-            .collect();
-        out.push(ClientFranks {
-            client: g.uri.clone(),
-            messages,
-        });
-    }
+        })
+        .await;
     Ok(axum::Json(MessageFranksResponse { clients: out }))
 }

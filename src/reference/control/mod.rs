@@ -66,6 +66,19 @@ impl User {
         }
         self.seq.send_replace(seq);
     }
+
+    /// What `f` answers for each of the user's clients, in order, each
+    /// caught up with its inbox first (its events recorded).
+    async fn per_client<T>(&self, mut f: impl FnMut(&mut Client) -> Option<T>) -> Vec<T> {
+        let clients = self.clients.lock().await.clone();
+        let mut out = Vec::with_capacity(clients.len());
+        for c in clients {
+            let mut g = c.lock().await;
+            self.push(g.sync());
+            out.extend(f(&mut g));
+        }
+        out
+    }
 }
 
 /// One provider's control state.

@@ -357,13 +357,7 @@ pub(super) async fn events(State(p): P, body: Bytes) -> Res<EventsResponse> {
 pub(super) async fn room_state(State(p): P, body: Bytes) -> Res<RoomStateResponse> {
     let req: RoomStateRequest = parse(&body)?;
     let user = p.user(&req.user)?;
-    let clients = user.clients.lock().await.clone();
-    let mut out = Vec::new();
-    for c in clients {
-        let mut g = c.lock().await;
-        user.push(g.sync());
-        out.extend(g.room_state(&req.room));
-    }
+    let mut out = user.per_client(|g| g.room_state(&req.room)).await;
     // QUIRK wrong-epoch-report, local-roster.
     p.server.quirks.room_states(&p.domain, &mut out);
     if out.is_empty() {
