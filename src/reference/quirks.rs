@@ -30,10 +30,11 @@ pub enum Quirk {
     LocalRoster,
     KickNotCommitted,
     NewDeviceNotJoined,
+    DropWhenUnreachable,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 10] = [
+    pub const ALL: [Quirk; 11] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -44,6 +45,7 @@ impl Quirk {
         Quirk::LocalRoster,
         Quirk::KickNotCommitted,
         Quirk::NewDeviceNotJoined,
+        Quirk::DropWhenUnreachable,
     ];
 
     /// The name in targets files and on `serve --quirk`.
@@ -59,6 +61,7 @@ impl Quirk {
             Quirk::LocalRoster => "local-roster",
             Quirk::KickNotCommitted => "kick-not-committed",
             Quirk::NewDeviceNotJoined => "new-device-not-joined",
+            Quirk::DropWhenUnreachable => "drop-when-unreachable",
         }
     }
 
@@ -71,6 +74,7 @@ impl Quirk {
             }
             Quirk::WrongEpochReport | Quirk::NewDeviceNotJoined => "encryption",
             Quirk::LocalRoster | Quirk::KickNotCommitted => "membership",
+            Quirk::DropWhenUnreachable => "reliable-sync",
         }
     }
 
@@ -106,6 +110,9 @@ impl Quirk {
             }
             Quirk::NewDeviceNotJoined => {
                 "a user's new device (`add_client`) does not join the rooms the user is in"
+            }
+            Quirk::DropWhenUnreachable => {
+                "the hub drops a notify it could not deliver to a follower on the first attempt instead of retrying it"
             }
         }
     }
@@ -272,6 +279,12 @@ impl Quirks {
     pub(crate) fn joins_new_device(&self) -> bool {
         !self.has(Quirk::NewDeviceNotJoined)
     }
+
+    /// drop-when-unreachable: whether a notify that could not be delivered
+    /// to a follower is retried.
+    pub(crate) fn retries_notify(&self) -> bool {
+        !self.has(Quirk::DropWhenUnreachable)
+    }
 }
 
 impl Server {
@@ -337,6 +350,16 @@ mod tests {
         let intent = serde_json::json!({"markdown": "**e\u{301}**"});
         assert_eq!(q.intent(&intent), intent);
         assert_eq!(q.id_formula(), IdFormula::Draft08);
+        assert!(q.commits_kick() && q.joins_new_device());
+        assert!(q.retries_notify());
+    }
+
+    #[test]
+    fn drop_when_unreachable_stops_notify_retries() {
+        let q = Quirks::new([Quirk::DropWhenUnreachable]);
+        assert!(!q.retries_notify());
+        // Nothing else changes: delivery itself is untouched.
+        assert_eq!(bodies(&q, "r", 3), vec![vec![1], vec![2], vec![3]]);
         assert!(q.commits_kick() && q.joins_new_device());
     }
 

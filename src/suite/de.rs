@@ -27,6 +27,8 @@ pub const ACTIONS: &[&str] = &[
     "expect_state",
     "expect_timeline",
     "expect_profile",
+    "partition",
+    "heal",
 ];
 
 impl<'de> Deserialize<'de> for Step {
@@ -68,6 +70,8 @@ impl<'de> Visitor<'de> for StepVisitor {
             "expect_no_message" => Step::ExpectNoMessage(map.next_value()?),
             "expect_state" => Step::ExpectState(map.next_value()?),
             "expect_profile" => Step::ExpectProfile(map.next_value()?),
+            "partition" => Step::Partition(map.next_value()?),
+            "heal" => Step::Heal(map.next_value()?),
             _ => Step::ExpectTimeline(map.next_value()?),
         };
         // A second key is always an error; the seed reports it at the key.

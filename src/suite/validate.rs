@@ -487,6 +487,13 @@ impl Checker {
                 self.opt_string(s.avatar.as_ref(), f("avatar"));
                 self.duration(s.timeout.as_ref(), f("timeout"));
             }
+            Step::Partition(l) | Step::Heal(l) => {
+                let mut sides = l.sides.clone();
+                sides.sort();
+                if sides != [Side::A, Side::B] {
+                    self.at(f("sides"), "`sides` names the cell's two sides: `[a, b]`");
+                }
+            }
         }
     }
 }
