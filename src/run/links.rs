@@ -24,6 +24,11 @@ use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{AbortHandle, JoinHandle};
 
+/// How `partition` and `heal` begin their `unsupported` reason in a cell
+/// with one target on both sides.
+pub const SAME_TARGET: &str =
+    "the harness cannot cut a link it does not proxy: both sides are the same target";
+
 /// The run's link proxies, by (from, to) target index.
 #[derive(Default)]
 pub struct Links {
@@ -93,9 +98,7 @@ impl Links {
     fn both(&self, x: usize, y: usize) -> Result<[&Link; 2], String> {
         const CANNOT: &str = "the harness cannot cut a link it does not proxy";
         if x == y {
-            return Err(format!(
-                "{CANNOT}: both sides are the same target, with no MIMI link between them"
-            ));
+            return Err(format!("{SAME_TARGET}, with no MIMI link between them"));
         }
         let one = |k| match self.links.get(&k) {
             Some(Ok(link)) => Ok(link),

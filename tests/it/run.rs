@@ -17,6 +17,7 @@ mod burst;
 mod expect;
 mod metadata;
 mod no_mechanism;
+mod partition;
 mod profile;
 mod timeline;
 
