@@ -216,21 +216,24 @@ pub async fn execute(
         (i, report)
     };
     // A case that cuts a link would break the cases running beside it on
-    // the same targets: those run alone, one after the other, once the
-    // concurrent ones are done.
+    // the same targets: those run first, alone, one after the other, then
+    // the others concurrently. (First, so cases of a misbehaving target
+    // that wait out their deadlines cannot push them past the run's.)
     let (alone, together): (Vec<_>, Vec<_>) = plan
         .cases
         .iter()
         .enumerate()
         .partition(|(_, c)| partitions(plan, c));
-    let mut results: Vec<(usize, CaseReport)> =
+    let mut results = Vec::with_capacity(plan.cases.len());
+    for (i, _) in alone {
+        results.push(one(i).await);
+    }
+    let concurrent: Vec<(usize, CaseReport)> =
         futures_util::stream::iter(together.into_iter().map(|(i, _)| one(i)))
             .buffer_unordered(jobs)
             .collect()
             .await;
-    for (i, _) in alone {
-        results.push(one(i).await);
-    }
+    results.extend(concurrent);
     results.sort_by_key(|(i, _)| *i);
 
     drop(links);

@@ -561,7 +561,7 @@ pub struct ExpectProfile {
 /// the cell's two targets, both directions, through the link proxies it put
 /// between them. Only a link the harness proxies (a loopback `mimi_url`)
 /// can be cut; otherwise the step is `unsupported`. A test with a
-/// `partition` step runs alone, after the concurrent cases, and whatever
+/// `partition` step runs alone, before the concurrent cases, and whatever
 /// it cut is healed when it ends, whatever its verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

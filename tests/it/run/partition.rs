@@ -156,8 +156,8 @@ fn builtin(name: &str) -> TargetSpec {
 
 /// Two reference providers: a case cuts their link and runs out of time
 /// without healing; the next case (also one that cuts, so it runs alone
-/// after it) needs the link from its first step. Cases that cut run after
-/// the others.
+/// after it) needs the link from its first step. Cases that cut run
+/// before the others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_case_that_cuts_runs_alone_and_leaves_the_link_healed_whatever_its_verdict() {
     let dir = tempfile::tempdir().unwrap();
@@ -204,18 +204,18 @@ async fn a_case_that_cuts_runs_alone_and_leaves_the_link_healed_whatever_its_ver
     assert_eq!(all[1].test, "after");
     assert_eq!(all[1].verdict, Verdict::Pass, "{:#?}", all[1]);
     assert_eq!(all[2].verdict, Verdict::Pass, "{:#?}", all[2]);
-    // Order: the concurrent case first, then the cutting ones one by one.
+    // Order: the cutting cases one by one, then the concurrent ones.
     let log = events.0.lock().unwrap();
     let cases: Vec<&String> = log.iter().filter(|l| l.starts_with("case-")).collect();
     assert_eq!(
         cases,
         [
-            "case-started together",
-            "case-finished together",
             "case-started stuck",
             "case-finished stuck",
             "case-started after",
             "case-finished after",
+            "case-started together",
+            "case-finished together",
         ]
     );
 }
