@@ -538,7 +538,14 @@ async fn the_shipped_suites_pass_against_conformant_fakes() {
                     || k.reason.as_deref()
                         != Some(format!("no MIMI mechanism: {}", why.trim()).as_str())
             }
-            None => k.verdict != Verdict::Pass,
+            // The fakes' MIMI URLs are not loopback: no link to cut.
+            None => {
+                k.verdict != Verdict::Pass
+                    && !(k.verdict == Verdict::Unsupported
+                        && k.reason.as_deref().is_some_and(|r| {
+                            r.starts_with("the harness cannot cut a link it does not proxy: ")
+                        }))
+            }
         })
         .map(|(cell, k)| {
             format!(
