@@ -97,14 +97,16 @@ pub fn build(
 
     let selector = CaseSelector::new(&suites, filters)?;
     let mut cases = Vec::new();
-    for cell in 0..cells.len() {
+    for (cell, pair) in cells.iter().enumerate() {
         for (si, s) in suites.iter().enumerate() {
             for ti in 0..s.suite.tests.len() {
                 cases.push(PlannedCase {
                     cell,
                     suite: si,
                     test: ti,
-                    skip: selector.skip_reason(s, ti),
+                    skip: selector
+                        .skip_reason(s, ti)
+                        .or_else(|| one_provider_reason(pair, &s.suite.tests[ti])),
                 });
             }
         }
@@ -356,4 +358,17 @@ pub fn render_list(plan: &Plan) -> String {
         skipped
     );
     out
+}
+
+/// The skip reason of a test that cuts a link, in a cell with one target.
+pub const NEEDS_TWO_PROVIDERS: &str = "needs two providers: it cuts the MIMI link between the cell's targets, and a target has no link to itself";
+
+/// Why a test cannot run in `cell`: one that cuts the MIMI link between
+/// the cell's two providers needs two (a target has no link to itself).
+fn one_provider_reason(cell: &Cell, test: &crate::suite::model::Test) -> Option<String> {
+    let cuts = test
+        .steps
+        .iter()
+        .any(|s| matches!(s, crate::suite::model::Step::Partition(_)));
+    (cell.a == cell.b && cuts).then(|| NEEDS_TWO_PROVIDERS.to_owned())
 }

@@ -129,6 +129,8 @@ pub async fn start_with_quirks(
     )?);
     let server = Server::with_quirks(cfg.domain.clone(), peers.clone(), quirks)?;
     peers.set_hooks(server.hooks.clone());
+    // QUIRK drop-when-unreachable
+    peers.set_retries(server.quirks.retries_notify());
     let mimi_url = format!("https://{mimi_addr}");
     let provider = control::Provider::new(
         server.clone(),

@@ -32,6 +32,9 @@ pub(crate) struct CaseEnv<'a> {
     /// Which deadline ends the case, for the reason: `case deadline (60s)`
     /// or `run deadline`.
     pub deadline_label: String,
+    /// The run's link proxies, and the cell's (a, b) target indexes in them.
+    pub links: &'a super::links::Links,
+    pub cell: (usize, usize),
 }
 
 impl<'a> CaseEnv<'a> {
@@ -61,6 +64,8 @@ pub(crate) struct CaseState {
     rooms: u32,
     /// The step running now: (index, action).
     current: Option<(u32, &'static str)>,
+    /// A `partition` step cut the cell's link and no `heal` restored it yet.
+    pub cut: bool,
     steps_run: u32,
 }
 
@@ -96,6 +101,11 @@ pub(crate) async fn run(env: &CaseEnv<'_>, case_deadline: Instant) -> CaseResult
                 ),
             ))
         });
+    // Whatever the verdict, the case gives back the link it cut: the cases
+    // after it run on the same targets.
+    if state.cut {
+        let _ = env.links.heal(env.cell.0, env.cell.1);
+    }
     match outcome {
         Ok(()) => CaseResult {
             verdict: Verdict::Pass,
@@ -183,6 +193,7 @@ pub(crate) fn step_timeout(step: &Step, default: Duration) -> Result<Duration, S
         Step::ExpectProfile(s) => s.timeout.as_ref(),
         Step::ExpectDownload(s) => s.timeout.as_ref(),
         Step::MarkRead(s) => s.timeout.as_ref(),
+        Step::Partition(_) | Step::Heal(_) => None,
     };
     match own {
         Some(t) => parse_duration(t),
@@ -485,6 +496,8 @@ async fn run_step(
             }
             Ok(())
         }
+        Step::Partition(_) => super::partition::partition(env, state),
+        Step::Heal(_) => super::partition::heal(env, state),
     }
 }
 

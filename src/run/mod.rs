@@ -39,8 +39,10 @@ mod expect_many;
 mod inbox;
 mod judge;
 pub mod launch;
+pub mod links;
 mod oracle;
 mod outcome;
+mod partition;
 mod profile;
 mod receipts;
 mod send;
@@ -171,7 +173,7 @@ pub async fn execute(
             .map(|t| targets::start(t, opts, &http, launcher)),
     )
     .await;
-    targets::wire_peers(&mut live, opts.step_timeout).await;
+    let links = targets::wire_peers(&mut live, opts.step_timeout).await;
     for t in &live {
         if let Some(reason) = t.error() {
             events.event(RunEvent::TargetFailed {
@@ -185,43 +187,58 @@ pub async fn execute(
 
     let prefix = run_prefix(&opts.run_id);
     let live_ref = &live;
+    let links_ref = &links;
     let prefix_ref = &prefix;
     let jobs = opts.jobs.max(1);
-    let mut results: Vec<(usize, CaseReport)> = futures_util::stream::iter(
-        plan.cases
-            .iter()
-            .enumerate()
-            .map(|(i, planned)| async move {
-                let case = run_planned(
-                    plan,
-                    planned,
-                    i,
-                    live_ref,
-                    prefix_ref,
-                    opts,
-                    run_deadline,
-                    events,
-                );
-                // A bug in the harness must cost one case, not the run.
-                let report = match AssertUnwindSafe(case).catch_unwind().await {
-                    Ok(report) => report,
-                    Err(panic) => {
-                        let msg = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "unknown panic".to_owned());
-                        harness_case(plan, planned, format!("the harness panicked: {msg}"))
-                    }
-                };
-                (i, report)
-            }),
-    )
-    .buffer_unordered(jobs)
-    .collect()
-    .await;
+    let one = |i: usize| async move {
+        let planned = &plan.cases[i];
+        let case = run_planned(
+            plan,
+            planned,
+            i,
+            live_ref,
+            links_ref,
+            prefix_ref,
+            opts,
+            run_deadline,
+            events,
+        );
+        // A bug in the harness must cost one case, not the run.
+        let report = match AssertUnwindSafe(case).catch_unwind().await {
+            Ok(report) => report,
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                harness_case(plan, planned, format!("the harness panicked: {msg}"))
+            }
+        };
+        (i, report)
+    };
+    // A case that cuts a link would break the cases running beside it on
+    // the same targets: those run first, alone, one after the other, then
+    // the others concurrently. (First, so cases of a misbehaving target
+    // that wait out their deadlines cannot push them past the run's.)
+    let (alone, together): (Vec<_>, Vec<_>) = plan
+        .cases
+        .iter()
+        .enumerate()
+        .partition(|(_, c)| partitions(plan, c));
+    let mut results = Vec::with_capacity(plan.cases.len());
+    for (i, _) in alone {
+        results.push(one(i).await);
+    }
+    let concurrent: Vec<(usize, CaseReport)> =
+        futures_util::stream::iter(together.into_iter().map(|(i, _)| one(i)))
+            .buffer_unordered(jobs)
+            .collect()
+            .await;
+    results.extend(concurrent);
     results.sort_by_key(|(i, _)| *i);
 
+    drop(links);
     futures_util::future::join_all(live.iter_mut().map(|t| t.stop())).await;
     let infos = live.into_iter().map(|t| t.info).collect();
     finish(
@@ -241,6 +258,7 @@ async fn run_planned(
     planned: &PlannedCase,
     index: usize,
     live: &[targets::LiveTarget],
+    links: &links::Links,
     prefix: &str,
     opts: &RunOptions,
     run_deadline: Option<Instant>,
@@ -268,11 +286,9 @@ async fn run_planned(
         report.reason = Some(why.clone());
         return report;
     }
-    let pair = plan
-        .cells
-        .get(planned.cell)
-        .and_then(|c| Some((live.get(c.a)?, live.get(c.b)?)));
-    let Some((ta, tb)) = pair else {
+    let cell = plan.cells.get(planned.cell);
+    let pair = cell.and_then(|c| Some((live.get(c.a)?, live.get(c.b)?)));
+    let (Some(cell), Some((ta, tb))) = (cell, pair) else {
         report.verdict = Verdict::HarnessError;
         report.reason = Some("the plan names a missing cell or target".into());
         return report;
@@ -332,6 +348,8 @@ async fn run_planned(
                             step_timeout: opts.step_timeout,
                             unique: format!("{prefix}-{index}"),
                             deadline_label,
+                            links,
+                            cell: (cell.a, cell.b),
                         };
                         Ok(case::run(&env, deadline).await)
                     }
@@ -368,6 +386,20 @@ async fn run_planned(
         case: report.clone(),
     });
     report
+}
+
+/// Whether the case's test cuts a link (a `partition` step), so it must
+/// run alone.
+fn partitions(plan: &Plan, planned: &PlannedCase) -> bool {
+    fn cuts(step: &crate::suite::model::Step) -> bool {
+        use crate::suite::model::Step;
+        match step {
+            Step::Partition(_) => true,
+            Step::Concurrently(steps) => steps.iter().any(cuts),
+            _ => false,
+        }
+    }
+    planned.skip.is_none() && lookup(plan, planned).is_some_and(|(_, t)| t.steps.iter().any(cuts))
 }
 
 fn lookup<'p>(

@@ -6,6 +6,7 @@
 
 use super::RunOptions;
 use super::launch::{BuiltinLauncher, RunningBuiltin};
+use super::links::Links;
 use crate::control::api::{InfoResponse, Peer, PeersRequest};
 use crate::control::{CallError, ControlClient};
 use crate::plan::model::{CommandTarget, TargetKind, TargetSpec};
@@ -134,31 +135,42 @@ pub(crate) async fn start(
     target
 }
 
-/// Tells every usable target where all the other usable targets are.
-pub(crate) async fn wire_peers(targets: &mut [LiveTarget], timeout: Duration) {
-    let known: Vec<(usize, Peer)> = targets
+/// Tells every usable target where all the other usable targets are: through
+/// a link proxy of the harness when the peer's MIMI URL is on loopback
+/// (`links.rs`), so cases can cut the link. Returns the proxies, which live
+/// as long as the run needs them.
+pub(crate) async fn wire_peers(targets: &mut [LiveTarget], timeout: Duration) -> Links {
+    let known: Vec<Option<Peer>> = targets
         .iter()
-        .enumerate()
-        .filter(|(_, t)| t.error().is_none())
-        .filter_map(|(i, t)| {
-            t.details.as_ref().map(|d| {
-                (
-                    i,
-                    Peer {
-                        domain: d.domain.clone(),
-                        mimi_url: d.mimi_url.clone(),
-                        ca_pem: d.ca_pem.clone(),
-                    },
-                )
+        .map(|t| {
+            if t.error().is_some() {
+                return None;
+            }
+            t.details.as_ref().map(|d| Peer {
+                domain: d.domain.clone(),
+                mimi_url: d.mimi_url.clone(),
+                ca_pem: d.ca_pem.clone(),
             })
         })
         .collect();
+    let urls: Vec<Option<String>> = known
+        .iter()
+        .map(|p| p.as_ref().map(|p| p.mimi_url.clone()))
+        .collect();
+    let links = Links::start(&urls).await;
     let calls = targets.iter().enumerate().map(|(i, t)| {
         let req = PeersRequest {
             peers: known
                 .iter()
+                .enumerate()
                 .filter(|(j, _)| *j != i)
-                .map(|(_, p)| p.clone())
+                .filter_map(|(j, p)| {
+                    let p = p.as_ref()?;
+                    Some(Peer {
+                        mimi_url: links.peer_url(i, j, &p.mimi_url).to_owned(),
+                        ..p.clone()
+                    })
+                })
                 .collect(),
         };
         let client = t.client.clone();
@@ -175,6 +187,7 @@ pub(crate) async fn wire_peers(targets: &mut [LiveTarget], timeout: Duration) {
             target.fail(format!("POST /v1/peers failed: {e}"));
         }
     }
+    links
 }
 
 /// Spawns a `command` target, logging its output under the run's artifacts,

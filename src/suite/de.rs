@@ -29,6 +29,8 @@ pub const ACTIONS: &[&str] = &[
     "expect_profile",
     "expect_download",
     "mark_read",
+    "partition",
+    "heal",
 ];
 
 impl<'de> Deserialize<'de> for Step {
@@ -72,6 +74,8 @@ impl<'de> Visitor<'de> for StepVisitor {
             "expect_profile" => Step::ExpectProfile(map.next_value()?),
             "expect_download" => Step::ExpectDownload(map.next_value()?),
             "mark_read" => Step::MarkRead(map.next_value()?),
+            "partition" => Step::Partition(map.next_value()?),
+            "heal" => Step::Heal(map.next_value()?),
             _ => Step::ExpectTimeline(map.next_value()?),
         };
         // A second key is always an error; the seed reports it at the key.

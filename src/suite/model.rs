@@ -217,6 +217,10 @@ pub enum Step {
     ExpectProfile(ExpectProfile),
     ExpectDownload(ExpectDownload),
     MarkRead(MarkRead),
+    /// The harness cuts the MIMI link between the two sides.
+    Partition(Link),
+    /// The harness restores the MIMI link between the two sides.
+    Heal(Link),
 }
 
 impl Step {
@@ -243,6 +247,8 @@ impl Step {
             Step::ExpectProfile(_) => "expect_profile",
             Step::ExpectDownload(_) => "expect_download",
             Step::MarkRead(_) => "mark_read",
+            Step::Partition(_) => "partition",
+            Step::Heal(_) => "heal",
         }
     }
 }
@@ -609,6 +615,19 @@ pub struct ExpectDownload {
     pub text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+}
+
+/// `partition` / `heal`: the harness cuts (restores) the MIMI link between
+/// the cell's two targets, both directions, through the link proxies it put
+/// between them. Only a link the harness proxies (a loopback `mimi_url`)
+/// can be cut; otherwise the step is `unsupported`. A test with a
+/// `partition` step runs alone, before the concurrent cases, and whatever
+/// it cut is healed when it ends, whatever its verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// The two sides the link joins: `[a, b]`.
+    pub sides: Vec<Side>,
 }
 
 /// One expected visible message; fields left out are not checked.

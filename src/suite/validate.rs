@@ -529,6 +529,13 @@ impl Checker {
                     self.capture(s.capture.as_ref(), f("capture"));
                 }
             }
+            Step::Partition(l) | Step::Heal(l) => {
+                let mut sides = l.sides.clone();
+                sides.sort();
+                if sides != [Side::A, Side::B] {
+                    self.at(f("sides"), "`sides` names the cell's two sides: `[a, b]`");
+                }
+            }
         }
     }
 }

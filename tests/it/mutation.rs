@@ -113,7 +113,7 @@ fn clean_problems(report: &RunReport) -> Vec<String> {
         .cells
         .iter()
         .flat_map(|cell| &cell.cases)
-        .filter(|case| !(matches!(case.verdict, Verdict::Pass) || no_mechanism(case)))
+        .filter(|case| !(case.verdict == Verdict::Pass || no_mechanism(case) || needs_two(case)))
         .map(|case| {
             format!(
                 "clean→clean {}/{} is {}: {}",
@@ -282,6 +282,12 @@ fn no_mechanism(case: &mimi_interop::report::model::CaseReport) -> bool {
             .reason
             .as_deref()
             .is_some_and(|r| r.starts_with("no MIMI mechanism: "))
+}
+
+/// A test that cuts a link, skipped in clean→clean (one target, no link).
+fn needs_two(case: &mimi_interop::report::model::CaseReport) -> bool {
+    case.verdict == Verdict::Skipped
+        && case.reason.as_deref() == Some(mimi_interop::plan::NEEDS_TWO_PROVIDERS)
 }
 
 fn without_last_column(table: &str) -> Vec<String> {

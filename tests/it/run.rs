@@ -17,6 +17,7 @@ mod burst;
 mod expect;
 mod metadata;
 mod no_mechanism;
+mod partition;
 mod profile;
 mod timeline;
 
@@ -537,7 +538,17 @@ async fn the_shipped_suites_pass_against_conformant_fakes() {
                     || k.reason.as_deref()
                         != Some(format!("no MIMI mechanism: {}", why.trim()).as_str())
             }
-            None => k.verdict != Verdict::Pass,
+            // The fakes' MIMI URLs are not loopback: no link to cut; and
+            // a cell with one target has no link at all.
+            None => {
+                k.verdict != Verdict::Pass
+                    && !(k.verdict == Verdict::Unsupported
+                        && k.reason.as_deref().is_some_and(|r| {
+                            r.starts_with("the harness cannot cut a link it does not proxy: ")
+                        }))
+                    && !(k.verdict == Verdict::Skipped
+                        && k.reason.as_deref() == Some(mimi_interop::plan::NEEDS_TWO_PROVIDERS))
+            }
         })
         .map(|(cell, k)| {
             format!(

@@ -178,6 +178,12 @@ impl Quirks {
         !self.has(Quirk::NoReadReceipts)
     }
 
+    /// drop-when-unreachable: whether a notify that could not be delivered
+    /// to a follower is retried.
+    pub(crate) fn retries_notify(&self) -> bool {
+        !self.has(Quirk::DropWhenUnreachable)
+    }
+
     /// new-device-not-joined: whether a new device joins its user's rooms.
     pub(crate) fn joins_new_device(&self) -> bool {
         !self.has(Quirk::NewDeviceNotJoined)
@@ -489,5 +495,14 @@ mod tests {
         assert!(q.joins_new_device());
         assert_eq!(Quirk::parse("no-read-receipts"), Ok(Quirk::NoReadReceipts));
         assert_eq!(Quirk::NoReadReceipts.breaks(), "read-receipts");
+    }
+
+    #[test]
+    fn drop_when_unreachable_stops_notify_retries() {
+        assert!(Quirks::default().retries_notify());
+        let q = Quirks::new([Quirk::DropWhenUnreachable]);
+        assert!(!q.retries_notify());
+        // Nothing else changes: delivery itself is untouched.
+        assert_eq!(bodies(&q, "r", 3), vec![vec![1], vec![2], vec![3]]);
     }
 }

@@ -38,11 +38,12 @@ pub enum Quirk {
     RoomUriIsGroupId,
     AssetHashOfPlaintext,
     NoReadReceipts,
+    DropWhenUnreachable,
     IgnoresConsent,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 25] = [
+    pub const ALL: [Quirk; 26] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -68,6 +69,7 @@ impl Quirk {
         Quirk::RoomUriIsGroupId,
         Quirk::AssetHashOfPlaintext,
         Quirk::NoReadReceipts,
+        Quirk::DropWhenUnreachable,
     ];
 
     /// Quirks of behaviour outside the requirements' 22 features (consent
@@ -104,6 +106,7 @@ impl Quirk {
             Quirk::RoomUriIsGroupId => "room-uri-is-group-id",
             Quirk::AssetHashOfPlaintext => "asset-hash-of-plaintext",
             Quirk::NoReadReceipts => "no-read-receipts",
+            Quirk::DropWhenUnreachable => "drop-when-unreachable",
             Quirk::IgnoresConsent => "ignores-consent",
         }
     }
@@ -112,9 +115,10 @@ impl Quirk {
     pub fn breaks(self) -> &'static str {
         match self {
             Quirk::MessageIdDraft07 | Quirk::TextAsPlain | Quirk::UnicodeNfc => "text",
-            Quirk::DuplicateMessageEvent | Quirk::ReorderFanout | Quirk::DropEveryTenth => {
-                "reliable-sync"
-            }
+            Quirk::DuplicateMessageEvent
+            | Quirk::ReorderFanout
+            | Quirk::DropEveryTenth
+            | Quirk::DropWhenUnreachable => "reliable-sync",
             Quirk::WrongEpochReport | Quirk::NewDeviceNotJoined => "encryption",
             Quirk::LocalRoster | Quirk::KickNotCommitted | Quirk::BanAsKick => "membership",
             Quirk::EditByAnyone => "edits",
@@ -207,6 +211,9 @@ impl Quirk {
             }
             Quirk::AssetHashOfPlaintext => {
                 "an uploaded attachment's ExternalPart hash is computed over the plaintext instead of the stored ciphertext"
+            }
+            Quirk::DropWhenUnreachable => {
+                "the hub drops a notify it could not deliver to a follower on the first attempt instead of retrying it"
             }
             Quirk::NoReadReceipts => {
                 "`mark_read` answers success with the report it would have sent but never sends it"

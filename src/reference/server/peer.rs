@@ -35,6 +35,9 @@ pub struct Peers {
     shutdown: watch::Receiver<bool>,
     hooks: Mutex<Option<Arc<Hooks>>>,
     from: String,
+    /// Whether a notify that could not be delivered is retried (always,
+    /// but under the quirk drop-when-unreachable).
+    retries: std::sync::atomic::AtomicBool,
 }
 
 /// One follower's delivery queue and the task draining it.
@@ -71,7 +74,14 @@ impl Peers {
             shutdown,
             hooks: Mutex::new(None),
             from: format!("mimi@{own_domain}"),
+            retries: std::sync::atomic::AtomicBool::new(true),
         })
+    }
+
+    /// Whether undelivered notifies are retried (quirk drop-when-unreachable).
+    pub(crate) fn set_retries(&self, retries: bool) {
+        self.retries
+            .store(retries, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub(crate) fn set_hooks(&self, hooks: Arc<Hooks>) {
@@ -341,6 +351,10 @@ async fn deliver_loop(
                 Ok(r) => r.retry_after.unwrap_or(backoff),
                 Err(_) => backoff,
             };
+            // QUIRK drop-when-unreachable: the first failure is the last try.
+            if !peers.retries.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
             backoff = (backoff * 2).min(Duration::from_secs(2));
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {},
