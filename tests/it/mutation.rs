@@ -2,11 +2,11 @@
 //! shipped suites, and `docs/coverage.md` says by which tests.
 //!
 //! One run through the library (`plan` + `run::execute` with the reference
-//! `Launcher`) of every suite in the cell clean→clean, which must pass
-//! everything; then, for each quirk, a run with two builtin targets, `clean`
-//! and `quirky`, in the cells quirky→clean and clean→quirky, which must hold
-//! at least one case that is not conformant. [`RUNS_AT_ONCE`] runs go at
-//! a time.
+//! `Launcher`) of every suite in the cell clean→clean-b (two clean
+//! providers), which must pass everything; then, for each quirk, a run with
+//! two builtin targets, `clean` and `quirky`, in the cells quirky→clean and
+//! clean→quirky, which must hold at least one case that found the quirk.
+//! [`RUNS_AT_ONCE`] runs go at a time.
 //! `MUTATION_DEBUG=1` prints the reason of every case that caught a quirk.
 
 use futures_util::StreamExt;
@@ -41,12 +41,16 @@ fn builtin(name: &str, quirks: Vec<String>) -> TargetSpec {
 /// others skip it, which keeps the run light enough for its deadlines.
 const HEAVY: &str = "reliable-sync";
 
-/// Without a quirk clean→clean; with one quirky→clean and clean→quirky.
+/// Without a quirk clean→clean-b; with one quirky→clean and clean→quirky.
 /// Every test of every suite (but [`HEAVY`] only for quirks that break it).
 fn plan(quirk: Option<Quirk>, suites: Vec<LoadedSuite>) -> Plan {
     let mut targets = vec![builtin("clean", Vec::new())];
     let cells = match quirk {
-        None => vec![Cell { a: 0, b: 0 }],
+        // Two clean providers, so tests that cut the link between them run.
+        None => {
+            targets.push(builtin("clean-b", Vec::new()));
+            vec![Cell { a: 0, b: 1 }]
+        }
         Some(q) => {
             targets.push(builtin("quirky", vec![q.name().to_owned()]));
             vec![Cell { a: 1, b: 0 }, Cell { a: 0, b: 1 }]
@@ -106,17 +110,17 @@ struct Caught {
     cases: usize,
 }
 
-/// Every case of the clean→clean run passes (or is `unsupported` for want
+/// Every case of the clean→clean-b run passes (or is `unsupported` for want
 /// of a MIMI mechanism).
 fn clean_problems(report: &RunReport) -> Vec<String> {
     report
         .cells
         .iter()
         .flat_map(|cell| &cell.cases)
-        .filter(|case| !(case.verdict == Verdict::Pass || no_mechanism(case) || needs_two(case)))
+        .filter(|case| !(case.verdict == Verdict::Pass || no_mechanism(case)))
         .map(|case| {
             format!(
-                "clean→clean {}/{} is {}: {}",
+                "clean→clean-b {}/{} is {}: {}",
                 case.feature,
                 case.test,
                 case.verdict,
@@ -282,12 +286,6 @@ fn no_mechanism(case: &mimi_interop::report::model::CaseReport) -> bool {
             .reason
             .as_deref()
             .is_some_and(|r| r.starts_with("no MIMI mechanism: "))
-}
-
-/// A test that cuts a link, skipped in clean→clean (one target, no link).
-fn needs_two(case: &mimi_interop::report::model::CaseReport) -> bool {
-    case.verdict == Verdict::Skipped
-        && case.reason.as_deref() == Some(mimi_interop::plan::NEEDS_TWO_PROVIDERS)
 }
 
 fn without_last_column(table: &str) -> Vec<String> {
