@@ -23,6 +23,27 @@ pub(super) fn sent_by(state: &CaseState, sender: &str, from: &str) -> bool {
     }
 }
 
+/// The index, from `start` on, of the next pending message event of
+/// `actor` in `room` on a client `client_ok` accepts and (with `from`) sent
+/// by that user: the candidates `expect_message(s)` judge one by one.
+pub(super) fn next_message(
+    state: &CaseState,
+    actor: &str,
+    room: &str,
+    from: Option<&str>,
+    start: usize,
+    client_ok: impl Fn(&str) -> bool,
+) -> Option<usize> {
+    let pending = &state.actors[actor].inbox.pending;
+    (start..pending.len()).find(|&k| {
+        let ev = &pending[k];
+        let EventKind::Message { sender, .. } = &ev.kind else {
+            return false;
+        };
+        ev.room == room && client_ok(&ev.client) && from.is_none_or(|f| sent_by(state, sender, f))
+    })
+}
+
 pub(super) fn event_json(ev: &Event) -> String {
     serde_json::to_string(ev).unwrap_or_default()
 }
@@ -103,11 +124,14 @@ pub(crate) async fn expect_message(
                 }
                 return Ok(());
             }
-            let a = &state.actors[&actor];
-            let Some(ev) = a.inbox.pending.get(i) else {
+            let client_ok =
+                |c: &str| !got.contains_key(c) && (!s.all_clients || needed.iter().any(|n| n == c));
+            let Some(k) = next_message(state, &actor, &room, from.as_deref(), i, client_ok) else {
                 break;
             };
-            i += 1;
+            i = k + 1;
+            let a = &state.actors[&actor];
+            let ev = &a.inbox.pending[k];
             let EventKind::Message {
                 sender,
                 content,
@@ -115,19 +139,8 @@ pub(crate) async fn expect_message(
                 ..
             } = &ev.kind
             else {
-                continue;
+                continue; // next_message returns message events only
             };
-            if ev.room != room || got.contains_key(&ev.client) {
-                continue;
-            }
-            if s.all_clients && !needed.contains(&ev.client) {
-                continue;
-            }
-            if let Some(f) = &from
-                && !sent_by(state, sender, f)
-            {
-                continue;
-            }
             // A sender the case did not create but `from` vouches for (by
             // domain) is hashed under the `from` user.
             let owner = state.owners.get(sender).or(from.as_ref());

@@ -8,7 +8,7 @@
 //! deadline covers the whole set; waiting is the inbox long-poll.
 
 use super::case::{CaseEnv, CaseState};
-use super::expect::{event_json, mls_name, sent_by};
+use super::expect::{event_json, mls_name, next_message};
 use super::judge;
 use super::outcome::{Failure, violation_verdict};
 use crate::control::api::EventKind;
@@ -96,11 +96,13 @@ pub(crate) async fn expect_messages(
             if progress.values().all(|p| p.received == n) {
                 return Ok(());
             }
-            let a = &state.actors[&actor];
-            let Some(ev) = a.inbox.pending.get(i) else {
+            let client_ok = |c: &str| progress.contains_key(c);
+            let Some(k) = next_message(state, &actor, &room, from.as_deref(), i, client_ok) else {
                 break;
             };
-            i += 1;
+            i = k + 1;
+            let a = &state.actors[&actor];
+            let ev = &a.inbox.pending[k];
             let EventKind::Message {
                 sender,
                 content,
@@ -108,16 +110,8 @@ pub(crate) async fn expect_messages(
                 ..
             } = &ev.kind
             else {
-                continue;
+                continue; // next_message returns message events only
             };
-            if ev.room != room || !progress.contains_key(&ev.client) {
-                continue;
-            }
-            if let Some(f) = &from
-                && !sent_by(state, sender, f)
-            {
-                continue;
-            }
             // The burst's sender is an actor, so its clients are known;
             // a message from anyone else cannot be one of the burst's.
             let Some(sender_user) = state.owners.get(sender) else {
