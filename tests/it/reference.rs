@@ -1086,6 +1086,30 @@ async fn control_api_errors_use_the_documented_codes() {
             "{op} {body}"
         );
     }
+    // Features MIMI has no mechanism for: 501, naming what the drafts lack.
+    for (op, what) in [
+        ("typing", "typing notifications"),
+        ("presence", "presence"),
+        ("share_history", "sharing history"),
+        ("port_history", "porting history"),
+    ] {
+        let r = http
+            .post(format!("{}/v1/{op}", p.a.control_url()))
+            .header("content-type", "application/json")
+            .body(r#"{"room":"mimi://a.example/r/x","actor":"mimi://a.example/u/alice"}"#)
+            .send()
+            .await
+            .expect("control reachable");
+        assert_eq!(r.status().as_u16(), 501, "{op}");
+        let body: ErrorBody = r.json().await.expect("error body is ErrorBody");
+        assert_eq!(body.error.code, "unsupported", "{op}");
+        let m = &body.error.message;
+        assert!(
+            m.starts_with(&format!("no MIMI mechanism for {what}")),
+            "{op}: {m}"
+        );
+        assert!(m.contains("draft-ietf-mimi-"), "{op}: {m}");
+    }
     // Adding a user the other provider does not know is a 404.
     let err =
         p.ca.membership(

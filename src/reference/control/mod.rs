@@ -22,6 +22,7 @@ use tokio::sync::watch;
 mod abuse_ops;
 mod assets;
 mod consent_ops;
+mod no_mechanism;
 mod ops;
 mod policy_ops;
 mod receipts;
@@ -277,7 +278,7 @@ fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ControlError> {
 
 /// The control API router.
 pub(crate) fn app(p: Arc<Provider>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/v1/info", get(info))
         .route("/v1/reset", post(reset))
         .route("/v1/peers", post(peers))
@@ -304,7 +305,8 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/revoke_consent", post(revoke_consent))
         .route("/v1/report_abuse", post(report_abuse))
         .route("/v1/abuse_reports", post(abuse_reports))
-        .route("/v1/message_franks", post(message_franks))
+        .route("/v1/message_franks", post(message_franks));
+    no_mechanism::routes(router)
         .fallback(|| async { ControlError::not_found("no such control operation") })
         .layer(DefaultBodyLimit::max(super::wire::MAX_BODY))
         .with_state(p)
