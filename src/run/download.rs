@@ -7,7 +7,6 @@ use super::case::{CaseEnv, CaseState};
 use super::outcome::Failure;
 use crate::control::CallError;
 use crate::control::api::{DownloadRequest, DownloadResponse};
-use crate::report::model::Verdict;
 use crate::suite::model::ExpectDownload;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -48,16 +47,12 @@ pub(crate) async fn expect_download(
         Ok(r) => r,
         Err(e) => {
             let verdict = match &e {
-                CallError::Unsupported { .. } => Verdict::Unsupported,
-                CallError::Timeout { .. } => Verdict::Timeout,
                 // 502: the target could not get, verify or decrypt the
                 // asset (e.g. its hash does not match the stored bytes).
-                CallError::NotFound { .. }
-                | CallError::Refused { .. }
-                | CallError::Status { status: 502, .. } => {
+                CallError::Status { status: 502, .. } => {
                     super::outcome::violation_verdict(env.level)
                 }
-                _ => Verdict::TargetError,
+                e => super::outcome::call_verdict(e, env.level),
             };
             return Err(Failure::new(
                 verdict,

@@ -12,7 +12,6 @@ use super::case::{CaseEnv, CaseState};
 use super::outcome::Failure;
 use crate::control::CallError;
 use crate::control::api::{ClientRoomState, RoomStateRequest, RoomStateResponse};
-use crate::report::model::Verdict;
 use crate::suite::model::ExpectState;
 use std::collections::BTreeMap;
 use tokio::time::Instant;
@@ -167,14 +166,7 @@ async fn ask(
             Ok(r) => reports.push((member, Some(r))),
             Err(CallError::NotFound { .. }) => reports.push((member, None)),
             Err(e) => {
-                let verdict = match &e {
-                    CallError::Unsupported { .. } => Verdict::Unsupported,
-                    CallError::Timeout { .. } => Verdict::Timeout,
-                    CallError::Refused { .. } | CallError::NotFound { .. } => {
-                        super::outcome::violation_verdict(env.level)
-                    }
-                    _ => Verdict::TargetError,
-                };
+                let verdict = super::outcome::call_verdict(&e, env.level);
                 return Err(Failure::new(
                     verdict,
                     format!("target {}: room_state: {e}", ex.target),

@@ -86,6 +86,21 @@ pub(crate) fn violation_verdict(level: Level) -> Verdict {
     }
 }
 
+/// The verdict of a control call that failed where success was expected:
+/// 501 `unsupported`; 403, 409 and 404 a violation at the test's level; no
+/// answer in time `timeout`; transport trouble, other statuses and
+/// malformed answers `target-error`.
+pub(crate) fn call_verdict(err: &CallError, level: Level) -> Verdict {
+    match err {
+        CallError::Unsupported { .. } => Verdict::Unsupported,
+        CallError::Refused { .. } | CallError::NotFound { .. } => violation_verdict(level),
+        CallError::Timeout { .. } => Verdict::Timeout,
+        CallError::Unreachable { .. } | CallError::Status { .. } | CallError::Malformed { .. } => {
+            Verdict::TargetError
+        }
+    }
+}
+
 /// Reasons are one line: the transcript carries the detail.
 fn one_line(text: &str) -> String {
     let line: String = text
@@ -147,14 +162,7 @@ pub(crate) fn judge_call<R>(
         Outcome::Ok => "2xx",
         Outcome::Refused => "403 or 409",
     };
-    let verdict = match &err {
-        CallError::Unsupported { .. } => Verdict::Unsupported,
-        CallError::Refused { .. } | CallError::NotFound { .. } => violation_verdict(level),
-        CallError::Timeout { .. } => Verdict::Timeout,
-        CallError::Unreachable { .. } | CallError::Status { .. } | CallError::Malformed { .. } => {
-            Verdict::TargetError
-        }
-    };
+    let verdict = call_verdict(&err, level);
     Err(
         Failure::new(verdict, format!("target {}: {op}: {err}", ex.target))
             .with_exchange(ex)

@@ -4,9 +4,7 @@
 
 use super::case::{CaseEnv, CaseState};
 use super::outcome::Failure;
-use crate::control::CallError;
 use crate::control::api::{ProfileRequest, ProfileResponse};
-use crate::report::model::Verdict;
 use crate::suite::model::ExpectProfile;
 use tokio::time::Instant;
 
@@ -37,14 +35,7 @@ pub(crate) async fn expect_profile(
     let resp = match result {
         Ok(r) => r,
         Err(e) => {
-            let verdict = match &e {
-                CallError::Unsupported { .. } => Verdict::Unsupported,
-                CallError::Timeout { .. } => Verdict::Timeout,
-                CallError::NotFound { .. } | CallError::Refused { .. } => {
-                    super::outcome::violation_verdict(env.level)
-                }
-                _ => Verdict::TargetError,
-            };
+            let verdict = super::outcome::call_verdict(&e, env.level);
             return Err(
                 Failure::new(verdict, format!("target {}: profile: {e}", conn.name))
                     .with_exchange(&ex),

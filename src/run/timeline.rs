@@ -13,7 +13,6 @@ use super::judge;
 use super::outcome::Failure;
 use crate::control::CallError;
 use crate::control::api::{ClientTimeline, TimelineMessage, TimelineRequest, TimelineResponse};
-use crate::report::model::Verdict;
 use crate::suite::model::ExpectTimeline;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -110,12 +109,7 @@ pub(crate) async fn expect_timeline(
                 )]
             }
             Err(e) => {
-                let verdict = match &e {
-                    CallError::Unsupported { .. } => Verdict::Unsupported,
-                    CallError::Timeout { .. } => Verdict::Timeout,
-                    CallError::Refused { .. } => super::outcome::violation_verdict(env.level),
-                    _ => Verdict::TargetError,
-                };
+                let verdict = super::outcome::call_verdict(&e, env.level);
                 return Err(
                     Failure::new(verdict, format!("target {}: timeline: {e}", conn.name))
                         .with_exchange(&ex),
