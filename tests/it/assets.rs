@@ -6,9 +6,9 @@ use base64::Engine as _;
 use mimi_interop::content::{self, PartBody};
 use mimi_interop::control::api::*;
 use mimi_interop::control::{CallError, ControlClient};
+use mimi_interop::reference::RunningProvider;
 use mimi_interop::reference::pki::TlsMaterial;
 use mimi_interop::reference::quirks::{Quirk, Quirks};
-use mimi_interop::reference::{Launcher, RunningProvider};
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(20);
@@ -23,23 +23,19 @@ fn unb64(s: &str) -> Vec<u8> {
         .expect("base64")
 }
 
+/// A wired pair (see `reference::pair`) with a room on a.example that bob
+/// (on b.example) has joined.
 struct Pair {
-    launcher: Launcher,
-    a: RunningProvider,
-    b: RunningProvider,
-    ca: ControlClient,
-    cb: ControlClient,
+    p: crate::reference::Pair,
     room: String,
     alice: String,
     bob: String,
 }
 
-async fn peer_of(c: &ControlClient) -> Peer {
-    let info = c.info(T).await.expect("info");
-    Peer {
-        domain: info.domain,
-        mimi_url: info.mimi_url,
-        ca_pem: info.ca_pem,
+impl std::ops::Deref for Pair {
+    type Target = crate::reference::Pair;
+    fn deref(&self) -> &Self::Target {
+        &self.p
     }
 }
 
@@ -62,24 +58,10 @@ async fn user(c: &ControlClient, name: &str) -> String {
 /// a.example (hub, alice) and b.example (bob), wired, with a room on A that
 /// bob has joined. `quirks_b` are b.example's deliberate deviations.
 async fn pair(quirks_b: Quirks) -> Pair {
-    let launcher = Launcher::new().expect("run CA");
-    let a = launcher.start_domain("a.example").await.expect("start a");
-    let b = launcher
-        .start_domain_with_quirks("b.example", quirks_b)
-        .await
-        .expect("start b");
-    let http = reqwest::Client::new();
-    let ca = ControlClient::new(http.clone(), a.control_url());
-    let cb = ControlClient::new(http, b.control_url());
-    let (pa, pb) = (peer_of(&ca).await, peer_of(&cb).await);
-    ca.peers(&PeersRequest { peers: vec![pb] }, T)
-        .await
-        .expect("peers a");
-    cb.peers(&PeersRequest { peers: vec![pa] }, T)
-        .await
-        .expect("peers b");
-    let alice = user(&ca, "alice").await;
-    let bob = user(&cb, "bob").await;
+    let p = crate::reference::pair_with_quirks(quirks_b).await;
+    let (ca, cb) = (&p.ca, &p.cb);
+    let alice = user(ca, "alice").await;
+    let bob = user(cb, "bob").await;
     let room = ca
         .create_room(
             &CreateRoomRequest {
@@ -105,13 +87,9 @@ async fn pair(quirks_b: Quirks) -> Pair {
     )
     .await
     .expect("add_participant");
-    wait_message_or_join(&cb, &bob, |e| matches!(e.kind, EventKind::Joined { .. })).await;
+    wait_message_or_join(cb, &bob, |e| matches!(e.kind, EventKind::Joined { .. })).await;
     Pair {
-        launcher,
-        a,
-        b,
-        ca,
-        cb,
+        p,
         room,
         alice,
         bob,

@@ -5,6 +5,7 @@
 use base64::Engine as _;
 use mimi_interop::control::ControlClient;
 use mimi_interop::control::api::*;
+use mimi_interop::reference::quirks::Quirks;
 use mimi_interop::reference::{Launcher, RunningProvider};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -34,9 +35,17 @@ pub(crate) async fn peer_of(c: &ControlClient) -> Peer {
 
 /// Two providers, a.example and b.example, wired to each other.
 pub(crate) async fn pair() -> Pair {
+    pair_with_quirks(Quirks::default()).await
+}
+
+/// [`pair`] with deliberate deviations on b.example.
+pub(crate) async fn pair_with_quirks(quirks_b: Quirks) -> Pair {
     let launcher = Launcher::new().expect("run CA");
     let a = launcher.start_domain("a.example").await.expect("start a");
-    let b = launcher.start_domain("b.example").await.expect("start b");
+    let b = launcher
+        .start_domain_with_quirks("b.example", quirks_b)
+        .await
+        .expect("start b");
     let http = reqwest::Client::new();
     let ca = ControlClient::new(http.clone(), a.control_url());
     let cb = ControlClient::new(http, b.control_url());

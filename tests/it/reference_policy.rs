@@ -4,40 +4,11 @@
 
 use mimi_interop::control::ControlClient;
 use mimi_interop::control::api::*;
-use mimi_interop::reference::{Launcher, RunningProvider};
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(20);
 
-pub(crate) struct Pair {
-    _a: RunningProvider,
-    b: RunningProvider,
-    pub(crate) ca: ControlClient,
-    pub(crate) cb: ControlClient,
-}
-
-pub(crate) async fn pair() -> Pair {
-    let launcher = Launcher::new().expect("run CA");
-    let a = launcher.start_domain("a.example").await.expect("start a");
-    let b = launcher.start_domain("b.example").await.expect("start b");
-    let http = reqwest::Client::new();
-    let ca = ControlClient::new(http.clone(), a.control_url());
-    let cb = ControlClient::new(http, b.control_url());
-    let peer = |info: InfoResponse| Peer {
-        domain: info.domain,
-        mimi_url: info.mimi_url,
-        ca_pem: info.ca_pem,
-    };
-    let pa = peer(ca.info(T).await.expect("info a"));
-    let pb = peer(cb.info(T).await.expect("info b"));
-    ca.peers(&PeersRequest { peers: vec![pb] }, T)
-        .await
-        .expect("peers a");
-    cb.peers(&PeersRequest { peers: vec![pa] }, T)
-        .await
-        .expect("peers b");
-    Pair { _a: a, b, ca, cb }
-}
+pub(crate) use crate::reference::{Pair, pair};
 
 pub(crate) async fn user(c: &ControlClient, name: &str) -> String {
     c.create_user(
