@@ -39,55 +39,12 @@ impl std::ops::Deref for Pair {
     }
 }
 
-async fn user(c: &ControlClient, name: &str) -> String {
-    c.create_user(
-        &CreateUserRequest {
-            name: name.into(),
-            display_name: None,
-            avatar: None,
-            clients: 1,
-            consent_required: false,
-        },
-        T,
-    )
-    .await
-    .expect("create_user")
-    .user
-}
-
 /// a.example (hub, alice) and b.example (bob), wired, with a room on A that
 /// bob has joined. `quirks_b` are b.example's deliberate deviations.
 async fn pair(quirks_b: Quirks) -> Pair {
     let p = crate::reference::pair_with_quirks(quirks_b).await;
-    let (ca, cb) = (&p.ca, &p.cb);
-    let alice = user(ca, "alice").await;
-    let bob = user(cb, "bob").await;
-    let room = ca
-        .create_room(
-            &CreateRoomRequest {
-                actor: alice.clone(),
-                name: "club".into(),
-                kind: RoomKind::Group,
-                with: None,
-                status_policy: None,
-            },
-            T,
-        )
-        .await
-        .expect("create_room")
-        .room;
-    ca.membership(
-        "add_participant",
-        &MembershipRequest {
-            room: room.clone(),
-            actor: alice.clone(),
-            user: bob.clone(),
-        },
-        T,
-    )
-    .await
-    .expect("add_participant");
-    wait_message_or_join(cb, &bob, |e| matches!(e.kind, EventKind::Joined { .. })).await;
+    let (room, alice, bob, _, _) = crate::reference::room_with_bob(&p).await;
+    let (alice, bob) = (alice.user, bob.user);
     Pair {
         p,
         room,
