@@ -19,7 +19,9 @@ use std::time::Duration;
   mimi-interop validate                       check suites/ and targets.yaml, run nothing
   mimi-interop serve --domain a.example       a reference provider to point your service at
   mimi-interop content decode msg.cbor        inspect MIMI content bytes
+  mimi-interop run --shard 2/4 --reports shard-2   the second of four CI jobs
   mimi-interop merge shard-*/latest/report.json   one matrix from sharded runs
+  mimi-interop diff old/report.json reports/latest/report.json   what changed since a run
   mimi-interop coverage                       which suites cover which requirement
 
 Exit codes: 0 conformant, 1 a case failed, 2 bad usage or input file, 3 target or harness error."
@@ -44,6 +46,8 @@ enum Command {
     Content(content::cli::ContentCommand),
     /// Merge report.json files of sharded runs into one report set.
     Merge(MergeArgs),
+    /// Compare two runs' report.json: regressions, fixes, changes (exit 1 on a regression).
+    Diff(DiffArgs),
     /// Print the JSON Schema of the suite format.
     Schema,
     /// Print which suites and tests cover each requirement (Markdown).
@@ -65,6 +69,17 @@ struct MergeArgs {
     /// Where the merged reports go: `<dir>/<merged-id>/` and `<dir>/latest/`.
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The earlier run's report.json.
+    old: PathBuf,
+    /// The later run's report.json.
+    new: PathBuf,
+    /// Print Markdown (for a pull request or job summary) instead of text.
+    #[arg(long)]
+    markdown: bool,
 }
 
 #[derive(Args)]
@@ -96,6 +111,9 @@ struct SelectArgs {
     /// Only this cell, written `a,b` (repeatable).
     #[arg(long = "cell", value_name = "A,B")]
     cells: Vec<String>,
+    /// Only shard I of N of the selected cases (`merge` joins the shards' reports).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<plan::shard::Shard>,
 }
 
 #[derive(Args)]
@@ -117,6 +135,10 @@ struct RunArgs {
     /// Deadline for the whole run; cases still running then are `timeout`.
     #[arg(long, value_parser = duration)]
     run_timeout: Option<Duration>,
+    /// Also write a short Markdown summary here (for a pull request). It is
+    /// appended to `$GITHUB_STEP_SUMMARY` too when that is set.
+    #[arg(long, value_name = "FILE")]
+    summary: Option<PathBuf>,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -138,6 +160,7 @@ fn main() {
         },
         Command::Content(cmd) => content::cli::run(cmd),
         Command::Merge(args) => merge_command(args),
+        Command::Diff(args) => diff_command(args),
         Command::Schema => {
             println!(
                 "{}",
@@ -176,8 +199,13 @@ fn load_plan(args: &SelectArgs) -> Result<plan::model::Plan, i32> {
         tags: args.tags.clone(),
         targets: args.only_targets.clone(),
         cells: args.cells.clone(),
+        shards: Vec::new(),
     };
-    plan::build(targets, suites, &filters).map_err(bad_input)
+    let mut plan = plan::build(targets, suites, &filters).map_err(bad_input)?;
+    if let Some(shard) = args.shard {
+        plan::shard::apply(&mut plan, shard);
+    }
+    Ok(plan)
 }
 
 fn load_suites(
@@ -244,26 +272,55 @@ async fn run_command(args: RunArgs) -> i32 {
     let report = run::execute(&plan, &opts, &launcher, &progress).await;
     let color = report::terminal::stdout_is_fancy();
     print!("{}", report::terminal::summary(&report, color));
-    match report::write_all(&report, &args.reports) {
-        Ok(written) => println!("reports: {}", written.run_dir.display()),
+    let written = match report::write_all(&report, &args.reports) {
+        Ok(written) => written,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::TARGET_OR_HARNESS;
         }
+    };
+    println!("reports: {}", written.run_dir.display());
+    if let Err(e) = write_summary(&report, &written.run_dir, args.summary.as_deref()) {
+        eprintln!("error: {e}");
+        return exit::TARGET_OR_HARNESS;
     }
     exit::for_report(&report)
+}
+
+/// The pull-request summary, to `--summary` and to `$GITHUB_STEP_SUMMARY`
+/// (appended: other steps of the job write there too).
+fn write_summary(
+    report: &report::model::RunReport,
+    run_dir: &std::path::Path,
+    file: Option<&std::path::Path>,
+) -> Result<(), String> {
+    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty());
+    if file.is_none() && step_summary.is_none() {
+        return Ok(());
+    }
+    let text = report::summary::render(report, &run_dir.display().to_string());
+    if let Some(path) = file {
+        std::fs::write(path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Some(path) = step_summary {
+        use std::io::Write as _;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| format!("$GITHUB_STEP_SUMMARY {}: {e}", path.to_string_lossy()))?;
+    }
+    Ok(())
 }
 
 /// Reads, merges and writes; the exit code is the merged run's.
 fn merge_command(args: MergeArgs) -> i32 {
     let mut reports = Vec::with_capacity(args.inputs.len());
     for path in &args.inputs {
-        let parsed = std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| report::json::parse(&text).map_err(|e| e.to_string()));
-        match parsed {
+        match read_report(path) {
             Ok(r) => reports.push(r),
-            Err(e) => return bad_input(format!("{}: {e}", path.display())),
+            Err(e) => return bad_input(e),
         }
     }
     let merged = match report::merge(reports) {
@@ -282,4 +339,35 @@ fn merge_command(args: MergeArgs) -> i32 {
         }
     }
     exit::for_report(&merged)
+}
+
+/// Reads both reports and prints what changed; exit 1 on a regression, 2 when
+/// the reports cannot be read or compared.
+fn diff_command(args: DiffArgs) -> i32 {
+    let (old, new) = match (read_report(&args.old), read_report(&args.new)) {
+        (Ok(old), Ok(new)) => (old, new),
+        (Err(e), _) | (_, Err(e)) => return bad_input(e),
+    };
+    let diff = match report::diff::diff(&old, &new) {
+        Ok(d) => d,
+        Err(e) => return bad_input(e),
+    };
+    if args.markdown {
+        print!("{}", report::diff::render_markdown(&diff));
+    } else {
+        print!("{}", report::diff::render_text(&diff));
+    }
+    if diff.has_regressions() {
+        exit::FAILED
+    } else {
+        exit::CONFORMANT
+    }
+}
+
+/// A `report.json`, or why it cannot be used, naming the file.
+fn read_report(path: &std::path::Path) -> Result<report::model::RunReport, String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| report::json::parse(&text).map_err(|e| e.to_string()))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -11,6 +11,7 @@
 //! a typo never silently selects nothing.
 
 pub mod model;
+pub mod shard;
 pub mod targets;
 
 use crate::report::model::Filters;

@@ -127,6 +127,7 @@ pub(crate) fn filters_text(report: &RunReport) -> String {
         ("tags", &f.tags),
         ("targets", &f.targets),
         ("cells", &f.cells),
+        ("shards", &f.shards),
     ]
     .into_iter()
     .filter(|(_, list)| !list.is_empty())
@@ -192,8 +193,9 @@ pub(crate) struct Matrix<'a> {
 
 impl<'a> Matrix<'a> {
     /// Rows follow the report's suite order (then features only seen in
-    /// cases, in order of appearance); rows holding any non-pass result come
-    /// first, worst first, so the matrix leads with what needs attention.
+    /// cases, in order of appearance), the minimum feature set first; within
+    /// a set, rows holding any non-pass result come first, worst first, so
+    /// the matrix leads with what needs attention.
     pub fn build(report: &'a RunReport) -> Self {
         let mut features: Vec<&'a str> = Vec::new();
         for suite in &report.suites {
@@ -220,9 +222,26 @@ impl<'a> Matrix<'a> {
                     .collect(),
             })
             .collect();
-        // Stable sort: equal severity keeps suite order.
-        rows.sort_by_key(|row| std::cmp::Reverse(severity(row.worst())));
+        // The minimum (MUST) set first, then the maximum set, then anything
+        // else; within each, rows needing attention first. Stable: equal
+        // keys keep suite order.
+        rows.sort_by_key(|row| {
+            (
+                set_rank(row.suite),
+                std::cmp::Reverse(severity(row.worst())),
+            )
+        });
         Matrix { cells, rows }
+    }
+}
+
+/// Where a feature's set sorts in the matrices: `minimum` before `maximum`
+/// before any other set or a feature without a suite.
+fn set_rank(suite: Option<&SuiteInfo>) -> u8 {
+    match suite.map(|s| s.set.as_str()) {
+        Some("minimum") => 0,
+        Some("maximum") => 1,
+        _ => 2,
     }
 }
 

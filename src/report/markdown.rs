@@ -177,7 +177,7 @@ pub fn render(report: &RunReport) -> String {
 /// Escapes text for a table cell, list item or `<summary>`: HTML specials and
 /// Markdown punctuation become numeric character references (valid in both),
 /// line breaks become spaces so a row stays one row.
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -224,6 +224,7 @@ fn union_filters(into: &mut Filters, from: Filters) {
         (&mut into.tags, from.tags),
         (&mut into.targets, from.targets),
         (&mut into.cells, from.cells),
+        (&mut into.shards, from.shards),
     ] {
         for item in theirs {
             if !mine.contains(&item) {

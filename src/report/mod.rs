@@ -3,12 +3,14 @@
 //! `docs/report-format.md` describes the files.
 
 mod common;
+pub mod diff;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 mod merge;
 pub mod model;
+pub mod summary;
 pub mod terminal;
 mod write;
 

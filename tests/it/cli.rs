@@ -253,3 +253,61 @@ fn merge_joins_two_sharded_runs_into_one_matrix() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
 }
+
+#[test]
+fn shards_merge_into_the_matrix_of_one_unsharded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, shard: Option<&str>| {
+        let reports = dir.path().join(name);
+        let mut args = vec![
+            "run",
+            "--feature",
+            "text",
+            "--cell",
+            "ref-a,ref-b",
+            "--reports",
+            reports.to_str().unwrap(),
+        ];
+        if let Some(s) = shard {
+            args.extend(["--shard", s]);
+        }
+        let out = mimi(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+        reports.join("latest/report.json")
+    };
+    run("whole", None);
+    let parts: Vec<_> = (1..=3)
+        .map(|i| run(&format!("shard-{i}"), Some(&format!("{i}/3"))))
+        .collect();
+    let merged = dir.path().join("merged");
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().map(|p| p.to_str().unwrap()));
+    args.extend(["--reports", merged.to_str().unwrap()]);
+    let out = mimi(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // (cell, feature, test, verdict) of every case, in a canonical order.
+    let matrix = |report: &serde_json::Value| {
+        let mut rows: Vec<String> =
+            report["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|c| {
+                    let cell = format!("{}→{}", c["a"], c["b"]);
+                    c["cases"].as_array().unwrap().iter().map(move |k| {
+                        format!("{cell} {}/{} {}", k["feature"], k["test"], k["verdict"])
+                    })
+                })
+                .collect();
+        rows.sort();
+        rows
+    };
+    let one = report_json(&dir.path().join("whole"));
+    let joined = report_json(&merged);
+    assert_eq!(matrix(&joined), matrix(&one));
+    assert_eq!(
+        joined["filters"]["shards"],
+        serde_json::json!(["1/3", "2/3", "3/3"])
+    );
+}

@@ -2,12 +2,15 @@
 
 mod abuse;
 mod assets;
+mod ci;
 mod cli;
 mod consent;
 mod content;
 mod coverage;
+mod diff;
 mod fake_target;
 mod mutation;
+mod openapi;
 mod receipts;
 mod reference;
 mod reference_policy;

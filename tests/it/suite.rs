@@ -486,3 +486,26 @@ fn schema_rejects_what_the_loader_rejects_structurally() {
         assert!(!validator.is_valid(&doc), "{name} must not validate");
     }
 }
+
+#[test]
+fn shards_of_a_plan_are_disjoint_and_cover_it() {
+    use mimi_interop::plan::shard::{self, Shard};
+    let full = plan::build(targets::defaults(), shipped_suites(), &Filters::default()).unwrap();
+    let key = |p: &plan::model::Plan, c: &plan::model::PlannedCase| {
+        (c.cell, p.suites[c.suite].suite.feature.clone(), c.test)
+    };
+    let all: std::collections::BTreeSet<_> = full.cases.iter().map(|c| key(&full, c)).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let count = 3;
+    for index in 1..=count {
+        let mut part = full.clone();
+        shard::apply(&mut part, Shard { index, count });
+        assert_eq!(part.cells, full.cells, "every shard keeps every cell");
+        assert_eq!(part.filters.shards, [format!("{index}/{count}")]);
+        assert!(!part.cases.is_empty(), "shard {index} is not empty");
+        for c in &part.cases {
+            assert!(seen.insert(key(&part, c)), "case in two shards");
+        }
+    }
+    assert_eq!(seen, all, "the shards together are the plan");
+}
