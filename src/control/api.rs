@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 pub const VERSION: &str = "v1";
 
 /// `GET /v1/info`: who the target is and what it can do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InfoResponse {
     /// Always `"1"` for this version of the control API.
@@ -34,13 +34,13 @@ pub struct InfoResponse {
 
 /// `POST /v1/peers`: for this run, where every other provider is and which CA
 /// to trust for it. Replaces the previous wiring.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeersRequest {
     pub peers: Vec<Peer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Peer {
     pub domain: String,
@@ -49,7 +49,7 @@ pub struct Peer {
 }
 
 /// `POST /v1/users`: create a user with `clients` devices (default 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// Local part; unique per run. The target forms `mimi://<domain>/u/<name>`.
@@ -73,7 +73,7 @@ fn one() -> u32 {
 
 /// `POST /v1/profile`: `user` (a local user, the asker) asks for `target`'s
 /// profile, which the target's provider answers over MIMI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileRequest {
     pub user: String,
@@ -82,7 +82,7 @@ pub struct ProfileRequest {
 }
 
 /// The profile `target` shows to others; absent fields were not set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileResponse {
     /// The target's user URI.
@@ -95,7 +95,7 @@ pub struct ProfileResponse {
 
 /// `POST /v1/download`: one of `user`'s clients fetches and decrypts the
 /// attachment (the first ExternalPart) of message `message_id` in `room`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DownloadRequest {
     pub user: String,
@@ -108,7 +108,7 @@ pub struct DownloadRequest {
 }
 
 /// The decrypted attachment, after its size, hash and tag were checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DownloadResponse {
     /// The ExternalPart's media type.
@@ -119,7 +119,7 @@ pub struct DownloadResponse {
     pub size: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserResponse {
     /// `mimi://<domain>/u/<name>`.
@@ -130,13 +130,13 @@ pub struct CreateUserResponse {
 
 /// `POST /v1/add_client`: a new device for an existing user. It joins the
 /// user's rooms (by external commit, in MIMI).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddClientRequest {
     pub user: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddClientResponse {
     pub client: String,
@@ -152,7 +152,7 @@ pub enum RoomKind {
 }
 
 /// `POST /v1/create_room`: the creator's provider becomes the room's hub.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoomRequest {
     /// The creating user's URI.
@@ -196,7 +196,7 @@ pub enum Optionality {
 
 /// `POST /v1/mark_read`: `actor` marks messages read; its client sends one
 /// `application/mimi-message-status` report with status `read` for each.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarkReadRequest {
     pub room: String,
@@ -208,7 +208,7 @@ pub struct MarkReadRequest {
     pub client: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoomResponse {
     /// `mimi://<hub domain>/r/<name>`.
@@ -217,7 +217,7 @@ pub struct CreateRoomResponse {
 
 /// Membership operations: `add_participant`, `remove_participant` (kick),
 /// `ban`, `unban`. `actor` acts on `user` in `room`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembershipRequest {
     pub room: String,
@@ -227,7 +227,7 @@ pub struct MembershipRequest {
 
 /// `POST /v1/request_consent` and `/v1/cancel_consent`: `actor` (the
 /// requester) asks `target` for consent to add it, to `room` or any room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentRequestRequest {
     pub actor: String,
@@ -238,7 +238,7 @@ pub struct ConsentRequestRequest {
 
 /// `POST /v1/grant_consent` and `/v1/revoke_consent`: `actor` (the target)
 /// allows or forbids `requester` to add it, to `room` or any room.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentUpdateRequest {
     pub actor: String,
@@ -248,7 +248,7 @@ pub struct ConsentUpdateRequest {
 }
 
 /// `POST /v1/leave`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeaveRequest {
     pub room: String,
@@ -257,7 +257,7 @@ pub struct LeaveRequest {
 
 /// `POST /v1/set_role`. Role names: `admin`, `moderator`, `user`, `banned`
 /// (the policy draft's example role set); targets may accept more.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetRoleRequest {
     pub room: String,
@@ -267,7 +267,7 @@ pub struct SetRoleRequest {
 }
 
 /// `POST /v1/set_room_metadata`: fields left out stay as they are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetRoomMetadataRequest {
     pub room: String,
@@ -281,14 +281,14 @@ pub struct SetRoomMetadataRequest {
 }
 
 /// Answer to every room-changing operation: the room's MLS epoch after it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoomChangeResponse {
     pub epoch: u64,
 }
 
 /// `POST /v1/send`: `actor` sends to `room` from one of its clients.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendRequest {
     pub room: String,
@@ -301,7 +301,7 @@ pub struct SendRequest {
 
 /// What to send: an intent the target turns into MIMI content itself, or
 /// exact MIMI content bytes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum SendContent {
     /// The readable JSON form of MIMI content (see `docs/suite-format.md`).
@@ -310,7 +310,7 @@ pub enum SendContent {
     Raw(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendResponse {
     /// Hex of the 32-byte MIMI message ID.
@@ -322,7 +322,7 @@ pub struct SendResponse {
 /// `POST /v1/events`: a long-poll. Returns as soon as at least one event past
 /// `cursor` exists for any of the user's clients, or after `wait_ms` with an
 /// empty list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventsRequest {
     pub user: String,
@@ -333,7 +333,7 @@ pub struct EventsRequest {
     pub wait_ms: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventsResponse {
     pub events: Vec<Event>,
@@ -344,7 +344,7 @@ pub struct EventsResponse {
 /// Something one of the user's clients observed.
 // No `deny_unknown_fields`: serde cannot combine it with `flatten` (every
 // field of `kind` would be rejected as unknown).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Event {
     /// Strictly increasing per user.
     pub seq: u64,
@@ -354,7 +354,7 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// A decrypted application message.
@@ -387,20 +387,20 @@ pub enum EventKind {
 }
 
 /// `POST /v1/room_state`: the room as each of `user`'s clients sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoomStateRequest {
     pub room: String,
     pub user: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoomStateResponse {
     pub clients: Vec<ClientRoomState>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientRoomState {
     pub client: String,
@@ -415,14 +415,16 @@ pub struct ClientRoomState {
     pub metadata: RoomMetadata,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Participant {
     pub user: String,
     pub role: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoomMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -434,13 +436,13 @@ pub struct RoomMetadata {
 }
 
 /// Body of every non-2xx answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorDetail {
     /// Machine-readable: `bad_request`, `not_found`, `refused`,
@@ -451,28 +453,28 @@ pub struct ErrorDetail {
 }
 
 /// An empty JSON object, for operations with nothing to say.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
 /// `POST /v1/timeline`: the room's messages as each of `user`'s clients
 /// shows them, after replies, reactions, edits, deletes and expiry are
 /// applied (draft-ietf-mimi-content-08 §4.1, §5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineRequest {
     pub room: String,
     pub user: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineResponse {
     pub clients: Vec<ClientTimeline>,
 }
 
 /// One client's view of the room's timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientTimeline {
     pub client: String,
@@ -483,7 +485,7 @@ pub struct ClientTimeline {
 
 /// One visible message. Reactions, edits, deletes and unlikes are not
 /// messages of their own here: they change the message they refer to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineMessage {
     /// Hex of the message ID of the first version of the message.
@@ -517,7 +519,7 @@ pub struct TimelineMessage {
 
 /// `POST /v1/report_abuse`: `actor` reports messages of `room` it received
 /// from `alleged_abuser` to the room's hub, with their franks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportAbuseRequest {
     pub actor: String,
@@ -534,19 +536,19 @@ pub struct ReportAbuseRequest {
 
 /// `POST /v1/abuse_reports` (test observation, on the hub's provider): the
 /// abuse reports the hub accepted for `room`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AbuseReportsRequest {
     pub room: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AbuseReportsResponse {
     pub reports: Vec<AcceptedAbuseReport>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptedAbuseReport {
     pub reporting_user: String,
@@ -559,20 +561,20 @@ pub struct AcceptedAbuseReport {
 
 /// `POST /v1/message_franks` (test observation): the franks `user`'s
 /// clients kept for messages they received in `room`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageFranksRequest {
     pub room: String,
     pub user: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageFranksResponse {
     pub clients: Vec<ClientFranks>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientFranks {
     pub client: String,
@@ -580,7 +582,7 @@ pub struct ClientFranks {
     pub messages: Vec<MessageFrank>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageFrank {
     /// Hex message ID.

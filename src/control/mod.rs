@@ -3,5 +3,6 @@
 
 pub mod api;
 pub mod client;
+pub mod openapi;
 
 pub use client::{CallError, ControlClient};
