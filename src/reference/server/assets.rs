@@ -12,7 +12,7 @@ use super::{MimiError, Server, lock};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// Largest asset stored or relayed (the MIMI body limit).
-pub const MAX_ASSET: usize = crate::reference::wire::MAX_BODY;
+pub const MAX_ASSET: usize = crate::protocol::MAX_BODY;
 
 /// The path under which a provider serves its stored assets.
 pub const ASSET_PATH: &str = "/v1/assets/";
