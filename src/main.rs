@@ -2,7 +2,7 @@
 //! maps the outcome to an exit code (`src/exit.rs`).
 
 use clap::{Args, Parser, Subcommand};
-use mimi_interop::{content, exit, plan, reference, report, run, suite};
+use mimi_interop::{content, exit, plan, protocol, reference, report, run, suite};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use std::time::Duration;
   mimi-interop validate                       check suites/ and targets.yaml, run nothing
   mimi-interop serve --domain a.example       a reference provider to point your service at
   mimi-interop content decode msg.cbor        inspect MIMI content bytes
+  mimi-interop protocol decode --as notify body.bin   inspect a captured MIMI body
   mimi-interop merge shard-*/latest/report.json   one matrix from sharded runs
   mimi-interop coverage                       which suites cover which requirement
 
@@ -42,6 +43,9 @@ enum Command {
     /// Decode or encode MIMI content.
     #[command(subcommand)]
     Content(content::cli::ContentCommand),
+    /// Decode or encode MIMI protocol bodies (docs/protocol.md).
+    #[command(subcommand)]
+    Protocol(protocol::cli::ProtocolCommand),
     /// Merge report.json files of sharded runs into one report set.
     Merge(MergeArgs),
     /// Print the JSON Schema of the suite format.
@@ -137,6 +141,7 @@ fn main() {
             }
         },
         Command::Content(cmd) => content::cli::run(cmd),
+        Command::Protocol(cmd) => protocol::cli::run(cmd),
         Command::Merge(args) => merge_command(args),
         Command::Schema => {
             println!(

@@ -1,23 +1,40 @@
 //! `/notify` bodies (§5.5).
 
 use super::*;
-use openmls::prelude::tls_codec::{Deserialize, Error as TlsError, Serialize, Size};
-use std::io::{Read, Write};
+use openmls::prelude::tls_codec::{Error as TlsError, Serialize, Size};
+use std::io::Write;
 
 /// `FanoutMessage` (§5.5), the tail selected on what the message is.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FanoutMessage {
     pub timestamp: u64,
     pub message: MlsMessage,
+    #[serde(flatten)]
     pub tail: FanoutTail,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    tag = "tail",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum FanoutTail {
-    Application { frank: Option<Frank> },
-    Welcome { ratchet_tree: RatchetTreeOption },
-    Proposal { more_proposals: Vec<MlsMessage> },
-    Commit { external_proposals: Vec<MlsMessage> },
+    Application {
+        #[serde(default)]
+        frank: Option<Frank>,
+    },
+    Welcome {
+        #[serde(rename = "ratchetTreeOption")]
+        ratchet_tree: RatchetTreeOption,
+    },
+    Proposal {
+        more_proposals: Vec<MlsMessage>,
+    },
+    Commit {
+        external_proposals: Vec<MlsMessage>,
+    },
 }
 
 impl Size for FanoutMessage {
@@ -47,24 +64,39 @@ impl Serialize for FanoutMessage {
         Ok(n)
     }
 }
-impl Deserialize for FanoutMessage {
-    fn tls_deserialize<R: Read>(r: &mut R) -> Result<Self, TlsError> {
-        let timestamp = u64::tls_deserialize(r)?;
-        let message = MlsMessage::tls_deserialize(r)?;
-        let tail = match message_kind(&message)? {
+impl Decode for FanoutMessage {
+    const NAME: &'static str = "FanoutMessage";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let timestamp = r.field("timestamp", |r| r.u64())?;
+        let at = r.position();
+        let (message, kind) = r.field("message", read_mls_message)?;
+        let tail = match kind {
             MessageKind::Private => FanoutTail::Application {
-                frank: Option::tls_deserialize(r)?,
+                frank: r.field("frank", |r| r.optional(Frank::decode))?,
             },
             MessageKind::Welcome => FanoutTail::Welcome {
-                ratchet_tree: RatchetTreeOption::tls_deserialize(r)?,
+                ratchet_tree: r.field("ratchetTreeOption", RatchetTreeOption::decode)?,
             },
             MessageKind::Proposal => FanoutTail::Proposal {
-                more_proposals: Vec::tls_deserialize(r)?,
+                more_proposals: r.field("moreProposals", |r| {
+                    r.vector(|r| Ok(read_mls_message(r)?.0))
+                })?,
             },
             MessageKind::Commit => FanoutTail::Commit {
-                external_proposals: Vec::tls_deserialize(r)?,
+                external_proposals: r.field("externalProposals", |r| {
+                    r.vector(|r| Ok(read_mls_message(r)?.0))
+                })?,
             },
-            MessageKind::Other => return Err(bad("fan-out of an unexpected MLSMessage")),
+            MessageKind::Other => {
+                return Err(r.field_error(
+                    "message",
+                    at,
+                    DecodeErrorKind::Invalid(
+                        "not an application PrivateMessage, a proposal or commit, or a Welcome"
+                            .into(),
+                    ),
+                ));
+            }
         };
         Ok(Self {
             timestamp,
@@ -74,14 +106,17 @@ impl Deserialize for FanoutMessage {
     }
 }
 
-/// A notify body: one or more concatenated FanoutMessages.
-pub fn decode_fanout_batch(mut body: &[u8]) -> Result<Vec<FanoutMessage>, TlsError> {
-    let mut out = Vec::new();
-    while !body.is_empty() {
-        out.push(FanoutMessage::tls_deserialize(&mut body)?);
+/// A notify body (§5.5): one or more concatenated FanoutMessages. Errors
+/// name the message by index, e.g. `notify[1].frank`.
+pub fn decode_fanout_batch(body: &[u8]) -> Result<Vec<FanoutMessage>, DecodeError> {
+    let mut r = Reader::new(body, "notify");
+    if body.is_empty() {
+        return Err(r.invalid("empty notify body (at least one FanoutMessage)"));
     }
-    if out.is_empty() {
-        return Err(bad("empty notify body"));
+    let mut out = Vec::new();
+    while r.remaining() > 0 {
+        let i = out.len();
+        out.push(r.index(i, FanoutMessage::decode)?);
     }
     Ok(out)
 }

@@ -2,31 +2,65 @@
 
 use super::*;
 use openmls::prelude::tls_codec::{
-    Deserialize, Error as TlsError, Serialize, Size, TlsDeserialize, TlsSerialize, TlsSize, VLBytes,
+    Error as TlsError, Serialize, Size, TlsSerialize, TlsSize, VLBytes,
 };
-use std::io::{Read, Write};
+use std::io::Write;
 
 /// `SubmitMessageRequest` (§5.4).
-#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
+#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsSize, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SubmitMessageRequest {
+    #[serde(with = "crate::protocol::readable::protocol")]
     pub protocol: u8,
     pub app_message: MlsMessage,
+    #[serde(with = "crate::protocol::readable::text")]
     pub sending_uri: VLBytes,
 }
 
+impl Decode for SubmitMessageRequest {
+    const NAME: &'static str = "SubmitMessageRequest";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            protocol: r.field("protocol", read_protocol)?,
+            app_message: r.field("appMessage", |r| Ok(read_mls_message(r)?.0))?,
+            sending_uri: r.field("sendingUri", |r| r.opaque())?,
+        })
+    }
+}
+
 /// `Frank` (§5.4): the hub's stamp on an application message (§5.4.1).
-#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
+#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsSize, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Frank {
+    #[serde(with = "crate::protocol::readable::hex32")]
     pub server_frank: [u8; 32],
     pub franking_signature_ciphersuite: u16,
+    #[serde(with = "crate::protocol::readable::bin")]
     pub franking_integrity_signature: VLBytes,
 }
 
+impl Decode for Frank {
+    const NAME: &'static str = "Frank";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            server_frank: r.field("serverFrank", |r| r.array32())?,
+            franking_signature_ciphersuite: r.field("frankingSignatureCiphersuite", |r| r.u16())?,
+            franking_integrity_signature: r.field("frankingIntegritySignature", |r| r.opaque())?,
+        })
+    }
+}
+
 /// `SubmitMessageResponse` (§5.4).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    tag = "statusCode",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum SubmitMessageResponse {
     Accepted {
         accepted_timestamp: u64,
+        #[serde(default)]
         frank: Option<Frank>,
     },
     NotAllowed,
@@ -64,21 +98,23 @@ impl Serialize for SubmitMessageResponse {
         Ok(n)
     }
 }
-impl Deserialize for SubmitMessageResponse {
-    fn tls_deserialize<R: Read>(r: &mut R) -> Result<Self, TlsError> {
-        if read_u8(r)? != PROTOCOL_MLS10 {
-            return Err(bad("protocol is not mls10"));
-        }
-        Ok(match read_u8(r)? {
+impl Decode for SubmitMessageResponse {
+    const NAME: &'static str = "SubmitMessageResponse";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.field("protocol", read_protocol)?;
+        let code = r.enum8("statusCode", "SubmitResponseCode", |c| {
+            (c <= 2).then_some(c)
+        })?;
+        Ok(match code {
             0 => Self::Accepted {
-                accepted_timestamp: u64::tls_deserialize(r)?,
-                frank: Option::tls_deserialize(r)?,
+                accepted_timestamp: r.field("acceptedTimestamp", |r| r.u64())?,
+                frank: r.field("frank", |r| r.optional(Frank::decode))?,
             },
             1 => Self::NotAllowed,
-            2 => Self::EpochTooOld {
-                current_epoch: u64::tls_deserialize(r)?,
+            // 2, the only other code enum8 admits.
+            _ => Self::EpochTooOld {
+                current_epoch: r.field("currentEpoch", |r| r.u64())?,
             },
-            _ => return Err(bad("unknown SubmitResponseCode")),
         })
     }
 }

@@ -318,7 +318,7 @@ async fn group_info(
 /// The body of the room endpoints that answer at once: the room from the
 /// path, the TLS-encoded request from the body (400 when either is bad), and
 /// the TLS-encoded answer, or the error's status.
-fn answer_room_call<Req: tls_codec::Deserialize, Resp: tls_codec::Serialize>(
+fn answer_room_call<Req: protocol::Decode, Resp: tls_codec::Serialize>(
     s: &Server,
     room: &str,
     body: &[u8],
