@@ -8,6 +8,7 @@ mod content;
 mod coverage;
 mod fake_target;
 mod mutation;
+mod protocol;
 mod receipts;
 mod reference;
 mod reference_policy;
