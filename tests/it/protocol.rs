@@ -152,6 +152,21 @@ async fn exchange_everything() -> (Vec<Captured>, Vec<u8>) {
     .await
     .expect("request_consent");
     consent_update(&p.cb, "grant_consent", &carol.user, &alice.user, None).await;
+    // Proposals: bob leaves (SelfRemove through the hub), alice commits them.
+    let left =
+        p.cb.leave(
+            &LeaveRequest {
+                room: room.clone(),
+                actor: bob.user.clone(),
+            },
+            T,
+        )
+        .await
+        .expect("leave");
+    wait_for(&p.ca, &alice.user, &mut ca, |e| {
+        e.kind == EventKind::EpochChanged { epoch: left.epoch }
+    })
+    .await;
 
     // Fan-outs run in the background: await their answers (bounded).
     let deadline = tokio::time::Instant::now() + T;
@@ -196,6 +211,7 @@ async fn live_exchanges_decode_and_round_trip() {
     let (exchanges, directory) = exchange_everything().await;
     assert!(exchanges.len() >= 12, "only {} exchanges", exchanges.len());
     let mut first: BTreeMap<&'static str, (Structure, Vec<u8>)> = BTreeMap::new();
+    let (mut proposal_bundles, mut proposal_fanouts) = (0, 0);
     let mut keep = |s: Structure, b: &[u8]| {
         first.entry(s.cli_name()).or_insert_with(|| (s, b.to_vec()));
     };
@@ -223,6 +239,9 @@ async fn live_exchanges_decode_and_round_trip() {
         match &d.request {
             Some(Body::Notify(ms)) => {
                 for m in ms {
+                    if let FanoutTail::Proposal { .. } = m.tail {
+                        proposal_fanouts += 1;
+                    }
                     let one = protocol::encode(m);
                     assert_round_trip(Structure::FanoutMessage, &one);
                     keep(Structure::FanoutMessage, &one);
@@ -239,6 +258,7 @@ async fn live_exchanges_decode_and_round_trip() {
                 let protocol::GroupInfoOption::Full(gi) = group_info;
                 keep(Structure::GroupInfo, gi.bytes());
             }
+            Some(Body::UpdateRequest(HandshakeBundle::Proposal { .. })) => proposal_bundles += 1,
             _ => {}
         }
         if let Some(Body::KeyMaterialResponse(r)) = &d.response
@@ -248,6 +268,8 @@ async fn live_exchanges_decode_and_round_trip() {
             keep(Structure::KeyPackage, kp.bytes());
         }
     }
+    assert!(proposal_bundles > 0, "no proposal sent to the hub");
+    assert!(proposal_fanouts > 0, "no proposal fanned out");
     let dir = assert_round_trip(Structure::Directory, &directory);
     assert!(dir.findings().is_empty(), "{:?}", dir.findings());
     keep(Structure::Directory, &directory);
@@ -449,6 +471,27 @@ fn synthetic_variants_round_trip() {
         consent_extensions: Vec::new(),
     });
     assert_round_trip(Structure::ConsentEntry, &grant);
+    // The GroupInfo and tree the hub encrypts to a joiner, from a commit's.
+    let Body::UpdateRequest(HandshakeBundle::Commit {
+        commit,
+        group_info: GroupInfoOption::Full(gi),
+        ratchet_tree,
+        ..
+    }) = Structure::UpdateRequest
+        .decode(&fixture("update-request.bin"))
+        .unwrap()
+    else {
+        panic!("update-request.bin is a commit")
+    };
+    let tbe = encode(&GroupInfoRatchetTreeTbe {
+        group_info: gi,
+        ratchet_tree,
+        pending_proposals: vec![PendingProposal {
+            proposal: commit,
+            hub_accepted_time: 1_700_000_000_000,
+        }],
+    });
+    assert_round_trip(Structure::GroupInfoRatchetTreeTbe, &tbe);
 }
 
 // ---------------------------------------------------------------- exact decoding
