@@ -122,3 +122,56 @@ fn cli_readable_forms() {
     }
     insta::assert_snapshot!("summaries", lines.join("\n"));
 }
+
+/// Through the real binary: clap takes `--as` names, stdin works, a decode
+/// error is exit 1 and an unknown `--as` name exit 2.
+#[test]
+fn the_binary_decodes_and_encodes() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let bin = env!("CARGO_BIN_EXE_mimi-interop");
+    let path = fixtures().join("notify.bin");
+    let out = Command::new(bin)
+        .args(["protocol", "decode", "--as", "notify", "--summary"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("notify: @"));
+    let json = Command::new(bin)
+        .args(["protocol", "decode", "--as", "notify"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(0));
+    let mut child = Command::new(bin)
+        .args(["protocol", "encode", "--as", "notify", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&json.stdout).unwrap();
+    let encoded = child.wait_with_output().unwrap();
+    assert_eq!(encoded.status.code(), Some(0));
+    assert_eq!(encoded.stdout, fixture("notify.bin"));
+    let bad = Command::new(bin)
+        .args(["protocol", "decode", "--as", "update-request"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .starts_with("invalid: HandshakeBundle.proposalOrCommit: ")
+    );
+    let unknown = Command::new(bin)
+        .args(["protocol", "decode", "--as", "nonsense", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+}
