@@ -3,13 +3,15 @@
 //!
 //! The pipeline is `suite` (load, validate) → `plan` (targets × suites →
 //! cells × cases) → `run` (drive targets through `control`) → `report`
-//! (render one `RunReport`). `content` is the MIMI content codec shared by the
-//! harness and the `reference` provider. See `docs/architecture.md`.
+//! (render one `RunReport`). `content` is the MIMI content codec and
+//! `protocol` the MIMI protocol codec, both shared by the harness and the
+//! `reference` provider. See `docs/architecture.md`.
 
 pub mod content;
 pub mod control;
 pub mod exit;
 pub mod plan;
+pub mod protocol;
 pub mod reference;
 pub mod report;
 pub mod run;

@@ -2,7 +2,7 @@
 //! maps the outcome to an exit code (`src/exit.rs`).
 
 use clap::{Args, Parser, Subcommand};
-use mimi_interop::{content, exit, plan, reference, report, run, suite};
+use mimi_interop::{content, exit, plan, protocol, reference, report, run, suite};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use std::time::Duration;
   mimi-interop validate                       check suites/ and targets.yaml, run nothing
   mimi-interop serve --domain a.example       a reference provider to point your service at
   mimi-interop content decode msg.cbor        inspect MIMI content bytes
+  mimi-interop protocol decode --as notify body.bin   inspect a captured MIMI body
   mimi-interop run --shard 2/4 --reports shard-2   the second of four CI jobs
   mimi-interop merge shard-*/latest/report.json   one matrix from sharded runs
   mimi-interop diff old/report.json reports/latest/report.json   what changed since a run
@@ -44,6 +45,9 @@ enum Command {
     /// Decode or encode MIMI content.
     #[command(subcommand)]
     Content(content::cli::ContentCommand),
+    /// Decode or encode MIMI protocol bodies (docs/protocol.md).
+    #[command(subcommand)]
+    Protocol(protocol::cli::ProtocolCommand),
     /// Merge report.json files of sharded runs into one report set.
     Merge(MergeArgs),
     /// Compare two runs' report.json: regressions, fixes, changes (exit 1 on a regression).
@@ -159,6 +163,7 @@ fn main() {
             }
         },
         Command::Content(cmd) => content::cli::run(cmd),
+        Command::Protocol(cmd) => protocol::cli::run(cmd),
         Command::Merge(args) => merge_command(args),
         Command::Diff(args) => diff_command(args),
         Command::Schema => {

@@ -7,7 +7,7 @@
 //! extensions map keys 1 and 2). The hub reads them only from content a
 //! reporting client discloses in an abuse report.
 
-use super::wire::{
+use crate::protocol::{
     self, FRANK_AAD_COMPONENT, Frank, FrankingIntegrityTbs, SafeAad, SafeAadItem,
     ServerFrankingContext,
 };
@@ -58,7 +58,7 @@ pub fn franking_tag(salt: &[u8; 16], application_data: &[u8]) -> [u8; 32] {
 /// The PrivateMessage `authenticated_data`: a SafeAAD with one `frank_aad`
 /// item (`FrankAAD` is the 32-byte tag), no tail.
 pub fn frank_aad(tag: &[u8; 32]) -> Vec<u8> {
-    wire::encode(&SafeAad {
+    protocol::encode(&SafeAad {
         aad_items: vec![SafeAadItem {
             component_id: FRANK_AAD_COMPONENT,
             aad_item_data: VLBytes::new(tag.to_vec()),
@@ -115,7 +115,7 @@ pub fn context(sender_uri: &str, room_uri: &str, accepted_timestamp: u64) -> Ser
 
 /// `server_frank = HMAC_SHA256(hub_key, franking_tag || context)`.
 pub fn server_frank(hub_key: &[u8], tag: &[u8; 32], ctx: &ServerFrankingContext) -> [u8; 32] {
-    hmac(hub_key, &[tag, &wire::encode(ctx)])
+    hmac(hub_key, &[tag, &protocol::encode(ctx)])
 }
 
 /// The bytes `SignWithLabel(key, "FrankingIntegrityTBS", tbs)` signs.
@@ -124,9 +124,9 @@ pub fn integrity_content(
     ciphersuite: u16,
     ctx: ServerFrankingContext,
 ) -> Vec<u8> {
-    wire::sign_content(
-        wire::FRANKING_INTEGRITY_LABEL,
-        &wire::encode(&FrankingIntegrityTbs {
+    protocol::sign_content(
+        protocol::FRANKING_INTEGRITY_LABEL,
+        &protocol::encode(&FrankingIntegrityTbs {
             server_frank,
             franking_signature_ciphersuite: ciphersuite,
             context: ctx,
@@ -188,14 +188,14 @@ mod tests {
         assert_eq!(tag_from_aad(&with_tail), Ok(tag));
         assert_eq!(tag_from_aad(b""), Err(FrankError::NoTag));
         assert_eq!(tag_from_aad(&[0]), Err(FrankError::NoTag), "no items");
-        let short = wire::encode(&SafeAad {
+        let short = protocol::encode(&SafeAad {
             aad_items: vec![SafeAadItem {
                 component_id: FRANK_AAD_COMPONENT,
                 aad_item_data: VLBytes::new(vec![1; 31]),
             }],
         });
         assert_eq!(tag_from_aad(&short), Err(FrankError::NoTag));
-        let unordered = wire::encode(&SafeAad {
+        let unordered = protocol::encode(&SafeAad {
             aad_items: vec![
                 SafeAadItem {
                     component_id: FRANK_AAD_COMPONENT,
@@ -216,7 +216,7 @@ mod tests {
         let ctx = context("mimi://a.example/u/alice", "mimi://a.example/r/club", 5);
         let f = server_frank(b"hub key", &tag, &ctx);
         let mut expect = tag.to_vec();
-        expect.extend_from_slice(&wire::encode(&ctx));
+        expect.extend_from_slice(&protocol::encode(&ctx));
         assert_eq!(f, hmac(b"hub key", &[&expect]));
         assert_ne!(
             f,

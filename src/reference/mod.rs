@@ -15,7 +15,6 @@ pub mod quirks;
 pub mod room;
 pub mod serve;
 pub mod server;
-pub mod wire;
 
 use crate::plan::model::BuiltinTarget;
 use crate::run::launch::{BoxFuture, BuiltinLauncher, RunningBuiltin};

@@ -6,9 +6,14 @@ use crate::reference::{
 };
 use mimi_interop::control::ControlClient;
 use mimi_interop::control::api::*;
-use mimi_interop::reference::wire;
+use mimi_interop::protocol;
 
-async fn send_text(c: &ControlClient, room: &str, actor: &str, text: &str) -> SendResponse {
+pub(crate) async fn send_text(
+    c: &ControlClient,
+    room: &str,
+    actor: &str,
+    text: &str,
+) -> SendResponse {
     c.send(
         &SendRequest {
             room: room.into(),
@@ -45,7 +50,12 @@ async fn reports(c: &ControlClient, room: &str) -> Vec<AcceptedAbuseReport> {
         .reports
 }
 
-fn report_req(actor: &str, room: &str, ids: &[&str], abuser: &str) -> ReportAbuseRequest {
+pub(crate) fn report_req(
+    actor: &str,
+    room: &str,
+    ids: &[&str],
+    abuser: &str,
+) -> ReportAbuseRequest {
     ReportAbuseRequest {
         actor: actor.into(),
         room: room.into(),
@@ -71,15 +81,15 @@ async fn received_messages_carry_a_verified_frank_and_can_be_reported() {
     };
 
     // The fan-out carried a frank, and bob's client verified it.
-    let fanouts: Vec<wire::FanoutMessage> = recorded(&p.a, "out notify")
+    let fanouts: Vec<protocol::FanoutMessage> = recorded(&p.a, "out notify")
         .iter()
-        .flat_map(|b| wire::decode_fanout_batch(b).expect("notify body"))
-        .filter(|m| matches!(m.tail, wire::FanoutTail::Application { .. }))
+        .flat_map(|b| protocol::decode_fanout_batch(b).expect("notify body"))
+        .filter(|m| matches!(m.tail, protocol::FanoutTail::Application { .. }))
         .collect();
     assert!(
         fanouts
             .iter()
-            .all(|m| matches!(m.tail, wire::FanoutTail::Application { frank: Some(_) })),
+            .all(|m| matches!(m.tail, protocol::FanoutTail::Application { frank: Some(_) })),
         "an application fan-out without a frank"
     );
     let kept = franks(&p.cb, &room, &bob.user).await;
@@ -159,12 +169,12 @@ async fn altered_and_forged_abuse_reports_are_refused() {
     let body = recorded(&p.b, "out reportAbuse")
         .pop()
         .expect("report body");
-    let good: wire::AbuseReport = wire::decode(&body).unwrap();
+    let good: protocol::AbuseReport = protocol::decode(&body).unwrap();
 
-    let alter = |f: &dyn Fn(&mut wire::AbuseReport)| {
+    let alter = |f: &dyn Fn(&mut protocol::AbuseReport)| {
         let mut r = good.clone();
         f(&mut r);
-        wire::encode(&r)
+        protocol::encode(&r)
     };
     // Same length, still MIMI content: "regret" → "reward".
     let altered_text = alter(&|r| {

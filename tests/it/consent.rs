@@ -4,10 +4,11 @@
 use crate::reference::{Pair, T, mimi_http, mimi_post, pair, peer_of, user, wait_for};
 use mimi_interop::control::ControlClient;
 use mimi_interop::control::api::*;
+use mimi_interop::protocol;
+use mimi_interop::reference::Launcher;
 use mimi_interop::reference::quirks::{Quirk, Quirks};
-use mimi_interop::reference::{Launcher, wire};
 
-async fn consent_user(c: &ControlClient, name: &str) -> CreateUserResponse {
+pub(crate) async fn consent_user(c: &ControlClient, name: &str) -> CreateUserResponse {
     c.create_user(
         &CreateUserRequest {
             name: name.into(),
@@ -56,7 +57,13 @@ async fn add(
     .await
 }
 
-async fn update(c: &ControlClient, op: &str, actor: &str, requester: &str, room: Option<&str>) {
+pub(crate) async fn update(
+    c: &ControlClient,
+    op: &str,
+    actor: &str,
+    requester: &str,
+    room: Option<&str>,
+) {
     c.consent_update(
         op,
         &ConsentUpdateRequest {
@@ -242,8 +249,8 @@ async fn consent_control_ops_check_their_input() {
     }
 }
 
-fn entry(op: wire::ConsentOperation, requester: &str, target: &str) -> Vec<u8> {
-    wire::encode(&wire::ConsentEntry {
+fn entry(op: protocol::ConsentOperation, requester: &str, target: &str) -> Vec<u8> {
+    protocol::encode(&protocol::ConsentEntry {
         operation: op,
         requester_uri: requester.as_bytes().to_vec().into(),
         target_uri: target.as_bytes().to_vec().into(),
@@ -258,7 +265,7 @@ type Row<'a> = (&'a str, &'a reqwest::Client, &'a str, &'a str, Vec<u8>, u16);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_and_malformed_consent_entries_get_the_draft_codes() {
-    use wire::ConsentOperation::*;
+    use protocol::ConsentOperation::*;
     let p = pair().await;
     let alice = user(&p.ca, "alice", 1).await;
     let bob = consent_user(&p.cb, "bob").await;

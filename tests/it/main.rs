@@ -11,6 +11,7 @@ mod diff;
 mod fake_target;
 mod mutation;
 mod openapi;
+mod protocol;
 mod receipts;
 mod reference;
 mod reference_policy;

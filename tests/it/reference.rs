@@ -263,7 +263,7 @@ async fn two_providers_exchange_messages_both_ways() {
     let _ = (&p.launcher, &p.a, &p.b);
 }
 
-async fn add_client(c: &ControlClient, user: &str) -> String {
+pub(crate) async fn add_client(c: &ControlClient, user: &str) -> String {
     c.add_client(&AddClientRequest { user: user.into() }, T)
         .await
         .expect("add_client")
@@ -430,8 +430,8 @@ async fn removed_client_cannot_decrypt_later_messages() {
 
 // ---------------------------------------------------------------- MIMI level
 
+use mimi_interop::protocol;
 use mimi_interop::reference::pki::{self, TlsMaterial};
-use mimi_interop::reference::wire;
 
 /// An HTTPS client that presents `me` and trusts `trust_ca`, reaching
 /// `domain` at the address of `mimi_url`.
@@ -805,8 +805,8 @@ type Row<'a> = (
 /// What a bad-input row expects back.
 enum Expect {
     Status(u16),
-    Update(fn(&wire::UpdateOutcome) -> bool),
-    Submit(fn(&wire::SubmitMessageResponse) -> bool),
+    Update(fn(&protocol::UpdateOutcome) -> bool),
+    Submit(fn(&protocol::SubmitMessageResponse) -> bool),
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -836,13 +836,13 @@ async fn malformed_and_unauthorized_mimi_requests_change_nothing() {
         .pop()
         .expect("keyMaterial body");
     let notify = recorded(&p.a, "out notify").pop().expect("notify body");
-    let mut forged_sub: wire::SubmitMessageRequest = wire::decode(&sub).unwrap();
+    let mut forged_sub: protocol::SubmitMessageRequest = protocol::decode(&sub).unwrap();
     forged_sub.sending_uri = b"mimi://b.example/u/mallory".to_vec().into();
-    let forged_sub = wire::encode(&forged_sub);
+    let forged_sub = protocol::encode(&forged_sub);
     let mut bad_sig = km.clone();
     *bad_sig.last_mut().unwrap() ^= 1;
     let truncate = |b: &[u8]| b[..b.len() - 1].to_vec();
-    let oversized = vec![0u8; wire::MAX_BODY + 1];
+    let oversized = vec![0u8; protocol::MAX_BODY + 1];
 
     let ca_pem = p.launcher.ca().cert_pem().to_owned();
     let id = |d: &str| p.launcher.ca().issue(d).unwrap();
@@ -875,14 +875,14 @@ async fn malformed_and_unauthorized_mimi_requests_change_nothing() {
         ("update: truncated", &b_to_a, &p.a, upd_path, Some("b.example"), truncate(&upd), Status(400)),
         ("update: empty", &b_to_a, &p.a, upd_path, Some("b.example"), vec![], Status(400)),
         ("update: replay of an old epoch", &b_to_a, &p.a, upd_path, Some("b.example"), upd.clone(),
-            Update(|o| *o == wire::UpdateOutcome::WrongEpoch { current_epoch: 3 })),
+            Update(|o| *o == protocol::UpdateOutcome::WrongEpoch { current_epoch: 3 })),
         ("update: unknown room", &b_to_a, &p.a, "/v1/update/a.example/r/nope", Some("b.example"), upd.clone(), Status(404)),
         ("submit: garbage", &b_to_a, &p.a, sub_path, Some("b.example"), vec![1, 2, 3], Status(400)),
         ("submit: truncated", &b_to_a, &p.a, sub_path, Some("b.example"), truncate(&sub), Status(400)),
         ("submit: old epoch", &b_to_a, &p.a, sub_path, Some("b.example"), sub.clone(),
-            Submit(|r| *r == wire::SubmitMessageResponse::EpochTooOld { current_epoch: 3 })),
+            Submit(|r| *r == protocol::SubmitMessageResponse::EpochTooOld { current_epoch: 3 })),
         ("submit: sender not a participant", &b_to_a, &p.a, sub_path, Some("b.example"), forged_sub.clone(),
-            Submit(|r| *r == wire::SubmitMessageResponse::NotAllowed)),
+            Submit(|r| *r == protocol::SubmitMessageResponse::NotAllowed)),
         ("submit: c.example speaks for bob", &c_to_a, &p.a, sub_path, Some("c.example"), sub.clone(), Status(403)),
         ("submit: From does not match the certificate", &c_to_a, &p.a, sub_path, Some("b.example"), sub.clone(), Status(403)),
         ("submit: no From header", &b_to_a, &p.a, sub_path, None, sub.clone(), Status(403)),
@@ -911,12 +911,12 @@ async fn malformed_and_unauthorized_mimi_requests_change_nothing() {
             Status(s) => assert_eq!(status, s, "{name}: {}", String::from_utf8_lossy(&answer)),
             Update(ok) => {
                 assert_eq!(status, 200, "{name}");
-                let r: wire::UpdateRoomResponse = wire::decode(&answer).expect(name);
+                let r: protocol::UpdateRoomResponse = protocol::decode(&answer).expect(name);
                 assert!(ok(&r.outcome), "{name}: {r:?}");
             }
             Submit(ok) => {
                 assert_eq!(status, 200, "{name}");
-                let r: wire::SubmitMessageResponse = wire::decode(&answer).expect(name);
+                let r: protocol::SubmitMessageResponse = protocol::decode(&answer).expect(name);
                 assert!(ok(&r), "{name}: {r:?}");
             }
         }

@@ -7,8 +7,8 @@
 //! not say more). Content without a salt (not MIMI content) is not franked.
 
 use super::*;
+use crate::protocol::{AbuseReport, AbusiveMessage, Frank, FrankingAgentData};
 use crate::reference::franking::{self, FrankError};
-use crate::reference::wire::{AbuseReport, AbusiveMessage, Frank, FrankingAgentData};
 
 /// What a client knows about one received message's frank.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ fn verify(
     let agent = policy::room_model(group)
         .ok()
         .and_then(|s| s.franking_agent)
-        .and_then(|a| wire::decode::<FrankingAgentData>(&a).ok())
+        .and_then(|a| protocol::decode::<FrankingAgentData>(&a).ok())
         .ok_or(FrankError::NoAgent)?;
     let hub = ids::domain_of(room, 'r').unwrap_or_default();
     let agent_name = agent

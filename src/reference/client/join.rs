@@ -4,12 +4,12 @@
 
 use super::{Client, ClientError, ClientEvent, capabilities, hash, join_config, mls};
 use crate::control::api::EventKind;
-use crate::reference::server::{
-    CIPHERSUITE, GROUP_INFO_ENCRYPT_LABEL, GROUP_INFO_REQUEST_LABEL, GROUP_INFO_RESPONSE_LABEL,
-};
-use crate::reference::wire::{
+use crate::protocol::{
     self, GroupInfoOption, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoRequestTbs,
     GroupInfoResponse, HandshakeBundle, RatchetTreeOption, Raw, UpdateOutcome,
+};
+use crate::reference::server::{
+    CIPHERSUITE, GROUP_INFO_ENCRYPT_LABEL, GROUP_INFO_REQUEST_LABEL, GROUP_INFO_RESPONSE_LABEL,
 };
 use openmls::prelude::{
     ExternalSender, LeafNodeParameters, MlsGroup, OpenMlsCrypto, OpenMlsProvider, OpenMlsRand,
@@ -27,7 +27,7 @@ impl Client {
             .derive_hpke_keypair(CIPHERSUITE.hpke_config(), &ikm)
             .map_err(mls)?;
         let tbs = GroupInfoRequestTbs {
-            protocol: wire::PROTOCOL_MLS10,
+            protocol: protocol::PROTOCOL_MLS10,
             cipher_suite: u16::from(CIPHERSUITE),
             requesting_signature_key: VLBytes::new(self.signer.public().to_vec()),
             requesting_credential: Raw::encode(&self.cred.credential).map_err(mls)?,
@@ -36,9 +36,9 @@ impl Client {
         };
         let sig = self
             .signer
-            .sign(&wire::sign_content(
+            .sign(&protocol::sign_content(
                 GROUP_INFO_REQUEST_LABEL,
-                &wire::encode(&tbs),
+                &protocol::encode(&tbs),
             ))
             .map_err(mls)?;
         let resp = self
@@ -60,12 +60,12 @@ impl Client {
             }
         };
         let hub: ExternalSender = tbs.hub_sender.parse().map_err(mls)?;
-        let hub_key: wire::ExternalSenderFields =
-            wire::decode(tbs.hub_sender.bytes()).map_err(mls)?;
+        let hub_key: protocol::ExternalSenderFields =
+            protocol::decode(tbs.hub_sender.bytes()).map_err(mls)?;
         crypto
             .verify_signature(
                 SignatureScheme::ED25519,
-                &wire::sign_content(GROUP_INFO_RESPONSE_LABEL, &wire::encode(&tbs)),
+                &protocol::sign_content(GROUP_INFO_RESPONSE_LABEL, &protocol::encode(&tbs)),
                 hub_key.signature_key.as_slice(),
                 signature.as_slice(),
             )
@@ -76,11 +76,11 @@ impl Client {
                 CIPHERSUITE.hpke_config(),
                 &ct,
                 hpke.private.as_ref(),
-                &wire::encrypt_context(GROUP_INFO_ENCRYPT_LABEL, room.as_bytes()),
+                &protocol::encrypt_context(GROUP_INFO_ENCRYPT_LABEL, room.as_bytes()),
                 &[],
             )
             .map_err(mls)?;
-        let tbe: GroupInfoRatchetTreeTbe = wire::decode(&plain).map_err(mls)?;
+        let tbe: GroupInfoRatchetTreeTbe = protocol::decode(&plain).map_err(mls)?;
         let vgi = tbe.group_info.parse().map_err(mls)?;
         let RatchetTreeOption::Full(tree) = tbe.ratchet_tree;
         let tree = tree.parse().map_err(mls)?;

@@ -11,7 +11,7 @@ impl Client {
         target: &str,
     ) -> Result<KeyMaterialRequest, ClientError> {
         let tbs = KeyMaterialRequestTbs {
-            protocol: wire::PROTOCOL_MLS10,
+            protocol: protocol::PROTOCOL_MLS10,
             requesting_user: VLBytes::new(self.user.as_bytes().to_vec()),
             target_user: VLBytes::new(target.as_bytes().to_vec()),
             room_id: VLBytes::new(room.as_bytes().to_vec()),
@@ -27,9 +27,9 @@ impl Client {
         };
         let sig = self
             .signer
-            .sign(&wire::sign_content(
+            .sign(&protocol::sign_content(
                 crate::reference::server::KEY_MATERIAL_LABEL,
-                &wire::encode(&tbs),
+                &protocol::encode(&tbs),
             ))
             .map_err(mls)?;
         Ok(KeyMaterialRequest {
@@ -48,19 +48,19 @@ impl Client {
         active(&mut self.groups, &self.uri, room)?;
         let req = self.key_material_request(room, target)?;
         let resp = self.ep.claim_key_material(req).await?;
-        if resp.user_status == wire::user_code::USER_UNKNOWN {
+        if resp.user_status == protocol::user_code::USER_UNKNOWN {
             return Err(ClientError::UnknownUser(target.to_owned()));
         }
-        if resp.user_status == wire::user_code::NO_CONSENT
-            || resp.user_status == wire::user_code::NO_CONSENT_FOR_THIS_ROOM
+        if resp.user_status == protocol::user_code::NO_CONSENT
+            || resp.user_status == protocol::user_code::NO_CONSENT_FOR_THIS_ROOM
         {
             return Err(ClientError::Refused(format!(
                 "{target} has not consented to be added by {} (user status {})",
                 self.user, resp.user_status
             )));
         }
-        if resp.user_status != wire::user_code::SUCCESS
-            && resp.user_status != wire::user_code::PARTIAL_SUCCESS
+        if resp.user_status != protocol::user_code::SUCCESS
+            && resp.user_status != protocol::user_code::PARTIAL_SUCCESS
         {
             return Err(ClientError::Refused(format!(
                 "no key material for {target} (user status {})",
@@ -69,7 +69,7 @@ impl Client {
         }
         let mut kps = Vec::new();
         for c in resp.clients {
-            let wire::ClientKeyMaterialBody::Success(kp) = c.body else {
+            let protocol::ClientKeyMaterialBody::Success(kp) = c.body else {
                 continue;
             };
             let kp: KeyPackageIn = kp.parse().map_err(mls)?;

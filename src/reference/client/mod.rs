@@ -13,12 +13,12 @@ mod timeline;
 
 use super::ids;
 use super::server::{CIPHERSUITE, LocalEndpoint, MimiError, credential_uri};
-use super::wire::{
+use crate::control::api::{ClientRoomState, EventKind, Participant, RoomMetadata};
+use crate::protocol::{
     self, FanoutMessage, FanoutTail, GroupInfoOption, HandshakeBundle, KeyMaterialRequest,
     KeyMaterialRequestTbs, RatchetTreeOption, Raw, SubmitMessageRequest, SubmitMessageResponse,
     UpdateOutcome,
 };
-use crate::control::api::{ClientRoomState, EventKind, Participant, RoomMetadata};
 use base64::Engine as _;
 use openmls::prelude::{
     BasicCredential, Capabilities, CredentialWithKey, Extension, ExtensionType, Extensions,
@@ -259,7 +259,7 @@ impl Client {
             .map_err(mls)?
             .tls_serialize_detached()
             .map_err(mls)?;
-        let gi = wire::unwrap_mls_message(wire::WIRE_FORMAT_GROUP_INFO, &gi)
+        let gi = protocol::unwrap_mls_message(protocol::WIRE_FORMAT_GROUP_INFO, &gi)
             .ok_or_else(|| ClientError::Mls("GroupInfo export is not an MLSMessage".into()))?
             .to_vec();
         let tree = group
@@ -279,7 +279,7 @@ impl Client {
         self.cursor += items.len();
         let mut events = Vec::new();
         for item in items {
-            if let Ok(fm) = wire::decode::<FanoutMessage>(&item.fanout) {
+            if let Ok(fm) = protocol::decode::<FanoutMessage>(&item.fanout) {
                 events.extend(self.process(&item.room, fm));
             }
         }
@@ -425,7 +425,7 @@ impl Client {
             .tls_serialize_detached()
             .map_err(mls)?;
         let req = SubmitMessageRequest {
-            protocol: wire::PROTOCOL_MLS10,
+            protocol: protocol::PROTOCOL_MLS10,
             app_message: Raw::from_bytes(msg.clone()),
             sending_uri: VLBytes::new(self.user.as_bytes().to_vec()),
         };

@@ -3,8 +3,8 @@
 //! notices from the server side become user events here.
 
 use super::*;
+use crate::protocol::ConsentOperation;
 use crate::reference::server::{ConsentNotice, ConsentNoticeKind};
-use crate::reference::wire::ConsentOperation;
 
 fn user_uri(u: &str) -> Result<(), ControlError> {
     ids::domain_of(u, 'u')

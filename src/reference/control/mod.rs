@@ -308,7 +308,7 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/message_franks", post(message_franks));
     no_mechanism::routes(router)
         .fallback(|| async { ControlError::not_found("no such control operation") })
-        .layer(DefaultBodyLimit::max(super::wire::MAX_BODY))
+        .layer(DefaultBodyLimit::max(crate::protocol::MAX_BODY))
         .with_state(p)
 }
 

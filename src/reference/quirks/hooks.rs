@@ -4,10 +4,10 @@
 use super::{Quirk, UnknownQuirkError};
 use crate::content::IdFormula;
 use crate::control::api::{ClientRoomState, EventKind};
+use crate::protocol::{FanoutMessage, FanoutTail};
 use crate::reference::client::ClientEvent;
 use crate::reference::ids;
 use crate::reference::server::{Server, lock};
-use crate::reference::wire::{FanoutMessage, FanoutTail};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;

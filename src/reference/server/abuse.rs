@@ -9,8 +9,8 @@
 
 use super::local::{hub_of, peer_garbage};
 use super::{CIPHERSUITE, MimiError, Server, bad, ids, lock};
+use crate::protocol::{self, AbuseReport, Frank, FrankingAgentData, Raw};
 use crate::reference::franking::{self, FrankError};
-use crate::reference::wire::{self, AbuseReport, Frank, FrankingAgentData, Raw};
 use openmls::prelude::{BasicCredential, PublicGroup, tls_codec::VLBytes};
 use openmls_traits::signatures::Signer as _;
 
@@ -38,7 +38,7 @@ impl Server {
     /// component of the rooms it hosts).
     pub(crate) fn franking_agent(&self) -> Vec<u8> {
         let cred = BasicCredential::new(ids::provider_uri(&self.domain).into_bytes());
-        wire::encode(&FrankingAgentData {
+        protocol::encode(&FrankingAgentData {
             franking_signature_key: VLBytes::new(self.franking_signer.public().to_vec()),
             credential: Raw::encode(&openmls::prelude::Credential::from(cred))
                 .expect("a basic credential encodes"),
@@ -86,7 +86,7 @@ impl Server {
         room: &str,
         body: &[u8],
     ) -> Result<(), MimiError> {
-        let report: AbuseReport = wire::decode(body).map_err(bad)?;
+        let report: AbuseReport = protocol::decode(body).map_err(bad)?;
         let reporter = text(&report.reporting_user, "reportingUser")?;
         if ids::domain_of(&reporter, 'u') != Some(origin) {
             return Err(MimiError::Forbidden(format!(
@@ -163,7 +163,7 @@ impl super::LocalEndpoint {
     /// Sends an abuse report about `room` to its hub (§5.9).
     pub async fn report_abuse(&self, room: &str, report: &AbuseReport) -> Result<(), MimiError> {
         let hub = hub_of(room)?;
-        let body = wire::encode(report);
+        let body = protocol::encode(report);
         self.server.hooks.record("local reportAbuse", &body);
         if hub == self.server.domain {
             return self

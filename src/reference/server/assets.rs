@@ -9,35 +9,20 @@
 //! ciphertext: keys stay in the clients' ExternalParts.
 
 use super::{MimiError, Server, lock};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// Largest asset stored or relayed (the MIMI body limit).
-pub const MAX_ASSET: usize = crate::reference::wire::MAX_BODY;
+pub const MAX_ASSET: usize = crate::protocol::MAX_BODY;
 
 /// The path under which a provider serves its stored assets.
 pub const ASSET_PATH: &str = "/v1/assets/";
 
-/// Characters left as they are in a percent-encoded download URL: RFC 3986
-/// unreserved; everything else (`:`, `/`, `?`…) is encoded, so the URL is
-/// one path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// Percent-encodes a download URL for the `{downloadUrl}` path segment.
-pub fn encode_download_url(url: &str) -> String {
-    utf8_percent_encode(url, SEGMENT).to_string()
-}
+pub use crate::protocol::encode_download_url;
 
 /// The download URL from the rest of a `/v1/proxyDownload/` path: the
 /// percent-encoded form (§5.10), or, leniently, the URL written raw.
 pub fn decode_download_url(rest: &str) -> Result<String, MimiError> {
-    let decoded = percent_decode_str(rest)
-        .decode_utf8()
-        .map_err(|_| MimiError::BadRequest("download URL is not UTF-8".into()))?;
-    Ok(decoded.into_owned())
+    crate::protocol::decode_download_url(rest)
+        .map_err(|_| MimiError::BadRequest("download URL is not UTF-8".into()))
 }
 
 /// An https URL split into its host (lower case) and asset id, when it

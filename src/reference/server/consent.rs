@@ -11,7 +11,7 @@
 
 use super::local::LocalEndpoint;
 use super::{MimiError, Server, bad, ids, lock};
-use crate::reference::wire::{self, ConsentEntry, ConsentOperation, user_code};
+use crate::protocol::{self, ConsentEntry, ConsentOperation, user_code};
 use openmls::prelude::tls_codec::VLBytes;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -272,7 +272,7 @@ impl LocalEndpoint {
         let peer = ids::domain_of(peer_user, 'u')
             .unwrap_or_default()
             .to_owned();
-        let body = wire::encode(&entry);
+        let body = protocol::encode(&entry);
         let endpoint = if operation.is_request() {
             "requestConsent"
         } else {

@@ -5,7 +5,7 @@
 //! source in `From: mimi@<domain>`, and that domain must be one of them.
 
 use super::{MimiError, Server, bad, ids, pki_names};
-use crate::reference::wire::{self, MAX_BODY};
+use crate::protocol::{self, MAX_BODY};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Extension, Path, Request, State};
@@ -186,11 +186,11 @@ async fn identifier_query(
     body: Bytes,
 ) -> Response {
     s.hooks.record(format!("in {}", uri.path()), &body);
-    let result = wire::decode(&body)
+    let result = protocol::decode(&body)
         .map_err(bad)
         .and_then(|req| s.identifier_query(&domain, &req));
     match result {
-        Ok(r) => tls_body(&s, StatusCode::OK, wire::encode(&r)),
+        Ok(r) => tls_body(&s, StatusCode::OK, protocol::encode(&r)),
         Err(e) => error(&e),
     }
 }
@@ -225,7 +225,7 @@ fn consent(
     body: &[u8],
 ) -> Response {
     s.hooks.record(format!("in {path}"), body);
-    let result = wire::decode(body)
+    let result = protocol::decode(body)
         .map_err(bad)
         .and_then(|entry| s.receive_consent(source, domain, request, &entry));
     match result {
@@ -262,7 +262,7 @@ async fn key_material(
         Err(e) => return error(&e),
     };
     match s.key_material(&src.0, Some(&target), body.to_vec()).await {
-        Ok(r) => tls_body(&s, StatusCode::OK, wire::encode(&r)),
+        Ok(r) => tls_body(&s, StatusCode::OK, protocol::encode(&r)),
         Err(e) => error(&e),
     }
 }
@@ -276,14 +276,14 @@ async fn update(
 ) -> Response {
     s.hooks.record(format!("in {}", uri.path()), &body);
     let result = subject(&room, 'r').and_then(|room| {
-        let bundle = wire::decode(&body).map_err(bad)?;
+        let bundle = protocol::decode(&body).map_err(bad)?;
         s.hub_update(&src.0, &room, bundle)
     });
     match result {
         Ok((r, deliveries)) => {
             // Answer once the new members' providers hold their Welcome.
             deliveries.wait(super::WELCOME_WAIT).await;
-            tls_body(&s, StatusCode::OK, wire::encode(&r))
+            tls_body(&s, StatusCode::OK, protocol::encode(&r))
         }
         Err(e) => error(&e),
     }
@@ -318,18 +318,18 @@ async fn group_info(
 /// The body of the room endpoints that answer at once: the room from the
 /// path, the TLS-encoded request from the body (400 when either is bad), and
 /// the TLS-encoded answer, or the error's status.
-fn answer_room_call<Req: tls_codec::Deserialize, Resp: tls_codec::Serialize>(
+fn answer_room_call<Req: protocol::Decode, Resp: tls_codec::Serialize>(
     s: &Server,
     room: &str,
     body: &[u8],
     call: impl FnOnce(&str, Req) -> Result<Resp, MimiError>,
 ) -> Response {
     let result = subject(room, 'r').and_then(|room| {
-        let req = wire::decode(body).map_err(bad)?;
+        let req = protocol::decode(body).map_err(bad)?;
         call(&room, req)
     });
     match result {
-        Ok(r) => tls_body(s, StatusCode::OK, wire::encode(&r)),
+        Ok(r) => tls_body(s, StatusCode::OK, protocol::encode(&r)),
         Err(e) => error(&e),
     }
 }

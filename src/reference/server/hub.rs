@@ -5,7 +5,7 @@ use super::{
     CIPHERSUITE, HubRoom, MimiError, Server, State, bad, credential_uri, ids, lock, member_clients,
     now_ms, users_of_members, welcome_refs,
 };
-use crate::reference::wire::{
+use crate::protocol::{
     self, FanoutMessage, FanoutTail, GroupInfoOption, HandshakeBundle, RatchetTreeOption, Raw,
     SubmitMessageRequest, SubmitMessageResponse, UpdateOutcome, UpdateRoomResponse,
 };
@@ -293,7 +293,8 @@ impl Server {
                     .0
                     .extend(self.fan_out_to(st, room_uri, &domains, true, &fanout));
                 if let Some((raw, _)) = welcome {
-                    let msg = wire::wrap_mls_message(wire::WIRE_FORMAT_WELCOME, raw.bytes());
+                    let msg =
+                        protocol::wrap_mls_message(protocol::WIRE_FORMAT_WELCOME, raw.bytes());
                     let fanout = FanoutMessage {
                         timestamp: ts,
                         message: Raw::from_bytes(msg),
@@ -420,7 +421,7 @@ impl Server {
         room_uri: &str,
         req: SubmitMessageRequest,
     ) -> Result<SubmitMessageResponse, MimiError> {
-        if req.protocol != wire::PROTOCOL_MLS10 {
+        if req.protocol != protocol::PROTOCOL_MLS10 {
             return Err(MimiError::BadRequest("protocol is not mls10".into()));
         }
         let sender = std::str::from_utf8(req.sending_uri.as_slice())
@@ -530,7 +531,7 @@ impl Server {
         local: bool,
         msg: &FanoutMessage,
     ) -> Vec<oneshot::Receiver<()>> {
-        let body = wire::encode(msg);
+        let body = protocol::encode(msg);
         let receipts = domains
             .iter()
             // QUIRK reorder-fanout, drop-every-tenth (in `notify_follower`).

@@ -6,7 +6,7 @@
 
 use super::local::{LocalEndpoint, expect_ok, peer_garbage};
 use super::{MimiError, Server, bad, ids, lock};
-use crate::reference::wire::{
+use crate::protocol::{
     self, IdentifierRequest, IdentifierResponse, ProfileField, QueryElement, UserProfile,
     field_source, query_code, search_type,
 };
@@ -147,10 +147,10 @@ impl LocalEndpoint {
             let r = self
                 .server
                 .peers
-                .post(&domain, "identifierQuery", &domain, wire::encode(&req))
+                .post(&domain, "identifierQuery", &domain, protocol::encode(&req))
                 .await?;
             expect_ok(&domain, &r)?;
-            wire::decode(&r.body).map_err(|e| peer_garbage(&domain, e))?
+            protocol::decode(&r.body).map_err(|e| peer_garbage(&domain, e))?
         };
         match resp.response_code {
             query_code::SUCCESS | query_code::NOT_FOUND => {}

@@ -5,7 +5,7 @@
 //! plaintext.
 
 use super::{InboxItem, MimiError, Server, bad, ids, lock};
-use crate::reference::wire::{
+use crate::protocol::{
     self, GroupInfoRequest, GroupInfoResponse, HandshakeBundle, KeyMaterialRequest,
     KeyMaterialResponse, Raw, SubmitMessageRequest, SubmitMessageResponse, UpdateRoomResponse,
 };
@@ -87,8 +87,10 @@ impl LocalEndpoint {
         let d = self.server.domain.clone();
         self.server
             .hooks
-            .record("local keyMaterial", &wire::encode(&req));
-        self.server.key_material(&d, None, wire::encode(&req)).await
+            .record("local keyMaterial", &protocol::encode(&req));
+        self.server
+            .key_material(&d, None, protocol::encode(&req))
+            .await
     }
 
     /// Sends a handshake bundle for `room` from local `client` to the hub.
@@ -101,7 +103,7 @@ impl LocalEndpoint {
         let hub = hub_of(room)?;
         self.server
             .hooks
-            .record("local update", &wire::encode(&bundle));
+            .record("local update", &protocol::encode(&bundle));
         let resp = if hub == self.server.domain {
             let (resp, deliveries) = self.server.hub_update(&self.server.domain, room, bundle)?;
             deliveries.wait(super::WELCOME_WAIT).await;
@@ -110,12 +112,12 @@ impl LocalEndpoint {
             let r = self
                 .server
                 .peers
-                .post(&hub, "update", room, wire::encode(&bundle))
+                .post(&hub, "update", room, protocol::encode(&bundle))
                 .await?;
             expect_ok(&hub, &r)?;
-            wire::decode(&r.body).map_err(|e| peer_garbage(&hub, e))?
+            protocol::decode(&r.body).map_err(|e| peer_garbage(&hub, e))?
         };
-        if matches!(resp.outcome, wire::UpdateOutcome::Success { .. }) {
+        if matches!(resp.outcome, protocol::UpdateOutcome::Success { .. }) {
             lock(&self.server.state)
                 .room_clients
                 .entry(room.to_owned())
@@ -134,17 +136,17 @@ impl LocalEndpoint {
         let hub = hub_of(room)?;
         self.server
             .hooks
-            .record("local submitMessage", &wire::encode(&req));
+            .record("local submitMessage", &protocol::encode(&req));
         if hub == self.server.domain {
             return self.server.hub_submit(&self.server.domain, room, req);
         }
         let r = self
             .server
             .peers
-            .post(&hub, "submitMessage", room, wire::encode(&req))
+            .post(&hub, "submitMessage", room, protocol::encode(&req))
             .await?;
         expect_ok(&hub, &r)?;
-        wire::decode(&r.body).map_err(|e| peer_garbage(&hub, e))
+        protocol::decode(&r.body).map_err(|e| peer_garbage(&hub, e))
     }
 
     /// Fetches the room's GroupInfo and tree from the hub (for external joins).
@@ -156,17 +158,17 @@ impl LocalEndpoint {
         let hub = hub_of(room)?;
         self.server
             .hooks
-            .record("local groupInfo", &wire::encode(&req));
+            .record("local groupInfo", &protocol::encode(&req));
         if hub == self.server.domain {
             return self.server.hub_group_info(&self.server.domain, room, req);
         }
         let r = self
             .server
             .peers
-            .post(&hub, "groupInfo", room, wire::encode(&req))
+            .post(&hub, "groupInfo", room, protocol::encode(&req))
             .await?;
         expect_ok(&hub, &r)?;
-        wire::decode(&r.body).map_err(|e| peer_garbage(&hub, e))
+        protocol::decode(&r.body).map_err(|e| peer_garbage(&hub, e))
     }
 
     /// Stores an attachment's encrypted bytes on this provider (the client

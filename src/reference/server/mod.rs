@@ -28,7 +28,7 @@ pub mod local;
 pub mod peer;
 
 use super::ids;
-use super::wire::{self, FanoutMessage, FanoutTail, Raw};
+use crate::protocol::{self, FanoutMessage, FanoutTail, Raw};
 use openmls::prelude::{
     BasicCredential, Credential, KeyPackageIn, OpenMlsProvider, ProtocolVersion, PublicGroup,
     Welcome, tls_codec::Deserialize as _,
@@ -380,13 +380,13 @@ impl Server {
         requester: &str,
         target_user: &str,
         room: &str,
-    ) -> wire::KeyMaterialResponse {
+    ) -> protocol::KeyMaterialResponse {
         use openmls::prelude::tls_codec::VLBytes;
-        use wire::{ClientKeyMaterial, ClientKeyMaterialBody, user_code};
+        use protocol::{ClientKeyMaterial, ClientKeyMaterialBody, user_code};
         let user_uri = VLBytes::new(target_user.as_bytes().to_vec());
         if let Some(user_status) = self.consent_refusal(target_user, requester, room) {
-            return wire::KeyMaterialResponse {
-                protocol: wire::PROTOCOL_MLS10,
+            return protocol::KeyMaterialResponse {
+                protocol: protocol::PROTOCOL_MLS10,
                 user_status,
                 user_uri,
                 clients: Vec::new(),
@@ -394,8 +394,8 @@ impl Server {
         }
         let mut st = lock(&self.state);
         let Some(clients) = st.users.get(target_user).cloned() else {
-            return wire::KeyMaterialResponse {
-                protocol: wire::PROTOCOL_MLS10,
+            return protocol::KeyMaterialResponse {
+                protocol: protocol::PROTOCOL_MLS10,
                 user_status: user_code::USER_UNKNOWN,
                 user_uri,
                 clients: Vec::new(),
@@ -425,8 +425,8 @@ impl Server {
         } else {
             user_code::NO_COMPATIBLE_MATERIAL
         };
-        wire::KeyMaterialResponse {
-            protocol: wire::PROTOCOL_MLS10,
+        protocol::KeyMaterialResponse {
+            protocol: protocol::PROTOCOL_MLS10,
             user_status,
             user_uri,
             clients: out,
@@ -437,7 +437,7 @@ impl Server {
     /// the client whose KeyPackage it uses, anything else to every local
     /// client that receives the room.
     pub(crate) fn deliver_local(&self, st: &mut State, room: &str, msg: &FanoutMessage) {
-        let bytes = wire::encode(msg);
+        let bytes = protocol::encode(msg);
         let targets: Vec<String> = match &msg.tail {
             FanoutTail::Welcome { .. } => {
                 let Ok(welcome) = msg.message.parse().map(|m| m.extract()) else {
@@ -495,7 +495,7 @@ impl Server {
         h.update([0]);
         h.update(body);
         let digest: [u8; 32] = h.finalize().into();
-        let msgs = wire::decode_fanout_batch(body).map_err(bad)?;
+        let msgs = protocol::decode_fanout_batch(body).map_err(bad)?;
         let mut st = lock(&self.state);
         if !st.seen_notify.insert(digest) {
             return Ok(());

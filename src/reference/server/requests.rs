@@ -2,7 +2,7 @@
 
 use super::local::{expect_ok, hub_of, peer_garbage};
 use super::{CIPHERSUITE, MimiError, Server, bad, credential_uri, ids, lock, users_of_members};
-use crate::reference::wire::{
+use crate::protocol::{
     self, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoResponse, GroupInfoSuccessTbs,
     KeyMaterialRequest, KeyMaterialResponse, RatchetTreeOption, Raw, group_info_code,
 };
@@ -28,7 +28,7 @@ impl Server {
             .crypto()
             .verify_signature(
                 SignatureScheme::ED25519,
-                &wire::sign_content(label, tbs),
+                &protocol::sign_content(label, tbs),
                 key,
                 sig,
             )
@@ -43,9 +43,9 @@ impl Server {
         path_user: Option<&str>,
         body: Vec<u8>,
     ) -> Result<KeyMaterialResponse, MimiError> {
-        let req: KeyMaterialRequest = wire::decode(&body).map_err(bad)?;
+        let req: KeyMaterialRequest = protocol::decode(&body).map_err(bad)?;
         let t = &req.tbs;
-        if t.protocol != wire::PROTOCOL_MLS10 {
+        if t.protocol != protocol::PROTOCOL_MLS10 {
             return Err(bad("protocol is not mls10"));
         }
         let requester = utf8(&t.requesting_user, "requestingUser")?;
@@ -70,14 +70,14 @@ impl Server {
         }
         self.verify(
             KEY_MATERIAL_LABEL,
-            &wire::encode(t),
+            &protocol::encode(t),
             t.requester_signature_key.as_slice(),
             req.signature.as_slice(),
         )?;
         if !t.acceptable_ciphersuites.contains(&u16::from(CIPHERSUITE)) {
             return Ok(KeyMaterialResponse {
-                protocol: wire::PROTOCOL_MLS10,
-                user_status: wire::user_code::NO_COMPATIBLE_MATERIAL,
+                protocol: protocol::PROTOCOL_MLS10,
+                user_status: protocol::user_code::NO_COMPATIBLE_MATERIAL,
                 user_uri: t.target_user.clone(),
                 clients: Vec::new(),
             });
@@ -91,7 +91,7 @@ impl Server {
                 // Key material goes through the room's hub, so it can route the Welcome.
                 let r = self.peers.post(&hub, "keyMaterial", &target, body).await?;
                 expect_ok(&hub, &r)?;
-                return wire::decode(&r.body).map_err(|e| peer_garbage(&hub, e));
+                return protocol::decode(&r.body).map_err(|e| peer_garbage(&hub, e));
             }
             if origin != hub || target_domain != self.domain {
                 return Err(MimiError::Forbidden(format!(
@@ -127,10 +127,10 @@ impl Server {
             .await?;
         expect_ok(&target_domain, &r)?;
         let resp: KeyMaterialResponse =
-            wire::decode(&r.body).map_err(|e| peer_garbage(&target_domain, e))?;
+            protocol::decode(&r.body).map_err(|e| peer_garbage(&target_domain, e))?;
         let mut refs = Vec::new();
         for c in &resp.clients {
-            if let wire::ClientKeyMaterialBody::Success(kp) = &c.body {
+            if let protocol::ClientKeyMaterialBody::Success(kp) = &c.body {
                 let kp: KeyPackageIn = kp.parse().map_err(|e| peer_garbage(&target_domain, e))?;
                 let kp = kp
                     .validate(self.crypto.crypto(), ProtocolVersion::Mls10)
@@ -157,7 +157,7 @@ impl Server {
         req: GroupInfoRequest,
     ) -> Result<GroupInfoResponse, MimiError> {
         let t = &req.tbs;
-        if t.protocol != wire::PROTOCOL_MLS10 {
+        if t.protocol != protocol::PROTOCOL_MLS10 {
             return Err(bad("protocol is not mls10"));
         }
         if t.cipher_suite != u16::from(CIPHERSUITE) {
@@ -172,7 +172,7 @@ impl Server {
         }
         self.verify(
             GROUP_INFO_REQUEST_LABEL,
-            &wire::encode(t),
+            &protocol::encode(t),
             t.requesting_signature_key.as_slice(),
             req.signature.as_slice(),
         )?;
@@ -206,14 +206,14 @@ impl Server {
             .hpke_seal(
                 CIPHERSUITE.hpke_config(),
                 t.group_info_public_key.as_slice(),
-                &wire::encrypt_context(GROUP_INFO_ENCRYPT_LABEL, room.as_bytes()),
+                &protocol::encrypt_context(GROUP_INFO_ENCRYPT_LABEL, room.as_bytes()),
                 &[],
-                &wire::encode(&tbe),
+                &protocol::encode(&tbe),
             )
             .map_err(|_| bad("groupInfoPublicKey is not a usable HPKE key"))?;
         let hub_sender = super::LocalEndpoint::new_sender(self);
         let tbs = GroupInfoSuccessTbs {
-            version: wire::PROTOCOL_MLS10,
+            version: protocol::PROTOCOL_MLS10,
             room_id,
             status: group_info_code::SUCCESS,
             cipher_suite: u16::from(CIPHERSUITE),
@@ -223,9 +223,9 @@ impl Server {
         };
         let sig = self
             .hub_signer
-            .sign(&wire::sign_content(
+            .sign(&protocol::sign_content(
                 GROUP_INFO_RESPONSE_LABEL,
-                &wire::encode(&tbs),
+                &protocol::encode(&tbs),
             ))
             .map_err(|e| MimiError::Internal(format!("sign: {e:?}")))?;
         Ok(GroupInfoResponse::Success {

@@ -48,24 +48,67 @@ pub struct FrankingIntegrityTbs {
     pub context: ServerFrankingContext,
 }
 
+impl Decode for FrankingAgentData {
+    const NAME: &'static str = "FrankingAgentData";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            franking_signature_key: r.field("frankingSignatureKey", |r| r.opaque())?,
+            credential: r.field("credential", read_raw)?,
+        })
+    }
+}
+
 /// `AbusiveMessage` (§5.9).
-#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
+#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsSize, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AbusiveMessage {
+    #[serde(with = "crate::protocol::readable::bin")]
     pub message_content: VLBytes,
     pub frank: Frank,
     pub accepted_timestamp: u64,
 }
 
+impl Decode for AbusiveMessage {
+    const NAME: &'static str = "AbusiveMessage";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            message_content: r.field("messageContent", |r| r.opaque())?,
+            frank: r.field("frank", Frank::decode)?,
+            accepted_timestamp: r.field("acceptedTimestamp", |r| r.u64())?,
+        })
+    }
+}
+
 /// `AbuseReport` (§5.9); `reason_code` is an `AbuseType` (only
-/// `reserved(0)` is defined).
-#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
+/// `reserved(0)` is defined, so any value is accepted until the draft
+/// settles a taxonomy).
+#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsSize, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AbuseReport {
+    #[serde(with = "crate::protocol::readable::text")]
     pub reporting_user: VLBytes,
+    #[serde(with = "crate::protocol::readable::text")]
     pub alleged_abuser_uri: VLBytes,
+    #[serde(with = "crate::protocol::readable::abuse_type")]
     pub reason_code: u8,
+    #[serde(with = "crate::protocol::readable::text")]
     pub note: VLBytes,
     pub messages: Vec<AbusiveMessage>,
     pub abuse_extensions: Vec<Component>,
+}
+
+impl Decode for AbuseReport {
+    const NAME: &'static str = "AbuseReport";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            reporting_user: r.field("reportingUser", |r| r.opaque())?,
+            alleged_abuser_uri: r.field("allegedAbuserUri", |r| r.opaque())?,
+            reason_code: r.field("reasonCode", |r| r.u8())?,
+            note: r.field("note", |r| r.opaque())?,
+            messages: r.field("messages", |r| r.vector(AbusiveMessage::decode))?,
+            abuse_extensions: r.field("abuseExtensions", read_dictionary)?,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -84,7 +127,7 @@ mod tests {
         // items<V> (35 bytes), component 0x0020, data<V> of 32 bytes.
         assert_eq!(&bytes[..4], &[35, 0x00, 0x20, 32]);
         assert_eq!(bytes.len(), 36);
-        assert_eq!(decode::<SafeAad>(&bytes).unwrap(), aad);
+        assert_eq!(SafeAad::tls_deserialize_exact(&bytes).unwrap(), aad);
         let tbs = FrankingIntegrityTbs {
             server_frank: [1; 32],
             franking_signature_ciphersuite: 1,
@@ -97,7 +140,10 @@ mod tests {
         let bytes = encode(&tbs);
         assert_eq!(bytes.len(), 32 + 2 + 2 + 2 + 8);
         assert_eq!(&bytes[32..38], &[0, 1, 1, b's', 1, b'r']);
-        assert_eq!(decode::<FrankingIntegrityTbs>(&bytes).unwrap(), tbs);
+        assert_eq!(
+            FrankingIntegrityTbs::tls_deserialize_exact(&bytes).unwrap(),
+            tbs
+        );
     }
 
     #[test]

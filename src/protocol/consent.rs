@@ -1,11 +1,12 @@
 //! `/requestConsent` and `/updateConsent` bodies (§5.7).
 
 use super::*;
-use openmls::prelude::tls_codec::{Deserialize, Error as TlsError, Serialize, Size, VLBytes};
-use std::io::{Read, Write};
+use openmls::prelude::tls_codec::{Error as TlsError, Serialize, Size, VLBytes};
+use std::io::Write;
 
 /// `ConsentOperation`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum ConsentOperation {
     Cancel,
     Request,
@@ -40,12 +41,18 @@ impl ConsentOperation {
 /// `ConsentEntry` (§5.7). `client_key_packages` is present exactly for a
 /// grant; `requester_uri` and `target_uri` are `IdentifierUri`s and
 /// `room_id` the optional `RoomId`, all `opaque<V>`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ConsentEntry {
+    #[serde(rename = "consentOperation")]
     pub operation: ConsentOperation,
+    #[serde(with = "crate::protocol::readable::text")]
     pub requester_uri: VLBytes,
+    #[serde(with = "crate::protocol::readable::text")]
     pub target_uri: VLBytes,
+    #[serde(default, with = "crate::protocol::readable::text_opt")]
     pub room_id: Option<VLBytes>,
+    #[serde(default)]
     pub client_key_packages: Vec<Raw<KeyPackageIn>>,
     /// `consent_extensions`, an AppDataDictionary: parsed, not interpreted.
     pub consent_extensions: Vec<Component>,
@@ -83,16 +90,19 @@ impl Serialize for ConsentEntry {
     }
 }
 
-impl Deserialize for ConsentEntry {
-    fn tls_deserialize<R: Read>(r: &mut R) -> Result<Self, TlsError> {
-        let code = read_u8(r)?;
-        let operation = ConsentOperation::from_code(code)
-            .ok_or_else(|| TlsError::DecodingError(format!("unknown ConsentOperation {code}")))?;
-        let requester_uri = VLBytes::tls_deserialize(r)?;
-        let target_uri = VLBytes::tls_deserialize(r)?;
-        let room_id = Option::<VLBytes>::tls_deserialize(r)?;
+impl Decode for ConsentEntry {
+    const NAME: &'static str = "ConsentEntry";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let operation = r.enum8(
+            "consentOperation",
+            "ConsentOperation",
+            ConsentOperation::from_code,
+        )?;
+        let requester_uri = r.field("requesterUri", |r| r.opaque())?;
+        let target_uri = r.field("targetUri", |r| r.opaque())?;
+        let room_id = r.field("roomId", |r| r.optional(|r| r.opaque()))?;
         let client_key_packages = if operation == ConsentOperation::Grant {
-            Vec::tls_deserialize(r)?
+            r.field("clientKeyPackages", |r| r.vector(read_raw))?
         } else {
             Vec::new()
         };
@@ -102,7 +112,7 @@ impl Deserialize for ConsentEntry {
             target_uri,
             room_id,
             client_key_packages,
-            consent_extensions: Vec::tls_deserialize(r)?,
+            consent_extensions: r.field("consentExtensions", read_dictionary)?,
         })
     }
 }

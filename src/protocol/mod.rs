@@ -1,10 +1,13 @@
-//! The MIMI protocol's request and response bodies (draft-ietf-mimi-protocol-06
-//! §5), TLS presentation language encoded with tls_codec.
+//! The MIMI protocol codec: every request and response body of
+//! draft-ietf-mimi-protocol-06 §5, pure (bytes in, values and findings out;
+//! no I/O, no keys, no content).
 //!
-//! MLS objects inside them (MLSMessage, KeyPackage, Welcome, GroupInfo, ...)
-//! are kept as [`Raw`] bytes: parsed only to find where they end, and decoded
-//! into openmls types by whoever needs them. Both the client and the server
-//! side use this module; it holds no keys and no content.
+//! Bodies decode exactly and field by field ([`codec`]: trailing bytes are an
+//! error, errors carry a path) and encode with tls_codec. MLS objects inside
+//! them (MLSMessage, KeyPackage, Welcome, GroupInfo, ...) are kept as [`Raw`]
+//! bytes: checked by openmls, summarized by [`mls`], decoded into openmls
+//! types by whoever needs them. The reference provider and the harness both
+//! use this module; `docs/protocol.md` describes it.
 
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::HpkeCiphertext;
@@ -18,6 +21,23 @@ use openmls::prelude::{
 use std::io::{Read, Write};
 use std::marker::PhantomData;
 
+pub mod codec;
+pub use codec::{Decode, DecodeError, DecodeErrorKind, Reader, decode};
+pub mod cli;
+mod directory;
+pub use directory::{Directory, decode_directory};
+mod download;
+pub use download::{decode_download_url, encode_download_url};
+pub mod exchange;
+pub use exchange::{
+    DecodedExchange, Endpoint, HttpExchange, PathVariant, Route, RouteError, decode_exchange, route,
+};
+pub mod mls;
+pub mod readable;
+mod structure;
+pub use structure::{Body, EncodeError, Structure};
+mod summary;
+pub use summary::describe_message;
 mod key_material;
 pub use key_material::*;
 mod update;
@@ -34,6 +54,27 @@ mod consent;
 pub use consent::*;
 mod franking;
 pub use franking::*;
+
+/// Something a reader of an exchange or body should know that is not a
+/// decoding error (a path variant, a directory URL that is not https, ...).
+/// `code` is stable (listed in docs/protocol.md); judging it is the caller's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    /// The draft section it is about.
+    pub section: &'static str,
+    pub message: String,
+}
+
+impl Finding {
+    pub fn new(code: &'static str, section: &'static str, message: String) -> Self {
+        Self {
+            code,
+            section,
+            message,
+        }
+    }
+}
 
 /// `Protocol.mls10`.
 pub const PROTOCOL_MLS10: u8 = 1;
@@ -171,8 +212,13 @@ pub enum MessageKind {
 
 /// Classifies an MLSMessage (parses it fully).
 pub fn message_kind(msg: &MlsMessage) -> Result<MessageKind, TlsError> {
+    Ok(kind_of(msg.parse()?))
+}
+
+/// Kind of an already decoded MLSMessage.
+fn kind_of(msg: MlsMessageIn) -> MessageKind {
     use openmls::prelude::MlsMessageBodyIn;
-    Ok(match msg.parse()?.extract() {
+    match msg.extract() {
         MlsMessageBodyIn::PrivateMessage(_) => MessageKind::Private,
         MlsMessageBodyIn::PublicMessage(p) => {
             match openmls::prelude::ProtocolMessage::from(p).content_type() {
@@ -183,20 +229,39 @@ pub fn message_kind(msg: &MlsMessage) -> Result<MessageKind, TlsError> {
         }
         MlsMessageBodyIn::Welcome(_) => MessageKind::Welcome,
         _ => MessageKind::Other,
+    }
+}
+
+/// Reads an MLSMessage (checked by openmls) and what kind it is.
+fn read_mls_message(r: &mut Reader<'_>) -> Result<(MlsMessage, MessageKind), DecodeError> {
+    let (msg, bytes) = r.tls::<MlsMessageIn>()?;
+    Ok((Raw::from_bytes(bytes.to_vec()), kind_of(msg)))
+}
+
+/// Reads a tls_codec-decoded leaf, kept byte for byte.
+fn read_raw<T: Deserialize>(r: &mut Reader<'_>) -> Result<Raw<T>, DecodeError> {
+    let (_, bytes) = r.tls::<T>()?;
+    Ok(Raw::from_bytes(bytes.to_vec()))
+}
+
+/// Reads `Protocol`; only `mls10` selects a known body.
+fn read_protocol(r: &mut Reader<'_>) -> Result<u8, DecodeError> {
+    let at = r.position();
+    let p = r.u8()?;
+    if p != PROTOCOL_MLS10 {
+        return Err(r.unknown(at, "Protocol", p.into()));
+    }
+    Ok(p)
+}
+
+/// `AppDataDictionary` (draft-ietf-mls-extensions): a list of components.
+fn read_dictionary(r: &mut Reader<'_>) -> Result<Vec<Component>, DecodeError> {
+    r.vector(|r| {
+        Ok(Component {
+            component_id: r.field("componentId", |r| r.u16())?,
+            data: r.field("data", |r| r.opaque())?,
+        })
     })
-}
-
-fn read_u8<R: Read>(r: &mut R) -> Result<u8, TlsError> {
-    u8::tls_deserialize(r)
-}
-
-fn bad(what: &str) -> TlsError {
-    TlsError::DecodingError(what.to_owned())
-}
-
-/// Decodes a whole body as one `T` (trailing bytes are an error).
-pub fn decode<T: Deserialize>(body: &[u8]) -> Result<T, TlsError> {
-    T::tls_deserialize_exact(body)
 }
 
 /// Encodes a value; our own structures always encode.
@@ -233,7 +298,7 @@ mod tests {
     use openmls::prelude::tls_codec::VLBytes;
     use proptest::prelude::*;
 
-    fn round_trip<T: Serialize + Deserialize + PartialEq + std::fmt::Debug>(v: T) {
+    fn round_trip<T: Serialize + Decode + PartialEq + std::fmt::Debug>(v: T) {
         let bytes = encode(&v);
         assert_eq!(bytes.len(), v.tls_serialized_len());
         assert_eq!(decode::<T>(&bytes).unwrap(), v);
@@ -329,7 +394,7 @@ mod tests {
             let _ = decode_fanout_batch(&bytes);
             let _ = decode::<ConsentEntry>(&bytes);
             let _ = decode::<AbuseReport>(&bytes);
-            let _ = decode::<SafeAad>(&bytes);
+            let _ = SafeAad::tls_deserialize_exact(&bytes);
         }
     }
 }

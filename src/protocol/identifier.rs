@@ -1,9 +1,11 @@
 //! `/identifierQuery` bodies (protocol-06 §5.8).
 
+use super::codec::{Decode, DecodeError, Reader};
+use super::read_dictionary;
 use openmls::prelude::tls_codec::{
-    Deserialize, Error as TlsError, Serialize, Size, TlsDeserialize, TlsSerialize, TlsSize, VLBytes,
+    Error as TlsError, Serialize, Size, TlsDeserialize, TlsSerialize, TlsSize, VLBytes,
 };
-use std::io::{Read, Write};
+use std::io::Write;
 
 /// `SearchIdentifierType` values.
 pub mod search_type {
@@ -34,18 +36,37 @@ pub mod field_source {
 
 /// One `ComponentData` of an `AppDataDictionary` (an extension point we
 /// neither send nor interpret, but must parse to find the body's end).
-#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    TlsSerialize,
+    TlsDeserialize,
+    TlsSize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
 pub struct Component {
     pub component_id: u16,
+    #[serde(with = "crate::protocol::readable::bin")]
     pub data: VLBytes,
 }
 
 /// `QueryElement`: `name` is the `claimName` (oidcStdClaim) or
 /// `propertyName` (vcardField), present exactly for those two types.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct QueryElement {
+    #[serde(with = "crate::protocol::readable::search_type")]
     pub search_type: u8,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::protocol::readable::text_opt"
+    )]
     pub name: Option<VLBytes>,
+    #[serde(with = "crate::protocol::readable::text")]
     pub search_value: VLBytes,
 }
 
@@ -78,56 +99,116 @@ impl Serialize for QueryElement {
     }
 }
 
-impl Deserialize for QueryElement {
-    fn tls_deserialize<R: Read>(r: &mut R) -> Result<Self, TlsError> {
-        let search_type = u8::tls_deserialize(r)?;
-        if !(1..=8).contains(&search_type) {
-            return Err(TlsError::DecodingError(format!(
-                "unknown SearchIdentifierType {search_type}"
-            )));
-        }
+impl Decode for QueryElement {
+    const NAME: &'static str = "QueryElement";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let search_type = r.enum8("searchType", "SearchIdentifierType", |c| {
+            (1..=8).contains(&c).then_some(c)
+        })?;
         let name = if has_name(search_type) {
-            Some(VLBytes::tls_deserialize(r)?)
+            let label = if search_type == search_type::OIDC_STD_CLAIM {
+                "claimName"
+            } else {
+                "propertyName"
+            };
+            Some(r.field(label, |r| r.opaque())?)
         } else {
             None
         };
         Ok(Self {
             search_type,
             name,
-            search_value: VLBytes::tls_deserialize(r)?,
+            search_value: r.field("searchValue", |r| r.opaque())?,
         })
     }
 }
 
 /// `IdentifierRequest`.
-#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
+#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsSize, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IdentifierRequest {
     pub query_elements: Vec<QueryElement>,
     pub id_request_extensions: Vec<Component>,
 }
 
-/// `ProfileField`.
-#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
+impl Decode for IdentifierRequest {
+    const NAME: &'static str = "IdentifierRequest";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            query_elements: r.field("queryElements", |r| r.vector(QueryElement::decode))?,
+            id_request_extensions: r.field("idRequestExtensions", read_dictionary)?,
+        })
+    }
+}
+
+/// `ProfileField`; `fieldName` is a `string` kept as bytes.
+#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsSize, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProfileField {
+    #[serde(with = "crate::protocol::readable::field_source")]
     pub field_source: u8,
+    #[serde(with = "crate::protocol::readable::text")]
     pub field_name: VLBytes,
+    #[serde(with = "crate::protocol::readable::text")]
     pub field_value: VLBytes,
 }
 
+impl Decode for ProfileField {
+    const NAME: &'static str = "ProfileField";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            field_source: r.enum8("fieldSource", "FieldSource", |c| {
+                matches!(c, field_source::OIDC_STD_CLAIM | field_source::VCARD_FIELD).then_some(c)
+            })?,
+            field_name: r.field("fieldName", |r| r.opaque())?,
+            field_value: r.field("fieldValue", |r| r.opaque())?,
+        })
+    }
+}
+
 /// `UserProfile`: `stable_uri` is an `IdentifierUri`.
-#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
+#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsSize, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct UserProfile {
+    #[serde(with = "crate::protocol::readable::text")]
     pub stable_uri: VLBytes,
     pub fields: Vec<ProfileField>,
 }
 
+impl Decode for UserProfile {
+    const NAME: &'static str = "UserProfile";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            stable_uri: r.field("stableUri", |r| r.opaque())?,
+            fields: r.field("fields", |r| r.vector(ProfileField::decode))?,
+        })
+    }
+}
+
 /// `IdentifierResponse`.
-#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
+#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsSize, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IdentifierResponse {
+    #[serde(with = "crate::protocol::readable::query_code")]
     pub response_code: u8,
+    #[serde(with = "crate::protocol::readable::text_vec")]
     pub uri: Vec<VLBytes>,
     pub found_profiles: Vec<UserProfile>,
     pub id_response_extensions: Vec<Component>,
+}
+
+impl Decode for IdentifierResponse {
+    const NAME: &'static str = "IdentifierResponse";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            response_code: r.enum8("responseCode", "IdentifierQueryCode", |c| {
+                (c <= query_code::UNSUPPORTED_FIELD).then_some(c)
+            })?,
+            uri: r.field("uri", |r| r.vector(|r| r.opaque()))?,
+            found_profiles: r.field("foundProfiles", |r| r.vector(UserProfile::decode))?,
+            id_response_extensions: r.field("idResponseExtensions", read_dictionary)?,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -159,7 +240,7 @@ mod tests {
         // len(1) | type 6 | value<V> ... ; the second element carries its claim name.
         assert_eq!(bytes[1], search_type::WHOLE_PROFILE);
         assert_eq!(
-            IdentifierRequest::tls_deserialize_exact(&bytes).unwrap(),
+            super::super::decode::<IdentifierRequest>(&bytes).unwrap(),
             req
         );
         let resp = IdentifierResponse {
@@ -180,7 +261,7 @@ mod tests {
         };
         let bytes = resp.tls_serialize_detached().unwrap();
         assert_eq!(
-            IdentifierResponse::tls_deserialize_exact(&bytes).unwrap(),
+            super::super::decode::<IdentifierResponse>(&bytes).unwrap(),
             resp
         );
     }
@@ -193,7 +274,7 @@ mod tests {
             search_value: b("x"),
         };
         assert!(bad.tls_serialize_detached().is_err());
-        assert!(QueryElement::tls_deserialize_exact([9u8, 0]).is_err());
-        assert!(QueryElement::tls_deserialize_exact([0u8, 0]).is_err());
+        assert!(super::super::decode::<QueryElement>(&[9u8, 0]).is_err());
+        assert!(super::super::decode::<QueryElement>(&[0u8, 0]).is_err());
     }
 }

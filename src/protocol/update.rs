@@ -1,38 +1,89 @@
 //! `/update` bodies (§5.3) and the ratchet-tree and GroupInfo options.
 
+use super::codec::unknown;
 use super::*;
 use openmls::prelude::tls_codec::{
-    Deserialize, Error as TlsError, Serialize, Size, TlsDeserialize, TlsSerialize, TlsSize, VLBytes,
+    Error as TlsError, Serialize, Size, TlsSerialize, TlsSize, VLBytes,
 };
-use std::io::{Read, Write};
+use std::io::Write;
 
 /// `GroupInfoOption`: only `full(1)` is produced and accepted.
-#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
+#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsSize, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[repr(u8)]
 pub enum GroupInfoOption {
     #[tls_codec(discriminant = 1)]
     Full(Raw<VerifiableGroupInfo>),
 }
 
+impl Decode for GroupInfoOption {
+    const NAME: &'static str = "GroupInfoOption";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let at = r.position();
+        match r.field("representation", |r| r.u8())? {
+            1 => Ok(Self::Full(r.field("groupInfo", read_raw)?)),
+            2 => Err(r.field_error(
+                "representation",
+                at,
+                DecodeErrorKind::Unsupported("GroupInfoRepresentation partial(2)".into()),
+            )),
+            v => Err(r.field_error("representation", at, unknown("GroupInfoRepresentation", v))),
+        }
+    }
+}
+
 /// `RatchetTreeOption` (draft-mahy-mls-ratchet-tree-options): only `full(1)`
 /// (the whole tree inline) is produced and accepted.
-#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsDeserialize, TlsSize)]
+#[derive(Debug, Clone, PartialEq, TlsSerialize, TlsSize, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[repr(u8)]
 pub enum RatchetTreeOption {
     #[tls_codec(discriminant = 1)]
     Full(Raw<RatchetTreeIn>),
 }
 
+impl Decode for RatchetTreeOption {
+    const NAME: &'static str = "RatchetTreeOption";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let at = r.position();
+        match r.field("representation", |r| r.u8())? {
+            1 => Ok(Self::Full(r.field("ratchetTree", read_raw)?)),
+            0 => Err(r.field_error(
+                "representation",
+                at,
+                unknown("RatchetTreeRepresentation", 0),
+            )),
+            v => Err(r.field_error(
+                "representation",
+                at,
+                DecodeErrorKind::Unsupported(format!(
+                    "RatchetTreeRepresentation {v} (only full(1))"
+                )),
+            )),
+        }
+    }
+}
+
 /// `HandshakeBundle` (§5.3), selected on the message's content type.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    tag = "contentType",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum HandshakeBundle {
     Commit {
+        #[serde(rename = "proposalOrCommit")]
         commit: MlsMessage,
+        #[serde(default)]
         welcome: Option<Raw<Welcome>>,
+        #[serde(rename = "groupInfoOption")]
         group_info: GroupInfoOption,
+        #[serde(rename = "ratchetTreeOption")]
         ratchet_tree: RatchetTreeOption,
     },
     Proposal {
+        #[serde(rename = "proposalOrCommit")]
         proposal: MlsMessage,
         more_proposals: Vec<MlsMessage>,
     },
@@ -89,22 +140,28 @@ impl Serialize for HandshakeBundle {
         })
     }
 }
-impl Deserialize for HandshakeBundle {
-    fn tls_deserialize<R: Read>(r: &mut R) -> Result<Self, TlsError> {
-        let msg = MlsMessage::tls_deserialize(r)?;
-        match message_kind(&msg)? {
+impl Decode for HandshakeBundle {
+    const NAME: &'static str = "HandshakeBundle";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let at = r.position();
+        let (msg, kind) = r.field("proposalOrCommit", read_mls_message)?;
+        match kind {
             MessageKind::Commit => Ok(Self::Commit {
                 commit: msg,
-                welcome: Option::tls_deserialize(r)?,
-                group_info: GroupInfoOption::tls_deserialize(r)?,
-                ratchet_tree: RatchetTreeOption::tls_deserialize(r)?,
+                welcome: r.field("welcome", |r| r.optional(read_raw))?,
+                group_info: r.field("groupInfoOption", GroupInfoOption::decode)?,
+                ratchet_tree: r.field("ratchetTreeOption", RatchetTreeOption::decode)?,
             }),
             MessageKind::Proposal => Ok(Self::Proposal {
                 proposal: msg,
-                more_proposals: Vec::tls_deserialize(r)?,
+                more_proposals: r.field("moreProposals", |r| {
+                    r.vector(|r| Ok(read_mls_message(r)?.0))
+                })?,
             }),
-            _ => Err(bad(
-                "proposalOrCommit is not a PublicMessage proposal or commit",
+            _ => Err(r.field_error(
+                "proposalOrCommit",
+                at,
+                DecodeErrorKind::Invalid("not a PublicMessage proposal or commit".into()),
             )),
         }
     }
@@ -115,18 +172,32 @@ impl Deserialize for HandshakeBundle {
 pub type UpdateRequest = HandshakeBundle;
 
 /// `UpdateRoomResponse` (§5.3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct UpdateRoomResponse {
     pub error_description: String,
+    #[serde(flatten)]
     pub outcome: UpdateOutcome,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    tag = "responseCode",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum UpdateOutcome {
-    Success { accepted_timestamp: u64 },
-    WrongEpoch { current_epoch: u64 },
+    Success {
+        accepted_timestamp: u64,
+    },
+    WrongEpoch {
+        current_epoch: u64,
+    },
     NotAllowed,
-    InvalidProposal { invalid_proposals: Vec<VLBytes> },
+    InvalidProposal {
+        #[serde(with = "crate::protocol::readable::bin_vec")]
+        invalid_proposals: Vec<VLBytes>,
+    },
 }
 
 impl UpdateRoomResponse {
@@ -170,25 +241,33 @@ impl Serialize for UpdateRoomResponse {
         Ok(n)
     }
 }
-impl Deserialize for UpdateRoomResponse {
-    fn tls_deserialize<R: Read>(r: &mut R) -> Result<Self, TlsError> {
-        let code = read_u8(r)?;
-        let desc = VLBytes::tls_deserialize(r)?;
+impl Decode for UpdateRoomResponse {
+    const NAME: &'static str = "UpdateRoomResponse";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let code = r.enum8("responseCode", "UpdateResponseCode", |c| {
+            (c <= 3).then_some(c)
+        })?;
+        let error_description = r.field("errorDescription", |r| {
+            let at = r.position();
+            let bytes = r.opaque()?;
+            String::from_utf8(Vec::from(bytes))
+                .map_err(|_| r.error_at(at, DecodeErrorKind::Invalid("not UTF-8".into())))
+        })?;
         let outcome = match code {
             0 => UpdateOutcome::Success {
-                accepted_timestamp: u64::tls_deserialize(r)?,
+                accepted_timestamp: r.field("acceptedTimestamp", |r| r.u64())?,
             },
             1 => UpdateOutcome::WrongEpoch {
-                current_epoch: u64::tls_deserialize(r)?,
+                current_epoch: r.field("currentEpoch", |r| r.u64())?,
             },
             2 => UpdateOutcome::NotAllowed,
-            3 => UpdateOutcome::InvalidProposal {
-                invalid_proposals: Vec::tls_deserialize(r)?,
+            // 3, the only other code enum8 admits.
+            _ => UpdateOutcome::InvalidProposal {
+                invalid_proposals: r.field("invalidProposals", |r| r.vector(|r| r.opaque()))?,
             },
-            _ => return Err(bad("unknown UpdateResponseCode")),
         };
         Ok(Self {
-            error_description: String::from_utf8_lossy(desc.as_slice()).into_owned(),
+            error_description,
             outcome,
         })
     }

@@ -1,0 +1,322 @@
+//! Read-only summaries of the MLS framing inside MIMI bodies: what the
+//! harness needs to follow a room from the wire (group, epoch, sender,
+//! proposals, KeyPackage references), never the content.
+//!
+//! Every input here already parsed with openmls (it is a [`Raw`] that
+//! decoded), so these walk known-good bytes; they still return `Option`
+//! rather than trusting that.
+
+use super::codec::{DecodeError, Reader};
+use openmls::messages::group_info::VerifiableGroupInfo;
+use openmls::prelude::tls_codec::{Deserialize, Serialize as _, VLByteSlice};
+use openmls::prelude::{
+    ContentType, Credential, KeyPackageIn, MlsMessageBodyIn, MlsMessageIn, ProposalIn, Welcome,
+};
+use serde::Serialize;
+use sha2::Digest;
+
+/// An MLSMessage, by wire format (RFC 9420 §6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "wireFormat", rename_all = "camelCase")]
+pub enum MessageSummary {
+    PublicMessage(PublicSummary),
+    PrivateMessage(PrivateSummary),
+    Welcome(WelcomeSummary),
+    GroupInfo(GroupInfoSummary),
+    KeyPackage(KeyPackageSummary),
+    /// A wire format MIMI does not carry.
+    Other {
+        code: u16,
+    },
+}
+
+/// A PublicMessage's FramedContent, without signature or tags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicSummary {
+    /// Hex.
+    pub group_id: String,
+    pub epoch: u64,
+    pub sender: SenderSummary,
+    pub content_type: &'static str,
+    /// For a proposal: the one proposal; for a commit: its proposals in order.
+    pub proposals: Vec<ProposalSummary>,
+    /// For a commit: whether it carries an UpdatePath.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_path: Option<bool>,
+}
+
+/// `Sender` (RFC 9420 §6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum SenderSummary {
+    Member { leaf_index: u32 },
+    External { sender_index: u32 },
+    NewMemberProposal,
+    NewMemberCommit,
+}
+
+/// One proposal, by value or by reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProposalSummary {
+    /// `add`, `remove`, ... or `0x…` for a type without a name here; absent
+    /// for a reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposal_type: Option<String>,
+    /// Hex ProposalRef, for a proposal committed by reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Add: the KeyPackageRef (hex) of the KeyPackage it adds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_package_ref: Option<String>,
+    /// Remove: the leaf index it removes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<u32>,
+}
+
+/// A PrivateMessage's cleartext header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateSummary {
+    pub group_id: String,
+    pub epoch: u64,
+    pub content_type: &'static str,
+    pub aad_len: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WelcomeSummary {
+    pub cipher_suite: u16,
+    pub secrets: usize,
+    /// The KeyPackageRefs (hex) the Welcome's secrets are for.
+    pub key_package_refs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupInfoSummary {
+    pub group_id: String,
+    pub epoch: u64,
+    pub cipher_suite: u16,
+    /// Extension types of the GroupContext.
+    pub group_context_extensions: Vec<u16>,
+    /// Extension types of the GroupInfo itself.
+    pub extensions: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyPackageSummary {
+    pub cipher_suite: u16,
+    pub credential: CredentialSummary,
+    /// KeyPackageRef (hex); absent for a cipher suite whose hash is unknown here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialSummary {
+    pub credential_type: u16,
+    /// The identity: text when UTF-8, else hex.
+    pub identity: String,
+}
+
+fn content_type_name(c: ContentType) -> &'static str {
+    match c {
+        ContentType::Application => "application",
+        ContentType::Proposal => "proposal",
+        ContentType::Commit => "commit",
+    }
+}
+
+/// The name of a proposal type (RFC 9420 §17.4, SelfRemove and the
+/// openmls-provisional AppDataUpdate code).
+pub fn proposal_type_name(code: u16) -> String {
+    match code {
+        1 => "add".into(),
+        2 => "update".into(),
+        3 => "remove".into(),
+        4 => "psk".into(),
+        5 => "reinit".into(),
+        6 => "external_init".into(),
+        7 => "group_context_extensions".into(),
+        8 => "app_data_update".into(),
+        0x000a => "self_remove".into(),
+        other => format!("0x{other:04x}"),
+    }
+}
+
+fn text_or_hex(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) if !s.chars().any(char::is_control) => s.to_owned(),
+        _ => hex::encode(b),
+    }
+}
+
+/// `RefHash(label, value)` (RFC 9420 §5.2) with the cipher suite's hash;
+/// `None` for a suite not registered in RFC 9420.
+pub fn ref_hash(cipher_suite: u16, label: &str, value: &[u8]) -> Option<Vec<u8>> {
+    let mut input = Vec::new();
+    VLByteSlice(label.as_bytes())
+        .tls_serialize(&mut input)
+        .ok()?;
+    VLByteSlice(value).tls_serialize(&mut input).ok()?;
+    Some(match cipher_suite {
+        1..=3 => sha2::Sha256::digest(&input).to_vec(),
+        7 => sha2::Sha384::digest(&input).to_vec(),
+        4..=6 => sha2::Sha512::digest(&input).to_vec(),
+        _ => return None,
+    })
+}
+
+/// The KeyPackageRef of an encoded KeyPackage (cipher suite read from it).
+pub fn key_package_ref(key_package: &[u8]) -> Option<Vec<u8>> {
+    let suite = u16::from_be_bytes([*key_package.get(2)?, *key_package.get(3)?]);
+    ref_hash(suite, "MLS 1.0 KeyPackage Reference", key_package)
+}
+
+/// Summarizes an encoded MLSMessage.
+pub fn summarize_message(bytes: &[u8]) -> Option<MessageSummary> {
+    let msg = MlsMessageIn::tls_deserialize_exact(bytes).ok()?;
+    let body = bytes.get(4..)?;
+    Some(match msg.extract() {
+        MlsMessageBodyIn::PublicMessage(_) => MessageSummary::PublicMessage(public(body)?),
+        MlsMessageBodyIn::PrivateMessage(p) => MessageSummary::PrivateMessage(PrivateSummary {
+            group_id: hex::encode(p.group_id().as_slice()),
+            epoch: p.epoch().as_u64(),
+            content_type: content_type_name(p.content_type()),
+            aad_len: p.aad().len(),
+        }),
+        MlsMessageBodyIn::Welcome(_) => MessageSummary::Welcome(summarize_welcome(body)?),
+        MlsMessageBodyIn::GroupInfo(_) => MessageSummary::GroupInfo(summarize_group_info(body)?),
+        MlsMessageBodyIn::KeyPackage(_) => MessageSummary::KeyPackage(summarize_key_package(body)?),
+        #[allow(unreachable_patterns)]
+        _ => MessageSummary::Other {
+            code: u16::from_be_bytes([bytes[2], bytes[3]]),
+        },
+    })
+}
+
+/// Walks a PublicMessage's FramedContent (RFC 9420 §6) far enough to list
+/// its proposals.
+fn public(body: &[u8]) -> Option<PublicSummary> {
+    let mut r = Reader::new(body, "PublicMessage");
+    let walk = |r: &mut Reader<'_>| -> Result<PublicSummary, DecodeError> {
+        let group_id = hex::encode(r.opaque()?.as_slice());
+        let epoch = r.u64()?;
+        let sender = match r.u8()? {
+            1 => SenderSummary::Member {
+                leaf_index: r.u32()?,
+            },
+            2 => SenderSummary::External {
+                sender_index: r.u32()?,
+            },
+            3 => SenderSummary::NewMemberProposal,
+            _ => SenderSummary::NewMemberCommit,
+        };
+        r.opaque()?; // authenticated_data
+        let (content_type, proposals, has_path) = match r.u8()? {
+            1 => ("application", Vec::new(), None),
+            2 => ("proposal", vec![proposal(r)?], None),
+            _ => {
+                let proposals = r.vector(|r| match r.u8()? {
+                    1 => proposal(r),
+                    _ => Ok(ProposalSummary {
+                        proposal_type: None,
+                        reference: Some(hex::encode(r.opaque()?.as_slice())),
+                        key_package_ref: None,
+                        removed: None,
+                    }),
+                })?;
+                let has_path = r.u8()? == 1;
+                ("commit", proposals, Some(has_path))
+            }
+        };
+        Ok(PublicSummary {
+            group_id,
+            epoch,
+            sender,
+            content_type,
+            proposals,
+            has_path,
+        })
+    };
+    walk(&mut r).ok()
+}
+
+fn proposal(r: &mut Reader<'_>) -> Result<ProposalSummary, DecodeError> {
+    let (_, bytes) = r.tls::<ProposalIn>()?;
+    let code = u16::from_be_bytes([bytes[0], bytes[1]]);
+    let rest = &bytes[2..];
+    Ok(ProposalSummary {
+        proposal_type: Some(proposal_type_name(code)),
+        reference: None,
+        key_package_ref: (code == 1)
+            .then(|| key_package_ref(rest).map(hex::encode))
+            .flatten(),
+        removed: (code == 3 && rest.len() == 4)
+            .then(|| u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]])),
+    })
+}
+
+/// Summarizes an encoded Welcome (the struct, not an MLSMessage).
+pub fn summarize_welcome(bytes: &[u8]) -> Option<WelcomeSummary> {
+    let w = Welcome::tls_deserialize_exact(bytes).ok()?;
+    Some(WelcomeSummary {
+        cipher_suite: u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]),
+        secrets: w.secrets().len(),
+        key_package_refs: w
+            .secrets()
+            .iter()
+            .map(|s| hex::encode(s.new_member().as_slice()))
+            .collect(),
+    })
+}
+
+/// Summarizes an encoded GroupInfo (the struct, not an MLSMessage).
+pub fn summarize_group_info(bytes: &[u8]) -> Option<GroupInfoSummary> {
+    let gi = VerifiableGroupInfo::tls_deserialize_exact(bytes).ok()?;
+    let ctx = gi.group_context();
+    Some(GroupInfoSummary {
+        group_id: hex::encode(gi.group_id().as_slice()),
+        epoch: gi.epoch().as_u64(),
+        cipher_suite: u16::from_be_bytes([*bytes.get(2)?, *bytes.get(3)?]),
+        group_context_extensions: ctx
+            .extensions()
+            .iter()
+            .map(|e| u16::from(e.extension_type()))
+            .collect(),
+        extensions: gi
+            .extensions()
+            .iter()
+            .map(|e| u16::from(e.extension_type()))
+            .collect(),
+    })
+}
+
+/// Summarizes an encoded KeyPackage (the struct, not an MLSMessage).
+pub fn summarize_key_package(bytes: &[u8]) -> Option<KeyPackageSummary> {
+    let kp = KeyPackageIn::tls_deserialize_exact(bytes).ok()?;
+    Some(KeyPackageSummary {
+        cipher_suite: u16::from_be_bytes([*bytes.get(2)?, *bytes.get(3)?]),
+        credential: summarize_credential_value(&kp.unverified_credential().credential),
+        reference: key_package_ref(bytes).map(hex::encode),
+    })
+}
+
+/// Summarizes an encoded Credential.
+pub fn summarize_credential(bytes: &[u8]) -> Option<CredentialSummary> {
+    Some(summarize_credential_value(
+        &Credential::tls_deserialize_exact(bytes).ok()?,
+    ))
+}
+
+fn summarize_credential_value(c: &Credential) -> CredentialSummary {
+    CredentialSummary {
+        credential_type: u16::from(c.credential_type()),
+        identity: text_or_hex(c.serialized_content()),
+    }
+}
