@@ -117,6 +117,9 @@ struct RunArgs {
     /// Deadline for the whole run; cases still running then are `timeout`.
     #[arg(long, value_parser = duration)]
     run_timeout: Option<Duration>,
+    /// Gate on SHOULD too: a `non-strict` case makes the run exit 1.
+    #[arg(long)]
+    strict: bool,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -231,6 +234,7 @@ async fn run_command(args: RunArgs) -> i32 {
         step_timeout: args.step_timeout,
         case_timeout: args.case_timeout,
         run_timeout: args.run_timeout,
+        strict: args.strict,
         ..run::RunOptions::new(&args.reports)
     };
     let launcher = match reference::Launcher::new() {
