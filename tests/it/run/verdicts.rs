@@ -294,3 +294,60 @@ async fn disagreeing_targets_are_both_named_and_neither_blamed_alone() {
     );
     assert_eq!(case.blame, None);
 }
+
+#[tokio::test]
+async fn a_wrong_wire_format_is_blamed_on_the_sending_target() {
+    let dir = tempfile::tempdir().unwrap();
+    // b's clients send PublicMessages; alice's target a only reports it.
+    let (_world, targets) = two_fakes(Quirks {
+        public_wire_format: true,
+        ..Quirks::default()
+    })
+    .await;
+    let test = r#"- name: private
+  actors: {alice: a, bob: b}
+  steps:
+    - create_room: {as: alice, capture: room}
+    - add_participant: {as: alice, room: "${room}", user: bob}
+    - send: {as: bob, room: "${room}", content: {text: "secret"}, capture: m1}
+    - expect_message: {as: alice, room: "${room}", message_id: "${m1}", wire_format: private}
+"#;
+    let plan = plan(targets.clone(), vec![suite("MUST", test)], &[(0, 1)]);
+    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let case = only_case(&report);
+    assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
+    let conformant: Vec<(&str, bool)> = report
+        .claims
+        .iter()
+        .map(|c| (c.target.as_str(), c.conformant))
+        .collect();
+    assert_eq!(conformant, [("a", true), ("b", false)]);
+    // The content names the run's users, so its bytes and ID change per run.
+    let mut view = stable(case, &report, &targets);
+    view["failed_step"]["response"] = serde_json::json!("[the message event]");
+    let view: serde_json::Value = serde_json::from_str(&without_ids(&view.to_string())).unwrap();
+    insta::with_settings!({snapshot_path => "../snapshots"}, {
+        insta::assert_yaml_snapshot!("wire_format_blamed_on_sender", view);
+    });
+}
+
+/// `text` with every message ID (`01` and 62 more hex digits) as `[id]`.
+fn without_ids(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let id = chars.len() - i >= 64
+            && chars[i] == '0'
+            && chars[i + 1] == '1'
+            && chars[i..i + 64].iter().all(|c| c.is_ascii_hexdigit());
+        if id {
+            out.push_str("[id]");
+            i += 64;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
