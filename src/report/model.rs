@@ -213,7 +213,9 @@ pub enum Verdict {
     /// declare the (SHOULD/MAY) feature, or the harness cannot set the case up.
     /// Never counts against a target (a target's own 501 is `fail`).
     Unsupported,
-    /// Filtered out or not run, with a reason.
+    /// Selected but not runnable in its cell (a link-cutting test where
+    /// both sides are one target), with the reason. Filtered-out cases are
+    /// not in the report at all.
     Skipped,
     /// The target misbehaved: unreachable, 5xx, malformed answer.
     TargetError,
