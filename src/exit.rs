@@ -2,9 +2,11 @@
 
 use crate::report::model::{RunReport, Verdict};
 
-/// Every case conformant (pass, non-strict, unsupported or skipped).
+/// Every target's claim conformant: no case `fail`, `timeout` or an error
+/// (nor `non-strict` under `--strict`).
 pub const CONFORMANT: i32 = 0;
-/// At least one case failed or timed out.
+/// A case failed or timed out, a target's claim is not conformant, or
+/// (`--strict`) a SHOULD was missed.
 pub const FAILED: i32 = 1;
 /// Bad usage, or a suites or targets file that does not load.
 pub const BAD_INPUT: i32 = 2;
@@ -19,11 +21,15 @@ pub fn for_report(report: &RunReport) -> i32 {
         match case.verdict {
             Verdict::TargetError | Verdict::HarnessError => return TARGET_OR_HARNESS,
             Verdict::Fail | Verdict::Timeout => code = FAILED,
+            Verdict::NonStrict if report.strict => code = FAILED,
             Verdict::Pass | Verdict::NonStrict | Verdict::Unsupported | Verdict::Skipped => {}
         }
     }
     if report.targets.iter().any(|t| t.error.is_some()) {
         return TARGET_OR_HARNESS;
+    }
+    if !report.claims_conformant() {
+        code = FAILED;
     }
     code
 }

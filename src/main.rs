@@ -143,6 +143,9 @@ struct RunArgs {
     /// appended to `$GITHUB_STEP_SUMMARY` too when that is set.
     #[arg(long, value_name = "FILE")]
     summary: Option<PathBuf>,
+    /// Gate on SHOULD too: a `non-strict` case makes the run exit 1.
+    #[arg(long)]
+    strict: bool,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -264,6 +267,7 @@ async fn run_command(args: RunArgs) -> i32 {
         step_timeout: args.step_timeout,
         case_timeout: args.case_timeout,
         run_timeout: args.run_timeout,
+        strict: args.strict,
         ..run::RunOptions::new(&args.reports)
     };
     let launcher = match reference::Launcher::new() {

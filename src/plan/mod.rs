@@ -4,8 +4,11 @@
 //! test of every suite is a case in every cell. `--target` and `--cell`
 //! shrink the matrix: cells they leave out are not in the plan, and targets
 //! in no remaining cell are dropped (so they are never started).
-//! `--feature`, `--test` and `--tag` keep every case but mark the ones they
-//! leave out `skip: Some(reason)`, so reports show them as `skipped`.
+//! `--feature`, `--test` and `--tag` leave the cases they do not select out
+//! of the plan, so a filtered run reports only what it ran. A case that is
+//! selected but cannot run in its cell (a test that cuts the link, in a
+//! cell with one target) stays, with `skip: Some(reason)`: reported
+//! `skipped`.
 //! Within one filter the values are alternatives (OR); different filters
 //! must all hold (AND). A filter value that matches nothing is an error, so
 //! a typo never silently selects nothing.
@@ -51,7 +54,7 @@ pub enum PlanError {
 }
 
 /// Builds the plan: cells (ordered pairs, `a`-major), then one case per
-/// cell × suite × test in load order, with skip reasons from the filters.
+/// cell × selected suite × test in load order.
 pub fn build(
     targets: Vec<TargetSpec>,
     suites: Vec<LoadedSuite>,
@@ -100,14 +103,12 @@ pub fn build(
     let mut cases = Vec::new();
     for (cell, pair) in cells.iter().enumerate() {
         for (si, s) in suites.iter().enumerate() {
-            for ti in 0..s.suite.tests.len() {
+            for ti in (0..s.suite.tests.len()).filter(|&ti| selector.selects(s, ti)) {
                 cases.push(PlannedCase {
                     cell,
                     suite: si,
                     test: ti,
-                    skip: selector
-                        .skip_reason(s, ti)
-                        .or_else(|| one_provider_reason(pair, &s.suite.tests[ti])),
+                    skip: one_provider_reason(pair, &s.suite.tests[ti]),
                 });
             }
         }
@@ -234,26 +235,19 @@ impl<'f> CaseSelector<'f> {
         Ok(CaseSelector { filters, globs })
     }
 
-    fn skip_reason(&self, s: &LoadedSuite, test: usize) -> Option<String> {
+    /// Whether the feature, test and tag filters all select the test.
+    fn selects(&self, s: &LoadedSuite, test: usize) -> bool {
         let f = self.filters;
         let feature = &s.suite.feature;
         let name = &s.suite.tests[test].name;
-        if !f.features.is_empty() && !f.features.contains(feature) {
-            return Some(format!(
-                "not selected by --feature {}",
-                f.features.join(", ")
-            ));
-        }
-        if !self.globs.is_empty() && !self.globs.iter().any(|m| matches_test(m, feature, name)) {
-            return Some(format!("not selected by --test {}", f.tests.join(", ")));
-        }
-        if !f.tags.is_empty() {
+        let feature_ok = f.features.is_empty() || f.features.contains(feature);
+        let test_ok =
+            self.globs.is_empty() || self.globs.iter().any(|m| matches_test(m, feature, name));
+        let tag_ok = f.tags.is_empty() || {
             let tags = case_tags(s, test);
-            if !f.tags.iter().any(|t| tags.contains(t.as_str())) {
-                return Some(format!("not selected by --tag {}", f.tags.join(", ")));
-            }
-        }
-        None
+            f.tags.iter().any(|t| tags.contains(t.as_str()))
+        };
+        feature_ok && test_ok && tag_ok
     }
 }
 
@@ -301,8 +295,8 @@ impl Plan {
     }
 }
 
-/// The `list` command's text: targets, then each cell with its cases;
-/// deselected cases are marked `skipped` with the reason.
+/// The `list` command's text: targets, then each cell with its selected
+/// cases; one that cannot run in its cell is marked `skipped` with the reason.
 pub fn render_list(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "targets:");
@@ -351,7 +345,7 @@ pub fn render_list(plan: &Plan) -> String {
     let skipped = plan.cases.iter().filter(|c| c.skip.is_some()).count();
     let _ = write!(
         out,
-        "\n{} cell{}, {} cases: {} selected, {} skipped\n",
+        "\n{} cell{}, {} cases: {} to run, {} skipped\n",
         plan.cells.len(),
         if plan.cells.len() == 1 { "" } else { "s" },
         plan.cases.len(),

@@ -161,7 +161,8 @@ pub struct PlannedCase {
     pub cell: usize,
     pub suite: usize,
     pub test: usize,
-    /// Set when a filter deselected the case: reported `skipped` with it.
+    /// Set when the case cannot run in its cell (a test that cuts the link,
+    /// in a cell with one target): reported `skipped` with it.
     pub skip: Option<String>,
 }
 

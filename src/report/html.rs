@@ -101,6 +101,13 @@ pub fn render(report: &RunReport) -> String {
                     | Verdict::Timeout => {
                         let reason = case.reason.as_deref().unwrap_or("(no reason given)");
                         let _ = write!(out, "<br>{}", escape(reason));
+                        if let Some(b) = case
+                            .blame
+                            .as_ref()
+                            .filter(|_| case.verdict.counts_against())
+                        {
+                            let _ = write!(out, " <small>(blamed on {})</small>", escape(b));
+                        }
                         if let Some(step) = &case.failed_step {
                             let _ = write!(out, "<pre>{}</pre>", escape(&transcript_text(step)));
                         }
@@ -122,6 +129,63 @@ pub fn render(report: &RunReport) -> String {
         );
     }
     out.push_str(". A cell shows its worst verdict and cases passed / cases run; click it for the cases.</p>\n");
+
+    // Conformance claims, one per target.
+    out.push_str("<h2>Conformance claims</h2>\n<table class=\"meta\">\n<tr><th>target</th><th>claim</th><th>minimum set</th><th>maximum set</th><th>non-strict</th></tr>\n");
+    for claim in &report.claims {
+        let (class, head) = if claim.conformant {
+            ("pass", "conformant".to_owned())
+        } else {
+            (
+                "fail",
+                format!("not conformant: {}", claim.reasons.join("; ")),
+            )
+        };
+        let failing: Vec<&str> = claim
+            .minimum
+            .failing
+            .iter()
+            .chain(&claim.maximum.failing)
+            .map(String::as_str)
+            .collect();
+        let detail = if failing.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<details><summary>{} failing</summary><ul class=\"cases\"><li>{}</li></ul></details>",
+                failing.len(),
+                failing
+                    .iter()
+                    .map(|f| escape(f))
+                    .collect::<Vec<_>>()
+                    .join("</li><li>")
+            )
+        };
+        let non_strict: Vec<&str> = claim
+            .minimum
+            .non_strict
+            .iter()
+            .chain(&claim.maximum.non_strict)
+            .map(String::as_str)
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"{class}\">{}{detail}</td><td>{}/{} supported</td><td>{}/{} supported{}</td><td>{}</td></tr>",
+            escape(&claim.target),
+            escape(&head),
+            claim.minimum.supported.len(),
+            claim.minimum.features,
+            claim.maximum.supported.len(),
+            claim.maximum.features,
+            if claim.maximum.supported.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", escape(&claim.maximum.supported.join(", ")))
+            },
+            escape(&non_strict.join(", ")),
+        );
+    }
+    out.push_str("</table>\n");
 
     // Run metadata, for reproduction.
     out.push_str("<h2>Run</h2>\n<table class=\"meta\">\n");

@@ -25,7 +25,9 @@ pub fn render(report: &RunReport) -> String {
 }
 
 /// Reads a report, checking `format_version` first so a newer report gets a
-/// clear message rather than an unknown-field error.
+/// clear message rather than an unknown-field error. The claims are
+/// recomputed from the cases: a report written before claims existed gets
+/// them, and an edited one cannot carry claims its cases do not support.
 pub fn parse(text: &str) -> Result<RunReport, ParseReportError> {
     #[derive(Deserialize)]
     struct VersionProbe {
@@ -38,5 +40,7 @@ pub fn parse(text: &str) -> Result<RunReport, ParseReportError> {
             supported: REPORT_FORMAT_VERSION,
         });
     }
-    serde_json::from_str(text).map_err(ParseReportError::Json)
+    let mut report: RunReport = serde_json::from_str(text).map_err(ParseReportError::Json)?;
+    report.recompute_claims();
+    Ok(report)
 }

@@ -43,6 +43,9 @@ pub fn render(report: &RunReport) -> Result<String, RenderJunitError> {
                     implementation,
                 ));
             }
+            if let Some(claim) = report.claims.iter().find(|c| &c.target == name) {
+                suite.add_property(Property::new(format!("{side}.claim"), claim.summary()));
+            }
         }
         suite.add_test_cases(cell.cases.iter().map(test_case));
         junit.add_test_suite(suite);

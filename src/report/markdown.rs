@@ -10,6 +10,15 @@ use super::model::{RunReport, Verdict};
 use crate::exit;
 use std::fmt::Write as _;
 
+/// `: a, b` for a non-empty list of features, nothing for an empty one.
+fn listed(features: &[String]) -> String {
+    if features.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", esc(&features.join(", ")))
+    }
+}
+
 /// Longest transcript shown per case; GitHub caps a job summary at 1 MiB.
 const MAX_TRANSCRIPT: usize = 4000;
 
@@ -115,6 +124,55 @@ pub fn render(report: &RunReport) -> String {
     }
     out.push('\n');
 
+    // Conformance claims, one per target.
+    out.push_str(
+        "### Conformance claims\n\n| target | claim | minimum set | maximum set | non-strict |\n|---|---|---|---|---|\n",
+    );
+    for claim in &report.claims {
+        let head = if claim.conformant {
+            "✅ conformant".to_owned()
+        } else {
+            format!("❌ not conformant: {}", esc(&claim.reasons.join("; ")))
+        };
+        let non_strict: Vec<&str> = claim
+            .minimum
+            .non_strict
+            .iter()
+            .chain(&claim.maximum.non_strict)
+            .map(String::as_str)
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {head} | {}/{} supported | {}/{} supported{} | {} |",
+            esc(&claim.target),
+            claim.minimum.supported.len(),
+            claim.minimum.features,
+            claim.maximum.supported.len(),
+            claim.maximum.features,
+            listed(&claim.maximum.supported),
+            esc(&non_strict.join(", ")),
+        );
+    }
+    for claim in report.claims.iter().filter(|c| !c.conformant) {
+        let failing: Vec<&String> = claim
+            .minimum
+            .failing
+            .iter()
+            .chain(&claim.maximum.failing)
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n<details><summary>{}: {} failing</summary>\n",
+            esc(&claim.target),
+            failing.len()
+        );
+        for f in failing {
+            let _ = writeln!(out, "- {}", esc(f));
+        }
+        out.push_str("\n</details>\n");
+    }
+    out.push('\n');
+
     // Non-pass cases, worst first.
     let failing = non_pass(report);
     let _ = writeln!(out, "### Non-pass results ({})\n", failing.len());
@@ -130,7 +188,12 @@ pub fn render(report: &RunReport) -> String {
             esc(&case.feature),
             esc(&case.test),
             esc(case.reason.as_deref().unwrap_or("(no reason given)")),
-        );
+        ) + &case
+            .blame
+            .as_deref()
+            .filter(|_| case.verdict.counts_against())
+            .map(|b| format!(" · blamed on {}", esc(b)))
+            .unwrap_or_default();
         match &case.failed_step {
             Some(step) => {
                 let text = transcript_text(step);

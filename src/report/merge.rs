@@ -104,6 +104,9 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, MergeError> {
             add_target(&mut merged.targets, target, &report.run_id)?;
         }
         union_filters(&mut merged.filters, report.filters);
+        // One strict shard makes the merged verdict strict: a SHOULD it
+        // gated on must not pass unnoticed in the merged report.
+        merged.strict |= report.strict;
         add_cells(&mut merged.cells, report.cells, &report.run_id)?;
         ids.push(report.run_id);
     }
@@ -119,6 +122,9 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, MergeError> {
         .duration_since(start.0)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
+    // Claims are per target over all its cases: the shards' own claims saw
+    // only part of them.
+    merged.recompute_claims();
     Ok(merged)
 }
 
@@ -205,6 +211,11 @@ fn add_target(
     }
     if known.quirks != target.quirks {
         return Err(conflict("quirks"));
+    }
+    match (&known.features, &target.features) {
+        (Some(a), Some(b)) if a != b => return Err(conflict("features")),
+        (None, Some(b)) => known.features = Some(b.clone()),
+        _ => {}
     }
     if known.error.is_none() {
         known.error = target.error.clone();

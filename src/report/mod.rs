@@ -2,6 +2,7 @@
 //! from a [`model::RunReport`] and never talks to live targets;
 //! `docs/report-format.md` describes the files.
 
+mod claims;
 mod common;
 pub mod diff;
 pub mod html;

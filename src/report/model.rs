@@ -23,6 +23,46 @@ pub struct RunReport {
     pub suites: Vec<SuiteInfo>,
     pub targets: Vec<TargetInfo>,
     pub cells: Vec<CellReport>,
+    /// Run with `--strict`: a `non-strict` case makes the run not conformant.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
+    /// One conformance claim per target, derived from the cases: recomputed
+    /// ([`RunReport::recompute_claims`]) whenever a report is built, merged
+    /// or read, so it can never disagree with the cases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<TargetClaim>,
+}
+
+/// What one target's cases support: conformant only when no case that
+/// counts against it (`docs/report-format.md`, Conformance claims) is
+/// `fail`, `timeout` or `target-error` and the target was usable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetClaim {
+    pub target: String,
+    pub conformant: bool,
+    /// Why not, one phrase each; empty when conformant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    pub minimum: SetClaim,
+    pub maximum: SetClaim,
+}
+
+/// The claim for one feature set (`minimum` or `maximum`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetClaim {
+    /// Features of this set in the report.
+    pub features: usize,
+    /// Features with at least one `pass`/`non-strict` case and none failing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supported: Vec<String>,
+    /// Supported features with a `non-strict` case (a SHOULD missed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub non_strict: Vec<String>,
+    /// `feature/test in a→b: verdict` of every case counted against the target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failing: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +137,10 @@ pub struct TargetInfo {
     /// Files kept for it (a spawned target's stdout/stderr), relative to the run directory.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<String>,
+    /// The feature ids the target declared in `/v1/info`; absent when it
+    /// could not be asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
 }
 
 /// One ordered pair of targets: side `a` and side `b`.
@@ -132,6 +176,10 @@ pub struct CaseReport {
     /// The step that decided a non-pass verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<StepTranscript>,
+    /// The target a non-pass verdict is blamed on, when the harness knows
+    /// which side's answer or bytes were wrong; absent: both sides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blame: Option<String>,
 }
 
 /// What the harness sent, what came back and what it expected, for one step.
@@ -164,10 +212,13 @@ pub enum Verdict {
     Fail,
     /// A SHOULD-level expectation was violated; still conformant.
     NonStrict,
-    /// The target declared (501) that it lacks a capability the case needs,
-    /// or MIMI has no mechanism for the feature.
+    /// Not testable here: MIMI has no mechanism for it, the target did not
+    /// declare the (SHOULD/MAY) feature, or the harness cannot set the case up.
+    /// Never counts against a target (a target's own 501 is `fail`).
     Unsupported,
-    /// Filtered out or not run, with a reason.
+    /// Selected but not runnable in its cell (a link-cutting test where
+    /// both sides are one target), with the reason. Filtered-out cases are
+    /// not in the report at all.
     Skipped,
     /// The target misbehaved: unreachable, 5xx, malformed answer.
     TargetError,
@@ -202,13 +253,28 @@ impl Verdict {
         }
     }
 
-    /// Whether this verdict keeps a run conformant (exit 0).
-    pub fn is_conformant(self) -> bool {
+    /// Whether this verdict keeps a run conformant (exit 0); `non-strict`
+    /// only without `--strict`.
+    pub fn is_conformant(self, strict: bool) -> bool {
         match self {
-            Verdict::Pass | Verdict::NonStrict | Verdict::Unsupported | Verdict::Skipped => true,
+            Verdict::Pass | Verdict::Unsupported | Verdict::Skipped => true,
+            Verdict::NonStrict => !strict,
             Verdict::Fail | Verdict::TargetError | Verdict::HarnessError | Verdict::Timeout => {
                 false
             }
+        }
+    }
+
+    /// Whether a case with this verdict counts against the target it is
+    /// blamed on: the target's behaviour was wrong or missing.
+    pub fn counts_against(self) -> bool {
+        match self {
+            Verdict::Fail | Verdict::TargetError | Verdict::Timeout => true,
+            Verdict::Pass
+            | Verdict::NonStrict
+            | Verdict::Unsupported
+            | Verdict::Skipped
+            | Verdict::HarnessError => false,
         }
     }
 }

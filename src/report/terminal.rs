@@ -160,7 +160,8 @@ fn paint(text: &str, color: Color, enabled: bool) -> String {
 }
 
 /// The final summary: run line, unusable targets, one line per cell, every
-/// non-pass case with its reason, the result, and last the totals line
+/// non-pass case with its reason, each target's conformance claim, the
+/// result, and last the totals line
 /// `mimi-interop: N passed, N failed[, other non-zero counts]`.
 pub fn summary(report: &RunReport, color: bool) -> String {
     let mut out = format!(
@@ -199,11 +200,30 @@ pub fn summary(report: &RunReport, color: bool) -> String {
                     .as_deref()
                     .map(|t| format!(" on {t}"))
                     .unwrap_or_default();
+                let blame = case
+                    .blame
+                    .as_deref()
+                    .filter(|_| case.verdict.counts_against())
+                    .map(|b| format!(", blamed on {b}"))
+                    .unwrap_or_default();
                 out.push_str(&format!(
-                    "                at step {} ({}{on})\n",
+                    "                at step {} ({}{on}){blame}\n",
                     step.index, step.action
                 ));
             }
+        }
+    }
+    if !report.claims.is_empty() {
+        out.push_str("claims:\n");
+        for claim in &report.claims {
+            let line = format!("  {}: {}", claim.target, claim.summary());
+            let line = if claim.conformant {
+                line
+            } else {
+                paint(&line, Color::Red, color)
+            };
+            out.push_str(&line);
+            out.push('\n');
         }
     }
     let code = exit::for_report(report);
@@ -249,6 +269,7 @@ mod tests {
             duration_ms: 5,
             steps_run: 1,
             failed_step: None,
+            blame: None,
         }
     }
 
@@ -267,11 +288,11 @@ mod tests {
         });
         progress.event(RunEvent::CaseFinished {
             cell: "x→y".into(),
-            case: case("ok", Verdict::Pass, None),
+            case: Box::new(case("ok", Verdict::Pass, None)),
         });
         progress.event(RunEvent::CaseFinished {
             cell: "x→y".into(),
-            case: case("bad", Verdict::Fail, Some("no event arrived")),
+            case: Box::new(case("bad", Verdict::Fail, Some("no event arrived"))),
         });
         progress.event(RunEvent::Finished);
         let text =

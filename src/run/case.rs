@@ -75,6 +75,11 @@ pub(crate) struct CaseResult {
     pub reason: Option<String>,
     pub steps_run: u32,
     pub failed_step: Option<StepTranscript>,
+    /// The target at fault, when the failing step knows it.
+    pub blame: Option<String>,
+    /// The verdict is `unsupported` because a target answered 501 to an
+    /// operation of the test ([`Failure::declined`]).
+    pub declined: bool,
 }
 
 /// Slack past a step's own deadline before the runner cuts it off: steps
@@ -89,17 +94,18 @@ pub(crate) async fn run(env: &CaseEnv<'_>, case_deadline: Instant) -> CaseResult
         .await
         .unwrap_or_else(|_| {
             let (index, action) = state.current.unwrap_or((0, "setup"));
-            Err((
-                index,
-                action,
-                Failure::new(
-                    Verdict::Timeout,
-                    format!(
-                        "{} passed during step {index} ({action})",
-                        env.deadline_label
-                    ),
-                ),
-            ))
+            let passed = format!("the {} passed", env.deadline_label);
+            // An expectation still waiting for the target's behaviour when
+            // the case ran out of time: for SHOULD/MAY that behaviour is
+            // simply missing (non-strict), for MUST it is a timeout.
+            let failure = if action.starts_with("expect_") {
+                let mut f = Failure::waited_out(env.level, "the expected behaviour");
+                f.reason = format!("{}: {passed}", f.reason);
+                f
+            } else {
+                Failure::new(Verdict::Timeout, passed)
+            };
+            Err((index, action, failure))
         });
     // Whatever the verdict, the case gives back the link it cut: the cases
     // after it run on the same targets.
@@ -112,12 +118,16 @@ pub(crate) async fn run(env: &CaseEnv<'_>, case_deadline: Instant) -> CaseResult
             reason: None,
             steps_run: state.steps_run,
             failed_step: None,
+            blame: None,
+            declined: false,
         },
         Err((index, action, failure)) => CaseResult {
             verdict: failure.verdict,
-            reason: Some(failure.reason.clone()),
+            reason: Some(format!("step {index} ({action}): {}", failure.reason)),
             steps_run: state.steps_run,
             failed_step: Some(failure.transcript(index, action)),
+            blame: failure.blamed().map(str::to_owned),
+            declined: failure.declined(),
         },
     }
 }
@@ -148,13 +158,13 @@ async fn run_steps(
                 .unwrap_or_else(|_| {
                     Err(Failure::new(
                         Verdict::Timeout,
-                        format!("step {index} ({action}) did not finish within {step_timeout:?}"),
+                        format!("did not finish within {step_timeout:?}"),
                     ))
                 });
         result.map_err(|mut f| {
             if f.verdict == Verdict::Timeout && case_deadline < step_deadline {
                 f.reason = format!(
-                    "{}; the {} cut step {index} short",
+                    "{}; the {} cut the step short",
                     f.reason, env.deadline_label
                 );
             }

@@ -52,16 +52,14 @@ pub(crate) async fn expect_download(
                 CallError::Status { status: 502, .. } => {
                     super::outcome::violation_verdict(env.level)
                 }
-                e => super::outcome::call_verdict(e, env.level),
+                e => super::outcome::call_verdict(e, "download", env.level),
             };
-            return Err(Failure::new(
+            return Err(super::outcome::call_failure_as(
                 verdict,
-                format!(
-                    "target {}: download of {} as {actor}: {e}",
-                    conn.name, req.message_id
-                ),
-            )
-            .with_exchange(&ex));
+                &e,
+                &ex,
+                &format!("download of {} as {actor}", req.message_id),
+            ));
         }
     };
     let mut problems = Vec::new();

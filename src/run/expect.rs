@@ -5,7 +5,6 @@ use super::case::{CaseEnv, CaseState};
 use super::judge;
 use super::outcome::Failure;
 use crate::control::api::{Event, EventKind};
-use crate::report::model::Verdict;
 use crate::suite::model::{ExpectMessage, ExpectNoMessage, WireFormat};
 use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
@@ -43,6 +42,92 @@ pub(super) fn next_message(
         ev.room == room && client_ok(&ev.client) && from.is_none_or(|f| sent_by(state, sender, f))
     })
 }
+
+/// The target of the side whose actor owns the client `sender`, when it is
+/// a client this case created.
+pub(super) fn sender_target<'e>(
+    env: &CaseEnv<'e>,
+    state: &CaseState,
+    sender: &str,
+) -> Option<&'e str> {
+    let user = state.owners.get(sender)?;
+    let actor = state.actors.values().find(|a| &a.user == user)?;
+    Some(env.side(actor.side).name)
+}
+
+/// Why each message event `actor` has not consumed failed to match the
+/// expectation, one phrase each (at most [`SHOWN`]), for the reason at the
+/// deadline.
+pub(super) fn unmatched(
+    state: &CaseState,
+    actor: &str,
+    room: &str,
+    from: Option<&str>,
+    want_id: Option<&str>,
+) -> Vec<String> {
+    let inbox = &state.actors[actor].inbox;
+    let mut out: Vec<String> = Vec::new();
+    let mut total = 0;
+    for ev in &inbox.pending {
+        let EventKind::Message {
+            sender, content, ..
+        } = &ev.kind
+        else {
+            continue;
+        };
+        total += 1;
+        if out.len() >= SHOWN {
+            continue;
+        }
+        let on = format!("on {} (event {})", ev.client, ev.seq);
+        if ev.room != room {
+            out.push(format!("{on}: a message in another room, {}", ev.room));
+            continue;
+        }
+        if let Some(f) = from
+            && !sent_by(state, sender, f)
+        {
+            let whose = state
+                .owners
+                .get(sender)
+                .map(|u| format!("a client of {u}"))
+                .unwrap_or_else(|| "no client of this test".to_owned());
+            out.push(format!("{on}: from {sender} ({whose}), not from {f}"));
+            continue;
+        }
+        let Some(owner) = state.owners.get(sender).map(String::as_str).or(from) else {
+            out.push(format!("{on}: from {sender}, no client of this test"));
+            continue;
+        };
+        let rec = judge::received(content, owner, room);
+        let id = rec.message_id.as_deref();
+        let seen_before = |got: &str| {
+            inbox
+                .delivered
+                .contains(&(ev.client.clone(), got.to_owned()))
+        };
+        match (&rec.content, id, want_id) {
+            (Err(why), _, _) => out.push(format!("{on}: invalid MIMI content: {why}")),
+            (Ok(_), None, _) => out.push(format!("{on}: its message ID does not compute")),
+            (Ok(_), Some(got), Some(want)) if got != want => {
+                out.push(format!("{on}: message {got}, not {want}"))
+            }
+            (Ok(_), Some(got), _) if seen_before(got) => {
+                out.push(format!("{on}: a second copy of message {got}"))
+            }
+            (Ok(_), Some(got), _) => out.push(format!(
+                "{on}: message {got}, on a client that needs no further message"
+            )),
+        }
+    }
+    if total > out.len() {
+        out.push(format!("and {} more", total - out.len()));
+    }
+    out
+}
+
+/// Unmatched messages named one by one in a reason; the transcript has all.
+const SHOWN: usize = 8;
 
 pub(super) fn event_json(ev: &Event) -> String {
     serde_json::to_string(ev).unwrap_or_default()
@@ -182,13 +267,19 @@ pub(crate) async fn expect_message(
                     ));
                 }
                 (_, Err(why)) => {
+                    let origin = sender_target(env, state, sender);
                     return Err(Failure::violation(
                         env.level,
                         format!(
-                            "{actor}'s client {} received invalid MIMI content from {sender}: {why}",
-                            ev.client
+                            "{actor}'s client {} (target {}) received invalid MIMI content from {sender}{}: {why}",
+                            ev.client,
+                            conn.name,
+                            origin
+                                .map(|t| format!(" (target {t}, whose client made the bytes)"))
+                                .unwrap_or_default()
                         ),
                     )
+                    .blame(origin)
                     .target(conn.name)
                     .response(event_json(ev))
                     .expected(expected));
@@ -201,13 +292,20 @@ pub(crate) async fn expect_message(
             if let Some(want) = &want_content
                 && let Err(why) = judge::check_content(want, &readable)
             {
+                // The sender's target vouched for its bytes when it sent
+                // them (`judge_sent`): which side changed them is unknown.
                 return Err(Failure::violation(
                     env.level,
                     format!(
-                        "{actor}'s client {} received message {id} whose content differs: {why}",
-                        ev.client
+                        "{actor}'s client {} (target {}) received message {id} from {sender}{} whose content differs: {why}",
+                        ev.client,
+                        conn.name,
+                        sender_target(env, state, sender)
+                            .map(|t| format!(" (target {t})"))
+                            .unwrap_or_default()
                     ),
                 )
+                .blame(None)
                 .target(conn.name)
                 .response(serde_json::to_string(&readable).unwrap_or_default())
                 .expected(want.to_string()));
@@ -215,15 +313,22 @@ pub(crate) async fn expect_message(
             if let Some(want) = s.wire_format
                 && wire_format != want.as_str()
             {
+                // The sending client chooses the wire format.
+                let origin = sender_target(env, state, sender);
                 return Err(Failure::violation(
                     env.level,
                     format!(
-                        "{actor}'s client {} received message {id} as a {wire_format} message, but it must arrive as {} (an MLS {})",
+                        "{actor}'s client {} (target {}) received message {id} from {sender}{} as a {wire_format} message, but it must arrive as {} (an MLS {})",
                         ev.client,
+                        conn.name,
+                        origin
+                            .map(|t| format!(" (target {t}, which chose the wire format)"))
+                            .unwrap_or_default(),
                         want.as_str(),
                         mls_name(want)
                     ),
                 )
+                .blame(origin)
                 .target(conn.name)
                 .response(event_json(ev))
                 .expected(expected));
@@ -239,13 +344,11 @@ pub(crate) async fn expect_message(
             got.insert(client, id);
         }
         if Instant::now() >= deadline {
-            let seen = if other_ids.is_empty() {
-                String::new()
+            let arrived = unmatched(state, &actor, &room, from.as_deref(), want_id.as_deref());
+            let seen = if arrived.is_empty() {
+                "; no other message arrived".to_owned()
             } else {
-                format!(
-                    "; messages with other IDs arrived: {}",
-                    other_ids.values().cloned().collect::<Vec<_>>().join(", ")
-                )
+                format!("; arrived but did not match: {}", arrived.join("; "))
             };
             let missing: Vec<&String> = needed.iter().filter(|c| !got.contains_key(*c)).collect();
             let who = if s.all_clients {
@@ -260,11 +363,18 @@ pub(crate) async fn expect_message(
             } else {
                 actor.clone()
             };
-            // Wrong bytes arrived: the target is wrong. Nothing arrived: timeout.
-            let verdict = if other_ids.is_empty() {
-                Verdict::Timeout
+            let missed = format!(
+                "{who} (target {}) received no matching message in {room} before the deadline{seen}",
+                conn.name
+            );
+            // Wrong bytes arrived: a violation. Nothing arrived: the
+            // behaviour is missing (timeout, or non-strict for SHOULD).
+            let failure = if other_ids.is_empty() {
+                let mut f = Failure::waited_out(env.level, &expected);
+                f.reason = format!("{}: {missed}", f.reason);
+                f
             } else {
-                super::outcome::violation_verdict(env.level)
+                Failure::violation(env.level, missed)
             };
             let pending: Vec<String> = state.actors[&actor]
                 .inbox
@@ -272,13 +382,10 @@ pub(crate) async fn expect_message(
                 .iter()
                 .map(event_json)
                 .collect();
-            return Err(Failure::new(
-                verdict,
-                format!("{who} received no matching message in {room} before the deadline{seen}"),
-            )
-            .target(conn.name)
-            .response(format!("unconsumed events: [{}]", pending.join(", ")))
-            .expected(expected));
+            return Err(failure
+                .target(conn.name)
+                .response(format!("unconsumed events: [{}]", pending.join(", ")))
+                .expected(expected));
         }
         let inbox = &mut state.actors.get_mut(&actor).expect("actor exists").inbox;
         inbox.fetch(conn.client, conn.name, &user, deadline).await?;
@@ -406,12 +513,12 @@ pub(crate) async fn expect_no_message(
             }
         }
         if Instant::now() >= deadline {
-            return Err(Failure::new(
-                Verdict::Timeout,
-                format!("{actor} never received the marker message {until} in {until_room}, so absence cannot be judged"),
-            )
-            .target(conn.name)
-            .expected(expected));
+            let mut f = Failure::waited_out(env.level, format!("marker message {until}"));
+            f.reason = format!(
+                "{}: {actor} (target {}) never received it in {until_room}, so absence cannot be judged",
+                f.reason, conn.name
+            );
+            return Err(f.target(conn.name).expected(expected));
         }
         let inbox = &mut state.actors.get_mut(&actor).expect("actor exists").inbox;
         inbox.fetch(conn.client, conn.name, &user, deadline).await?;

@@ -12,7 +12,6 @@ use super::expect::{event_json, mls_name, next_message};
 use super::judge;
 use super::outcome::{Failure, violation_verdict};
 use crate::control::api::EventKind;
-use crate::report::model::Verdict;
 use crate::suite::model::ExpectMessages;
 use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
@@ -128,11 +127,18 @@ pub(crate) async fn expect_messages(
                 continue;
             };
             let id = burst.ids[k].clone();
+            let origin = super::expect::sender_target(env, state, sender);
             let fail = |why: String| {
-                Failure::violation(env.level, format!("{actor}'s client {}: {why}", ev.client))
-                    .target(conn.name)
-                    .response(event_json(ev))
-                    .expected(expected.clone())
+                Failure::violation(
+                    env.level,
+                    format!(
+                        "{actor}'s client {} (target {}): {why}",
+                        ev.client, conn.name
+                    ),
+                )
+                .target(conn.name)
+                .response(event_json(ev))
+                .expected(expected.clone())
             };
             let p = &progress[&ev.client];
             if p.got[k] || a.inbox.delivered.contains(&(ev.client.clone(), id.clone())) {
@@ -169,12 +175,17 @@ pub(crate) async fn expect_messages(
             if let Some(want) = s.wire_format
                 && wire_format != want.as_str()
             {
+                // The sending client chooses the wire format.
                 return Err(fail(format!(
-                    "message {} of {n} ({id}) arrived as a {wire_format} message, but it must arrive as {} (an MLS {})",
+                    "message {} of {n} ({id}) from {sender}{} arrived as a {wire_format} message, but it must arrive as {} (an MLS {})",
                     k + 1,
+                    origin
+                        .map(|t| format!(" (target {t}, which chose the wire format)"))
+                        .unwrap_or_default(),
                     want.as_str(),
                     mls_name(want)
-                )));
+                ))
+                .blame(origin));
             }
             let client = ev.client.clone();
             i -= 1;
@@ -190,20 +201,23 @@ pub(crate) async fn expect_messages(
             p.next = k + 1;
         }
         if Instant::now() >= deadline {
-            return Err(incomplete(env, &actor, &room, &progress, n, &burst.ids)
-                .target(conn.name)
-                .expected(expected));
+            return Err(
+                incomplete(env, (&actor, conn.name), &room, &progress, n, &burst.ids)
+                    .target(conn.name)
+                    .expected(expected),
+            );
         }
         let inbox = &mut state.actors.get_mut(&actor).expect("actor exists").inbox;
         inbox.fetch(conn.client, conn.name, &user, deadline).await?;
     }
 }
 
-/// The failure at the deadline: nothing at all is a timeout, part of the
-/// burst is a gap (a violation), naming the missing messages.
+/// The failure at the deadline: nothing at all is the behaviour missing
+/// (`Failure::waited_out`), part of the burst is a gap (a violation),
+/// naming the missing messages.
 fn incomplete(
     env: &CaseEnv<'_>,
-    actor: &str,
+    (actor, target): (&str, &str),
     room: &str,
     progress: &BTreeMap<String, Progress>,
     n: usize,
@@ -229,16 +243,15 @@ fn incomplete(
         ));
     }
     let none = progress.values().all(|p| p.received == 0);
-    let verdict = if none {
-        Verdict::Timeout
+    let missed = format!(
+        "{actor} (target {target}) did not receive the whole burst in {room} before the deadline: {}",
+        parts.join("; ")
+    );
+    if none {
+        let mut f = Failure::waited_out(env.level, format!("a burst of {n} messages"));
+        f.reason = format!("{}: {missed}", f.reason);
+        f
     } else {
-        violation_verdict(env.level)
-    };
-    Failure::new(
-        verdict,
-        format!(
-            "{actor} did not receive the whole burst in {room} before the deadline: {}",
-            parts.join("; ")
-        ),
-    )
+        Failure::new(violation_verdict(env.level), missed)
+    }
 }

@@ -3,8 +3,8 @@
 //! sees an event that came early.
 
 use super::outcome::{Exchange, Failure};
+use crate::control::ControlClient;
 use crate::control::api::{Event, EventsRequest, EventsResponse};
-use crate::control::{CallError, ControlClient};
 use crate::report::model::Verdict;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -82,15 +82,14 @@ impl Inbox {
             }
             Err(e) => {
                 ex.response = Some(e.to_string());
-                let verdict = match &e {
-                    CallError::Unsupported { .. } => Verdict::Unsupported,
-                    CallError::Timeout { .. } => Verdict::Timeout,
-                    _ => Verdict::TargetError,
-                };
-                Err(
-                    Failure::new(verdict, format!("target {target}: events: {e}"))
-                        .with_exchange(&ex),
-                )
+                // `events` is required of every target: its 501 is a
+                // target-error (`call_verdict`).
+                Err(super::outcome::call_failure(
+                    &e,
+                    &ex,
+                    "events",
+                    crate::suite::model::Level::Must,
+                ))
             }
         }
     }

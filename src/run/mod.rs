@@ -22,16 +22,22 @@
 //! |---|---|
 //! | 2xx when `ok` was expected, 403/409 when `refused` was | step passes |
 //! | 2xx when `refused` was expected; 403/409/404 when `ok` was; wrong content, ID or room state | `fail` (MUST) / `non-strict` (SHOULD, MAY) |
-//! | 501 | `unsupported` |
+//! | 501 to an operation of the test (`declared.rs`) | `fail`: "MUST feature unsupported" / "declared but unsupported" |
+//! | 501 to an operation the harness needs (`outcome::REQUIRED_OPS`) | `target-error` |
+//! | a side does not declare the feature in `/v1/info` (nothing is run) | `fail` (MUST feature) / `unsupported` (SHOULD, MAY) |
 //! | connection refused, other status, malformed JSON, long-poll not honoured | `target-error` |
-//! | no answer, or no awaited message, by the step / case / run deadline | `timeout` |
+//! | no answer to a control call by the step / case / run deadline | `timeout` |
+//! | no awaited message or marker by the deadline | `timeout` (MUST) / `non-strict` (SHOULD, MAY) |
 //! | an undefined `${var}`, a bad duration, a panic | `harness-error` |
 //! | the test declares `no_mechanism` (nothing is run) | `unsupported` |
 //!
-//! Every non-pass verdict carries a one-line reason naming the target and
-//! step, and the step's transcript (request, answer, expectation).
+//! Every non-pass verdict carries a one-line reason starting with the step
+//! (`step N (action): `) and naming the target, the step's transcript
+//! (request, answer, expectation), and the target to blame when the step
+//! knows it ([`CaseReport::blame`]); the report's claims are built from them.
 
 mod case;
+mod declared;
 mod download;
 pub mod event;
 mod expect;
@@ -58,6 +64,7 @@ use crate::report::model::{
 use event::{EventSink, RunEvent};
 use futures_util::{FutureExt, StreamExt};
 use launch::BuiltinLauncher;
+pub use outcome::REQUIRED_OPS;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -90,6 +97,8 @@ pub struct RunOptions {
     /// The run's directory, `reports/<run-id>`: spawned targets' logs go
     /// to `targets/<name>.{stdout,stderr}.log` under it.
     pub artifacts_dir: PathBuf,
+    /// `--strict`: a `non-strict` case makes the run not conformant.
+    pub strict: bool,
 }
 
 impl RunOptions {
@@ -104,6 +113,7 @@ impl RunOptions {
             case_timeout: Duration::from_secs(60),
             run_timeout: None,
             start_timeout: Duration::from_secs(20),
+            strict: false,
         }
     }
 }
@@ -281,6 +291,7 @@ async fn run_planned(
         duration_ms: 0,
         steps_run: 0,
         failed_step: None,
+        blame: None,
     };
     if let Some(why) = &planned.skip {
         report.reason = Some(why.clone());
@@ -307,7 +318,18 @@ async fn run_planned(
         report.reason = Some(format!("no MIMI mechanism: {}", why.trim()));
         events.event(RunEvent::CaseFinished {
             cell: cell_name,
-            case: report.clone(),
+            case: Box::new(report.clone()),
+        });
+        return report;
+    }
+    let feature_level = suite.requirement.level;
+    if let Some(u) = declared::undeclared(&suite.feature, feature_level, [ta, tb]) {
+        report.verdict = u.verdict;
+        report.reason = Some(u.reason);
+        report.blame = u.blame;
+        events.event(RunEvent::CaseFinished {
+            cell: cell_name,
+            case: Box::new(report.clone()),
         });
         return report;
     }
@@ -358,6 +380,7 @@ async fn run_planned(
         }
         _ => {
             let bad = if ta.error().is_some() { ta } else { tb };
+            report.blame = Some(bad.name.clone());
             Err((
                 Verdict::TargetError,
                 format!(
@@ -370,10 +393,13 @@ async fn run_planned(
     };
     match result {
         Ok(r) => {
-            report.verdict = r.verdict;
-            report.reason = r.reason;
+            let (verdict, reason) =
+                declared::declined(r.verdict, r.reason, r.declined, feature_level);
+            report.verdict = verdict;
+            report.reason = reason;
             report.steps_run = r.steps_run;
             report.failed_step = r.failed_step;
+            report.blame = r.blame;
         }
         Err((verdict, reason)) => {
             report.verdict = verdict;
@@ -383,7 +409,7 @@ async fn run_planned(
     report.duration_ms = t0.elapsed().as_millis() as u64;
     events.event(RunEvent::CaseFinished {
         cell: cell_name,
-        case: report.clone(),
+        case: Box::new(report.clone()),
     });
     report
 }
@@ -432,6 +458,7 @@ fn harness_case(plan: &Plan, planned: &PlannedCase, reason: String) -> CaseRepor
         duration_ms: 0,
         steps_run: 0,
         failed_step: None,
+        blame: None,
     }
 }
 
@@ -458,6 +485,7 @@ fn finish(
                 quirks: Vec::new(),
                 error: None,
                 artifacts: Vec::new(),
+                features: None,
             })
             .collect()
     } else {
@@ -496,7 +524,7 @@ fn finish(
         .collect();
     events.event(RunEvent::Finished);
     let finished_at = SystemTime::now();
-    RunReport {
+    let mut report = RunReport {
         format_version: REPORT_FORMAT_VERSION,
         run_id: opts.run_id.clone(),
         harness: HarnessInfo {
@@ -510,7 +538,11 @@ fn finish(
         suites,
         targets,
         cells,
-    }
+        strict: opts.strict,
+        claims: Vec::new(),
+    };
+    report.recompute_claims();
+    report
 }
 
 #[cfg(test)]

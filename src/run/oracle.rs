@@ -12,8 +12,9 @@ use super::case::{CaseEnv, CaseState};
 use super::outcome::Failure;
 use crate::control::CallError;
 use crate::control::api::{ClientRoomState, RoomStateRequest, RoomStateResponse};
+use crate::report::model::Verdict;
 use crate::suite::model::ExpectState;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use tokio::time::Instant;
 
 /// What the common state must be, with actor names already resolved.
@@ -64,35 +65,70 @@ pub(crate) async fn expect_state(
         avatar: opt(&s.avatar)?,
     };
     let expected = describe(&pinned, &members);
+    let sides: Vec<&str> = {
+        let mut v: Vec<&str> = members
+            .iter()
+            .map(|m| env.side(state.actor(m).side).name)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    // The last disagreement seen: at the deadline it is the finding.
+    let mut last: Option<(Found, Transcript)> = None;
+    let mismatch = |(found, transcript): (Found, Transcript), note: &str| {
+        let blame = match found.culprits.len() {
+            1 => found.culprits.iter().next().map(String::as_str),
+            _ => None,
+        };
+        Failure::violation(
+            env.level,
+            format!(
+                "room state in {room} was still wrong at the deadline{note}: {}",
+                found.problems.join("; ")
+            ),
+        )
+        .blame(blame)
+        .target(&sides.join(", "))
+        .request(transcript.request)
+        .response(transcript.response)
+        .expected(expected.clone())
+    };
     loop {
-        let (reports, transcript) = ask(env, state, &members, &room, deadline).await?;
-        let problems = judge(state, &members, &reports, &pinned);
-        if problems.is_empty() {
+        let (reports, transcript) = match ask(env, state, &members, &room, deadline).await {
+            Ok(answers) => answers,
+            // Asked again too close to the deadline to be answered: the
+            // last disagreement is what the step found, not the late call.
+            Err(f) if f.verdict == Verdict::Timeout && Instant::now() >= deadline => {
+                return Err(match last.take() {
+                    Some(l) => mismatch(l, " (asked once more, no answer in time)"),
+                    None => f,
+                });
+            }
+            Err(f) => return Err(f),
+        };
+        let found = judge(env, state, &reports, &pinned);
+        if found.problems.is_empty() {
             return Ok(());
         }
+        last = Some((found, transcript));
         wait_for_any_event(env, state, &members, deadline).await?;
         // At the deadline the last answers stand: asking again would have
         // no time left to answer in.
-        if Instant::now() >= deadline {
-            let sides: Vec<&str> = {
-                let mut v: Vec<&str> = members
-                    .iter()
-                    .map(|m| env.side(state.actor(m).side).name)
-                    .collect();
-                v.sort_unstable();
-                v.dedup();
-                v
-            };
-            return Err(Failure::violation(
-                env.level,
-                format!("room state in {room}: {}", problems.join("; ")),
-            )
-            .target(&sides.join(", "))
-            .request(transcript.request)
-            .response(transcript.response)
-            .expected(expected));
+        if Instant::now() >= deadline
+            && let Some(l) = last.take()
+        {
+            return Err(mismatch(l, ""));
         }
     }
+}
+
+/// What the oracle found in one round: the problems, and the targets whose
+/// clients are shown wrong (a 404 for a room it should know, or a value a
+/// pin contradicts).
+struct Found {
+    problems: Vec<String>,
+    culprits: BTreeSet<String>,
 }
 
 fn describe(p: &Pinned, members: &[String]) -> String {
@@ -166,12 +202,12 @@ async fn ask(
             Ok(r) => reports.push((member, Some(r))),
             Err(CallError::NotFound { .. }) => reports.push((member, None)),
             Err(e) => {
-                let verdict = super::outcome::call_verdict(&e, env.level);
-                return Err(Failure::new(
-                    verdict,
-                    format!("target {}: room_state: {e}", ex.target),
-                )
-                .with_exchange(&ex));
+                return Err(super::outcome::call_failure(
+                    &e,
+                    &ex,
+                    "room_state",
+                    env.level,
+                ));
             }
         }
     }
@@ -184,30 +220,41 @@ async fn ask(
     ))
 }
 
-/// Everything wrong with the reports, one short phrase each; empty when the
-/// oracle is satisfied.
-fn judge(state: &CaseState, members: &[String], reports: &[Report], p: &Pinned) -> Vec<String> {
+/// Everything wrong with the reports, one short phrase each (empty when the
+/// oracle is satisfied), and which targets are shown wrong.
+fn judge(env: &CaseEnv<'_>, state: &CaseState, reports: &[Report], p: &Pinned) -> Found {
     let mut problems = Vec::new();
-    let mut all: Vec<&ClientRoomState> = Vec::new();
+    let mut culprits = BTreeSet::new();
+    // (client state, the target that answered for it)
+    let mut all: Vec<(&ClientRoomState, &str)> = Vec::new();
     for (member, report) in reports {
         let clients = &state.actor(member).clients;
+        let target = env.side(state.actor(member).side).name;
         match report {
-            None => problems.push(format!("{member}'s target does not know the room (404)")),
+            None => {
+                problems.push(format!(
+                    "{member}'s target {target} does not know the room (404)"
+                ));
+                culprits.insert(target.to_owned());
+            }
             Some(r) => {
                 for c in clients {
                     if !r.clients.iter().any(|s| &s.client == c) {
-                        problems.push(format!("client {c} of {member} does not report the room"));
+                        problems.push(format!(
+                            "client {c} of {member} does not report the room on target {target}"
+                        ));
+                        culprits.insert(target.to_owned());
                     }
                 }
-                all.extend(r.clients.iter());
+                all.extend(r.clients.iter().map(|s| (s, target)));
             }
         }
     }
-    let _ = members;
     if all.is_empty() {
         problems.push("no client reports the room".to_owned());
-        return problems;
+        return Found { problems, culprits };
     }
+    let agreed = problems.len();
     disagreement(&mut problems, &all, "epoch", |s| s.epoch.to_string());
     disagreement(&mut problems, &all, "epoch_authenticator", |s| {
         s.epoch_authenticator.to_ascii_lowercase()
@@ -230,11 +277,34 @@ fn judge(state: &CaseState, members: &[String], reports: &[Report], p: &Pinned) 
         m.sort();
         format!("[{}]", m.join(", "))
     });
-    if !problems.is_empty() {
-        return problems;
+    if problems.len() > agreed {
+        // They disagree: the targets with a client a pin contradicts are
+        // wrong; without such a pin the culprit cannot be told.
+        for (s, target) in &all {
+            if !pinned(s, p).is_empty() {
+                culprits.insert((*target).to_owned());
+            }
+        }
+        return Found { problems, culprits };
     }
-    // All agree: check the common state against the pins.
-    let common = all[0];
+    // All agree: check the common state against the pins; every target
+    // that answered holds the wrong value.
+    let wrong = pinned(all[0].0, p);
+    if !wrong.is_empty() {
+        culprits.extend(all.iter().map(|(_, t)| (*t).to_owned()));
+        let on: Vec<&str> = culprits.iter().map(String::as_str).collect();
+        problems.push(format!(
+            "all clients agree, on target {}, but {}",
+            on.join(" and "),
+            wrong.join("; ")
+        ));
+    }
+    Found { problems, culprits }
+}
+
+/// What the pins say is wrong with one client's state.
+fn pinned(common: &ClientRoomState, p: &Pinned) -> Vec<String> {
+    let mut problems = Vec::new();
     if let Some(want) = &p.participants {
         let have: BTreeMap<&str, &str> = common
             .participants
@@ -287,16 +357,20 @@ fn judge(state: &CaseState, members: &[String], reports: &[Report], p: &Pinned) 
     problems
 }
 
-/// Adds "field differs: <client> says <v>, …" when clients disagree on it.
+/// Adds "field differs: <client> (target t) says <v>, …" when clients
+/// disagree on it.
 fn disagreement(
     problems: &mut Vec<String>,
-    all: &[&ClientRoomState],
+    all: &[(&ClientRoomState, &str)],
     field: &str,
     value: impl Fn(&ClientRoomState) -> String,
 ) {
-    let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for s in all {
-        groups.entry(value(s)).or_default().push(&s.client);
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (s, target) in all {
+        groups
+            .entry(value(s))
+            .or_default()
+            .push(format!("{} (target {target})", s.client));
     }
     if groups.len() > 1 {
         let says: Vec<String> = groups

@@ -16,6 +16,11 @@ pub(crate) struct Failure {
 
 #[derive(Debug, Clone, Default)]
 struct Detail {
+    /// The target whose answer or bytes were wrong, when known.
+    blame: Option<String>,
+    /// The target answered 501 to an operation of the test (not one the
+    /// harness itself needs): the case decides `fail` by the feature's level.
+    declined: bool,
     target: Option<String>,
     request: Option<String>,
     response: Option<String>,
@@ -40,7 +45,21 @@ impl Failure {
         Self::new(violation_verdict(level), reason)
     }
 
+    /// A violated expectation the harness waited for until its deadline:
+    /// `timeout` for MUST; for SHOULD/MAY `non-strict`, since a missing
+    /// optional behaviour is what non-strict means (`reason` says what was
+    /// awaited, e.g. `a message in room …`).
+    pub fn waited_out(level: Level, awaited: impl std::fmt::Display) -> Self {
+        let verdict = match level {
+            Level::Must => Verdict::Timeout,
+            Level::Should | Level::May => Verdict::NonStrict,
+        };
+        Self::new(verdict, format!("timed out waiting for {awaited}"))
+    }
+
+    /// The answer came from `ex.target`, which is blamed for it.
     pub fn with_exchange(mut self, ex: &Exchange) -> Self {
+        self.detail.blame = Some(ex.target.clone());
         self.detail.target = Some(ex.target.clone());
         self.detail.request = Some(ex.request.clone());
         self.detail.response = ex.response.clone();
@@ -62,9 +81,25 @@ impl Failure {
         self
     }
 
+    /// The target the step talked to (shown in the transcript).
     pub fn target(mut self, target: &str) -> Self {
         self.detail.target = Some(target.to_owned());
         self
+    }
+
+    /// The target at fault; `None` when it cannot be told (both sides).
+    pub fn blame(mut self, target: Option<&str>) -> Self {
+        self.detail.blame = target.map(str::to_owned);
+        self
+    }
+
+    pub fn blamed(&self) -> Option<&str> {
+        self.detail.blame.as_deref()
+    }
+
+    /// Whether the target answered 501 to an operation of the test.
+    pub fn declined(&self) -> bool {
+        self.detail.declined
     }
 
     pub fn transcript(&self, index: u32, action: &str) -> StepTranscript {
@@ -86,12 +121,28 @@ pub(crate) fn violation_verdict(level: Level) -> Verdict {
     }
 }
 
+/// The control operations the harness itself needs to set up, observe and
+/// judge cases: every target must implement them, so a 501 from one is a
+/// `target-error`, never `unsupported`.
+pub const REQUIRED_OPS: &[&str] = &[
+    "info",
+    "reset",
+    "peers",
+    "create_user",
+    "room_state",
+    "events",
+    "timeline",
+];
+
 /// The verdict of a control call that failed where success was expected:
-/// 501 `unsupported`; 403, 409 and 404 a violation at the test's level; no
-/// answer in time `timeout`; transport trouble, other statuses and
-/// malformed answers `target-error`.
-pub(crate) fn call_verdict(err: &CallError, level: Level) -> Verdict {
+/// 501 `unsupported` (which the case turns into `fail`, see
+/// [`Failure::declined`]), but `target-error` for [`REQUIRED_OPS`]; 403,
+/// 409 and 404 a violation at the test's level; no answer in time
+/// `timeout`; transport trouble, other statuses and malformed answers
+/// `target-error`.
+pub(crate) fn call_verdict(err: &CallError, op: &str, level: Level) -> Verdict {
     match err {
+        CallError::Unsupported { .. } if REQUIRED_OPS.contains(&op) => Verdict::TargetError,
         CallError::Unsupported { .. } => Verdict::Unsupported,
         CallError::Refused { .. } | CallError::NotFound { .. } => violation_verdict(level),
         CallError::Timeout { .. } => Verdict::Timeout,
@@ -99,6 +150,32 @@ pub(crate) fn call_verdict(err: &CallError, level: Level) -> Verdict {
             Verdict::TargetError
         }
     }
+}
+
+/// A failed control call as a step failure: [`call_verdict`], a reason
+/// naming the target, the operation and the answer, the exchange, and the
+/// called target blamed.
+pub(crate) fn call_failure(err: &CallError, ex: &Exchange, op: &str, level: Level) -> Failure {
+    call_failure_as(call_verdict(err, op, level), err, ex, op)
+}
+
+/// [`call_failure`] with the verdict already decided.
+pub(crate) fn call_failure_as(
+    verdict: Verdict,
+    err: &CallError,
+    ex: &Exchange,
+    op: &str,
+) -> Failure {
+    let mut reason = format!("target {}: {op}: {err}", ex.target);
+    let declined = matches!(err, CallError::Unsupported { .. });
+    if declined && REQUIRED_OPS.contains(&op) {
+        reason.push_str(&format!(
+            "; the control API requires {op} of every target (the harness needs it to run and judge cases)"
+        ));
+    }
+    let mut f = Failure::new(verdict, reason).with_exchange(ex);
+    f.detail.declined = verdict == Verdict::Unsupported && declined;
+    f
 }
 
 /// Reasons are one line: the transcript carries the detail.
@@ -162,12 +239,7 @@ pub(crate) fn judge_call<R>(
         Outcome::Ok => "2xx",
         Outcome::Refused => "403 or 409",
     };
-    let verdict = call_verdict(&err, level);
-    Err(
-        Failure::new(verdict, format!("target {}: {op}: {err}", ex.target))
-            .with_exchange(ex)
-            .expected(expected),
-    )
+    Err(call_failure(&err, ex, op, level).expected(expected))
 }
 
 #[cfg(test)]

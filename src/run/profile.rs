@@ -35,11 +35,7 @@ pub(crate) async fn expect_profile(
     let resp = match result {
         Ok(r) => r,
         Err(e) => {
-            let verdict = super::outcome::call_verdict(&e, env.level);
-            return Err(
-                Failure::new(verdict, format!("target {}: profile: {e}", conn.name))
-                    .with_exchange(&ex),
-            );
+            return Err(super::outcome::call_failure(&e, &ex, "profile", env.level));
         }
     };
     let mut problems = Vec::new();

@@ -84,6 +84,7 @@ pub(crate) async fn start(
             },
             error: None,
             artifacts: Vec::new(),
+            features: None,
         },
         details: None,
         handle: Handle::None,
@@ -120,19 +121,32 @@ pub(crate) async fn start(
             target.info.version = Some(info.version.clone());
             target.info.domain = Some(info.domain.clone());
             target.info.drafts = info.drafts.clone();
+            target.info.features = Some(info.features.clone());
             target.details = Some(info);
         }
         Err(e) => {
-            target.fail(format!("GET /v1/info failed: {e}"));
+            target.fail(required_failed("GET /v1/info", "info", &e));
             return target;
         }
     }
     if let Err(e) = client.reset(opts.step_timeout).await {
-        target.fail(format!("POST /v1/reset failed: {e}"));
+        target.fail(required_failed("POST /v1/reset", "reset", &e));
         return target;
     }
     target.client = Some(client);
     target
+}
+
+/// Why a target is unusable after one of the calls the harness needs of
+/// every target failed; a 501 there is not `unsupported` but a broken
+/// control API.
+fn required_failed(request: &str, op: &str, e: &CallError) -> String {
+    match e {
+        CallError::Unsupported { .. } => {
+            format!("{request} failed: {e}; the control API requires {op} of every target")
+        }
+        _ => format!("{request} failed: {e}"),
+    }
 }
 
 /// Tells every usable target where all the other usable targets are: through
@@ -184,7 +198,7 @@ pub(crate) async fn wire_peers(targets: &mut [LiveTarget], timeout: Duration) ->
     let results = futures_util::future::join_all(calls).await;
     for (target, err) in targets.iter_mut().zip(results) {
         if let Some(e) = err {
-            target.fail(format!("POST /v1/peers failed: {e}"));
+            target.fail(required_failed("POST /v1/peers", "peers", &e));
         }
     }
     links

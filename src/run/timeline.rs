@@ -109,11 +109,7 @@ pub(crate) async fn expect_timeline(
                 )]
             }
             Err(e) => {
-                let verdict = super::outcome::call_verdict(&e, env.level);
-                return Err(
-                    Failure::new(verdict, format!("target {}: timeline: {e}", conn.name))
-                        .with_exchange(&ex),
-                );
+                return Err(super::outcome::call_failure(&e, &ex, "timeline", env.level));
             }
         };
         if problems.is_empty() {

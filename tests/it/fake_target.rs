@@ -14,6 +14,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use mimi_interop::content;
 use mimi_interop::control::api::*;
 use mimi_interop::reference::client::assets;
+use mimi_interop::run::REQUIRED_OPS;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -79,7 +80,41 @@ pub struct Quirks {
     /// `timeline` shows every message as sent: edits, deletes and
     /// reactions are not applied.
     pub raw_timeline: bool,
+    /// The `/v1/info` features; `None` declares [`DECLARED`].
+    pub features: Option<Vec<&'static str>>,
+    /// Answer 501 `unsupported` to every operation the control API lets a
+    /// target decline (all but the harness's own, `REQUIRED_OPS`).
+    pub unsupported_everything: bool,
 }
+
+/// What a fake declares by default: the test suites' `feat` and every
+/// shipped suite's feature, so only tests about declarations see a gap.
+pub const DECLARED: &[&str] = &[
+    "feat",
+    "feat-should",
+    "direct-messages",
+    "encryption",
+    "membership",
+    "profiles",
+    "redaction",
+    "reliable-sync",
+    "roles",
+    "text",
+    "edits",
+    "history-porting",
+    "history-sync",
+    "media",
+    "presence",
+    "reactions",
+    "read-receipts",
+    "replies",
+    "room-metadata",
+    "threads",
+    "typing",
+    "voice-messages",
+    "voip-1to1",
+    "voip-multiparty",
+];
 
 #[derive(Default)]
 struct UserRec {
@@ -277,7 +312,14 @@ async fn info(State(f): State<Fake>) -> Response {
         mimi_url: format!("https://{}", f.domain),
         ca_pem: "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n".into(),
         drafts: BTreeMap::from([("draft-ietf-mimi-content".into(), "08".into())]),
-        features: vec![],
+        features: f
+            .quirks
+            .features
+            .as_deref()
+            .unwrap_or(DECLARED)
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     })
     .into_response()
 }
@@ -285,6 +327,9 @@ async fn info(State(f): State<Fake>) -> Response {
 async fn op(State(f): State<Fake>, Path(op): Path<String>, body: axum::Json<Value>) -> Response {
     if f.quirks.hang == Some(op.as_str()) {
         std::future::pending::<()>().await;
+    }
+    if f.quirks.unsupported_everything && !REQUIRED_OPS.contains(&op.as_str()) {
+        return error_response(err(501, "unsupported", format!("{op} is not implemented")));
     }
     if f.quirks.garbage == Some(op.as_str()) {
         return (StatusCode::OK, "<html>surprise</html>").into_response();

@@ -243,6 +243,7 @@ fn write_all_writes_every_file_to_run_dir_and_latest_atomically() {
     let mut second = report.clone();
     second.run_id = "20261126T150000Z-0000beef".into();
     second.cells.truncate(1);
+    second.recompute_claims();
     report::write_all(&second, dir.path()).expect("second run written");
     let latest = std::fs::read_to_string(dir.path().join("latest/report.json")).expect("latest");
     assert_eq!(json::parse(&latest).expect("latest parses"), second);
@@ -293,6 +294,9 @@ fn shards() -> (RunReport, RunReport) {
     one.cells[2].cases.truncate(3);
     two.cells.drain(..2);
     two.cells[0].cases.drain(..3);
+    // As each shard's run would have written them.
+    one.recompute_claims();
+    two.recompute_claims();
     (one, two)
 }
 
@@ -304,6 +308,9 @@ fn merge_joins_shards_back_into_the_full_matrix() {
     assert_eq!(merged.cells, full.cells);
     assert_eq!(merged.suites, full.suites);
     assert_eq!(merged.targets, full.targets);
+    // Each shard's claims saw part of the cases; the merged ones see all.
+    assert_ne!(one.claims, full.claims);
+    assert_eq!(merged.claims, full.claims);
     assert_eq!(merged.started_at, one.started_at);
     assert_eq!(merged.finished_at, two.finished_at);
     assert_eq!(merged.duration_ms, 3375);

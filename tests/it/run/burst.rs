@@ -190,6 +190,9 @@ async fn a_public_wire_format_is_caught() {
 "#;
     let all = run_with(quirks, tests).await;
     assert_eq!(all[0].verdict, Verdict::Fail, "{:#?}", all[0]);
+    // Seen on alice's target a, chosen by bob's target b: b is to blame.
+    assert_eq!(all[0].blame.as_deref(), Some("b"), "{:#?}", all[0]);
+    assert_eq!(all[1].blame.as_deref(), Some("b"), "{:#?}", all[1]);
     assert!(
         reason(&all[0]).contains("as a public message")
             && reason(&all[0]).contains("PrivateMessage"),
@@ -250,7 +253,8 @@ async fn a_failing_child_fails_the_concurrently_block() {
     let all = run_with(Quirks::default(), test).await;
     assert_eq!(all[0].verdict, Verdict::Fail, "{:#?}", all[0]);
     assert!(
-        reason(&all[0]).starts_with("concurrently[1] (send_burst): message 1 of 5:"),
+        reason(&all[0])
+            .starts_with("step 1 (concurrently): concurrently[1] (send_burst): message 1 of 5:"),
         "{}",
         reason(&all[0])
     );
@@ -268,7 +272,7 @@ async fn a_burst_whose_content_the_target_ignores_fails_at_the_first_message() {
     let all = run_with(quirks, &burst_test("lazy", 5, "")).await;
     assert_eq!(all[0].verdict, Verdict::Fail, "{:#?}", all[0]);
     assert!(
-        reason(&all[0]).starts_with("message 1 of 5:") && reason(&all[0]).contains("$.text"),
+        reason(&all[0]).contains("): message 1 of 5:") && reason(&all[0]).contains("$.text"),
         "{}",
         reason(&all[0])
     );
@@ -293,7 +297,7 @@ async fn a_child_that_hangs_ends_at_its_own_deadline() {
     let all = run_with(quirks, test).await;
     assert_eq!(all[0].verdict, Verdict::Timeout, "{:#?}", all[0]);
     assert!(
-        reason(&all[0]).starts_with("concurrently[1] (send):"),
+        reason(&all[0]).starts_with("step 2 (concurrently): concurrently[1] (send):"),
         "{}",
         reason(&all[0])
     );

@@ -147,7 +147,7 @@ async fn a_message_that_never_comes_is_a_timeout_naming_the_step() {
         case.reason
             .as_deref()
             .unwrap()
-            .contains("bob received no matching message")
+            .contains("bob (target b) received no matching message")
     );
     assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
 }

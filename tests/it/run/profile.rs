@@ -60,9 +60,10 @@ async fn the_right_profile_passes_and_a_wrong_name_or_avatar_fails() {
 }
 
 #[tokio::test]
-async fn a_target_without_profiles_is_unsupported_and_a_404_fails() {
+async fn a_target_declining_profiles_fails_and_so_does_a_404() {
     let step = r#"expect_profile: {as: bob, user: alice, display_name: "Ålice 🌸"}"#;
-    for (status, verdict) in [(501, Verdict::Unsupported), (404, Verdict::Fail)] {
+    // The suite's feature is declared and MUST: its 501 is no excuse.
+    for (status, verdict) in [(501, Verdict::Fail), (404, Verdict::Fail)] {
         let all = run_with(
             Quirks {
                 fail: Some(("profile", status)),

@@ -114,7 +114,7 @@ async fn a_target_that_does_not_apply_relations_is_caught() {
 }
 
 #[tokio::test]
-async fn a_target_without_timeline_is_unsupported() {
+async fn a_target_without_timeline_is_a_target_error() {
     let all = run_with(
         Quirks {
             fail: Some(("timeline", 501)),
@@ -123,5 +123,12 @@ async fn a_target_without_timeline_is_unsupported() {
         &timeline_test("no-timeline", RIGHT),
     )
     .await;
-    assert_eq!(all[0].verdict, Verdict::Unsupported, "{:#?}", all[0]);
+    // The harness reads timelines to judge cases: every target must answer.
+    assert_eq!(all[0].verdict, Verdict::TargetError, "{:#?}", all[0]);
+    assert!(
+        reason(&all[0]).contains("the control API requires timeline"),
+        "{}",
+        reason(&all[0])
+    );
+    assert_eq!(all[0].blame.as_deref(), Some("b"));
 }

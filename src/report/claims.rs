@@ -1,0 +1,155 @@
+//! Conformance claims: what the cases of a report say about each target.
+//!
+//! A case in cell (x, y) counts for the target it is blamed on
+//! ([`CaseReport::blame`]); without blame, for both x and y. Against a target
+//! count `fail`, `timeout` and `target-error` ([`Verdict::counts_against`]);
+//! `unsupported` never does (a target's own 501 is already `fail`), nor
+//! `skipped` or `harness-error` (the harness's fault). A target is conformant
+//! when it was usable and nothing counts against it; the minimum feature set
+//! is named first in the reasons because it is the one every provider MUST
+//! meet.
+
+use super::model::{CaseReport, RunReport, SetClaim, TargetClaim, Verdict};
+use std::collections::{BTreeMap, BTreeSet};
+
+impl RunReport {
+    /// Recomputes [`RunReport::claims`] from the targets, suites and cases.
+    pub fn recompute_claims(&mut self) {
+        self.claims = self
+            .targets
+            .iter()
+            .map(|t| claim(self, &t.name, t.error.as_deref()))
+            .collect();
+    }
+
+    /// Whether every target's claim is conformant.
+    pub fn claims_conformant(&self) -> bool {
+        self.claims.iter().all(|c| c.conformant)
+    }
+}
+
+/// Per feature: (any pass or non-strict, any non-strict, any failing).
+type Tally = BTreeMap<String, (bool, bool, bool)>;
+
+fn claim(report: &RunReport, target: &str, error: Option<&str>) -> TargetClaim {
+    let set_of = |feature: &str| {
+        report
+            .suites
+            .iter()
+            .find(|s| s.feature == feature)
+            .map(|s| s.set.as_str())
+            .unwrap_or("maximum")
+    };
+    let mut minimum = SetClaim::default();
+    let mut maximum = SetClaim::default();
+    let mut tallies: [Tally; 2] = [Tally::new(), Tally::new()];
+    let mut features: [BTreeSet<&str>; 2] = [BTreeSet::new(), BTreeSet::new()];
+    for s in &report.suites {
+        features[usize::from(s.set != "minimum")].insert(&s.feature);
+    }
+    for cell in &report.cells {
+        if cell.a != target && cell.b != target {
+            continue;
+        }
+        for case in cell.cases.iter().filter(|c| counts_for(c, target)) {
+            let which = usize::from(set_of(&case.feature) != "minimum");
+            features[which].insert(&case.feature);
+            let entry = tallies[which].entry(case.feature.clone()).or_default();
+            match case.verdict {
+                Verdict::Pass => entry.0 = true,
+                Verdict::NonStrict => {
+                    entry.0 = true;
+                    entry.1 = true;
+                }
+                Verdict::Fail | Verdict::Timeout | Verdict::TargetError => {
+                    entry.2 = true;
+                    let set = if which == 0 {
+                        &mut minimum
+                    } else {
+                        &mut maximum
+                    };
+                    set.failing.push(format!(
+                        "{}/{} in {}: {}",
+                        case.feature,
+                        case.test,
+                        cell.name(),
+                        case.verdict
+                    ));
+                }
+                Verdict::Unsupported | Verdict::Skipped | Verdict::HarnessError => {}
+            }
+        }
+    }
+    for (set, (tally, names)) in [&mut minimum, &mut maximum]
+        .into_iter()
+        .zip(tallies.iter().zip(&features))
+    {
+        set.features = names.len();
+        for (feature, &(ok, non_strict, failing)) in tally {
+            if ok && !failing {
+                set.supported.push(feature.clone());
+                if non_strict {
+                    set.non_strict.push(feature.clone());
+                }
+            }
+        }
+    }
+    let mut reasons = Vec::new();
+    if let Some(e) = error {
+        reasons.push(format!("target could not be used: {e}"));
+    }
+    if !minimum.failing.is_empty() {
+        reasons.push(format!(
+            "minimum feature set: {} failing",
+            minimum.failing.len()
+        ));
+    }
+    if !maximum.failing.is_empty() {
+        reasons.push(format!(
+            "maximum feature set: {} failing",
+            maximum.failing.len()
+        ));
+    }
+    TargetClaim {
+        target: target.to_owned(),
+        conformant: reasons.is_empty(),
+        reasons,
+        minimum,
+        maximum,
+    }
+}
+
+/// Whether a case in one of `target`'s cells counts for it.
+fn counts_for(case: &CaseReport, target: &str) -> bool {
+    case.blame.as_deref().is_none_or(|b| b == target)
+}
+
+impl TargetClaim {
+    /// One line: `conformant; minimum 8/8 features, maximum 9/14 (non-strict: x)`
+    /// or `not conformant: minimum feature set: 3 failing; …`.
+    pub fn summary(&self) -> String {
+        let head = if self.conformant {
+            "conformant".to_owned()
+        } else {
+            format!("not conformant: {}", self.reasons.join("; "))
+        };
+        let mut line = format!(
+            "{head} · minimum {}/{} features supported, maximum {}/{}",
+            self.minimum.supported.len(),
+            self.minimum.features,
+            self.maximum.supported.len(),
+            self.maximum.features
+        );
+        let non_strict: Vec<&str> = self
+            .minimum
+            .non_strict
+            .iter()
+            .chain(&self.maximum.non_strict)
+            .map(String::as_str)
+            .collect();
+        if !non_strict.is_empty() {
+            line.push_str(&format!(" · non-strict: {}", non_strict.join(", ")));
+        }
+        line
+    }
+}
