@@ -167,7 +167,8 @@ fn runtime() -> tokio::runtime::Runtime {
 fn load_plan(args: &SelectArgs) -> Result<plan::model::Plan, i32> {
     let suites = load_suites(&args.input.suites).map_err(bad_input)?;
     let targets = match &args.input.targets {
-        Some(path) => plan::targets::load(path).map_err(bad_input)?,
+        Some(path) => plan::targets::load_with_quirks(path, &reference::quirks::Quirk::names())
+            .map_err(bad_input)?,
         None => plan::targets::defaults(),
     };
     let filters = report::model::Filters {
@@ -203,7 +204,7 @@ fn validate_command(args: InputArgs) -> i32 {
     let tests: usize = suites.iter().map(|s| s.suite.tests.len()).sum();
     println!("{} suites, {tests} tests: valid", suites.len());
     if let Some(path) = &args.targets {
-        match plan::targets::load(path) {
+        match plan::targets::load_with_quirks(path, &reference::quirks::Quirk::names()) {
             Ok(t) => println!("{}: {} targets: valid", path.display(), t.len()),
             Err(e) => return bad_input(e),
         }
