@@ -22,7 +22,8 @@ use std::time::Duration;
   mimi-interop merge shard-*/latest/report.json   one matrix from sharded runs
   mimi-interop coverage                       which suites cover which requirement
 
-Exit codes: 0 conformant, 1 a case failed, 2 bad usage or input file, 3 target or harness error."
+Exit codes: 0 conformant, 1 a case failed, 2 bad usage or input file, 3 target or harness error,
+130/143 stopped by SIGINT/SIGTERM (partial reports)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -227,7 +228,15 @@ async fn run_command(args: RunArgs) -> i32 {
         Ok(plan) => plan,
         Err(code) => return code,
     };
+    let interrupt = match run::Interrupt::on_signals() {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::TARGET_OR_HARNESS;
+        }
+    };
     let opts = run::RunOptions {
+        interrupt,
         jobs: args.jobs.max(1),
         step_timeout: args.step_timeout,
         case_timeout: args.case_timeout,
@@ -251,6 +260,10 @@ async fn run_command(args: RunArgs) -> i32 {
             eprintln!("error: {e}");
             return exit::TARGET_OR_HARNESS;
         }
+    }
+    if let Some(sig) = &report.interrupted {
+        eprintln!("interrupted by {sig}: the run stopped early and its reports are partial");
+        return exit::for_signal(sig);
     }
     exit::for_report(&report)
 }

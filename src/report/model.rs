@@ -23,6 +23,11 @@ pub struct RunReport {
     pub suites: Vec<SuiteInfo>,
     pub targets: Vec<TargetInfo>,
     pub cells: Vec<CellReport>,
+    /// Set when a signal (`SIGINT`, `SIGTERM`) stopped the run: the report
+    /// is partial, cases in flight then are `harness-error` and cases not
+    /// started `skipped`, both with a reason naming the signal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,14 +1,16 @@
 //! The one integration-test binary; one module per area.
 
 mod abuse;
-mod atomic;
+mod answer_cap;
 mod assets;
+mod atomic;
 mod cli;
 mod consent;
 mod content;
 mod coverage;
 mod fake_target;
 mod flood;
+mod interrupt;
 mod mutation;
 mod receipts;
 mod reference;

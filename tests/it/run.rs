@@ -19,6 +19,7 @@ mod metadata;
 mod no_mechanism;
 mod partition;
 mod profile;
+mod startup;
 mod timeline;
 
 /// Builtins are not part of these tests: asking for one is a test bug.
