@@ -376,11 +376,29 @@ pub struct ListenLimits {
 impl Default for ListenLimits {
     fn default() -> Self {
         Self {
-            max_connections: 256,
+            max_connections: default_max_connections(),
             handshake_timeout: std::time::Duration::from_secs(10),
             idle_timeout: std::time::Duration::from_secs(60),
         }
     }
+}
+
+/// 256 connections, or a quarter of the process's file-descriptor limit
+/// when that is lower, so that a flood leaves descriptors for the control
+/// API, peers and files (`ulimit -n 256` gives 64).
+fn default_max_connections() -> usize {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass and nothing else.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
+    let quarter = if ok {
+        usize::try_from(lim.rlim_cur / 4).unwrap_or(usize::MAX)
+    } else {
+        256
+    };
+    quarter.clamp(16, 256)
 }
 
 /// Longest pause of the accept loop after failing accepts (e.g. out of file
