@@ -13,6 +13,19 @@ pub const BAD_INPUT: i32 = 2;
 /// A target could not be reached or misbehaved, or the harness failed.
 pub const TARGET_OR_HARNESS: i32 = 3;
 
+/// The run was stopped by SIGINT (128 + 2, as shells report it).
+pub const INTERRUPTED_SIGINT: i32 = 130;
+/// The run was stopped by SIGTERM (128 + 15).
+pub const INTERRUPTED_SIGTERM: i32 = 143;
+
+/// The exit code of a run a signal stopped (`RunReport::interrupted`).
+pub fn for_signal(name: &str) -> i32 {
+    match name {
+        "SIGTERM" => INTERRUPTED_SIGTERM,
+        _ => INTERRUPTED_SIGINT,
+    }
+}
+
 /// The exit code a finished run ends with: trouble with a target or the
 /// harness outranks failures, since it means some cases told nothing.
 pub fn for_report(report: &RunReport) -> i32 {

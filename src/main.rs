@@ -25,7 +25,8 @@ use std::time::Duration;
   mimi-interop diff old/report.json reports/latest/report.json   what changed since a run
   mimi-interop coverage                       which suites cover which requirement
 
-Exit codes: 0 conformant, 1 a case failed, 2 bad usage or input file, 3 target or harness error."
+Exit codes: 0 conformant, 1 a case failed, 2 bad usage or input file, 3 target or harness error,
+130/143 stopped by SIGINT/SIGTERM (partial reports)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -198,7 +199,8 @@ fn runtime() -> tokio::runtime::Runtime {
 fn load_plan(args: &SelectArgs) -> Result<plan::model::Plan, i32> {
     let suites = load_suites(&args.input.suites).map_err(bad_input)?;
     let targets = match &args.input.targets {
-        Some(path) => plan::targets::load(path).map_err(bad_input)?,
+        Some(path) => plan::targets::load_with_quirks(path, &reference::quirks::Quirk::names())
+            .map_err(bad_input)?,
         None => plan::targets::defaults(),
     };
     let filters = report::model::Filters {
@@ -239,7 +241,7 @@ fn validate_command(args: InputArgs) -> i32 {
     let tests: usize = suites.iter().map(|s| s.suite.tests.len()).sum();
     println!("{} suites, {tests} tests: valid", suites.len());
     if let Some(path) = &args.targets {
-        match plan::targets::load(path) {
+        match plan::targets::load_with_quirks(path, &reference::quirks::Quirk::names()) {
             Ok(t) => println!("{}: {} targets: valid", path.display(), t.len()),
             Err(e) => return bad_input(e),
         }
@@ -262,7 +264,15 @@ async fn run_command(args: RunArgs) -> i32 {
         Ok(plan) => plan,
         Err(code) => return code,
     };
+    let interrupt = match run::Interrupt::on_signals() {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::TARGET_OR_HARNESS;
+        }
+    };
     let opts = run::RunOptions {
+        interrupt,
         jobs: args.jobs.max(1),
         step_timeout: args.step_timeout,
         case_timeout: args.case_timeout,
@@ -292,6 +302,10 @@ async fn run_command(args: RunArgs) -> i32 {
     if let Err(e) = write_summary(&report, &written.run_dir, args.summary.as_deref()) {
         eprintln!("error: {e}");
         return exit::TARGET_OR_HARNESS;
+    }
+    if let Some(sig) = &report.interrupted {
+        eprintln!("interrupted by {sig}: the run stopped early and its reports are partial");
+        return exit::for_signal(sig);
     }
     exit::for_report(&report)
 }

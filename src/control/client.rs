@@ -12,7 +12,12 @@ use std::time::Duration;
 pub struct ControlClient {
     http: reqwest::Client,
     base: String,
+    max_answer: usize,
 }
+
+/// Largest control-API answer the harness reads by default: far above any
+/// honest answer, low enough that a target cannot exhaust the harness.
+pub const MAX_ANSWER_BYTES: usize = 16 << 20;
 
 /// Why a control call did not produce the expected answer.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -79,7 +84,14 @@ impl ControlClient {
         Self {
             http,
             base: base.trim_end_matches('/').to_owned(),
+            max_answer: MAX_ANSWER_BYTES,
         }
+    }
+
+    /// The same client with another cap on answer size (bytes).
+    pub fn with_max_answer(mut self, bytes: usize) -> Self {
+        self.max_answer = bytes;
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -119,10 +131,7 @@ impl ControlClient {
             .await
             .map_err(|e| transport_error(&url, timeout, &e))?;
         let status = resp.status().as_u16();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&url, timeout, &e))?;
+        let body = self.read_capped(&url, resp, timeout).await?;
         if (200..300).contains(&status) {
             return serde_json::from_slice(&body).map_err(|e| CallError::Malformed {
                 url,
@@ -143,6 +152,41 @@ impl ControlClient {
                 body: quote(&body),
             },
         })
+    }
+
+    /// Reads an answer's body as it streams in, stopping at the cap.
+    async fn read_capped(
+        &self,
+        url: &str,
+        mut resp: reqwest::Response,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, CallError> {
+        let too_large = |body: &[u8]| CallError::Malformed {
+            url: url.to_owned(),
+            reason: format!(
+                "the answer is larger than the harness reads ({} bytes)",
+                self.max_answer
+            ),
+            body: quote(body),
+        };
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_answer as u64)
+        {
+            return Err(too_large(&[]));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| transport_error(url, timeout, &e))?
+        {
+            if body.len() + chunk.len() > self.max_answer {
+                return Err(too_large(&body));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     pub async fn reset(&self, t: Duration) -> Result<Empty, CallError> {

@@ -37,16 +37,52 @@ pub fn defaults() -> Vec<TargetSpec> {
         .collect()
 }
 
-/// Loads and validates a targets file.
+/// Loads and validates a targets file, and checks that every builtin's
+/// quirk is one of `known` (the binary passes the reference provider's
+/// registry; `plan` knows nothing of the provider).
+pub fn load_with_quirks(path: &Path, known: &[&str]) -> Result<Vec<TargetSpec>, LoadTargetsError> {
+    let targets = load(path)?;
+    let mut problems = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        let TargetKind::Builtin(b) = &t.kind else {
+            continue;
+        };
+        for (q, quirk) in b.quirks.iter().enumerate() {
+            if !known.contains(&quirk.as_str()) {
+                problems.push((
+                    path!["targets", i, "builtin", "quirks", q],
+                    Part::Value,
+                    format!(
+                        "unknown quirk `{quirk}`; known quirks: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(targets);
+    }
+    let file = path.display().to_string();
+    let (_, source) =
+        crate::suite::limits::read_source(path, "targets file").map_err(|d| LoadTargetsError {
+            diagnostics: vec![d],
+        })?;
+    Err(LoadTargetsError {
+        diagnostics: problems
+            .into_iter()
+            .map(|(p, part, msg)| place(&file, &source, &p, part, None, msg))
+            .collect(),
+    })
+}
+
+/// Loads and validates a targets file (quirk names checked for their form
+/// only; see [`load_with_quirks`]).
 pub fn load(path: &Path) -> Result<Vec<TargetSpec>, LoadTargetsError> {
     let file = path.display().to_string();
     let fail = |diagnostics| LoadTargetsError { diagnostics };
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        fail(vec![Diagnostic::whole_file(
-            &file,
-            format!("cannot read targets file: {e}"),
-        )])
-    })?;
+    let (_, source) =
+        crate::suite::limits::read_source(path, "targets file").map_err(|d| fail(vec![d]))?;
     let parsed: TargetsFile =
         parse_strict(&file, &source, "a targets file starts with `targets:`").map_err(fail)?;
     let problems = check(&parsed.targets);

@@ -33,6 +33,8 @@ pub struct ProviderConfig {
     /// Where the control API (plain HTTP) listens; keep it on loopback.
     pub control_listen: SocketAddr,
     pub tls: TlsMaterial,
+    /// Connection limits of the MIMI listener.
+    pub limits: server::http::ListenLimits,
 }
 
 /// Why a provider could not start.
@@ -56,6 +58,7 @@ pub struct RunningProvider {
     control_url: String,
     mimi_url: String,
     server: Arc<Server>,
+    control: Arc<control::Provider>,
     shutdown: watch::Sender<bool>,
     tasks: tokio::task::JoinSet<()>,
 }
@@ -79,6 +82,11 @@ impl RunningProvider {
     /// Every byte string the server side stores (for tests that search it).
     pub fn server_dump(&self) -> Vec<Vec<u8>> {
         self.server.dump()
+    }
+    /// The provider's whole state (server side and every device) as text,
+    /// for tests that check a failed control operation left no trace.
+    pub async fn state_dump(&self) -> String {
+        self.control.dump().await
     }
     /// Stops every task and waits until they are gone.
     pub async fn stop(mut self) {
@@ -142,8 +150,9 @@ pub async fn start_with_quirks(
         mimi,
         server.clone(),
         shutdown_rx.clone(),
+        cfg.limits,
     ));
-    let app = control::app(provider);
+    let app = control::app(provider.clone());
     let mut stop = shutdown_rx.clone();
     tasks.spawn(async move {
         let _ = axum::serve(control, app)
@@ -156,6 +165,7 @@ pub async fn start_with_quirks(
         control_url: format!("http://{control_addr}"),
         mimi_url,
         server,
+        control: provider,
         shutdown,
         tasks,
     })
@@ -198,6 +208,7 @@ impl Launcher {
                 mimi_listen: loopback,
                 control_listen: loopback,
                 tls,
+                limits: Default::default(),
             },
             quirks,
         )

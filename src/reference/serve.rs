@@ -80,6 +80,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
             mimi_listen: args.listen,
             control_listen: args.control_listen,
             tls,
+            limits: Default::default(),
         },
         quirks,
     )

@@ -81,6 +81,10 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, MergeError> {
 
     for report in iter {
         check_version(&report)?;
+        // One partial shard makes the merged matrix partial.
+        if merged.interrupted.is_none() {
+            merged.interrupted = report.interrupted.clone();
+        }
         if report.harness != merged.harness {
             return Err(MergeError::Harness {
                 first: format!("{} {}", merged.harness.name, merged.harness.version),

@@ -31,6 +31,11 @@ pub struct RunReport {
     /// or read, so it can never disagree with the cases.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<TargetClaim>,
+    /// Set when a signal (`SIGINT`, `SIGTERM`) stopped the run: the report
+    /// is partial, cases in flight then are `harness-error` and cases not
+    /// started `skipped`, both with a reason naming the signal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
 }
 
 /// What one target's cases support: conformant only when no case that

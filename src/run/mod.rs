@@ -43,6 +43,7 @@ pub mod event;
 mod expect;
 mod expect_many;
 mod inbox;
+mod interrupt;
 mod judge;
 pub mod launch;
 pub mod links;
@@ -63,6 +64,7 @@ use crate::report::model::{
 };
 use event::{EventSink, RunEvent};
 use futures_util::{FutureExt, StreamExt};
+pub use interrupt::Interrupt;
 use launch::BuiltinLauncher;
 pub use outcome::REQUIRED_OPS;
 use std::panic::AssertUnwindSafe;
@@ -99,6 +101,9 @@ pub struct RunOptions {
     pub artifacts_dir: PathBuf,
     /// `--strict`: a `non-strict` case makes the run not conformant.
     pub strict: bool,
+    /// Tells the run to stop early (a signal): no case starts after it, the
+    /// ones in flight end `harness-error`, and the report says it is partial.
+    pub interrupt: Interrupt,
 }
 
 impl RunOptions {
@@ -114,6 +119,7 @@ impl RunOptions {
             run_timeout: None,
             start_timeout: Duration::from_secs(20),
             strict: false,
+            interrupt: Interrupt::never(),
         }
     }
 }
@@ -202,6 +208,9 @@ pub async fn execute(
     let jobs = opts.jobs.max(1);
     let one = |i: usize| async move {
         let planned = &plan.cases[i];
+        if let Some(sig) = opts.interrupt.fired() {
+            return (i, not_started(plan, planned, sig));
+        }
         let case = run_planned(
             plan,
             planned,
@@ -213,8 +222,17 @@ pub async fn execute(
             run_deadline,
             events,
         );
-        // A bug in the harness must cost one case, not the run.
-        let report = match AssertUnwindSafe(case).catch_unwind().await {
+        // A bug in the harness must cost one case, not the run; a signal
+        // ends the case where it stands.
+        let caught = tokio::select! {
+            r = AssertUnwindSafe(case).catch_unwind() => r,
+            sig = opts.interrupt.wait() => Ok(harness_case(
+                plan,
+                planned,
+                format!("interrupted by {sig}"),
+            )),
+        };
+        let report = match caught {
             Ok(report) => report,
             Err(panic) => {
                 let msg = panic
@@ -251,7 +269,7 @@ pub async fn execute(
     drop(links);
     futures_util::future::join_all(live.iter_mut().map(|t| t.stop())).await;
     let infos = live.into_iter().map(|t| t.info).collect();
-    finish(
+    let mut report = finish(
         plan,
         opts,
         started_at,
@@ -259,7 +277,17 @@ pub async fn execute(
         infos,
         results.into_iter().map(|(_, r)| r).collect(),
         events,
-    )
+    );
+    report.interrupted = opts.interrupt.fired().map(str::to_owned);
+    report
+}
+
+/// A case a signal kept from starting.
+fn not_started(plan: &Plan, planned: &PlannedCase, sig: &str) -> CaseReport {
+    let mut report = harness_case(plan, planned, String::new());
+    report.verdict = Verdict::Skipped;
+    report.reason = Some(format!("not started: the run was interrupted by {sig}"));
+    report
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -540,6 +568,7 @@ fn finish(
         cells,
         strict: opts.strict,
         claims: Vec::new(),
+        interrupted: None,
     };
     report.recompute_claims();
     report

@@ -52,12 +52,50 @@ impl LiveTarget {
         match std::mem::replace(&mut self.handle, Handle::None) {
             Handle::None => {}
             Handle::Builtin(running) => running.stop().await,
-            Handle::Command(mut child) => {
-                // kill() sends SIGKILL and waits; an already exited child is fine.
-                let _ = child.kill().await;
-            }
+            Handle::Command(mut child) => stop_group(&mut child, STOP_GRACE).await,
         }
     }
+}
+
+/// How long a spawned target may take to exit after SIGTERM before its
+/// process group gets SIGKILL.
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Stops a spawned target and everything it started: SIGTERM to its process
+/// group (it leads one, see [`start_command`]), then SIGKILL to whatever of
+/// the group is left after `grace`.
+async fn stop_group(child: &mut Child, grace: Duration) {
+    let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) else {
+        // Already reaped; its group may still hold processes it started.
+        return;
+    };
+    signal_group(pid, libc::SIGTERM);
+    let deadline = Instant::now() + grace;
+    // The child is awaited; the rest of its group cannot be (they are not
+    // our children), so their exit is polled with a short capped backoff.
+    let _ = tokio::time::timeout_at(deadline, child.wait()).await;
+    let mut backoff = Duration::from_millis(5);
+    while group_alive(pid) && Instant::now() < deadline {
+        tokio::time::sleep(backoff.min(deadline.saturating_duration_since(Instant::now()))).await;
+        backoff = (backoff * 2).min(Duration::from_millis(100));
+    }
+    signal_group(pid, libc::SIGKILL);
+    let _ = child.wait().await;
+}
+
+/// Sends `sig` to process group `pgid`; a group already gone is fine.
+fn signal_group(pgid: i32, sig: i32) {
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours;
+    // a negative pid addresses the process group the harness created.
+    unsafe {
+        libc::kill(-pgid, sig);
+    }
+}
+
+/// Whether any process of group `pgid` still exists (zombies included).
+fn group_alive(pgid: i32) -> bool {
+    // SAFETY: as in `signal_group`; signal 0 only checks for existence.
+    unsafe { libc::kill(-pgid, 0) == 0 }
 }
 
 /// Starts one target and asks `/v1/info` and `reset`. Never fails: trouble
@@ -89,6 +127,10 @@ pub(crate) async fn start(
         details: None,
         handle: Handle::None,
     };
+    // A spawned target's first `/v1/info` is part of its start-up and gets
+    // what is left of its `start_timeout`; other targets get a step's.
+    let mut info_timeout = opts.step_timeout;
+    let mut within_start = false;
     let url = match &spec.kind {
         TargetKind::Url(url) => Ok(url.clone()),
         TargetKind::Builtin(b) => {
@@ -105,7 +147,15 @@ pub(crate) async fn start(
                 )),
             }
         }
-        TargetKind::Command(cmd) => start_command(&mut target, cmd, opts, http).await,
+        TargetKind::Command(cmd) => {
+            start_command(&mut target, cmd, opts, http)
+                .await
+                .map(|(url, deadline)| {
+                    info_timeout = deadline.saturating_duration_since(Instant::now());
+                    within_start = true;
+                    url
+                })
+        }
     };
     let url = match url {
         Ok(url) => url,
@@ -115,7 +165,7 @@ pub(crate) async fn start(
         }
     };
     let client = ControlClient::new(http.clone(), &url);
-    match client.info(opts.step_timeout).await {
+    match client.info(info_timeout).await {
         Ok(info) => {
             target.info.implementation = Some(info.implementation.clone());
             target.info.version = Some(info.version.clone());
@@ -123,6 +173,12 @@ pub(crate) async fn start(
             target.info.drafts = info.drafts.clone();
             target.info.features = Some(info.features.clone());
             target.details = Some(info);
+        }
+        Err(CallError::Timeout { url, .. }) if within_start => {
+            target.fail(format!(
+                "control API {url} did not answer within the start timeout"
+            ));
+            return target;
         }
         Err(e) => {
             target.fail(required_failed("GET /v1/info", "info", &e));
@@ -205,13 +261,14 @@ pub(crate) async fn wire_peers(targets: &mut [LiveTarget], timeout: Duration) ->
 }
 
 /// Spawns a `command` target, logging its output under the run's artifacts,
-/// and returns its control URL once it is ready.
+/// and returns its control URL once it is ready, with the deadline its
+/// `start_timeout` sets.
 async fn start_command(
     target: &mut LiveTarget,
     cmd: &CommandTarget,
     opts: &RunOptions,
     http: &reqwest::Client,
-) -> Result<String, String> {
+) -> Result<(String, Instant), String> {
     let Some((program, args)) = cmd.argv.split_first() else {
         return Err("command target has an empty argv".to_owned());
     };
@@ -235,6 +292,10 @@ async fn start_command(
         .envs(&cmd.env)
         .stdin(Stdio::null())
         .stderr(err_file)
+        // Its own process group, so that stopping it reaches whatever it
+        // started (a wrapper script's service), and a Ctrl-C at the
+        // terminal reaches the harness only, which then stops it in order.
+        .process_group(0)
         .kill_on_drop(true);
     if cmd.control.is_some() {
         command.stdout(create_log(&out_path)?);
@@ -250,7 +311,7 @@ async fn start_command(
         unreachable!("handle was just set to Command");
     };
     let deadline = Instant::now() + start_timeout;
-    match (&cmd.control, stdout) {
+    let url = match (&cmd.control, stdout) {
         (Some(url), _) => wait_ready(url, child, http, deadline, start_timeout).await,
         (None, Some(stdout)) => {
             let log = tokio::fs::File::create(&out_path)
@@ -259,7 +320,8 @@ async fn start_command(
             read_control_line(stdout, log, child, deadline, start_timeout).await
         }
         (None, None) => Err("stdout of the spawned target was not captured".to_owned()),
-    }
+    }?;
+    Ok((url, deadline))
 }
 
 fn create_log(path: &Path) -> Result<std::fs::File, String> {
@@ -278,19 +340,25 @@ async fn wait_ready(
 ) -> Result<String, String> {
     let client = ControlClient::new(http.clone(), url);
     let mut backoff = Duration::from_millis(10);
+    let mut refused = None;
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             return Err(format!("exited with {status} before becoming ready"));
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(format!(
-                "control API {url} did not answer within {start_timeout:?}"
-            ));
+            return Err(match refused {
+                // Nothing listened: a wrong port, or a service still starting.
+                Some(reason) => format!(
+                    "control API {url} refused connections for {start_timeout:?} (last: {reason})"
+                ),
+                None => format!("control API {url} did not answer within {start_timeout:?}"),
+            });
         }
         match client.info(left).await {
             Ok(_) => return Ok(url.to_owned()),
-            Err(CallError::Unreachable { .. }) => {
+            Err(CallError::Unreachable { reason, .. }) => {
+                refused = Some(reason);
                 tokio::select! {
                     _ = tokio::time::sleep(backoff.min(left)) => {}
                     status = child.wait() => {

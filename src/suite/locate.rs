@@ -83,10 +83,30 @@ pub fn position_of(err: &serde_yaml::Error) -> Option<Position> {
 pub fn yaml_error(file: &str, source: &str, err: &serde_yaml::Error) -> Diagnostic {
     let pos = position_of(err);
     let message = strip_positions(&err.to_string(), pos);
-    match pos {
-        Some(pos) => Diagnostic::at(file, source, pos, message),
-        None => Diagnostic::whole_file(file, message),
-    }
+    // serde attaches no position to some errors (e.g. a missing field of
+    // the top-level mapping): those point at the document's start.
+    Diagnostic::at(
+        file,
+        source,
+        pos.unwrap_or_else(|| document_start(source)),
+        message,
+    )
+}
+
+/// Where the document's content starts: its first line that is neither
+/// blank nor a comment (1:1 for a file without one).
+pub fn document_start(source: &str) -> Position {
+    source
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| {
+            let t = l.trim_start();
+            (!t.is_empty() && !t.starts_with('#') && t != "---").then(|| Position {
+                line: i + 1,
+                column: l.chars().count() - t.chars().count() + 1,
+            })
+        })
+        .unwrap_or(Position { line: 1, column: 1 })
 }
 
 /// Drops ` at line L column C` where it repeats `shown` (the snippet shows

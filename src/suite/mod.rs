@@ -9,6 +9,7 @@ pub mod coverage;
 mod de;
 pub mod diag;
 pub mod interp;
+pub mod limits;
 pub(crate) mod locate;
 pub mod model;
 pub mod validate;
@@ -124,11 +125,9 @@ pub fn duplicate_features(suites: &[LoadedSuite]) -> Vec<Diagnostic> {
                 first.path.display()
             );
             let source = std::fs::read_to_string(&s.path).unwrap_or_default();
-            let pos = locate::locate(&source, &locate::path!["feature"], Part::Value);
-            out.push(match pos {
-                Some(p) => Diagnostic::at(&file, &source, p, message),
-                None => Diagnostic::whole_file(&file, message),
-            });
+            let pos = locate::locate(&source, &locate::path!["feature"], Part::Value)
+                .unwrap_or_else(|| locate::document_start(&source));
+            out.push(Diagnostic::at(&file, &source, pos, message));
         }
     }
     out
@@ -151,15 +150,8 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 fn load_one(path: &Path) -> Result<LoadedSuite, Vec<Diagnostic>> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        vec![Diagnostic::whole_file(
-            &file,
-            format!("cannot read file: {e}"),
-        )]
-    })?;
+    let (bytes, source) = limits::read_source(path, "file").map_err(|d| vec![d])?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let source = String::from_utf8(bytes)
-        .map_err(|e| vec![Diagnostic::whole_file(&file, format!("not UTF-8: {e}"))])?;
     let suite: Suite = parse_strict(&file, &source, "a suite starts with `version: 1`")?;
     let problems = validate::check_suite(&suite);
     if !problems.is_empty() {
@@ -205,6 +197,7 @@ pub(crate) fn parse_strict<T: serde::de::DeserializeOwned>(
         d.width = 1;
         return Err(vec![d]);
     }
+    limits::prescan(file, source).map_err(|d| vec![d])?;
     if let Some((key, pos)) = locate::duplicate_key(source) {
         return Err(vec![Diagnostic::at(
             file,
@@ -236,9 +229,7 @@ pub(crate) fn place(
         }
         len -= 1;
     }
-    let Some(mut pos) = pos else {
-        return Diagnostic::whole_file(file, message);
-    };
+    let mut pos = pos.unwrap_or_else(|| locate::document_start(source));
     let mut width = None;
     if let Some(needle) = needle
         && let Some(found) = find_after(source, pos, needle)
@@ -378,10 +369,11 @@ mod tests {
                 Err(d) => d,
             };
             for d in diags {
-                if let Some(pos) = d.position {
-                    prop_assert!(pos.line >= 1 && pos.line <= lines + 1, "{d}");
-                    prop_assert!(pos.column >= 1, "{d}");
-                }
+                let pos = d.position;
+                prop_assert!(pos.is_some(), "no position: {d}");
+                let pos = pos.unwrap();
+                prop_assert!(pos.line >= 1 && pos.line <= lines + 1, "{d}");
+                prop_assert!(pos.column >= 1, "{d}");
             }
         }
 

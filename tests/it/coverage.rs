@@ -73,3 +73,28 @@ fn serve_rejects_an_unknown_quirk() {
         "{err}"
     );
 }
+
+/// `docs/targets.md` lists every quirk of the registry, generated.
+/// Regenerate with `UPDATE_QUIRKS=1 cargo test quirk_table`.
+#[test]
+fn quirk_table_in_targets_doc_is_current() {
+    let fresh = mimi_interop::reference::quirks::Quirk::markdown_table();
+    let path = Path::new("docs/targets.md");
+    let doc = std::fs::read_to_string(path).expect("docs/targets.md exists");
+    if std::env::var_os("UPDATE_QUIRKS").is_some() {
+        let updated = coverage::splice(&doc, "quirks", &fresh).expect("markers");
+        std::fs::write(path, updated).unwrap();
+    }
+    let doc = std::fs::read_to_string(path).unwrap();
+    let on_disk = coverage::region(&doc, "quirks").expect("markers");
+    assert!(
+        on_disk == fresh,
+        "docs/targets.md (quirks) is stale: run `UPDATE_QUIRKS=1 cargo test quirk_table`"
+    );
+    // Every quirk a targets file may name has its row.
+    let names = mimi_interop::reference::quirks::Quirk::names();
+    assert_eq!(fresh.lines().count(), 2 + names.len(), "{fresh}");
+    for name in names {
+        assert!(fresh.contains(&format!("| `{name}` |")), "{name} missing");
+    }
+}

@@ -1,7 +1,9 @@
 //! The one integration-test binary; one module per area.
 
 mod abuse;
+mod answer_cap;
 mod assets;
+mod atomic;
 mod ci;
 mod cli;
 mod consent;
@@ -9,6 +11,8 @@ mod content;
 mod coverage;
 mod diff;
 mod fake_target;
+mod flood;
+mod interrupt;
 mod mutation;
 mod openapi;
 mod protocol;

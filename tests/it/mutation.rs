@@ -81,6 +81,12 @@ fn plan(quirk: Option<Quirk>, suites: Vec<LoadedSuite>) -> Plan {
 }
 
 async fn run(quirk: Option<Quirk>, suites: Vec<LoadedSuite>, dir: &Path) -> RunReport {
+    run_plan(quirk, plan(quirk, suites), dir, true).await
+}
+
+/// Runs `plan`; `crowded` is the normal mode (many cases at once under a
+/// run deadline), otherwise one case at a time without a run deadline.
+async fn run_plan(quirk: Option<Quirk>, plan: Plan, dir: &Path, crowded: bool) -> RunReport {
     let mut opts = RunOptions::new(dir);
     // A normal run's step deadline. The run deadline is a backstop for
     // steps whose suite sets a longer timeout of its own; every case of a
@@ -96,8 +102,103 @@ async fn run(quirk: Option<Quirk>, suites: Vec<LoadedSuite>, dir: &Path) -> RunR
     } else {
         64
     };
+    if !crowded {
+        opts.jobs = 1;
+        opts.run_timeout = None;
+    }
     let launcher = Launcher::new().expect("run CA");
-    execute(&plan(quirk, suites), &opts, &launcher, &NoEvents).await
+    execute(&plan, &opts, &launcher, &NoEvents).await
+}
+
+/// Whether a verdict may come from a slow machine rather than the target:
+/// a deadline passed (`timeout`), or a call that did not get through in
+/// time (`target-error`). `fail` and `non-strict` are observed violations
+/// and never are.
+fn may_be_load(v: Verdict) -> bool {
+    matches!(v, Verdict::Timeout | Verdict::TargetError)
+}
+
+/// Indices (in plan order, which is report order) of the cases of
+/// `report` whose verdict may come from load.
+fn starved(report: &RunReport) -> Vec<usize> {
+    report
+        .cells
+        .iter()
+        .flat_map(|c| &c.cases)
+        .enumerate()
+        .filter(|(_, c)| may_be_load(c.verdict))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Runs the cases at `indices` of the plan alone (one at a time, no run
+/// deadline, fresh providers) and puts their verdicts into `report`.
+async fn rerun_alone(
+    quirk: Option<Quirk>,
+    suites: &[LoadedSuite],
+    report: &mut RunReport,
+    indices: &[usize],
+    dir: &Path,
+) {
+    let mut full = plan(quirk, suites.to_vec());
+    for (i, case) in full.cases.iter_mut().enumerate() {
+        if !indices.contains(&i) && case.skip.is_none() {
+            case.skip = Some("not re-run".into());
+        }
+    }
+    let alone = run_plan(quirk, full, dir, false).await;
+    let fresh: Vec<_> = alone.cells.into_iter().flat_map(|c| c.cases).collect();
+    for (i, case) in report
+        .cells
+        .iter_mut()
+        .flat_map(|c| &mut c.cases)
+        .enumerate()
+    {
+        if indices.contains(&i) {
+            *case = fresh[i].clone();
+        }
+    }
+}
+
+/// The clean run with every case that may have been starved by load run
+/// again alone: on a quiet machine there is none; a real failure of a
+/// clean provider comes back the same.
+async fn settle_clean(suites: &[LoadedSuite], mut report: RunReport, dir: &Path) -> RunReport {
+    let again = starved(&report);
+    if !again.is_empty() {
+        eprintln!("mutation: clean: re-running {} case(s) alone", again.len());
+        rerun_alone(None, suites, &mut report, &again, dir).await;
+    }
+    report
+}
+
+/// A quirk's run that caught it only by cases that could not finish (no
+/// `fail` or `non-strict`): such a catch may be the machine's load, not the
+/// quirk. Its unfinished cases are run again alone, one by one, until one
+/// still does not pass; if none, the quirk counts as not caught.
+async fn settle_quirk(
+    quirk: Quirk,
+    suites: &[LoadedSuite],
+    mut report: RunReport,
+    dir: &Path,
+) -> RunReport {
+    let violated = report
+        .cells
+        .iter()
+        .flat_map(|c| &c.cases)
+        .any(|c| matches!(c.verdict, Verdict::Fail | Verdict::NonStrict));
+    if violated {
+        return report;
+    }
+    for i in starved(&report) {
+        eprintln!("mutation: {quirk}: only unfinished cases caught it; re-running case {i} alone");
+        rerun_alone(Some(quirk), suites, &mut report, &[i], dir).await;
+        let case = report.cells.iter().flat_map(|c| &c.cases).nth(i);
+        if case.is_some_and(|c| !matches!(c.verdict, Verdict::Pass | Verdict::Skipped)) {
+            break;
+        }
+    }
+    report
 }
 
 /// What one quirk's run showed.
@@ -238,15 +339,29 @@ fn markdown(all: &[Caught]) -> String {
 async fn quirk_coverage() {
     let suites = suite::load_dir(Path::new("suites")).expect("shipped suites load");
     let dir = tempfile::tempdir().unwrap();
-    let runs = std::iter::once(None).chain(Quirk::ALL.iter().copied().map(Some));
+    let runs: Vec<Option<Quirk>> = std::iter::once(None)
+        .chain(Quirk::ALL.iter().copied().map(Some))
+        .collect();
+    let runs = runs.into_iter();
     // A few runs at a time: all at once would starve each other's cases
     // into timeouts on a small machine, and a timeout proves less than a
     // failed check.
-    let mut reports: Vec<RunReport> = futures_util::stream::iter(runs)
+    let crowded: Vec<RunReport> = futures_util::stream::iter(runs.clone())
         .map(|q| run(q, suites.clone(), dir.path()))
         .buffered(RUNS_AT_ONCE)
         .collect()
         .await;
+    // On a loaded machine cases time out that pass alone: those are re-run
+    // one at a time, after the crowd, so a slow machine is told apart from
+    // a broken provider or a missed quirk. Observed violations (`fail`,
+    // `non-strict`) are never re-run: they stand as they are.
+    let mut reports = Vec::with_capacity(crowded.len());
+    for (q, report) in runs.zip(crowded) {
+        reports.push(match q {
+            None => settle_clean(&suites, report, dir.path()).await,
+            Some(q) => settle_quirk(q, &suites, report, dir.path()).await,
+        });
+    }
     let clean = reports.remove(0);
     let mut all = Vec::new();
     let mut problems = clean_problems(&clean);

@@ -756,6 +756,7 @@ async fn peers_with_foreign_or_mismatched_certificates_are_refused() {
         mimi_listen: "127.0.0.1:0".parse().unwrap(),
         control_listen: "127.0.0.1:0".parse().unwrap(),
         tls: evil_b,
+        limits: Default::default(),
     })
     .await
     .expect("start fake b");

@@ -19,6 +19,7 @@ mod metadata;
 mod no_mechanism;
 mod partition;
 mod profile;
+mod startup;
 mod timeline;
 mod verdicts;
 

@@ -6,6 +6,8 @@ use mimi_interop::suite;
 use mimi_interop::suite::model::FeatureSet;
 use std::path::Path;
 
+mod limits;
+
 fn shipped_suites() -> Vec<mimi_interop::plan::model::LoadedSuite> {
     match suite::load_dir(Path::new("suites")) {
         Ok(s) => s,

@@ -244,7 +244,10 @@ impl Client {
             ),
         ])
         .map_err(mls)?;
-        let group = MlsGroup::builder()
+        if self.groups.contains_key(room) {
+            return Err(ClientError::Conflict(format!("room {room} exists")));
+        }
+        let mut group = MlsGroup::builder()
             .with_group_id(GroupId::from_slice(gid.as_bytes()))
             .ciphersuite(CIPHERSUITE)
             .with_wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
@@ -254,6 +257,70 @@ impl Client {
             .use_ratchet_tree_extension(false)
             .build(&self.provider, &self.signer, self.cred.clone())
             .map_err(mls)?;
+        // openmls stored the group under the room's group id as it built
+        // it; a room the hub refuses must not keep it there, or this client
+        // could never join the room of that name (a Welcome to a stored
+        // group id fails).
+        if let Err(e) = self.register_room(room, &group) {
+            let _ = group.delete(self.provider.storage());
+            return Err(e);
+        }
+        let epoch = group.epoch().as_u64();
+        self.groups.insert(room.to_owned(), group);
+        Ok(vec![self.event(room, EventKind::Joined { epoch })])
+    }
+
+    /// Everything this device holds, as text, for tests that check a failed
+    /// operation left no trace: its groups (epoch, members), its place in
+    /// the inbox, what it shows and keeps, and a digest of its MLS storage.
+    pub(crate) fn dump(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!("client {} cursor {}\n", self.uri, self.cursor);
+        for (room, g) in &self.groups {
+            let members: BTreeSet<String> = g
+                .members()
+                .filter_map(|m| credential_uri(&m.credential))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  group {room} epoch {} active {} members {members:?}",
+                g.epoch().as_u64(),
+                g.is_active()
+            );
+        }
+        let _ = writeln!(out, "  timelines {:?}", self.timelines.keys());
+        for (room, t) in &self.timelines {
+            let _ = writeln!(out, "  timeline {room} {t:?}");
+        }
+        let _ = writeln!(out, "  pending_delivered {:?}", self.pending_delivered);
+        let _ = writeln!(out, "  franks {:?}", self.franks.keys());
+        let mut sent: Vec<_> = self.sent.iter().map(hex::encode).collect();
+        sent.sort();
+        let _ = writeln!(out, "  sent {sent:?}");
+        let storage = self
+            .provider
+            .storage()
+            .values
+            .read()
+            .map(|v| {
+                let mut entries: Vec<_> = v.iter().collect();
+                entries.sort();
+                let mut h = Sha256::new();
+                for (k, v) in entries {
+                    h.update((k.len() as u64).to_be_bytes());
+                    h.update(k);
+                    h.update((v.len() as u64).to_be_bytes());
+                    h.update(v);
+                }
+                hex::encode(h.finalize())
+            })
+            .unwrap_or_else(|_| "poisoned".into());
+        let _ = writeln!(out, "  storage {storage}");
+        out
+    }
+
+    /// Asks our provider to host a new room from its creator's group.
+    fn register_room(&self, room: &str, group: &MlsGroup) -> Result<(), ClientError> {
         let gi = group
             .export_group_info(self.provider.crypto(), &self.signer, false)
             .map_err(mls)?
@@ -268,9 +335,14 @@ impl Client {
             .map_err(mls)?;
         self.ep
             .create_room(room, &self.uri, Raw::from_bytes(gi), Raw::from_bytes(tree))?;
-        let epoch = group.epoch().as_u64();
-        self.groups.insert(room.to_owned(), group);
-        Ok(vec![self.event(room, EventKind::Joined { epoch })])
+        Ok(())
+    }
+
+    /// Undoes [`Client::create_room`] for a room whose creation failed
+    /// later on (e.g. the creator's other devices could not be added).
+    pub(crate) fn abandon_room(&mut self, room: &str) {
+        self.forget_group(room);
+        self.timelines.remove(room);
     }
 
     /// Processes everything new in the inbox, in order.

@@ -127,6 +127,24 @@ impl Provider {
             .ok_or_else(|| ControlError::not_found(format!("no local user {uri}")))
     }
 
+    /// The provider's whole state as text: the server side, then each
+    /// user's event log and devices. Equal dumps before and after a failed
+    /// operation show it changed nothing.
+    pub(crate) async fn dump(&self) -> String {
+        let mut users: Vec<Arc<User>> =
+            super::server::lock(&self.users).values().cloned().collect();
+        users.sort_by(|a, b| a.uri.cmp(&b.uri));
+        let mut out = self.server.state_summary();
+        for u in users {
+            let log = super::server::lock(&u.log).len();
+            out.push_str(&format!("user {} events {log}\n", u.uri));
+            for c in u.clients.lock().await.iter() {
+                out.push_str(&c.lock().await.dump());
+            }
+        }
+        out
+    }
+
     /// Starts the task that processes a client's inbox as it grows.
     fn spawn_client_task(&self, user: Arc<User>, client: ClientRef, uri: &str) {
         let Some(mut rx) = self.ep.inbox_watch(uri) else {
@@ -309,7 +327,39 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
     no_mechanism::routes(router)
         .fallback(|| async { ControlError::not_found("no such control operation") })
         .layer(DefaultBodyLimit::max(crate::protocol::MAX_BODY))
+        .layer(axum::middleware::map_response(error_body))
         .with_state(p)
+}
+
+/// Gives the answers axum makes itself (413 over the body limit, 405 for a
+/// wrong method, any other non-2xx without one) the documented error body.
+async fn error_body(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if status.is_success() || is_json {
+        return resp;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "too_large",
+            format!(
+                "the request body is larger than {} bytes",
+                super::wire::MAX_BODY
+            ),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "control operations are POST (info is GET)".to_owned(),
+        ),
+        StatusCode::BAD_REQUEST => ("bad_request", "malformed request".to_owned()),
+        StatusCode::NOT_FOUND => ("not_found", "not found".to_owned()),
+        s if s.is_server_error() => ("internal", format!("HTTP {s}")),
+        s => ("error", format!("HTTP {s}")),
+    };
+    ControlError::new(status, code, message).into_response()
 }
 
 /// Feature ids (suite `feature:` values) the reference provider implements.

@@ -134,29 +134,59 @@ pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomRespo
         let mut c = first.lock().await;
         // QUIRK dm-open-room.
         let fixed = with.as_deref().filter(|_| p.server.quirks.fixed_dms());
-        let events = c.create_room(&room, fixed, status).map_err(client_error)?;
+        let mut events = c.create_room(&room, fixed, status).map_err(client_error)?;
+        // All or nothing: a room whose other devices or DM partner cannot
+        // be brought in is taken down again, and no event is reported.
+        match populate_room(
+            &mut c,
+            &room,
+            &user.uri,
+            clients.len(),
+            with.as_deref(),
+            fixed,
+        )
+        .await
+        {
+            Ok(more) => events.extend(more),
+            Err(e) => {
+                c.abandon_room(&room);
+                p.ep.abandon_room(&room, &c.uri);
+                return Err(client_error(e));
+            }
+        }
         user.push(events);
-        if clients.len() > 1 {
-            // The creator's other devices join in the same way as anyone else's.
-            let events = c
-                .add_clients_of(&room, &user.uri)
-                .await
-                .map_err(client_error)?;
-            user.push(events);
-        }
-        if let Some(other) = &with {
-            // The other user is in the DM's participant list from the start;
-            // this commit brings in their clients.
-            let events = if fixed.is_some() {
-                c.add_clients_of(&room, other).await
-            } else {
-                c.apply_operation(&room, &crate::reference::room::Operation::add(other))
-                    .await
-            };
-            user.push(events.map_err(client_error)?);
-        }
     }
     Ok(axum::Json(CreateRoomResponse { room }))
+}
+
+/// Brings the creator's other devices and the other user of a DM into a
+/// room just created by client `c`.
+async fn populate_room(
+    c: &mut Client,
+    room: &str,
+    creator: &str,
+    devices: usize,
+    with: Option<&str>,
+    fixed: Option<&str>,
+) -> Result<Vec<ClientEvent>, ClientError> {
+    let mut events = Vec::new();
+    // The other user first: their provider may refuse (consent), and a room
+    // that holds only its creator can still be taken down cleanly.
+    if let Some(other) = with {
+        // The other user is in the DM's participant list from the start;
+        // this commit brings in their clients.
+        events.extend(if fixed.is_some() {
+            c.add_clients_of(room, other).await?
+        } else {
+            c.apply_operation(room, &crate::reference::room::Operation::add(other))
+                .await?
+        });
+    }
+    if devices > 1 {
+        // The creator's other devices join in the same way as anyone else's.
+        events.extend(c.add_clients_of(room, creator).await?);
+    }
+    Ok(events)
 }
 
 /// The control API's status policy as the room component carries it.

@@ -224,6 +224,31 @@ impl Quirk {
         }
     }
 
+    /// Every quirk's name, those beyond the suites included: what a targets
+    /// file may switch on.
+    pub fn names() -> Vec<&'static str> {
+        Self::ALL
+            .into_iter()
+            .chain(Self::BEYOND_SUITES)
+            .map(Quirk::name)
+            .collect()
+    }
+
+    /// The quirk table of `docs/targets.md`, generated so it cannot go
+    /// stale: name, the feature it breaks, what it does.
+    pub fn markdown_table() -> String {
+        let mut out = String::from("| quirk | breaks | what it does |\n|---|---|---|\n");
+        for q in Self::ALL.into_iter().chain(Self::BEYOND_SUITES) {
+            out.push_str(&format!(
+                "| `{}` | `{}` | {} |\n",
+                q.name(),
+                q.breaks(),
+                q.doc().replace('|', "\\|")
+            ));
+        }
+        out
+    }
+
     /// The quirk called `name`, or an error listing the known ones.
     pub fn parse(name: &str) -> Result<Self, UnknownQuirkError> {
         Self::ALL

@@ -48,7 +48,7 @@ struct Decisions {
 }
 
 /// The consent state of the local users.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct ConsentState {
     /// Users whose KeyPackages need consent.
     required: HashSet<String>,

@@ -357,23 +357,100 @@ async fn notify(
     }
 }
 
-/// Accepts TLS connections until `shutdown` flips, serving [`app`] on each.
+/// What one listener of a provider allows a connection, so that clients
+/// that connect and then say nothing (or hold connections open) cannot make
+/// the provider unusable for others.
+#[derive(Debug, Clone, Copy)]
+pub struct ListenLimits {
+    /// Connections served at once; further ones wait in the kernel's
+    /// backlog until one ends.
+    pub max_connections: usize,
+    /// Time from accept until the TLS handshake is done.
+    pub handshake_timeout: std::time::Duration,
+    /// Time an HTTP/1 connection may take to send a request's headers,
+    /// idle keep-alive time included; HTTP/2 connections are pinged at this
+    /// interval and closed when a ping goes unanswered as long.
+    pub idle_timeout: std::time::Duration,
+}
+
+impl Default for ListenLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: default_max_connections(),
+            handshake_timeout: std::time::Duration::from_secs(10),
+            idle_timeout: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+/// 256 connections, or a quarter of the process's file-descriptor limit
+/// when that is lower, so that a flood leaves descriptors for the control
+/// API, peers and files (`ulimit -n 256` gives 64).
+fn default_max_connections() -> usize {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass and nothing else.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
+    let quarter = if ok {
+        usize::try_from(lim.rlim_cur / 4).unwrap_or(usize::MAX)
+    } else {
+        256
+    };
+    quarter.clamp(16, 256)
+}
+
+/// Longest pause of the accept loop after failing accepts (e.g. out of file
+/// descriptors), so that it neither spins nor stays away long.
+const MAX_ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Serves the MIMI endpoints on `listener` until `shutdown`, within `limits`.
 pub async fn serve(
     listener: TcpListener,
     server: Arc<Server>,
     mut shutdown: watch::Receiver<bool>,
+    limits: ListenLimits,
 ) {
     let app = app(server.clone());
     let mut conns = tokio::task::JoinSet::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let mut backoff = std::time::Duration::ZERO;
     loop {
-        let (tcp, _) = tokio::select! {
-            r = listener.accept() => match r { Ok(c) => c, Err(_) => continue },
+        // A slot first: at the cap, connections wait in the backlog.
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
             _ = shutdown.changed() => break,
+        };
+        let tcp = tokio::select! {
+            r = listener.accept() => r,
+            _ = shutdown.changed() => break,
+        };
+        let tcp = match tcp {
+            Ok((tcp, _)) => {
+                backoff = std::time::Duration::ZERO;
+                tcp
+            }
+            Err(_) => {
+                // Out of file descriptors and the like: retrying at once
+                // would spin on the same error.
+                backoff = (backoff * 2)
+                    .max(std::time::Duration::from_millis(5))
+                    .min(MAX_ACCEPT_BACKOFF);
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = shutdown.changed() => break,
+                }
+                continue;
+            }
         };
         let acceptor = tokio_rustls::TlsAcceptor::from(server.peers.server_tls());
         let app = app.clone();
         conns.spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else {
+            let _permit = permit;
+            let Ok(Ok(tls)) =
+                tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await
+            else {
                 return;
             };
             let names = tls
@@ -390,9 +467,17 @@ pub async fn serve(
                     app.clone().oneshot(req.map(axum::body::Body::new))
                 },
             );
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tls), svc)
-                .await;
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.idle_timeout);
+            builder
+                .http2()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .keep_alive_interval(limits.idle_timeout)
+                .keep_alive_timeout(limits.idle_timeout);
+            let _ = builder.serve_connection(TokioIo::new(tls), svc).await;
         });
         while conns.try_join_next().is_some() {}
     }

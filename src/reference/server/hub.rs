@@ -81,6 +81,22 @@ impl Server {
         Ok(())
     }
 
+    /// Forgets a hosted room still at its first epoch with `creator` as its
+    /// only member; any other room stays (others already rely on it).
+    pub(crate) fn hub_abandon_room(&self, room: &str, creator: &str) {
+        let mut st = lock(&self.state);
+        let untouched = st.hub_rooms.get(room).is_some_and(|r| {
+            r.group.group_context().epoch().as_u64() == 0
+                && member_clients(&r.group)
+                    .into_iter()
+                    .eq([creator.to_owned()])
+        });
+        if untouched {
+            st.hub_rooms.remove(room);
+            st.room_clients.remove(room);
+        }
+    }
+
     fn next_timestamp(room: &mut HubRoom) -> u64 {
         let ts = now_ms().max(room.last_timestamp + 1);
         room.last_timestamp = ts;

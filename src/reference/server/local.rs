@@ -79,6 +79,12 @@ impl LocalEndpoint {
         self.server.hub_create_room(room, creator, group_info, tree)
     }
 
+    /// Takes down a room hosted here that still holds only its creator
+    /// (its creation failed after the hub accepted it).
+    pub fn abandon_room(&self, room: &str, creator: &str) {
+        self.server.hub_abandon_room(room, creator);
+    }
+
     /// Claims KeyPackages of a user for a room (through the room's hub).
     pub async fn claim_key_material(
         &self,

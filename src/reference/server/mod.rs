@@ -324,6 +324,61 @@ impl Server {
         out
     }
 
+    /// The server's state as sorted text, for tests that check a failed
+    /// operation left no trace (with [`Server::dump`] for the bytes).
+    pub fn state_summary(&self) -> String {
+        use std::fmt::Write as _;
+        let st = lock(&self.state);
+        let mut out = String::new();
+        let sorted = |m: Vec<String>| {
+            let mut m = m;
+            m.sort();
+            m
+        };
+        let _ = writeln!(
+            out,
+            "users {:?}",
+            st.users.iter().collect::<BTreeMap<_, _>>()
+        );
+        let kps: BTreeMap<_, _> = st.key_packages.iter().map(|(c, k)| (c, k.len())).collect();
+        let _ = writeln!(out, "key_packages {kps:?}");
+        let _ = writeln!(
+            out,
+            "kp_owner {:?}",
+            sorted(st.kp_owner.values().cloned().collect())
+        );
+        let _ = writeln!(
+            out,
+            "kp_route {:?}",
+            sorted(st.kp_route.values().cloned().collect())
+        );
+        for (room, r) in st.hub_rooms.iter().collect::<BTreeMap<_, _>>() {
+            let members = member_clients(&r.group);
+            let _ = writeln!(
+                out,
+                "hub_room {room} epoch {} members {members:?} group_info {}",
+                r.group.group_context().epoch().as_u64(),
+                hex::encode(&r.group_info)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "room_clients {:?}",
+            st.room_clients.iter().collect::<BTreeMap<_, _>>()
+        );
+        let inboxes: BTreeMap<_, _> = st.inboxes.iter().map(|(c, i)| (c, i.items.len())).collect();
+        let _ = writeln!(out, "inboxes {inboxes:?}");
+        let _ = writeln!(out, "profiles {:?}", st.profiles);
+        let _ = writeln!(
+            out,
+            "assets {:?}",
+            sorted(st.assets.keys().cloned().collect())
+        );
+        let _ = writeln!(out, "consent {:?}", st.consent);
+        let _ = writeln!(out, "abuse_reports {}", st.abuse_reports.len());
+        out
+    }
+
     pub(crate) fn is_local(&self, uri: &str) -> bool {
         ids::parse(uri).is_some_and(|p| p.domain == self.domain)
     }
