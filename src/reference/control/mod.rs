@@ -347,7 +347,7 @@ async fn error_body(resp: Response) -> Response {
             "too_large",
             format!(
                 "the request body is larger than {} bytes",
-                super::wire::MAX_BODY
+                crate::protocol::MAX_BODY
             ),
         ),
         StatusCode::METHOD_NOT_ALLOWED => (
