@@ -125,52 +125,7 @@ pub fn render(report: &RunReport) -> String {
     out.push('\n');
 
     // Conformance claims, one per target.
-    out.push_str(
-        "### Conformance claims\n\n| target | claim | minimum set | maximum set | non-strict |\n|---|---|---|---|---|\n",
-    );
-    for claim in &report.claims {
-        let head = if claim.conformant {
-            "✅ conformant".to_owned()
-        } else {
-            format!("❌ not conformant: {}", esc(&claim.reasons.join("; ")))
-        };
-        let non_strict: Vec<&str> = claim
-            .minimum
-            .non_strict
-            .iter()
-            .chain(&claim.maximum.non_strict)
-            .map(String::as_str)
-            .collect();
-        let _ = writeln!(
-            out,
-            "| {} | {head} | {}/{} supported | {}/{} supported{} | {} |",
-            esc(&claim.target),
-            claim.minimum.supported.len(),
-            claim.minimum.features,
-            claim.maximum.supported.len(),
-            claim.maximum.features,
-            listed(&claim.maximum.supported),
-            esc(&non_strict.join(", ")),
-        );
-    }
-    for claim in report.claims.iter().filter(|c| !c.conformant) {
-        let failing: Vec<&String> = claim
-            .minimum
-            .failing
-            .iter()
-            .chain(&claim.maximum.failing)
-            .collect();
-        let _ = writeln!(
-            out,
-            "\n<details><summary>{}: {} failing</summary>\n",
-            esc(&claim.target),
-            failing.len()
-        );
-        for f in failing {
-            let _ = writeln!(out, "- {}", esc(f));
-        }
-        out.push_str("\n</details>\n");
-    }
+    out.push_str(&claims(report));
     out.push('\n');
 
     // Non-pass cases, worst first.
@@ -240,6 +195,60 @@ pub fn render(report: &RunReport) -> String {
 /// Escapes text for a table cell, list item or `<summary>`: HTML specials and
 /// Markdown punctuation become numeric character references (valid in both),
 /// line breaks become spaces so a row stays one row.
+/// The conformance claims table, one row per target, then each
+/// non-conformant target's failing cases (collapsed). The pull-request
+/// summary shows it too.
+pub(crate) fn claims(report: &RunReport) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "### Conformance claims\n\n| target | claim | minimum set | maximum set | non-strict |\n|---|---|---|---|---|\n",
+    );
+    for claim in &report.claims {
+        let head = if claim.conformant {
+            "✅ conformant".to_owned()
+        } else {
+            format!("❌ not conformant: {}", esc(&claim.reasons.join("; ")))
+        };
+        let non_strict: Vec<&str> = claim
+            .minimum
+            .non_strict
+            .iter()
+            .chain(&claim.maximum.non_strict)
+            .map(String::as_str)
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {head} | {}/{} supported | {}/{} supported{} | {} |",
+            esc(&claim.target),
+            claim.minimum.supported.len(),
+            claim.minimum.features,
+            claim.maximum.supported.len(),
+            claim.maximum.features,
+            listed(&claim.maximum.supported),
+            esc(&non_strict.join(", ")),
+        );
+    }
+    for claim in report.claims.iter().filter(|c| !c.conformant) {
+        let failing: Vec<&String> = claim
+            .minimum
+            .failing
+            .iter()
+            .chain(&claim.maximum.failing)
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n<details><summary>{}: {} failing</summary>\n",
+            esc(&claim.target),
+            failing.len()
+        );
+        for f in failing {
+            let _ = writeln!(out, "- {}", esc(f));
+        }
+        out.push_str("\n</details>\n");
+    }
+    out
+}
+
 pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

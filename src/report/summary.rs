@@ -1,9 +1,10 @@
 //! The pull-request summary: a short Markdown page for a CI job summary or
-//! a PR comment. The result and counts first, then the results that need a
-//! look, then where the full reports are. `matrix.md` is the long form.
+//! a PR comment. The result and counts first, the conformance claim of each
+//! target, then the results that need a look, then where the full reports
+//! are. `matrix.md` is the long form.
 
 use super::common::{counts_phrase, icon, non_pass, seconds};
-use super::markdown::esc;
+use super::markdown::{claims, esc};
 use super::model::RunReport;
 use crate::exit;
 use std::fmt::Write as _;
@@ -30,6 +31,9 @@ pub fn render(report: &RunReport, reports: &str) -> String {
         report.cells.len(),
         seconds(report.duration_ms)
     );
+
+    out.push_str(&claims(report));
+    out.push('\n');
 
     let listed = non_pass(report);
     if listed.is_empty() {

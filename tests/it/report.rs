@@ -371,3 +371,10 @@ fn terminal_summary_names_unusable_targets() {
     );
     assert!(text.contains("result: not conformant (exit 3)\n"));
 }
+
+#[test]
+fn snapshot_summary() {
+    let text = report::summary::render(&sample(), "reports/20261126T143000Z-5e1f2a9c");
+    assert!(text.contains("### Conformance claims"));
+    insta::assert_snapshot!("report_summary", text);
+}
