@@ -1,6 +1,6 @@
 //! Process exit codes: the one place they are defined (README lists them).
 
-use crate::report::model::{RunReport, Verdict};
+use crate::report::model::{RunReport, Standing, Verdict};
 
 /// Every target's claim conformant: no case `fail`, `timeout` or an error
 /// (nor `non-strict` under `--strict`).
@@ -28,9 +28,20 @@ pub fn for_signal(name: &str) -> i32 {
 
 /// The exit code a finished run ends with: trouble with a target or the
 /// harness outranks failures, since it means some cases told nothing.
+///
+/// With `--expectations`, only unexpected outcomes count: a case whose
+/// verdict is the expected one is passed over, and one expected not to pass
+/// that passed ("fixed") fails the run unless `--allow-fixed`. The claims
+/// still say what the cases say; the gate looks past what the vendor listed.
 pub fn for_report(report: &RunReport) -> i32 {
     let mut code = CONFORMANT;
+    let allow_fixed = report.expectations.as_ref().is_some_and(|e| e.allow_fixed);
     for case in report.cells.iter().flat_map(|c| &c.cases) {
+        match case.expectation.as_ref().map(|e| e.standing) {
+            Some(Standing::Expected) => continue,
+            Some(Standing::Fixed) if !allow_fixed => code = FAILED,
+            Some(Standing::Fixed | Standing::Unexpected) | None => {}
+        }
         match case.verdict {
             Verdict::TargetError | Verdict::HarnessError => return TARGET_OR_HARNESS,
             Verdict::Fail | Verdict::Timeout => code = FAILED,
@@ -41,7 +52,9 @@ pub fn for_report(report: &RunReport) -> i32 {
     if report.targets.iter().any(|t| t.error.is_some()) {
         return TARGET_OR_HARNESS;
     }
-    if !report.claims_conformant() {
+    // A claim fails only through cases, which the loop above judged; with
+    // expectations, those it passed over must not fail the run here.
+    if report.expectations.is_none() && !report.claims_conformant() {
         code = FAILED;
     }
     code

@@ -9,6 +9,7 @@
 #   MIMI_SUITES        suites file or directory
 #   MIMI_FEATURES      feature ids, separated by spaces or commas
 #   MIMI_TESTS         test globs, separated by spaces or commas
+#   MIMI_EXPECTATIONS  known outcomes (docs/ci.md): gate on unexpected results only
 #   MIMI_SHARD         I/N: this job's share of a sharded matrix
 #   MIMI_REPORTS       where reports go (default: mimi-interop-reports)
 #   MIMI_SUMMARY       a file for the Markdown summary (GITHUB_STEP_SUMMARY is used when set)
@@ -24,6 +25,7 @@ args=(run --reports "$reports")
 
 [[ -n "${MIMI_TARGETS:-}" ]] && args+=(--targets "$MIMI_TARGETS")
 [[ -n "${MIMI_SUITES:-}" ]] && args+=(--suites "$MIMI_SUITES")
+[[ -n "${MIMI_EXPECTATIONS:-}" ]] && args+=(--expectations "$MIMI_EXPECTATIONS")
 [[ -n "${MIMI_SHARD:-}" ]] && args+=(--shard "$MIMI_SHARD")
 [[ -n "${MIMI_SUMMARY:-}" ]] && args+=(--summary "$MIMI_SUMMARY")
 features="${MIMI_FEATURES:-}"

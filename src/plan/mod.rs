@@ -13,6 +13,7 @@
 //! must all hold (AND). A filter value that matches nothing is an error, so
 //! a typo never silently selects nothing.
 
+pub mod expectations;
 pub mod model;
 pub mod shard;
 pub mod targets;

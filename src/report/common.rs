@@ -2,7 +2,9 @@
 //! the counts phrase and the plain-text form of a step transcript. Keeping it
 //! in one place keeps the renderers agreeing with each other.
 
-use super::model::{CaseReport, CellReport, RunReport, StepTranscript, SuiteInfo, Verdict};
+use super::model::{
+    CaseReport, CellReport, RunReport, Standing, StepTranscript, SuiteInfo, Verdict,
+};
 use std::collections::BTreeMap;
 
 /// How bad a verdict is, higher is worse. Follows the exit code (`src/exit.rs`):
@@ -274,6 +276,44 @@ pub(crate) fn truncate(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
         text.len() - end
     )
     .into()
+}
+
+/// What `--expectations` says of a case, one phrase; `None` when no entry
+/// matched it.
+pub(crate) fn expectation_note(case: &CaseReport) -> Option<String> {
+    let e = case.expectation.as_ref()?;
+    let link = e
+        .link
+        .as_deref()
+        .map(|l| format!(", {l}"))
+        .unwrap_or_default();
+    Some(match e.standing {
+        Standing::Expected => format!("expected {}: {}{link}", e.outcome.as_str(), e.reason),
+        Standing::Fixed => format!(
+            "fixed: expected {} ({}{link}), now passes: remove the expectation",
+            e.outcome.as_str(),
+            e.reason
+        ),
+        Standing::Unexpected => format!(
+            "unexpected: expected {} ({}{link})",
+            e.outcome.as_str(),
+            e.reason
+        ),
+    })
+}
+
+/// Cases an expectation said would not pass and that passed, with their cell.
+pub(crate) fn fixed(report: &RunReport) -> Vec<(&CellReport, &CaseReport)> {
+    report
+        .cells
+        .iter()
+        .flat_map(|cell| cell.cases.iter().map(move |case| (cell, case)))
+        .filter(|(_, c)| {
+            c.expectation
+                .as_ref()
+                .is_some_and(|e| e.standing == Standing::Fixed)
+        })
+        .collect()
 }
 
 #[cfg(test)]

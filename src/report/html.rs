@@ -4,7 +4,9 @@
 //! to list its cases; non-pass cases show their reason and the failing step's
 //! transcript.
 
-use super::common::{Matrix, counts_phrase, filters_text, icon, seconds, transcript_text};
+use super::common::{
+    Matrix, counts_phrase, expectation_note, filters_text, icon, seconds, transcript_text,
+};
 use super::model::{RunReport, Verdict};
 use crate::exit;
 use std::fmt::Write as _;
@@ -101,6 +103,9 @@ pub fn render(report: &RunReport) -> String {
                     | Verdict::Timeout => {
                         let reason = case.reason.as_deref().unwrap_or("(no reason given)");
                         let _ = write!(out, "<br>{}", escape(reason));
+                        if let Some(note) = expectation_note(case) {
+                            let _ = write!(out, " <small>[{}]</small>", escape(&note));
+                        }
                         if let Some(b) = case
                             .blame
                             .as_ref()

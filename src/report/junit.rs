@@ -6,7 +6,7 @@
 //! success (the run stays conformant) whose system-out says what SHOULD was
 //! missed. The reason is the message; the step transcript is the element text.
 
-use super::common::transcript_text;
+use super::common::{expectation_note, transcript_text};
 use super::model::{CaseReport, RunReport, Verdict};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::time::Duration;
@@ -92,6 +92,9 @@ fn test_case(case: &CaseReport) -> TestCase {
         .set_time(Duration::from_millis(case.duration_ms));
     if let Some(out) = system_out {
         test_case.set_system_out(out);
+    }
+    if let Some(note) = expectation_note(case) {
+        test_case.add_property(Property::new("expectation", note));
     }
     test_case
 }

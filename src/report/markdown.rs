@@ -4,7 +4,8 @@
 //! the failing step's transcript (collapsed), and the passed cases last.
 
 use super::common::{
-    Matrix, counts_phrase, filters_text, icon, non_pass, seconds, transcript_text, truncate,
+    Matrix, counts_phrase, expectation_note, filters_text, fixed, icon, non_pass, seconds,
+    transcript_text, truncate,
 };
 use super::model::{RunReport, Verdict};
 use crate::exit;
@@ -128,6 +129,8 @@ pub fn render(report: &RunReport) -> String {
     out.push_str(&claims(report));
     out.push('\n');
 
+    out.push_str(&expectations(report));
+
     // Non-pass cases, worst first.
     let failing = non_pass(report);
     let _ = writeln!(out, "### Non-pass results ({})\n", failing.len());
@@ -148,7 +151,10 @@ pub fn render(report: &RunReport) -> String {
             .as_deref()
             .filter(|_| case.verdict.counts_against())
             .map(|b| format!(" · blamed on {}", esc(b)))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            + &expectation_note(case)
+                .map(|n| format!(" · <i>{}</i>", esc(&n)))
+                .unwrap_or_default();
         match &case.failed_step {
             Some(step) => {
                 let text = transcript_text(step);
@@ -195,6 +201,53 @@ pub fn render(report: &RunReport) -> String {
 /// Escapes text for a table cell, list item or `<summary>`: HTML specials and
 /// Markdown punctuation become numeric character references (valid in both),
 /// line breaks become spaces so a row stays one row.
+/// With `--expectations`: the file, how many cases were as expected, and
+/// the fixed and stale entries to remove. Empty without expectations.
+pub(crate) fn expectations(report: &RunReport) -> String {
+    let Some(e) = &report.expectations else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let expected = report
+        .cells
+        .iter()
+        .flat_map(|c| &c.cases)
+        .filter(|c| {
+            c.expectation
+                .as_ref()
+                .is_some_and(|x| x.standing == super::model::Standing::Expected)
+        })
+        .count();
+    let fixed = fixed(report);
+    let _ = writeln!(
+        out,
+        "### Expectations\n\n`{}`: {expected} cases as expected, {} fixed{}, {} stale entries.\n",
+        e.file.replace('`', "'"),
+        fixed.len(),
+        if e.allow_fixed { " (allowed)" } else { "" },
+        e.stale.len()
+    );
+    for (cell, case) in fixed {
+        let _ = writeln!(
+            out,
+            "- ✅ fixed · {} · {}/{}: {}",
+            esc(&cell.name()),
+            esc(&case.feature),
+            esc(&case.test),
+            esc(&expectation_note(case).unwrap_or_default())
+        );
+    }
+    for stale in &e.stale {
+        let _ = writeln!(
+            out,
+            "- 🗑️ stale: `{}` matched no case: remove it",
+            stale.replace('`', "'")
+        );
+    }
+    out.push('\n');
+    out
+}
+
 /// The conformance claims table, one row per target, then each
 /// non-conformant target's failing cases (collapsed). The pull-request
 /// summary shows it too.

@@ -85,6 +85,12 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, MergeError> {
         if merged.interrupted.is_none() {
             merged.interrupted = report.interrupted.clone();
         }
+        // An entry is stale in the merge only when no shard matched it.
+        match (&mut merged.expectations, &report.expectations) {
+            (Some(mine), Some(theirs)) => mine.stale.retain(|e| theirs.stale.contains(e)),
+            (None, Some(theirs)) => merged.expectations = Some(theirs.clone()),
+            (_, None) => {}
+        }
         if report.harness != merged.harness {
             return Err(MergeError::Harness {
                 first: format!("{} {}", merged.harness.name, merged.harness.version),

@@ -36,6 +36,10 @@ pub struct RunReport {
     /// started `skipped`, both with a reason naming the signal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<String>,
+    /// The expectations the run was judged with (`--expectations`): the exit
+    /// code then counts only unexpected outcomes (`docs/ci.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expectations: Option<ExpectationsInfo>,
 }
 
 /// What one target's cases support: conformant only when no case that
@@ -185,6 +189,95 @@ pub struct CaseReport {
     /// which side's answer or bytes were wrong; absent: both sides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blame: Option<String>,
+    /// The entry of `--expectations` that matched the case, and how the
+    /// verdict stands against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expectation: Option<CaseExpectation>,
+}
+
+/// An expectation applied to one case (`docs/ci.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseExpectation {
+    pub outcome: ExpectedOutcome,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    pub standing: Standing,
+}
+
+/// What a vendor expects of the cases an expectation matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpectedOutcome {
+    /// A MUST is known broken: `fail`, `timeout` or `target-error`.
+    Fail,
+    /// Known to pass only sometimes: any verdict but `harness-error` and
+    /// `skipped`, and a pass is no news.
+    Flaky,
+    /// The capability is known missing: `unsupported`.
+    Unsupported,
+    /// A SHOULD is known missed: `non-strict`.
+    NonStrict,
+}
+
+impl ExpectedOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectedOutcome::Fail => "fail",
+            ExpectedOutcome::Flaky => "flaky",
+            ExpectedOutcome::Unsupported => "unsupported",
+            ExpectedOutcome::NonStrict => "non-strict",
+        }
+    }
+
+    /// How `verdict` stands against this outcome.
+    pub fn standing(self, verdict: Verdict) -> Standing {
+        let expected = match self {
+            ExpectedOutcome::Fail => matches!(
+                verdict,
+                Verdict::Fail | Verdict::Timeout | Verdict::TargetError
+            ),
+            ExpectedOutcome::Flaky => !matches!(verdict, Verdict::HarnessError | Verdict::Skipped),
+            ExpectedOutcome::Unsupported => verdict == Verdict::Unsupported,
+            ExpectedOutcome::NonStrict => verdict == Verdict::NonStrict,
+        };
+        if expected {
+            Standing::Expected
+        } else if verdict == Verdict::Pass {
+            Standing::Fixed
+        } else {
+            Standing::Unexpected
+        }
+    }
+}
+
+/// How a case's verdict stands against the expectation that matched it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Standing {
+    /// The verdict is the one expected: it does not gate.
+    Expected,
+    /// Expected not to pass, and passed: the entry should go. Gates unless
+    /// `--allow-fixed`.
+    Fixed,
+    /// Another verdict than expected: it gates like any result.
+    Unexpected,
+}
+
+/// The `--expectations` file a run was judged with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectationsInfo {
+    /// As given on the command line.
+    pub file: String,
+    /// `--allow-fixed`: an expected failure that passes does not gate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_fixed: bool,
+    /// Entries that matched no case (`test`, and `target`/`cell` when
+    /// given): stale, to be removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<String>,
 }
 
 /// What the harness sent, what came back and what it expected, for one step.

@@ -3,9 +3,10 @@
 //! target, then the results that need a look, then where the full reports
 //! are. `matrix.md` is the long form.
 
-use super::common::{counts_phrase, icon, non_pass, seconds};
-use super::markdown::{claims, esc};
+use super::common::{counts_phrase, expectation_note, icon, non_pass, seconds};
+use super::markdown::{claims, esc, expectations};
 use super::model::RunReport;
+use super::model::Standing;
 use crate::exit;
 use std::fmt::Write as _;
 
@@ -35,7 +36,15 @@ pub fn render(report: &RunReport, reports: &str) -> String {
     out.push_str(&claims(report));
     out.push('\n');
 
-    let listed = non_pass(report);
+    out.push_str(&expectations(report));
+
+    // Unexpected results first: what the vendor did not list.
+    let mut listed = non_pass(report);
+    listed.sort_by_key(|(_, c)| {
+        c.expectation
+            .as_ref()
+            .is_some_and(|e| e.standing == Standing::Expected)
+    });
     if listed.is_empty() {
         out.push_str("Every case passed.\n\n");
     } else {
@@ -52,7 +61,10 @@ pub fn render(report: &RunReport, reports: &str) -> String {
                 esc(&cell.name()),
                 esc(&case.feature),
                 esc(&case.test),
-                esc(case.reason.as_deref().unwrap_or("")),
+                esc(case.reason.as_deref().unwrap_or(""))
+                    + &expectation_note(case)
+                        .map(|n| format!(" · <i>{}</i>", esc(&n)))
+                        .unwrap_or_default(),
             );
         }
         if listed.len() > MAX_ROWS {

@@ -2,7 +2,7 @@
 //! final [`summary`]. Colour and the progress bar only when stdout is a
 //! terminal and `NO_COLOR` is unset; otherwise plain lines, fit for CI logs.
 
-use super::common::{count, counts_phrase, non_pass, seconds};
+use super::common::{count, counts_phrase, expectation_note, fixed, non_pass, seconds};
 use super::model::{CaseReport, RunReport, Verdict};
 use crate::exit;
 use crate::run::event::{EventSink, RunEvent};
@@ -124,8 +124,11 @@ impl EventSink for Progress {
 
 /// `FAIL          a→b feature/test: reason`
 fn case_line(cell: &str, case: &CaseReport, color: bool) -> String {
+    let note = expectation_note(case)
+        .map(|n| format!(" [{n}]"))
+        .unwrap_or_default();
     format!(
-        "{} {cell} {}/{}: {}",
+        "{} {cell} {}/{}: {}{note}",
         label(case.verdict, color),
         case.feature,
         case.test,
@@ -226,6 +229,24 @@ pub fn summary(report: &RunReport, color: bool) -> String {
             out.push('\n');
         }
     }
+    if let Some(e) = &report.expectations {
+        let fixed = fixed(report);
+        for (cell, case) in &fixed {
+            out.push_str(&format!(
+                "  FIXED         {} {}/{}: {}\n",
+                cell.name(),
+                case.feature,
+                case.test,
+                expectation_note(case).unwrap_or_default()
+            ));
+        }
+        for stale in &e.stale {
+            out.push_str(&format!(
+                "  STALE         expectation {stale} in {} matched no case: remove it\n",
+                e.file
+            ));
+        }
+    }
     let code = exit::for_report(report);
     let result = if code == exit::CONFORMANT {
         paint("conformant", Color::Green, color)
@@ -270,6 +291,7 @@ mod tests {
             steps_run: 1,
             failed_step: None,
             blame: None,
+            expectation: None,
         }
     }
 

@@ -320,6 +320,7 @@ async fn run_planned(
         steps_run: 0,
         failed_step: None,
         blame: None,
+        expectation: None,
     };
     if let Some(why) = &planned.skip {
         report.reason = Some(why.clone());
@@ -487,6 +488,7 @@ fn harness_case(plan: &Plan, planned: &PlannedCase, reason: String) -> CaseRepor
         steps_run: 0,
         failed_step: None,
         blame: None,
+        expectation: None,
     }
 }
 
@@ -569,6 +571,7 @@ fn finish(
         strict: opts.strict,
         claims: Vec::new(),
         interrupted: None,
+        expectations: None,
     };
     report.recompute_claims();
     report

@@ -311,3 +311,117 @@ fn shards_merge_into_the_matrix_of_one_unsharded_run() {
         serde_json::json!(["1/3", "2/3", "3/3"])
     );
 }
+
+/// A known failure listed in an expectations file does not gate; one that
+/// now passes does (unless `--allow-fixed`); an entry matching nothing is
+/// reported stale; a bad file is exit 2 with its position.
+#[test]
+fn expectations_gate_on_unexpected_results_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = dir.path().join("targets.yaml");
+    std::fs::write(
+        &targets,
+        "targets:\n  - name: quirky\n    builtin: {quirks: [unicode-nfc]}\n  - name: clean\n    builtin: {}\n",
+    )
+    .unwrap();
+    let known = dir.path().join("known.yaml");
+    std::fs::write(
+        &known,
+        "expectations:
+  - test: text/unicode
+    cell: quirky,clean
+    outcome: fail
+    reason: bodies are normalized to NFC
+    link: https://tracker.example/1
+  - test: roles/*
+    outcome: fail
+    reason: nothing of roles runs here
+",
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--targets",
+            targets.to_str().unwrap(),
+            "--cell",
+            "quirky,clean",
+            "--test",
+            "text/unicode",
+            "--test",
+            "text/hub-to-follower",
+            "--reports",
+            reports.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        mimi(&args)
+    };
+
+    let out = run(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "without expectations the failure gates"
+    );
+
+    let out = run(&["--expectations", known.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("[expected fail: bodies are normalized to NFC"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("STALE         expectation roles/*"),
+        "{stdout}"
+    );
+    let report = report_json(&reports);
+    assert_eq!(
+        report["expectations"]["stale"],
+        serde_json::json!(["roles/*"])
+    );
+    let claims = report["claims"].as_array().unwrap();
+    assert!(
+        claims
+            .iter()
+            .any(|c| c["target"] == "quirky" && c["conformant"] == false),
+        "an expected failure still counts in the claim: {claims:?}"
+    );
+
+    // An expectation on a case that passes: fixed, and it gates.
+    let fixed = dir.path().join("fixed.yaml");
+    std::fs::write(
+        &fixed,
+        "expectations:
+  - test: text/unicode
+    outcome: fail
+    reason: bodies are normalized to NFC
+  - test: text/hub-to-follower
+    target: quirky
+    outcome: fail
+    reason: was broken once
+",
+    )
+    .unwrap();
+    let out = run(&["--expectations", fixed.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FIXED         quirky→clean text/hub-to-follower"),
+        "{stdout}"
+    );
+    let out = run(&["--expectations", fixed.to_str().unwrap(), "--allow-fixed"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "expectations:\n  - test: text/*\n    outcome: fail\n    reason: r\n    target: nobody\n",
+    )
+    .unwrap();
+    let out = run(&["--expectations", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("bad.yaml:5:"), "{stderr}");
+}
