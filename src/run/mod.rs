@@ -37,6 +37,7 @@ pub mod event;
 mod expect;
 mod expect_many;
 mod inbox;
+mod invariants;
 mod judge;
 pub mod launch;
 pub mod links;

@@ -723,7 +723,8 @@ impl Fake {
                 let kind = EventKind::Message {
                     sender,
                     content: content.clone(),
-                    accepted_timestamp: Some(1),
+                    // Set when delivered (below).
+                    accepted_timestamp: None,
                     wire_format: wire_format.into(),
                 };
                 let room = req.room.clone();
@@ -750,7 +751,17 @@ impl Fake {
                     if release {
                         out.append(&mut st.held);
                     }
-                    for (u, c, r, k) in out {
+                    // Stamped as delivered: this fake's hub order is its
+                    // delivery order (the harness checks timestamps never
+                    // go back), also when a quirk holds a message back.
+                    let now = now_ms();
+                    for (u, c, r, mut k) in out {
+                        if let EventKind::Message {
+                            accepted_timestamp, ..
+                        } = &mut k
+                        {
+                            *accepted_timestamp = Some(now);
+                        }
                         st.push(&u, &c, &r, k);
                     }
                 };
@@ -1015,4 +1026,12 @@ fn timeline_view(
         });
     }
     out
+}
+
+/// Milliseconds since the epoch: the harness holds accepted timestamps to
+/// its clock.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
