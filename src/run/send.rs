@@ -6,7 +6,7 @@
 use super::case::{CaseEnv, CaseState, step_timeout};
 use super::outcome::{Failure, judge_call};
 use super::vars::Burst;
-use crate::content::{BuildContext, craft};
+use crate::content::{self, BuildContext, craft};
 use crate::control::api::{SendContent, SendRequest, SendResponse};
 use crate::suite::model::{self as suite, Outcome, Step};
 use base64::Engine;
@@ -34,6 +34,8 @@ pub(crate) async fn send(
         .map(|c| state.vars.interpolate_json(c))
         .transpose()
         .map_err(|e| Failure::harness(e.to_string()))?;
+    // Bytes the test chose: whether they have a message ID to capture.
+    let mut identified = true;
     let content = match (intent, &s.raw, &s.crafted) {
         (Some(v), None, None) => SendContent::Intent(v),
         // Bytes the test chose are exempt from the invariants, which judge
@@ -41,12 +43,14 @@ pub(crate) async fn send(
         (None, Some(raw), None) => {
             let raw = state.text(raw)?;
             if let Ok(bytes) = B64.decode(&raw) {
+                identified = content::id::salt_of(&bytes).is_ok();
                 state.invariants.exempt(&bytes);
             }
             SendContent::Raw(raw)
         }
         (None, None, Some(c)) => {
             let bytes = crafted(state, &s.actor, &s.room, c)?;
+            identified = content::id::salt_of(&bytes).is_ok();
             state.invariants.exempt(&bytes);
             SendContent::Raw(B64.encode(bytes))
         }
@@ -63,7 +67,7 @@ pub(crate) async fn send(
     )
     .await?;
     // Bytes without a readable salt have no message ID to capture.
-    if s.capture.is_some() && id.as_deref() == Some("") {
+    if s.capture.is_some() && !identified {
         return Err(Failure::harness(
             "the sent content has no message ID (no readable salt), so `capture` cannot have one",
         ));
