@@ -37,6 +37,8 @@ struct Record {
 pub struct Timeline {
     records: Vec<Record>,
     seen: BTreeSet<String>,
+    /// QUIRK duplicate-ids-shown: a second copy of an ID is kept too.
+    keep_duplicates: bool,
 }
 
 impl Timeline {
@@ -91,7 +93,7 @@ impl Timeline {
     }
 
     fn add_record(&mut self, r: Record) {
-        if self.seen.insert(r.id.clone()) {
+        if self.seen.insert(r.id.clone()) || self.keep_duplicates {
             self.records.push(r);
         }
     }
@@ -99,7 +101,11 @@ impl Timeline {
     /// Message ID (hex) → reporting user → the latest status that user
     /// reported, in arrival order; `me`'s own reports and reports about
     /// messages this client does not have are left out.
-    pub fn statuses(&self, me: &str) -> HashMap<String, BTreeMap<String, serde_json::Value>> {
+    pub fn statuses(
+        &self,
+        me: &str,
+        rules: Relations,
+    ) -> HashMap<String, BTreeMap<String, serde_json::Value>> {
         let mut out: HashMap<String, BTreeMap<String, serde_json::Value>> = HashMap::new();
         for r in &self.records {
             let Some(entries) = &r.report else { continue };
@@ -115,7 +121,11 @@ impl Timeline {
                     .status
                     .name()
                     .map_or(serde_json::json!(e.status.0), |n| serde_json::json!(n));
-                out.entry(id).or_default().insert(r.sender.clone(), status);
+                let per = out.entry(id).or_default();
+                // QUIRK first-status-wins.
+                if !(rules.first_status_wins && per.contains_key(&r.sender)) {
+                    per.insert(r.sender.clone(), status);
+                }
             }
         }
         out
@@ -150,8 +160,10 @@ impl Timeline {
             let Some(target) = &r.content.replaces else {
                 continue;
             };
+            // QUIRK edit-chains-ignored.
             let Some(root) = by_id
                 .get(target.to_hex().as_str())
+                .filter(|t| !rules.edit_chains_ignored || t.content.replaces.is_none())
                 .and_then(|t| root_of(&by_id, &t.id))
             else {
                 continue;
@@ -178,7 +190,9 @@ impl Timeline {
             if let Some(rep) = latest.get(root.id.as_str()) {
                 c.nested_part = rep.content.nested_part.clone();
             }
-            if matches!(c.nested_part.body, PartBody::Null) || expired(root, now_ms) {
+            // QUIRK expiry-ignored.
+            let gone = !rules.expiry_ignored && expired(root, now_ms);
+            if matches!(c.nested_part.body, PartBody::Null) || gone {
                 return None;
             }
             Some(c)
@@ -192,11 +206,21 @@ impl Timeline {
             .filter(|r| r.content.replaces.is_none() && r.report.is_none())
         {
             let Some(c) = current(r) else { continue };
+            // QUIRK unknown-disposition-hidden.
+            if rules.unknown_disposition_hidden && c.nested_part.disposition.name().is_none() {
+                continue;
+            }
             if r.content.nested_part.disposition.effective() == Disposition::REACTION {
                 if let Some(target) = &r.content.in_reply_to {
                     let per = reactions.entry(target.to_hex()).or_default();
+                    // QUIRK reaction-counted-per-message.
+                    let who = if rules.reactions_per_message {
+                        &r.id
+                    } else {
+                        &r.sender
+                    };
                     for text in reaction_texts(&c) {
-                        per.entry(text).or_default().insert(&r.sender);
+                        per.entry(text).or_default().insert(who);
                     }
                 }
                 continue;
@@ -301,8 +325,11 @@ fn topic(id: &[u8]) -> Option<String> {
 /// timeline; the control API reads it.
 impl super::Client {
     /// Records decrypted (or sent) MIMI content from client `sender_client`.
-    /// Content that does not decode, or whose senderUri extension names
-    /// another user than the MLS credential, is not shown.
+    /// Content is not shown when it does not decode, when its senderUri or
+    /// roomUri extension names another user than the MLS credential or
+    /// another room (protocol-06 §5.4.1.2 binds both to the message), when
+    /// it breaks a §8.1 rule that needs receiver state (an expiry more than
+    /// a year away), or when its ID is one this client already has.
     pub(crate) fn record_content(
         &mut self,
         room: &str,
@@ -314,26 +341,50 @@ impl super::Client {
             return;
         };
         let Ok(decoded) = content::decode(bytes) else {
+            // QUIRK invalid-content-placeholder.
+            if self.ep.quirks().shows_invalid_content() {
+                self.record_placeholder(room, sender, bytes, accepted_ms);
+            }
             return;
         };
-        if decoded
-            .content
-            .extensions
-            .sender_uri()
-            .is_some_and(|s| s != sender)
-        {
+        let ext = &decoded.content.extensions;
+        let foreign = ext.sender_uri().is_some_and(|s| s != sender)
+            || ext.room_uri().is_some_and(|r| r != room);
+        // QUIRK content-uris-unchecked.
+        if foreign && self.ep.quirks().checks_content_uris() {
             return;
         }
         let Ok(id) = content::message_id(content::IdFormula::Draft08, &sender, room, bytes) else {
             return;
         };
-        if self
-            .timelines
-            .get(room)
-            .is_some_and(|t| t.has(&id.to_hex()))
+        let now = crate::reference::server::now_ms();
+        let cx = content::ReceiveContext {
+            now_ms: now,
+            message_id: id,
+            seen: &Default::default(),
+        };
+        // QUIRK expiry-ignored: the expiry is not validated either.
+        let mut checked = decoded.content.clone();
+        if self.ep.quirks().relations().expiry_ignored {
+            checked.expires = None;
+        }
+        if content::receive_checks(&checked, &cx).is_err() {
+            return;
+        }
+        // QUIRK duplicate-ids-shown.
+        let drop_duplicates = self.ep.quirks().drops_duplicate_ids();
+        if drop_duplicates
+            && self
+                .timelines
+                .get(room)
+                .is_some_and(|t| t.has(&id.to_hex()))
         {
             return;
         }
+        self.timelines
+            .entry(room.to_owned())
+            .or_default()
+            .keep_duplicates = !drop_duplicates;
         if let Some(admitted) = self.admitted_report(room, &decoded.content) {
             self.timelines
                 .entry(room.to_owned())
@@ -348,8 +399,35 @@ impl super::Client {
             sender,
             decoded.content,
             accepted_ms,
-            crate::reference::server::now_ms(),
+            now,
             deletes_others,
+        );
+    }
+
+    /// invalid-content-placeholder: content that must be discarded shown
+    /// as a text message, under the hash of its bytes.
+    fn record_placeholder(&mut self, room: &str, sender: String, bytes: &[u8], accepted_ms: u64) {
+        let ctx = content::BuildContext {
+            sender_uri: sender.clone(),
+            room_uri: room.to_owned(),
+            timestamp_ms: accepted_ms,
+            salt: [1; 16],
+        };
+        let Ok(c) = content::build_content(
+            &serde_json::json!({ "text": "This message cannot be displayed" }),
+            &ctx,
+        ) else {
+            return;
+        };
+        let id = hex::encode(content::attachment::sha256(bytes));
+        let now = crate::reference::server::now_ms();
+        self.timelines.entry(room.to_owned()).or_default().add(
+            id,
+            sender,
+            c,
+            accepted_ms,
+            now,
+            false,
         );
     }
 
@@ -414,11 +492,9 @@ impl super::Client {
             .timelines
             .get(room)
             .map(|t| {
-                let mut statuses = t.statuses(&self.user);
-                let mut view = t.view(
-                    crate::reference::server::now_ms(),
-                    self.ep.quirks().relations(),
-                );
+                let rules = self.ep.quirks().relations();
+                let mut statuses = t.statuses(&self.user, rules);
+                let mut view = t.view(crate::reference::server::now_ms(), rules);
                 for m in &mut view {
                     m.status = statuses.remove(&m.message_id).unwrap_or_default();
                 }
@@ -782,7 +858,7 @@ mod tests {
         report("r3", CAROL, vec![entry(&m2, MessageStatus::DELIVERED)]);
         report("r4", ALICE, vec![entry(&m2, MessageStatus::READ)]);
         assert_eq!(texts(&t.view()), ["one", "two"]);
-        let s = t.tl.statuses(ALICE);
+        let s = t.tl.statuses(ALICE, Relations::default());
         assert_eq!(s[&m1], BTreeMap::from([(BOB.into(), json!("read"))]));
         assert_eq!(
             s[&m2],
@@ -790,6 +866,9 @@ mod tests {
         );
         assert!(!s.contains_key(&unknown));
         // Alice's own report shows for Bob.
-        assert_eq!(t.tl.statuses(BOB)[&m2][ALICE], json!("read"));
+        assert_eq!(
+            t.tl.statuses(BOB, Relations::default())[&m2][ALICE],
+            json!("read")
+        );
     }
 }
