@@ -707,12 +707,31 @@ impl Fake {
                     *count
                 };
                 st.send_log.push(req.actor.clone());
-                if let Ok(d) = content::decode(&bytes) {
-                    st.timeline.entry(req.room.clone()).or_default().push((
-                        id.clone(),
-                        req.actor.clone(),
-                        d.content,
-                    ));
+                // What receivers keep (content-08 §8.1, protocol-06 §5.4.1):
+                // valid content, from the user and room its URIs name, not
+                // expiring beyond a year, with an ID not seen before.
+                if let Ok(d) = content::decode(&bytes)
+                    && d.content
+                        .extensions
+                        .sender_uri()
+                        .is_none_or(|u| u == req.actor)
+                    && d.content
+                        .extensions
+                        .room_uri()
+                        .is_none_or(|r| r == req.room)
+                    && content::MessageId::from_hex(&id).is_some_and(|mid| {
+                        let cx = content::ReceiveContext {
+                            now_ms: now_ms(),
+                            message_id: mid,
+                            seen: &Default::default(),
+                        };
+                        content::receive_checks(&d.content, &cx).is_ok()
+                    })
+                {
+                    let kept = st.timeline.entry(req.room.clone()).or_default();
+                    if !kept.iter().any(|(k, ..)| *k == id) {
+                        kept.push((id.clone(), req.actor.clone(), d.content));
+                    }
                 }
                 let q = &self.quirks;
                 let wire_format = if q.public_wire_format {
@@ -961,6 +980,20 @@ fn timeline_view(
 ) -> Vec<TimelineMessage> {
     let is_reaction =
         |c: &content::MimiContent| c.nested_part.disposition == content::Disposition::REACTION;
+    // A replacement of a replacement replaces the first version (§5.5).
+    let root = |mut id: String| {
+        for _ in 0..sent.len() {
+            match sent
+                .iter()
+                .find(|(k, ..)| *k == id)
+                .and_then(|(_, _, c)| c.replaces)
+            {
+                Some(prev) => id = prev.to_hex(),
+                None => break,
+            }
+        }
+        id
+    };
     let current = |id: &str, sender: &str, c: &content::MimiContent| {
         let mut c = c.clone();
         let mut edited = false;
@@ -970,7 +1003,7 @@ fn timeline_view(
                 && !is_reaction(&c);
             if !raw
                 && (s == sender || moderated)
-                && r.replaces.map(|m| m.to_hex()).as_deref() == Some(id)
+                && r.replaces.map(|m| root(m.to_hex())).as_deref() == Some(id)
             {
                 c.nested_part = r.nested_part.clone();
                 edited = true;
@@ -985,6 +1018,12 @@ fn timeline_view(
         }
         let (c, edited) = current(id, sender, c);
         if c.nested_part.body == content::PartBody::Null && !raw {
+            continue;
+        }
+        // Past an absolute expiry (§4.1); relative ones run from reading.
+        if c.expires
+            .is_some_and(|e| !e.relative && u64::from(e.time) * 1000 <= now_ms())
+        {
             continue;
         }
         let mut reactions: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
