@@ -18,6 +18,8 @@
 //! - [`decode_status`] / [`encode_status`] / [`build_status`] /
 //!   [`status_to_readable`] for `application/mimi-message-status`,
 //!   [`decode_derived`] / [`encode_derived`] for `MessageDerivedValues`.
+//! - [`craft::craft`]: an intent built, then broken on purpose in named
+//!   ways ([`craft::Breakage`]) for negative tests.
 //! - [`attachment`]: AES-128-GCM for ExternalPart content and hash checks.
 //! - [`receive_checks`]: the §8.1 rules that need receiver state (duplicate
 //!   IDs, expiry window, unknown references).
@@ -26,6 +28,7 @@ pub mod attachment;
 pub mod build;
 pub mod cbor;
 pub mod cli;
+pub mod craft;
 pub mod derived;
 pub mod diag;
 pub mod id;

@@ -67,6 +67,8 @@ pub(crate) struct CaseState {
     /// A `partition` step cut the cell's link and no `heal` restored it yet.
     pub cut: bool,
     steps_run: u32,
+    /// What every message the case sees must keep (salts, timestamps, IDs).
+    pub invariants: std::sync::Arc<super::invariants::Invariants>,
 }
 
 /// How a case ended.
@@ -277,7 +279,7 @@ async fn setup_actors(
                 side,
                 user: resp.user,
                 clients: resp.clients,
-                inbox: Inbox::default(),
+                inbox: Inbox::watched(state.invariants.clone()),
             },
         );
     }

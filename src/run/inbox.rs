@@ -7,6 +7,7 @@ use crate::control::ControlClient;
 use crate::control::api::{Event, EventsRequest, EventsResponse};
 use crate::report::model::Verdict;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -24,9 +25,19 @@ pub(crate) struct Inbox {
     /// (client, message ID hex) of messages expectations consumed, to spot
     /// a message delivered twice to the same client.
     pub delivered: HashSet<(String, String)>,
+    /// The case's run-wide invariants, which every arriving message keeps.
+    pub invariants: Option<Arc<super::invariants::Invariants>>,
 }
 
 impl Inbox {
+    /// An empty inbox whose arriving messages keep `invariants`.
+    pub fn watched(invariants: Arc<super::invariants::Invariants>) -> Self {
+        Self {
+            invariants: Some(invariants),
+            ..Self::default()
+        }
+    }
+
     /// One long-poll for `user`: waits until events arrive or `deadline`
     /// (capped at [`MAX_WAIT`]) and appends what came to `pending`.
     pub async fn fetch(
@@ -76,6 +87,13 @@ impl Inbox {
                 // A target that moves its cursor backwards would replay events.
                 if resp.cursor >= self.cursor {
                     self.cursor = resp.cursor;
+                }
+                if let Some(inv) = &self.invariants {
+                    inv.received(target, &resp.events, super::invariants::now_ms())
+                        .map_err(|f| {
+                            f.request(ex.request.clone())
+                                .response(serde_json::to_string(&resp).unwrap_or_default())
+                        })?;
                 }
                 self.pending.extend(resp.events);
                 Ok(n)

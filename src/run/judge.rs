@@ -110,7 +110,13 @@ pub(crate) fn judge_sent(
             ));
         }
     }
-    let id = id_hex(sender_user, room, &bytes)?;
+    let id = match id_hex(sender_user, room, &bytes) {
+        Ok(id) => id,
+        // Raw bytes without a readable salt have no ID the harness can
+        // check, whatever the target answers.
+        Err(_) if raw.is_some() => return Ok(()),
+        Err(why) => return Err(why),
+    };
     if id != resp.message_id.to_ascii_lowercase() {
         return Err(format!(
             "send answered message_id {} but the sent content's ID (draft-08, sender {sender_user}, room {room}) is {id}",

@@ -44,6 +44,7 @@ mod expect;
 mod expect_many;
 mod inbox;
 mod interrupt;
+mod invariants;
 mod judge;
 pub mod launch;
 pub mod links;

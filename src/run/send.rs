@@ -6,8 +6,11 @@
 use super::case::{CaseEnv, CaseState, step_timeout};
 use super::outcome::{Failure, judge_call};
 use super::vars::Burst;
+use crate::content::{self, BuildContext, craft};
 use crate::control::api::{SendContent, SendRequest, SendResponse};
 use crate::suite::model::{self as suite, Outcome, Step};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::future::try_join_all;
 use std::collections::HashMap;
 use tokio::time::Instant;
@@ -31,21 +34,78 @@ pub(crate) async fn send(
         .map(|c| state.vars.interpolate_json(c))
         .transpose()
         .map_err(|e| Failure::harness(e.to_string()))?;
-    let content = match (intent, &s.raw) {
-        (Some(v), None) => SendContent::Intent(v),
-        (None, Some(raw)) => SendContent::Raw(state.text(raw)?),
+    // Bytes the test chose: whether they have a message ID to capture.
+    let mut identified = true;
+    let content = match (intent, &s.raw, &s.crafted) {
+        (Some(v), None, None) => SendContent::Intent(v),
+        // Bytes the test chose are exempt from the invariants, which judge
+        // what targets choose.
+        (None, Some(raw), None) => {
+            let raw = state.text(raw)?;
+            if let Ok(bytes) = B64.decode(&raw) {
+                identified = content::id::salt_of(&bytes).is_ok();
+                state.invariants.exempt(&bytes);
+            }
+            SendContent::Raw(raw)
+        }
+        (None, None, Some(c)) => {
+            let bytes = crafted(state, &s.actor, &s.room, c)?;
+            identified = content::id::salt_of(&bytes).is_ok();
+            state.invariants.exempt(&bytes);
+            SendContent::Raw(B64.encode(bytes))
+        }
         _ => {
             return Err(Failure::harness(
-                "send needs exactly one of `content` and `raw`",
+                "send needs exactly one of `content`, `raw` and `crafted`",
             ));
         }
     };
     let client = s.client.as_deref().map(|c| state.text(c)).transpose()?;
     let expect = s.expect.unwrap_or_default();
-    send_one(
+    let id = send_one(
         env, state, &s.actor, &s.room, client, content, expect, deadline,
     )
-    .await
+    .await?;
+    // Bytes without a readable salt have no message ID to capture.
+    if s.capture.is_some() && !identified {
+        return Err(Failure::harness(
+            "the sent content has no message ID (no readable salt), so `capture` cannot have one",
+        ));
+    }
+    Ok(id)
+}
+
+/// The bytes of a `crafted` send: the intent built with the harness's
+/// codec for the sending user and the room (fresh random salt, the
+/// harness's clock), then broken as asked.
+fn crafted(
+    state: &CaseState,
+    actor: &str,
+    room: &str,
+    c: &suite::Crafted,
+) -> Result<Vec<u8>, Failure> {
+    let intent = state
+        .vars
+        .interpolate_json(&c.intent)
+        .map_err(|e| Failure::harness(e.to_string()))?;
+    let actor = state.actor_name(actor)?;
+    let expired_ago = c
+        .expired_ago
+        .as_deref()
+        .map(|d| humantime::parse_duration(d).map(|d| d.as_secs()))
+        .transpose()
+        .map_err(|e| Failure::harness(format!("crafted.expired_ago: {e}")))?;
+    let ctx = BuildContext {
+        sender_uri: state.actor(&actor).user.clone(),
+        room_uri: state.text(room)?,
+        timestamp_ms: super::invariants::now_ms(),
+        salt: rand::random(),
+    };
+    let how = craft::Craft {
+        breaks: &c.breaks,
+        expired_ago,
+    };
+    craft::craft(&intent, &ctx, &how).map_err(|e| Failure::harness(format!("crafted.intent: {e}")))
 }
 
 /// Sends `content` as `actor` and judges the answer against `expect`.
@@ -81,6 +141,15 @@ async fn send_one(
     };
     super::judge::judge_sent(&resp, &user, &room, intent, raw)
         .map_err(|why| Failure::violation(env.level, why).with_exchange(&ex))?;
+    if !resp.message_id.is_empty()
+        && let Ok(bytes) = B64.decode(&resp.content)
+    {
+        let id = resp.message_id.to_ascii_lowercase();
+        state
+            .invariants
+            .sent(env.side(side).name, &room, &id, &bytes)
+            .map_err(|f| f.request(ex.request.clone()))?;
+    }
     Ok(Some(resp.message_id.to_ascii_lowercase()))
 }
 

@@ -351,7 +351,8 @@ pub struct AddClient {
 }
 
 /// `send`: exactly one of `content` (the readable JSON form, built into MIMI
-/// content by the target) or `raw` (base64 CBOR, sent as is).
+/// content by the target), `raw` (base64 CBOR, sent as is) or `crafted`
+/// (built and broken by the harness, sent as is).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Send {
@@ -365,6 +366,10 @@ pub struct Send {
     pub content: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
+    /// Content the harness builds with its own codec and breaks as asked,
+    /// sent as raw bytes: for tests of receiver rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crafted: Option<Crafted>,
     /// Variable that receives the message ID (hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture: Option<String>,
@@ -372,6 +377,24 @@ pub struct Send {
     pub expect: Option<Outcome>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+}
+
+/// `send.crafted`: the harness builds `intent` (readable JSON form; the
+/// sending user, the room and a fresh salt unless the intent sets `sender`,
+/// `room` or `salt`), applies `expired_ago` and `breaks`, and the target
+/// sends the bytes as they are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Crafted {
+    /// The readable intent; every string inside is a template.
+    pub intent: serde_json::Value,
+    /// An absolute expiry this long before the harness's clock (a message
+    /// already expired), e.g. `1m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired_ago: Option<String>,
+    /// Named defects applied after building, in any order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaks: Vec<crate::content::craft::Breakage>,
 }
 
 /// `mark_read`: `as` marks messages read; its client sends one `read`

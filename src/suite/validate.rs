@@ -386,24 +386,36 @@ impl Checker {
                 self.actor(&s.actor, f("as"));
                 self.string(&s.room, f("room"));
                 self.opt_string(s.client.as_ref(), f("client"));
-                match (&s.content, &s.raw) {
-                    (Some(c), None) => self.json(c, f("content")),
-                    (None, Some(raw)) => {
-                        if base64::engine::general_purpose::STANDARD
-                            .decode(raw.trim())
-                            .is_err()
-                        {
-                            self.at(f("raw"), "`raw` must be standard base64");
-                        }
-                    }
-                    (Some(_), Some(_)) => self.at(
-                        f("raw"),
-                        "`send` takes exactly one of `content` and `raw`, not both",
-                    ),
-                    (None, None) => self.at(
+                let given = [s.content.is_some(), s.raw.is_some(), s.crafted.is_some()];
+                match given.iter().filter(|g| **g).count() {
+                    0 => self.at(
                         sp.to_vec(),
-                        "`send` needs exactly one of `content` and `raw`",
+                        "`send` needs exactly one of `content`, `raw` and `crafted`",
                     ),
+                    1 => {}
+                    _ => self.at(
+                        f(if s.crafted.is_some() {
+                            "crafted"
+                        } else {
+                            "raw"
+                        }),
+                        "`send` takes exactly one of `content`, `raw` and `crafted`",
+                    ),
+                }
+                if let Some(c) = &s.content {
+                    self.json(c, f("content"));
+                }
+                if let Some(raw) = &s.raw
+                    && base64::engine::general_purpose::STANDARD
+                        .decode(raw.trim())
+                        .is_err()
+                {
+                    self.at(f("raw"), "`raw` must be standard base64");
+                }
+                if let Some(c) = &s.crafted {
+                    let at = |k: &str| join(&f("crafted"), [Seg::Key(k.to_string())]);
+                    self.json(&c.intent, at("intent"));
+                    self.duration(c.expired_ago.as_ref(), at("expired_ago"));
                 }
                 self.duration(s.timeout.as_ref(), f("timeout"));
                 if s.expect == Some(Outcome::Refused) && s.capture.is_some() {

@@ -752,12 +752,31 @@ impl Fake {
                     *count
                 };
                 st.send_log.push(req.actor.clone());
-                if let Ok(d) = content::decode(&bytes) {
-                    st.timeline.entry(req.room.clone()).or_default().push((
-                        id.clone(),
-                        req.actor.clone(),
-                        d.content,
-                    ));
+                // What receivers keep (content-08 §8.1, protocol-06 §5.4.1):
+                // valid content, from the user and room its URIs name, not
+                // expiring beyond a year, with an ID not seen before.
+                if let Ok(d) = content::decode(&bytes)
+                    && d.content
+                        .extensions
+                        .sender_uri()
+                        .is_none_or(|u| u == req.actor)
+                    && d.content
+                        .extensions
+                        .room_uri()
+                        .is_none_or(|r| r == req.room)
+                    && content::MessageId::from_hex(&id).is_some_and(|mid| {
+                        let cx = content::ReceiveContext {
+                            now_ms: now_ms(),
+                            message_id: mid,
+                            seen: &Default::default(),
+                        };
+                        content::receive_checks(&d.content, &cx).is_ok()
+                    })
+                {
+                    let kept = st.timeline.entry(req.room.clone()).or_default();
+                    if !kept.iter().any(|(k, ..)| *k == id) {
+                        kept.push((id.clone(), req.actor.clone(), d.content));
+                    }
                 }
                 let q = &self.quirks;
                 let wire_format = if q.public_wire_format {
@@ -768,7 +787,8 @@ impl Fake {
                 let kind = EventKind::Message {
                     sender,
                     content: content.clone(),
-                    accepted_timestamp: Some(1),
+                    // Set when delivered (below).
+                    accepted_timestamp: None,
                     wire_format: wire_format.into(),
                 };
                 let room = req.room.clone();
@@ -795,7 +815,17 @@ impl Fake {
                     if release {
                         out.append(&mut st.held);
                     }
-                    for (u, c, r, k) in out {
+                    // Stamped as delivered: this fake's hub order is its
+                    // delivery order (the harness checks timestamps never
+                    // go back), also when a quirk holds a message back.
+                    let now = now_ms();
+                    for (u, c, r, mut k) in out {
+                        if let EventKind::Message {
+                            accepted_timestamp, ..
+                        } = &mut k
+                        {
+                            *accepted_timestamp = Some(now);
+                        }
                         st.push(&u, &c, &r, k);
                     }
                 };
@@ -995,6 +1025,20 @@ fn timeline_view(
 ) -> Vec<TimelineMessage> {
     let is_reaction =
         |c: &content::MimiContent| c.nested_part.disposition == content::Disposition::REACTION;
+    // A replacement of a replacement replaces the first version (§5.5).
+    let root = |mut id: String| {
+        for _ in 0..sent.len() {
+            match sent
+                .iter()
+                .find(|(k, ..)| *k == id)
+                .and_then(|(_, _, c)| c.replaces)
+            {
+                Some(prev) => id = prev.to_hex(),
+                None => break,
+            }
+        }
+        id
+    };
     let current = |id: &str, sender: &str, c: &content::MimiContent| {
         let mut c = c.clone();
         let mut edited = false;
@@ -1004,7 +1048,7 @@ fn timeline_view(
                 && !is_reaction(&c);
             if !raw
                 && (s == sender || moderated)
-                && r.replaces.map(|m| m.to_hex()).as_deref() == Some(id)
+                && r.replaces.map(|m| root(m.to_hex())).as_deref() == Some(id)
             {
                 c.nested_part = r.nested_part.clone();
                 edited = true;
@@ -1019,6 +1063,12 @@ fn timeline_view(
         }
         let (c, edited) = current(id, sender, c);
         if c.nested_part.body == content::PartBody::Null && !raw {
+            continue;
+        }
+        // Past an absolute expiry (§4.1); relative ones run from reading.
+        if c.expires
+            .is_some_and(|e| !e.relative && u64::from(e.time) * 1000 <= now_ms())
+        {
             continue;
         }
         let mut reactions: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
@@ -1060,4 +1110,12 @@ fn timeline_view(
         });
     }
     out
+}
+
+/// Milliseconds since the epoch: the harness holds accepted timestamps to
+/// its clock.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -394,6 +394,52 @@ async fn quirk_coverage() {
     );
 }
 
+/// One quirk against the suite of the feature it breaks only, in both
+/// cells: a focused proof that this suite catches it, cheap enough to run
+/// alone (`cargo test --test it mutation::focused_<quirk>`); the full
+/// proof is [`quirk_coverage`]. Returns the tests that found it.
+async fn focused(quirk: Quirk) -> Vec<String> {
+    let mut suites = suite::load_dir(Path::new("suites")).expect("shipped suites load");
+    suites.retain(|s| s.suite.feature == quirk.breaks());
+    let dir = tempfile::tempdir().unwrap();
+    let report = run(Some(quirk), suites, dir.path()).await;
+    let caught = judge(quirk, &report).unwrap_or_else(|e| panic!("{e}"));
+    let found: Vec<String> = caught.failed.iter().map(|(t, _, _)| t.clone()).collect();
+    assert!(
+        !found.is_empty(),
+        "{quirk}: only cases that could not finish found it"
+    );
+    found
+}
+
+/// Quirks of the receiver rules the crafted-content tests check, of the
+/// run-wide invariants and of the multi-device variants, each with a test
+/// it must fail.
+macro_rules! focused {
+    ($($name:ident: $quirk:ident => $test:literal;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let found = focused(Quirk::$quirk).await;
+            assert!(found.iter().any(|t| t == $test), "{} not among {found:?}", $test);
+        }
+    )*};
+}
+
+focused! {
+    focused_content_uris_unchecked: ContentUrisUnchecked => "text/sender-uri-of-another-user-is-not-shown";
+    focused_duplicate_ids_shown: DuplicateIdsShown => "text/duplicate-message-id-is-shown-once";
+    focused_invalid_content_placeholder: InvalidContentPlaceholder => "text/malformed-content-is-not-shown";
+    focused_unknown_disposition_hidden: UnknownDispositionHidden => "text/unknown-disposition-and-content-type-are-shown";
+    focused_zero_salt: ZeroSalt => "text/hub-to-follower";
+    focused_reaction_counted_per_message: ReactionCountedPerMessage => "reactions/same-reaction-twice-counts-once";
+    focused_expiry_ignored: ExpiryIgnored => "redaction/expired-messages-are-not-shown";
+    focused_forbidden_status_shown: ForbiddenStatusShown => "read-receipts/forbidden-statuses-in-a-report-are-ignored";
+    focused_first_status_wins: FirstStatusWins => "read-receipts/statuses-of-several-messages-upgrade";
+    focused_edit_chains_ignored: EditChainsIgnored => "edits/edit-of-an-edit";
+    focused_leave_one_device: LeaveOneDevice => "membership/leave-with-several-devices";
+    focused_timestamps_in_seconds: TimestampsInSeconds => "reliable-sync/burst-hub-to-follower";
+}
+
 /// A test of a feature MIMI has no mechanism for: `unsupported` by design.
 fn no_mechanism(case: &mimi_interop::report::model::CaseReport) -> bool {
     case.verdict == Verdict::Unsupported

@@ -183,6 +183,8 @@ impl Client {
     /// of this user's clients (itself first) and lets the next committer
     /// commit them. Returns once the hub accepted the proposals.
     pub async fn leave(&mut self, room: &str) -> Result<(), ClientError> {
+        // QUIRK leave-one-device.
+        let all_devices = self.ep.quirks().leaves_with_all_devices();
         let group = active(&mut self.groups, &self.uri, room)?;
         let own = group.own_leaf_index();
         let siblings: Vec<LeafNodeIndex> = group
@@ -195,6 +197,7 @@ impl Client {
                         == Some(self.user.as_str())
             })
             .map(|m| m.index)
+            .filter(|_| all_devices)
             .collect();
         let first = group
             .leave_group(&self.provider, &self.signer)

@@ -286,7 +286,8 @@ pub(super) async fn send(State(p): P, body: Bytes) -> Res<SendResponse> {
                 // QUIRK room-uri-is-group-id.
                 room_uri: p.server.quirks.content_room_uri(&req.room),
                 timestamp_ms: crate::reference::server::now_ms(),
-                salt,
+                // QUIRK zero-salt.
+                salt: p.server.quirks.salt(salt),
             };
             // QUIRK text-as-plain, unicode-nfc, drops-in-reply-to, drops-topic-id,
             // call-link-as-text.

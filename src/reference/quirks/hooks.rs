@@ -26,6 +26,16 @@ pub struct Relations {
     pub deletes_from_anyone: bool,
     /// Unlikes (deletes of reactions) are not applied.
     pub unlikes_ignored: bool,
+    /// Reactions count per reaction message, not per user.
+    pub reactions_per_message: bool,
+    /// Expiry is not applied.
+    pub expiry_ignored: bool,
+    /// Messages with an unknown disposition are hidden.
+    pub unknown_disposition_hidden: bool,
+    /// Replacements that name an edit (not the first version) are ignored.
+    pub edit_chains_ignored: bool,
+    /// A user's first status for a message stands.
+    pub first_status_wins: bool,
 }
 
 /// The quirks one provider runs with, and what they remember.
@@ -218,6 +228,59 @@ impl Quirks {
             deletes_ignored: self.has(Quirk::DeletedMessageShown),
             deletes_from_anyone: self.has(Quirk::OrdinaryUserDeletesOthers),
             unlikes_ignored: self.has(Quirk::UnlikeIgnored),
+            reactions_per_message: self.has(Quirk::ReactionCountedPerMessage),
+            expiry_ignored: self.has(Quirk::ExpiryIgnored),
+            unknown_disposition_hidden: self.has(Quirk::UnknownDispositionHidden),
+            edit_chains_ignored: self.has(Quirk::EditChainsIgnored),
+            first_status_wins: self.has(Quirk::FirstStatusWins),
+        }
+    }
+
+    /// content-uris-unchecked: whether clients hold the senderUri and
+    /// roomUri extensions to the MLS sender and the room.
+    pub(crate) fn checks_content_uris(&self) -> bool {
+        !self.has(Quirk::ContentUrisUnchecked)
+    }
+
+    /// invalid-content-placeholder: whether content that must be discarded
+    /// is shown as a placeholder.
+    pub(crate) fn shows_invalid_content(&self) -> bool {
+        self.has(Quirk::InvalidContentPlaceholder)
+    }
+
+    /// duplicate-ids-shown: whether clients drop a message whose ID they
+    /// already have.
+    pub(crate) fn drops_duplicate_ids(&self) -> bool {
+        !self.has(Quirk::DuplicateIdsShown)
+    }
+
+    /// forbidden-status-shown: whether clients hold received reports to
+    /// the room's status notification policy.
+    pub(crate) fn admits_statuses_by_policy(&self) -> bool {
+        !self.has(Quirk::ForbiddenStatusShown)
+    }
+
+    /// leave-one-device: whether `leave` removes all the user's devices.
+    pub(crate) fn leaves_with_all_devices(&self) -> bool {
+        !self.has(Quirk::LeaveOneDevice)
+    }
+
+    /// zero-salt: the salt content is built with (`fresh` when honest).
+    pub(crate) fn salt(&self, fresh: [u8; 16]) -> [u8; 16] {
+        if self.has(Quirk::ZeroSalt) {
+            [0; 16]
+        } else {
+            fresh
+        }
+    }
+
+    /// timestamps-in-seconds: the accepted timestamp the hub gives out for
+    /// its clock reading `ms`.
+    pub(crate) fn accepted_timestamp(&self, ms: u64) -> u64 {
+        if self.has(Quirk::TimestampsInSeconds) {
+            ms / 1000
+        } else {
+            ms
         }
     }
 
@@ -483,6 +546,31 @@ mod tests {
         assert!(flags(Quirk::DeletedMessageShown).deletes_ignored);
         assert!(flags(Quirk::OrdinaryUserDeletesOthers).deletes_from_anyone);
         assert!(flags(Quirk::UnlikeIgnored).unlikes_ignored);
+        assert!(flags(Quirk::ReactionCountedPerMessage).reactions_per_message);
+        assert!(flags(Quirk::ExpiryIgnored).expiry_ignored);
+        assert!(flags(Quirk::UnknownDispositionHidden).unknown_disposition_hidden);
+        assert!(flags(Quirk::EditChainsIgnored).edit_chains_ignored);
+        assert!(flags(Quirk::FirstStatusWins).first_status_wins);
+        assert!(!Quirks::default().shows_invalid_content());
+        assert!(Quirks::new([Quirk::InvalidContentPlaceholder]).shows_invalid_content());
+    }
+
+    #[test]
+    fn receiver_and_sender_quirks_switch_their_rule_off() {
+        let clean = Quirks::default();
+        assert!(clean.checks_content_uris() && clean.drops_duplicate_ids());
+        assert!(clean.admits_statuses_by_policy() && clean.leaves_with_all_devices());
+        assert_eq!(clean.salt([3; 16]), [3; 16]);
+        assert_eq!(clean.accepted_timestamp(1_234_567), 1_234_567);
+        assert!(!Quirks::new([Quirk::ContentUrisUnchecked]).checks_content_uris());
+        assert!(!Quirks::new([Quirk::DuplicateIdsShown]).drops_duplicate_ids());
+        assert!(!Quirks::new([Quirk::ForbiddenStatusShown]).admits_statuses_by_policy());
+        assert!(!Quirks::new([Quirk::LeaveOneDevice]).leaves_with_all_devices());
+        assert_eq!(Quirks::new([Quirk::ZeroSalt]).salt([3; 16]), [0; 16]);
+        assert_eq!(
+            Quirks::new([Quirk::TimestampsInSeconds]).accepted_timestamp(1_234_567),
+            1_234
+        );
     }
 
     #[test]

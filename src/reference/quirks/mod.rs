@@ -39,11 +39,23 @@ pub enum Quirk {
     AssetHashOfPlaintext,
     NoReadReceipts,
     DropWhenUnreachable,
+    ContentUrisUnchecked,
+    DuplicateIdsShown,
+    ReactionCountedPerMessage,
+    ExpiryIgnored,
+    UnknownDispositionHidden,
+    ForbiddenStatusShown,
+    LeaveOneDevice,
+    ZeroSalt,
+    TimestampsInSeconds,
+    InvalidContentPlaceholder,
+    FirstStatusWins,
+    EditChainsIgnored,
     IgnoresConsent,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 26] = [
+    pub const ALL: [Quirk; 38] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -70,6 +82,18 @@ impl Quirk {
         Quirk::AssetHashOfPlaintext,
         Quirk::NoReadReceipts,
         Quirk::DropWhenUnreachable,
+        Quirk::ContentUrisUnchecked,
+        Quirk::DuplicateIdsShown,
+        Quirk::ReactionCountedPerMessage,
+        Quirk::ExpiryIgnored,
+        Quirk::UnknownDispositionHidden,
+        Quirk::ForbiddenStatusShown,
+        Quirk::LeaveOneDevice,
+        Quirk::ZeroSalt,
+        Quirk::TimestampsInSeconds,
+        Quirk::InvalidContentPlaceholder,
+        Quirk::FirstStatusWins,
+        Quirk::EditChainsIgnored,
     ];
 
     /// Quirks of behaviour outside the requirements' 22 features (consent
@@ -107,6 +131,18 @@ impl Quirk {
             Quirk::AssetHashOfPlaintext => "asset-hash-of-plaintext",
             Quirk::NoReadReceipts => "no-read-receipts",
             Quirk::DropWhenUnreachable => "drop-when-unreachable",
+            Quirk::ContentUrisUnchecked => "content-uris-unchecked",
+            Quirk::DuplicateIdsShown => "duplicate-ids-shown",
+            Quirk::ReactionCountedPerMessage => "reaction-counted-per-message",
+            Quirk::ExpiryIgnored => "expiry-ignored",
+            Quirk::UnknownDispositionHidden => "unknown-disposition-hidden",
+            Quirk::ForbiddenStatusShown => "forbidden-status-shown",
+            Quirk::LeaveOneDevice => "leave-one-device",
+            Quirk::ZeroSalt => "zero-salt",
+            Quirk::TimestampsInSeconds => "timestamps-in-seconds",
+            Quirk::InvalidContentPlaceholder => "invalid-content-placeholder",
+            Quirk::FirstStatusWins => "first-status-wins",
+            Quirk::EditChainsIgnored => "edit-chains-ignored",
             Quirk::IgnoresConsent => "ignores-consent",
         }
     }
@@ -134,6 +170,18 @@ impl Quirk {
             Quirk::RoomUriIsGroupId => "text",
             Quirk::AssetHashOfPlaintext => "media",
             Quirk::NoReadReceipts => "read-receipts",
+            Quirk::ContentUrisUnchecked => "text",
+            Quirk::DuplicateIdsShown => "text",
+            Quirk::ReactionCountedPerMessage => "reactions",
+            Quirk::ExpiryIgnored => "redaction",
+            Quirk::UnknownDispositionHidden => "text",
+            Quirk::ForbiddenStatusShown => "read-receipts",
+            Quirk::LeaveOneDevice => "membership",
+            Quirk::ZeroSalt => "text",
+            Quirk::TimestampsInSeconds => "reliable-sync",
+            Quirk::InvalidContentPlaceholder => "text",
+            Quirk::FirstStatusWins => "read-receipts",
+            Quirk::EditChainsIgnored => "edits",
             // Not one of `suite::coverage::FEATURES` (see BEYOND_SUITES).
             Quirk::IgnoresConsent => "consent",
         }
@@ -217,6 +265,40 @@ impl Quirk {
             }
             Quirk::NoReadReceipts => {
                 "`mark_read` answers success with the report it would have sent but never sends it"
+            }
+            Quirk::ContentUrisUnchecked => {
+                "clients show content whose senderUri or roomUri extension names another user or room than the MLS sender and the room it came in"
+            }
+            Quirk::DuplicateIdsShown => {
+                "clients show a second message with an ID they already have (no duplicate check on receipt)"
+            }
+            Quirk::ReactionCountedPerMessage => {
+                "clients count reaction messages, not users: the same reaction twice from one user counts twice"
+            }
+            Quirk::ExpiryIgnored => {
+                "clients ignore `expires`: a message past its expiry stays in the timeline"
+            }
+            Quirk::UnknownDispositionHidden => {
+                "clients hide a message whose disposition they do not know instead of rendering it"
+            }
+            Quirk::ForbiddenStatusShown => {
+                "clients apply every status a received report gives, even one the room's status notification policy forbids"
+            }
+            Quirk::LeaveOneDevice => {
+                "`leave` removes only the leaving device; the user's other devices stay in the group"
+            }
+            Quirk::ZeroSalt => "`send` builds content with an all-zero salt",
+            Quirk::TimestampsInSeconds => {
+                "the hub stamps messages with seconds since the epoch instead of milliseconds"
+            }
+            Quirk::InvalidContentPlaceholder => {
+                "clients show content they must discard (not CBOR, not UTF-8, over the draft's limits) as a placeholder message instead of dropping it"
+            }
+            Quirk::FirstStatusWins => {
+                "clients keep the first status a user reported for a message: a later `read` does not replace `delivered`"
+            }
+            Quirk::EditChainsIgnored => {
+                "clients apply only edits and deletes that name the first version, not those that name a later edit"
             }
             Quirk::IgnoresConsent => {
                 "the provider hands out KeyPackages of a consent-requiring user without consent"

@@ -279,7 +279,8 @@ impl Server {
                     .hub_rooms
                     .get_mut(room_uri)
                     .ok_or_else(|| MimiError::Internal("room vanished".into()))?;
-                let ts = Self::next_timestamp(room);
+                // QUIRK timestamps-in-seconds.
+                let ts = self.quirks.accepted_timestamp(Self::next_timestamp(room));
                 let after = member_clients(&room.group);
                 let tree = room
                     .group
@@ -407,7 +408,8 @@ impl Server {
                         .add_proposal(self.crypto.storage(), q)
                         .map_err(|e| MimiError::Internal(format!("store proposal: {e:?}")))?;
                 }
-                let ts = Self::next_timestamp(room);
+                // QUIRK timestamps-in-seconds.
+                let ts = self.quirks.accepted_timestamp(Self::next_timestamp(room));
                 let fanout = FanoutMessage {
                     timestamp: ts,
                     message: proposal,
@@ -493,7 +495,8 @@ impl Server {
         if epoch > current {
             return Ok(SubmitMessageResponse::NotAllowed);
         }
-        let ts = Self::next_timestamp(room);
+        // QUIRK timestamps-in-seconds.
+        let ts = self.quirks.accepted_timestamp(Self::next_timestamp(room));
         let members = member_clients(&room.group);
         let frank = self.frank(&room.group, &aad, &sender, room_uri, ts)?;
         let mut fanned = frank.clone();
