@@ -9,6 +9,7 @@
 pub mod content;
 pub mod control;
 pub mod exit;
+pub mod pki;
 pub mod plan;
 pub mod reference;
 pub mod report;
