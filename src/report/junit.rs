@@ -90,5 +90,9 @@ fn test_case(case: &CaseReport) -> TestCase {
     if let Some(out) = system_out {
         test_case.set_system_out(out);
     }
+    if let Some(wire) = &case.wire {
+        // The case's wire transcript, relative to the run's folder.
+        test_case.add_property(Property::new("wire", wire.as_str()));
+    }
     test_case
 }

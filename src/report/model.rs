@@ -129,6 +129,10 @@ pub struct CaseReport {
     /// The step that decided a non-pass verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<StepTranscript>,
+    /// The case's wire transcript (JSON Lines, one exchange a line),
+    /// relative to the run's folder; absent when the case did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire: Option<String>,
 }
 
 /// What the harness sent, what came back and what it expected, for one step.

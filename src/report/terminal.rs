@@ -249,6 +249,7 @@ mod tests {
             duration_ms: 5,
             steps_run: 1,
             failed_step: None,
+            wire: None,
         }
     }
 
@@ -267,11 +268,11 @@ mod tests {
         });
         progress.event(RunEvent::CaseFinished {
             cell: "x→y".into(),
-            case: case("ok", Verdict::Pass, None),
+            case: Box::new(case("ok", Verdict::Pass, None)),
         });
         progress.event(RunEvent::CaseFinished {
             cell: "x→y".into(),
-            case: case("bad", Verdict::Fail, Some("no event arrived")),
+            case: Box::new(case("bad", Verdict::Fail, Some("no event arrived"))),
         });
         progress.event(RunEvent::Finished);
         let text =

@@ -21,7 +21,8 @@ pub enum RunEvent {
     },
     CaseFinished {
         cell: String,
-        case: CaseReport,
+        /// Boxed: a case report is much larger than the other events.
+        case: Box<CaseReport>,
     },
     Finished,
 }
