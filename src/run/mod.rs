@@ -2,7 +2,9 @@
 //!
 //! [`execute`] starts the targets (`targets.rs`: builtin through the
 //! [`BuiltinLauncher`], `url`, or a spawned `command`), asks each for
-//! `/v1/info`, resets it and wires the peers; then runs the cases
+//! `/v1/info`, resets it and wires the peers, every one through the relay
+//! (`relay/`: the harness is the MIMI network, and records every exchange
+//! into per-case wire transcripts); then runs the cases
 //! concurrently (`case.rs`), stops the targets (error paths included) and
 //! returns one complete [`RunReport`]. It never fails as a whole: a target
 //! that cannot be brought up gets
