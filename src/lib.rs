@@ -10,6 +10,7 @@
 pub mod content;
 pub mod control;
 pub mod exit;
+pub mod pki;
 pub mod plan;
 pub mod protocol;
 pub mod reference;

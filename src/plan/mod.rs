@@ -359,12 +359,33 @@ pub fn render_list(plan: &Plan) -> String {
 /// The skip reason of a test that cuts a link, in a cell with one target.
 pub const NEEDS_TWO_PROVIDERS: &str = "needs two providers: it cuts the MIMI link between the cell's targets, and a target has no link to itself";
 
+/// The skip reason of a test with a request-fault step, in a cell with one
+/// target.
+pub const NEEDS_TWO_FOR_FAULTS: &str = "needs two providers: it breaks a request between the cell's targets in the harness's relay, and a target sends none to itself";
+
 /// Why a test cannot run in `cell`: one that cuts the MIMI link between
-/// the cell's two providers needs two (a target has no link to itself).
+/// the cell's two providers, or breaks a request on it, needs two (a
+/// target has no link to itself).
 fn one_provider_reason(cell: &Cell, test: &crate::suite::model::Test) -> Option<String> {
-    let cuts = test
-        .steps
-        .iter()
-        .any(|s| matches!(s, crate::suite::model::Step::Partition(_)));
-    (cell.a == cell.b && cuts).then(|| NEEDS_TWO_PROVIDERS.to_owned())
+    use crate::suite::model::Step;
+    if cell.a != cell.b {
+        return None;
+    }
+    let cuts = test.steps.iter().any(|s| matches!(s, Step::Partition(_)));
+    let faults = test.steps.iter().any(|s| {
+        matches!(
+            s,
+            Step::DropRequest(_)
+                | Step::Unavailable(_)
+                | Step::DuplicateRequest(_)
+                | Step::DelayRequest(_)
+        )
+    });
+    if cuts {
+        Some(NEEDS_TWO_PROVIDERS.to_owned())
+    } else if faults {
+        Some(NEEDS_TWO_FOR_FAULTS.to_owned())
+    } else {
+        None
+    }
 }

@@ -10,7 +10,8 @@ pub mod client;
 pub mod control;
 pub mod franking;
 pub mod ids;
-pub mod pki;
+/// The run CA and mTLS configuration, shared with the harness's relay.
+pub use crate::pki;
 pub mod quirks;
 pub mod room;
 pub mod serve;

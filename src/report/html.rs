@@ -2,7 +2,9 @@
 //! CSS, no scripts, no external assets) that can be published as is. Each
 //! feature × cell shows its worst verdict in colour and expands (`<details>`)
 //! to list its cases; non-pass cases show their reason and the failing step's
-//! transcript.
+//! transcript; each case that ran links its wire transcript (relative to the
+//! run's folder, the page's only links) and, when `write_all` could read it,
+//! lists its exchanges collapsed.
 
 use super::common::{
     Matrix, counts_phrase, expectation_note, filters_text, icon, seconds, transcript_text,
@@ -20,13 +22,28 @@ td.v{min-width:7em}
 summary{cursor:pointer;white-space:nowrap}
 pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.5em;max-width:60em;overflow:auto;white-space:pre-wrap}
 ul.cases{margin:.3em 0;padding-left:1.2em}
+ol.wire{margin:.2em 0;padding-left:2em;font-size:.85em}
 .pass{background:#d4f7d4}.fail{background:#ffc9c9}.non-strict{background:#ffe8a3}
 .unsupported{background:#e6e6e6}.skipped{background:#eef0f3}.target-error{background:#f5b3ff}
 .harness-error{background:#c9d7ff}.timeout{background:#ffd3a8}.none{background:#fff;color:#888}
 .meta td,.meta th{font-size:.9em}
 ";
 
+/// Exchanges listed per case at most; the transcript file has them all.
+const MAX_WIRE_LINES: usize = 200;
+
+/// The one-line summaries of a case's wire transcript, given its path
+/// relative to the run's folder; `None` when it cannot be read.
+pub type WireLoader<'a> = &'a dyn Fn(&str) -> Option<Vec<String>>;
+
+/// The matrix, with each case's wire transcript linked but not listed.
 pub fn render(report: &RunReport) -> String {
+    render_with_wire(report, &|_| None)
+}
+
+/// The matrix, with each case's exchanges listed from its wire transcript
+/// (through `wire`) in a collapsible list.
+pub fn render_with_wire(report: &RunReport, wire: WireLoader<'_>) -> String {
     let matrix = Matrix::build(report);
     let code = exit::for_report(report);
     let result = if code == exit::CONFORMANT {
@@ -117,6 +134,9 @@ pub fn render(report: &RunReport) -> String {
                             let _ = write!(out, "<pre>{}</pre>", escape(&transcript_text(step)));
                         }
                     }
+                }
+                if let Some(path) = &case.wire {
+                    wire_details(&mut out, path, wire(path));
                 }
                 out.push_str("</li>");
             }
@@ -245,6 +265,33 @@ pub fn render(report: &RunReport) -> String {
 }
 
 /// Escapes text for HTML element content and double-quoted attributes.
+/// A case's exchanges as a collapsed list, and the link to its transcript.
+fn wire_details(out: &mut String, path: &str, lines: Option<Vec<String>>) {
+    let link = format!("<a href=\"{0}\">{0}</a>", escape(path));
+    let Some(lines) = lines else {
+        let _ = write!(out, "<br><small>wire: {link}</small>");
+        return;
+    };
+    let _ = write!(
+        out,
+        "<details class=\"wire\"><summary>wire: {} exchange{}</summary><ol class=\"wire\">",
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" }
+    );
+    for line in lines.iter().take(MAX_WIRE_LINES) {
+        let _ = write!(out, "<li><code>{}</code></li>", escape(line));
+    }
+    out.push_str("</ol>");
+    if lines.len() > MAX_WIRE_LINES {
+        let _ = write!(
+            out,
+            "<small>… {} more</small><br>",
+            lines.len() - MAX_WIRE_LINES
+        );
+    }
+    let _ = write!(out, "<small>{link}</small></details>");
+}
+
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -96,5 +96,9 @@ fn test_case(case: &CaseReport) -> TestCase {
     if let Some(note) = expectation_note(case) {
         test_case.add_property(Property::new("expectation", note));
     }
+    if let Some(wire) = &case.wire {
+        // The case's wire transcript, relative to the run's folder.
+        test_case.add_property(Property::new("wire", wire.as_str()));
+    }
     test_case
 }

@@ -155,6 +155,12 @@ pub fn render(report: &RunReport) -> String {
             + &expectation_note(case)
                 .map(|n| format!(" · <i>{}</i>", esc(&n)))
                 .unwrap_or_default();
+        // The case's wire transcript, relative to the run's folder.
+        let wire = case
+            .wire
+            .as_deref()
+            .map(|w| format!("Wire transcript: `{}`\n\n", w.replace('`', "'")))
+            .unwrap_or_default();
         match &case.failed_step {
             Some(step) => {
                 let text = transcript_text(step);
@@ -162,12 +168,15 @@ pub fn render(report: &RunReport) -> String {
                 let fence = fence_for(&text);
                 let _ = writeln!(
                     out,
-                    "<details><summary>{head}</summary>\n\n{fence}text\n{}{fence}\n\n</details>\n",
+                    "<details><summary>{head}</summary>\n\n{fence}text\n{}{fence}\n\n{wire}</details>\n",
                     ensure_newline(&text)
                 );
             }
             None => {
                 let _ = writeln!(out, "- {head}\n");
+                if !wire.is_empty() {
+                    let _ = write!(out, "  {wire}");
+                }
             }
         }
     }

@@ -193,6 +193,10 @@ pub struct CaseReport {
     /// verdict stands against it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expectation: Option<CaseExpectation>,
+    /// The case's wire transcript (JSON Lines, one exchange a line),
+    /// relative to the run's folder; absent when the case did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire: Option<String>,
 }
 
 /// An expectation applied to one case (`docs/ci.md`).

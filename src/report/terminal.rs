@@ -292,6 +292,7 @@ mod tests {
             failed_step: None,
             blame: None,
             expectation: None,
+            wire: None,
         }
     }
 

@@ -54,14 +54,15 @@ pub fn write_all(
     reports_dir: &Path,
 ) -> Result<WrittenReports, WriteReportError> {
     check_run_id(&report.run_id)?;
+    let run_dir = reports_dir.join(&report.run_id);
+    let wire = |rel: &str| wire_summaries(&run_dir, rel);
     // Render everything first: a rendering error must not leave a partial set.
     let contents = [
         json::render(report),
         junit::render(report)?,
         markdown::render(report),
-        html::render(report),
+        html::render_with_wire(report, &wire),
     ];
-    let run_dir = reports_dir.join(&report.run_id);
     let latest_dir = reports_dir.join("latest");
     for dir in [&run_dir, &latest_dir] {
         fs::create_dir_all(dir).map_err(|source| WriteReportError::CreateDir {
@@ -81,6 +82,28 @@ pub fn write_all(
         markdown,
         html,
     })
+}
+
+/// The `summary` of every line of a wire transcript under `run_dir`; `None`
+/// when the path leaves the folder or the file cannot be read.
+fn wire_summaries(run_dir: &Path, rel: &str) -> Option<Vec<String>> {
+    let safe = Path::new(rel)
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !safe {
+        return None;
+    }
+    let text = fs::read_to_string(run_dir.join(rel)).ok()?;
+    Some(
+        text.lines()
+            .map(|line| {
+                serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| v.get("summary")?.as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "(unreadable line)".to_owned())
+            })
+            .collect(),
+    )
 }
 
 /// The run id becomes a directory name: it must be one plain path component

@@ -32,9 +32,13 @@ pub(crate) struct CaseEnv<'a> {
     /// Which deadline ends the case, for the reason: `case deadline (60s)`
     /// or `run deadline`.
     pub deadline_label: String,
-    /// The run's link proxies, and the cell's (a, b) target indexes in them.
-    pub links: &'a super::links::Links,
+    /// The run's relay, and the cell's (a, b) target indexes in it.
+    pub relay: &'a super::relay::Relay,
     pub cell: (usize, usize),
+    /// The case's index in the plan: what the relay files its exchanges by.
+    pub case: usize,
+    /// The case's exchanges so far, as the relay records them.
+    pub wire: std::sync::Arc<super::relay::record::CaseWire>,
 }
 
 impl<'a> CaseEnv<'a> {
@@ -69,6 +73,17 @@ pub(crate) struct CaseState {
     steps_run: u32,
     /// What every message the case sees must keep (salts, timestamps, IDs).
     pub invariants: std::sync::Arc<super::invariants::Invariants>,
+    /// The first step that put a user of one side into a room of the other
+    /// (from then on MIMI traffic between the targets is required).
+    remote_add: Option<RemoteAdd>,
+}
+
+/// A step after which the cell's two targets must talk MIMI.
+struct RemoteAdd {
+    step: u32,
+    /// The side whose provider hosts the room (and must reach the other).
+    hub: Side,
+    user: String,
 }
 
 /// How a case ended.
@@ -112,7 +127,7 @@ pub(crate) async fn run(env: &CaseEnv<'_>, case_deadline: Instant) -> CaseResult
     // Whatever the verdict, the case gives back the link it cut: the cases
     // after it run on the same targets.
     if state.cut {
-        let _ = env.links.heal(env.cell.0, env.cell.1);
+        let _ = env.relay.heal(env.cell.0, env.cell.1);
     }
     match outcome {
         Ok(()) => CaseResult {
@@ -164,6 +179,7 @@ async fn run_steps(
                     ))
                 });
         result.map_err(|mut f| {
+            ignored_wiring(env, state, step, &mut f);
             if f.verdict == Verdict::Timeout && case_deadline < step_deadline {
                 f.reason = format!(
                     "{}; the {} cut the step short",
@@ -175,6 +191,34 @@ async fn run_steps(
         state.steps_run += 1;
     }
     Ok(())
+}
+
+/// A wait for a message that timed out, in a cell of two targets, after a
+/// step that required MIMI traffic between them, when the relay saw none at
+/// all: the target never used the peers the harness wired, so the verdict
+/// is `target-error` saying so, not a timeout.
+fn ignored_wiring(env: &CaseEnv<'_>, state: &CaseState, step: &Step, f: &mut Failure) {
+    let waits = matches!(step, Step::ExpectMessage(_) | Step::ExpectMessages(_));
+    let (a, b) = env.cell;
+    let Some(added) = &state.remote_add else {
+        return;
+    };
+    if f.verdict != Verdict::Timeout || !waits || a == b || env.wire.between(a, b) > 0 {
+        return;
+    }
+    let hub = env.side(added.hub).name;
+    let other = env
+        .side(match added.hub {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        })
+        .name;
+    f.verdict = Verdict::TargetError;
+    f.reason = format!(
+        "target {hub} ignored its peer wiring: no MIMI traffic between {hub} and {other} \
+         reached the harness's relay, though step {} put {} into a room hosted by {hub} ({})",
+        added.step, added.user, f.reason
+    );
 }
 
 /// A step's own deadline, else `default`. A `concurrently` block lasts as
@@ -205,7 +249,12 @@ pub(crate) fn step_timeout(step: &Step, default: Duration) -> Result<Duration, S
         Step::ExpectProfile(s) => s.timeout.as_ref(),
         Step::ExpectDownload(s) => s.timeout.as_ref(),
         Step::MarkRead(s) => s.timeout.as_ref(),
-        Step::Partition(_) | Step::Heal(_) => None,
+        Step::Partition(_)
+        | Step::Heal(_)
+        | Step::DropRequest(_)
+        | Step::Unavailable(_)
+        | Step::DuplicateRequest(_)
+        | Step::DelayRequest(_) => None,
     };
     match own {
         Some(t) => parse_duration(t),
@@ -365,6 +414,22 @@ impl CaseState {
         judge_call(result, &ex, op, expect, level)
     }
 
+    /// Notes that `user` joined a room hosted on `hub`'s side, if `user`
+    /// is an actor of the other side: the first such step is remembered.
+    fn note_remote_add(&mut self, hub: Side, user: &str) {
+        let remote = self
+            .actors
+            .values()
+            .any(|a| a.user == user && a.side != hub);
+        if remote && self.remote_add.is_none() {
+            self.remote_add = Some(RemoteAdd {
+                step: self.current.map(|(i, _)| i).unwrap_or(0),
+                hub,
+                user: user.to_owned(),
+            });
+        }
+    }
+
     fn next_room_name(&mut self, unique: &str) -> String {
         self.rooms += 1;
         format!("room-{unique}-{}", self.rooms)
@@ -396,6 +461,9 @@ async fn run_step(
                 .await?;
             if let Some(resp) = resp {
                 state.vars.set(&s.capture, resp.room);
+                if let Some(with) = &req.with {
+                    state.note_remote_add(side, with);
+                }
             }
             Ok(())
         }
@@ -510,6 +578,10 @@ async fn run_step(
         }
         Step::Partition(_) => super::partition::partition(env, state),
         Step::Heal(_) => super::partition::heal(env, state),
+        Step::DropRequest(r)
+        | Step::Unavailable(r)
+        | Step::DuplicateRequest(r)
+        | Step::DelayRequest(r) => super::partition::fault(env, step, r),
     }
 }
 
@@ -528,8 +600,11 @@ async fn membership(
         user: state.user_uri(&m.user)?,
     };
     let expect = m.expect.unwrap_or_default();
-    state
+    let answer = state
         .call_ok::<_, RoomChangeResponse>(env, side, op, &req, deadline, expect, env.level)
-        .await
-        .map(drop)
+        .await?;
+    if answer.is_some() && op == "add_participant" {
+        state.note_remote_add(side, &req.user);
+    }
+    Ok(())
 }

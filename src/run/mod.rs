@@ -2,7 +2,9 @@
 //!
 //! [`execute`] starts the targets (`targets.rs`: builtin through the
 //! [`BuiltinLauncher`], `url`, or a spawned `command`), asks each for
-//! `/v1/info`, resets it and wires the peers; then runs the cases
+//! `/v1/info`, resets it and wires the peers, every one through the relay
+//! (`relay/`: the harness is the MIMI network, and records every exchange
+//! into per-case wire transcripts); then runs the cases
 //! concurrently (`case.rs`), stops the targets (error paths included) and
 //! returns one complete [`RunReport`]. It never fails as a whole: a target
 //! that cannot be brought up gets
@@ -47,12 +49,12 @@ mod interrupt;
 mod invariants;
 mod judge;
 pub mod launch;
-pub mod links;
 mod oracle;
 mod outcome;
 mod partition;
 mod profile;
 mod receipts;
+pub mod relay;
 mod send;
 mod targets;
 mod timeline;
@@ -190,7 +192,12 @@ pub async fn execute(
             .map(|t| targets::start(t, opts, &http, launcher)),
     )
     .await;
-    let links = targets::wire_peers(&mut live, opts.step_timeout).await;
+    let prefix = run_prefix(&opts.run_id);
+    let recorder = std::sync::Arc::new(relay::record::Recorder::new(
+        &prefix,
+        Some(&opts.artifacts_dir.join(RUN_WIRE)),
+    ));
+    let relay = targets::wire_peers(&mut live, opts.step_timeout, recorder).await;
     for t in &live {
         if let Some(reason) = t.error() {
             events.event(RunEvent::TargetFailed {
@@ -202,9 +209,8 @@ pub async fn execute(
     let to_run = plan.cases.iter().filter(|c| c.skip.is_none()).count();
     events.event(RunEvent::Started { cases: to_run });
 
-    let prefix = run_prefix(&opts.run_id);
     let live_ref = &live;
-    let links_ref = &links;
+    let relay_ref = relay.as_ref();
     let prefix_ref = &prefix;
     let jobs = opts.jobs.max(1);
     let one = |i: usize| async move {
@@ -217,7 +223,7 @@ pub async fn execute(
             planned,
             i,
             live_ref,
-            links_ref,
+            relay_ref,
             prefix_ref,
             opts,
             run_deadline,
@@ -267,7 +273,7 @@ pub async fn execute(
     results.extend(concurrent);
     results.sort_by_key(|(i, _)| *i);
 
-    drop(links);
+    drop(relay);
     futures_util::future::join_all(live.iter_mut().map(|t| t.stop())).await;
     let infos = live.into_iter().map(|t| t.info).collect();
     let mut report = finish(
@@ -297,7 +303,7 @@ async fn run_planned(
     planned: &PlannedCase,
     index: usize,
     live: &[targets::LiveTarget],
-    links: &links::Links,
+    relay: Option<&relay::Relay>,
     prefix: &str,
     opts: &RunOptions,
     run_deadline: Option<Instant>,
@@ -322,6 +328,7 @@ async fn run_planned(
         failed_step: None,
         blame: None,
         expectation: None,
+        wire: None,
     };
     if let Some(why) = &planned.skip {
         report.reason = Some(why.clone());
@@ -363,8 +370,9 @@ async fn run_planned(
         });
         return report;
     }
-    let result = match (&ta.client, &tb.client) {
-        (Some(ca), Some(cb)) => {
+    let mut wire = None;
+    let result = match (&ta.client, &tb.client, relay) {
+        (Some(ca), Some(cb), Some(relay)) => {
             let case_timeout = match &test.timeout {
                 Some(t) => vars::parse_duration(t),
                 None => Ok(opts.case_timeout),
@@ -386,6 +394,7 @@ async fn run_planned(
                             "the run deadline passed before this case started".to_owned(),
                         ))
                     } else {
+                        let case_wire = relay.recorder().open_case(index);
                         let env = case::CaseEnv {
                             test,
                             level,
@@ -400,10 +409,24 @@ async fn run_planned(
                             step_timeout: opts.step_timeout,
                             unique: format!("{prefix}-{index}"),
                             deadline_label,
-                            links,
+                            relay,
                             cell: (cell.a, cell.b),
+                            case: index,
+                            wire: case_wire,
                         };
-                        Ok(case::run(&env, deadline).await)
+                        let result = case::run(&env, deadline).await;
+                        relay.clear_faults(index);
+                        let rel =
+                            transcript_path(&ta.name, &tb.name, &report.feature, &report.test);
+                        let exchanges = relay.recorder().close_case(index);
+                        let dir = opts.artifacts_dir.clone();
+                        wire = tokio::task::spawn_blocking(move || {
+                            relay::record::write_transcript(&dir, &rel, &exchanges)
+                        })
+                        .await
+                        .ok()
+                        .flatten();
+                        Ok(result)
                     }
                 }
             }
@@ -436,12 +459,30 @@ async fn run_planned(
             report.reason = Some(reason);
         }
     }
+    report.wire = wire;
     report.duration_ms = t0.elapsed().as_millis() as u64;
     events.event(RunEvent::CaseFinished {
         cell: cell_name,
         case: Box::new(report.clone()),
     });
     report
+}
+
+/// The run-level wire transcript, under the run's folder: exchanges that
+/// belong to no case (`docs/report-format.md`).
+pub const RUN_WIRE: &str = "wire/run.jsonl";
+
+/// Where a case's wire transcript goes, under the run's folder:
+/// `wire/<a>__<b>/<feature>/<test>.jsonl`, names made file-safe.
+fn transcript_path(a: &str, b: &str, feature: &str, test: &str) -> String {
+    use relay::record::file_safe;
+    format!(
+        "wire/{}__{}/{}/{}.jsonl",
+        file_safe(a),
+        file_safe(b),
+        file_safe(feature),
+        file_safe(test)
+    )
 }
 
 /// Whether the case's test cuts a link (a `partition` step), so it must
@@ -490,6 +531,7 @@ fn harness_case(plan: &Plan, planned: &PlannedCase, reason: String) -> CaseRepor
         failed_step: None,
         blame: None,
         expectation: None,
+        wire: None,
     }
 }
 

@@ -6,7 +6,8 @@
 
 use super::RunOptions;
 use super::launch::{BuiltinLauncher, RunningBuiltin};
-use super::links::Links;
+use super::relay::record::Recorder;
+use super::relay::{Relay, RelayTarget};
 use crate::control::api::{InfoResponse, Peer, PeersRequest};
 use crate::control::{CallError, ControlClient};
 use crate::plan::model::{CommandTarget, TargetKind, TargetSpec};
@@ -205,29 +206,39 @@ fn required_failed(request: &str, op: &str, e: &CallError) -> String {
     }
 }
 
-/// Tells every usable target where all the other usable targets are: through
-/// a link proxy of the harness when the peer's MIMI URL is on loopback
-/// (`links.rs`), so cases can cut the link. Returns the proxies, which live
-/// as long as the run needs them.
-pub(crate) async fn wire_peers(targets: &mut [LiveTarget], timeout: Duration) -> Links {
-    let known: Vec<Option<Peer>> = targets
+/// Starts the relay and tells every usable target that each of its peers
+/// is at the peer's relay listener, vouched for by the relay's CA
+/// (`relay/`): all MIMI traffic between targets goes through the harness.
+/// Returns the relay, which lives as long as the run needs it; when it
+/// cannot start, every target fails with the reason.
+pub(crate) async fn wire_peers(
+    targets: &mut [LiveTarget],
+    timeout: Duration,
+    recorder: std::sync::Arc<Recorder>,
+) -> Option<Relay> {
+    let known: Vec<Option<RelayTarget>> = targets
         .iter()
         .map(|t| {
             if t.error().is_some() {
                 return None;
             }
-            t.details.as_ref().map(|d| Peer {
+            t.details.as_ref().map(|d| RelayTarget {
+                name: t.name.clone(),
                 domain: d.domain.clone(),
                 mimi_url: d.mimi_url.clone(),
                 ca_pem: d.ca_pem.clone(),
             })
         })
         .collect();
-    let urls: Vec<Option<String>> = known
-        .iter()
-        .map(|p| p.as_ref().map(|p| p.mimi_url.clone()))
-        .collect();
-    let links = Links::start(&urls).await;
+    let relay = match Relay::start(&known, recorder).await {
+        Ok(r) => r,
+        Err(e) => {
+            for t in targets.iter_mut().filter(|t| t.error().is_none()) {
+                t.fail(format!("the harness's relay did not start: {e}"));
+            }
+            return None;
+        }
+    };
     let calls = targets.iter().enumerate().map(|(i, t)| {
         let req = PeersRequest {
             peers: known
@@ -237,8 +248,9 @@ pub(crate) async fn wire_peers(targets: &mut [LiveTarget], timeout: Duration) ->
                 .filter_map(|(j, p)| {
                     let p = p.as_ref()?;
                     Some(Peer {
-                        mimi_url: links.peer_url(i, j, &p.mimi_url).to_owned(),
-                        ..p.clone()
+                        domain: p.domain.clone(),
+                        mimi_url: relay.url_for(j)?.to_owned(),
+                        ca_pem: relay.ca_pem().to_owned(),
                     })
                 })
                 .collect(),
@@ -257,7 +269,7 @@ pub(crate) async fn wire_peers(targets: &mut [LiveTarget], timeout: Duration) ->
             target.fail(required_failed("POST /v1/peers", "peers", &e));
         }
     }
-    links
+    Some(relay)
 }
 
 /// Spawns a `command` target, logging its output under the run's artifacts,

@@ -31,6 +31,10 @@ pub const ACTIONS: &[&str] = &[
     "mark_read",
     "partition",
     "heal",
+    "drop_request",
+    "unavailable",
+    "duplicate_request",
+    "delay_request",
 ];
 
 impl<'de> Deserialize<'de> for Step {
@@ -76,6 +80,10 @@ impl<'de> Visitor<'de> for StepVisitor {
             "mark_read" => Step::MarkRead(map.next_value()?),
             "partition" => Step::Partition(map.next_value()?),
             "heal" => Step::Heal(map.next_value()?),
+            "drop_request" => Step::DropRequest(map.next_value()?),
+            "unavailable" => Step::Unavailable(map.next_value()?),
+            "duplicate_request" => Step::DuplicateRequest(map.next_value()?),
+            "delay_request" => Step::DelayRequest(map.next_value()?),
             _ => Step::ExpectTimeline(map.next_value()?),
         };
         // A second key is always an error; the seed reports it at the key.

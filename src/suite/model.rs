@@ -221,6 +221,14 @@ pub enum Step {
     Partition(Link),
     /// The harness restores the MIMI link between the two sides.
     Heal(Link),
+    /// The relay drops the next matching request (no answer).
+    DropRequest(RequestFault),
+    /// The relay answers the next matching request 503 with `Retry-After`.
+    Unavailable(RequestFault),
+    /// The relay delivers the next matching request twice.
+    DuplicateRequest(RequestFault),
+    /// The relay holds the next matching request for a while.
+    DelayRequest(RequestFault),
 }
 
 impl Step {
@@ -249,6 +257,10 @@ impl Step {
             Step::MarkRead(_) => "mark_read",
             Step::Partition(_) => "partition",
             Step::Heal(_) => "heal",
+            Step::DropRequest(_) => "drop_request",
+            Step::Unavailable(_) => "unavailable",
+            Step::DuplicateRequest(_) => "duplicate_request",
+            Step::DelayRequest(_) => "delay_request",
         }
     }
 }
@@ -641,17 +653,61 @@ pub struct ExpectDownload {
 }
 
 /// `partition` / `heal`: the harness cuts (restores) the MIMI link between
-/// the cell's two targets, both directions, through the link proxies it put
-/// between them. Only a link the harness proxies (a loopback `mimi_url`)
-/// can be cut; otherwise the step is `unsupported`. A test with a
-/// `partition` step runs alone, before the concurrent cases, and whatever
-/// it cut is healed when it ends, whatever its verdict.
+/// the cell's two targets, both directions, in its relay, which carries all
+/// MIMI traffic between them. In a cell of one target there is no link: the
+/// step is `unsupported`. A test with a `partition` step runs alone, before
+/// the concurrent cases, and whatever it cut is healed when it ends,
+/// whatever its verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
     /// The two sides the link joins: `[a, b]`.
     pub sides: Vec<Side>,
 }
+
+/// `drop_request`, `unavailable`, `duplicate_request`, `delay_request`: the
+/// harness's relay, which carries every MIMI request between the cell's two
+/// targets, does something to the next request of this case that the
+/// other side's provider sends to `to`'s provider (on `endpoint`, when
+/// given). `drop_request` forwards nothing and gives the sender no answer;
+/// `unavailable` answers 503 with `Retry-After` without forwarding;
+/// `duplicate_request` forwards the same bytes twice, one after the other,
+/// and gives the sender the answer to the second copy; `delay_request`
+/// holds the request for `by`, then forwards it. The fault applies once;
+/// one that never fired is disarmed when the case ends. Needs two targets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestFault {
+    /// The side whose provider receives the request.
+    pub to: Side,
+    /// The MIMI endpoint (draft-ietf-mimi-protocol-06 §5 names: `notify`,
+    /// `submitMessage`, `update`, `keyMaterial`, `groupInfo`, …); any
+    /// request when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// `unavailable` only: the `Retry-After` to answer, in whole seconds
+    /// (`1s` when left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<String>,
+    /// `delay_request` only, required: how long to hold the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+/// The endpoint names a [`RequestFault`] may name: the paths of
+/// draft-ietf-mimi-protocol-06 §5 (the segment after `/v1/`).
+pub const FAULT_ENDPOINTS: &[&str] = &[
+    "keyMaterial",
+    "update",
+    "notify",
+    "submitMessage",
+    "groupInfo",
+    "requestConsent",
+    "updateConsent",
+    "identifierQuery",
+    "reportAbuse",
+    "proxyDownload",
+];
 
 /// One expected visible message; fields left out are not checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

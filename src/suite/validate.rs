@@ -548,6 +548,54 @@ impl Checker {
                     self.at(f("sides"), "`sides` names the cell's two sides: `[a, b]`");
                 }
             }
+            Step::DropRequest(r)
+            | Step::Unavailable(r)
+            | Step::DuplicateRequest(r)
+            | Step::DelayRequest(r) => self.fault(step, r, &f),
+        }
+    }
+
+    /// A request-fault step: a known endpoint, `retry_after` only on
+    /// `unavailable` (whole seconds), `by` on `delay_request` and only there.
+    fn fault(
+        &mut self,
+        step: &Step,
+        r: &crate::suite::model::RequestFault,
+        f: &dyn Fn(&str) -> Vec<Seg>,
+    ) {
+        use crate::suite::model::FAULT_ENDPOINTS;
+        if let Some(e) = &r.endpoint
+            && !FAULT_ENDPOINTS.contains(&e.as_str())
+        {
+            self.at(
+                f("endpoint"),
+                format!(
+                    "unknown endpoint `{e}`; one of {}",
+                    FAULT_ENDPOINTS.join(", ")
+                ),
+            );
+        }
+        let unavailable = matches!(step, Step::Unavailable(_));
+        match (&r.retry_after, unavailable) {
+            (Some(_), false) => self.at(f("retry_after"), "`retry_after` belongs to `unavailable`"),
+            (Some(t), true) => match parse_duration(t) {
+                Err(e) => self.at(f("retry_after"), e.to_string()),
+                Ok(d) if d.subsec_nanos() != 0 || d.is_zero() => self.at(
+                    f("retry_after"),
+                    "Retry-After is whole seconds: `1s`, `2s`, …",
+                ),
+                Ok(_) => {}
+            },
+            (None, _) => {}
+        }
+        let delay = matches!(step, Step::DelayRequest(_));
+        match (&r.by, delay) {
+            (Some(_), false) => self.at(f("by"), "`by` belongs to `delay_request`"),
+            (None, true) => self.at(
+                f("by"),
+                "`delay_request` needs `by`: how long to hold the request",
+            ),
+            (by, _) => self.duration(by.as_ref(), f("by")),
         }
     }
 }

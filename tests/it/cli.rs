@@ -93,12 +93,21 @@ fn default_run_passes_every_case_in_all_four_cells_and_writes_reports() {
             let reason = case["reason"].as_str().unwrap_or_default();
             let want = if reason.starts_with("no MIMI mechanism: ") {
                 "unsupported"
-            } else if same_target && reason == mimi_interop::plan::NEEDS_TWO_PROVIDERS {
+            } else if same_target
+                && (reason == mimi_interop::plan::NEEDS_TWO_PROVIDERS
+                    || reason == mimi_interop::plan::NEEDS_TWO_FOR_FAULTS)
+            {
                 "skipped"
             } else {
                 "pass"
             };
             assert_eq!(case["verdict"], want, "{case}");
+            // Every case that passed has its wire transcript in the run's folder.
+            if want == "pass" {
+                let wire = case["wire"].as_str().expect("a wire transcript");
+                let run = reports.path().join(report["run_id"].as_str().unwrap());
+                assert!(run.join(wire).is_file(), "{wire} missing");
+            }
         }
     }
 }

@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 
+mod mimi;
+
 /// A real MIMI content vector (draft-ietf-mimi-content-08 `original.cbor`)
 /// with an empty extensions map: its senderUri and roomUri name the
 /// draft's example users, which the harness would rightly reject from the
@@ -85,6 +87,9 @@ pub struct Quirks {
     /// Answer 501 `unsupported` to every operation the control API lets a
     /// target decline (all but the harness's own, `REQUIRED_OPS`).
     pub unsupported_everything: bool,
+    /// Ignores its peer wiring: sends no MIMI traffic, and its messages
+    /// never reach users of other domains.
+    pub no_mimi: bool,
 }
 
 /// What a fake declares by default: the test suites' `feat` and every
@@ -234,6 +239,7 @@ struct Fake {
     world: Arc<World>,
     domain: String,
     quirks: Quirks,
+    mimi: Arc<mimi::FakeMimi>,
 }
 
 type Answer = Result<Value, (StatusCode, &'static str, String)>;
@@ -266,6 +272,7 @@ pub async fn spawn(world: Arc<World>, domain: &str, quirks: Quirks) -> FakeTarge
         world,
         domain: domain.to_owned(),
         quirks,
+        mimi: mimi::FakeMimi::start(domain).await,
     };
     let app = Router::new()
         .route("/v1/info", get(info))
@@ -309,8 +316,8 @@ async fn info(State(f): State<Fake>) -> Response {
         implementation: "fake".into(),
         version: "0".into(),
         domain: f.domain.clone(),
-        mimi_url: format!("https://{}", f.domain),
-        ca_pem: "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n".into(),
+        mimi_url: f.mimi.url.clone(),
+        ca_pem: f.mimi.tls.ca_pem.clone(),
         drafts: BTreeMap::from([("draft-ietf-mimi-content".into(), "08".into())]),
         features: f
             .quirks
@@ -344,12 +351,33 @@ async fn op(State(f): State<Fake>, Path(op): Path<String>, body: axum::Json<Valu
         };
         return error_response(err(status, code, format!("{op} failed on purpose")));
     }
+    if op == "peers"
+        && let Ok(req) = serde_json::from_value::<PeersRequest>(body.0.clone())
+    {
+        f.mimi.set_peers(&req);
+    }
+    let room = body
+        .0
+        .get("room")
+        .and_then(|r| r.as_str())
+        .map(str::to_owned);
     let answer = match op.as_str() {
         "events" => events(&f, body.0).await,
         "mark_read" => f.mark_read(body.0),
         "send" => f.send_and_report_delivery(body.0),
         _ => f.handle(&op, body.0),
     };
+    let changes = matches!(
+        op.as_str(),
+        "send" | "add_participant" | "remove_participant" | "create_room" | "mark_read"
+    );
+    if let (Ok(answer), true, false) = (&answer, changes, f.quirks.no_mimi) {
+        let room = room.or_else(|| answer.get("room")?.as_str().map(str::to_owned));
+        if let Some(room) = room {
+            let others = f.other_domains(&room);
+            f.mimi.notify(&room, &others).await;
+        }
+    }
     match answer {
         Ok(v) => axum::Json(v).into_response(),
         Err(e) => error_response(e),
@@ -398,7 +426,32 @@ async fn events(f: &Fake, body: Value) -> Answer {
     result
 }
 
+/// The domain of a `mimi://<domain>/...` URI.
+fn domain_of(uri: &str) -> &str {
+    let rest = uri.strip_prefix("mimi://").unwrap_or(uri);
+    rest.split('/').next().unwrap_or_default()
+}
+
 impl Fake {
+    /// The domains other than this fake's with a participant in `room`.
+    fn other_domains(&self, room: &str) -> Vec<String> {
+        let st = self.world.state.lock().unwrap();
+        let mut out: Vec<String> = st
+            .rooms
+            .get(room)
+            .map(|r| {
+                r.participants
+                    .keys()
+                    .map(|u| domain_of(u).to_owned())
+                    .filter(|d| *d != self.domain)
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     fn user_uri(&self, name: &str) -> String {
         format!("mimi://{}/u/{name}", self.domain)
     }
@@ -744,6 +797,8 @@ impl Fake {
                             .map(move |c| (u.clone(), c))
                     })
                     .filter(|(_, c)| *c != sender)
+                    // QUIRK no_mimi: nothing crosses to another domain.
+                    .filter(|(u, _)| !self.quirks.no_mimi || domain_of(u) == self.domain)
                     .collect();
                 let n = {
                     let key = (self.domain.clone(), req.room.clone());

@@ -150,8 +150,16 @@ fn junit_maps_verdicts_to_failure_error_and_skipped() {
 #[test]
 fn html_is_self_contained_and_escapes_everything() {
     let html = report::html::render(&sample());
-    for forbidden in ["<script", "<link", "src=", "href=", "url(", "@import"] {
+    for forbidden in ["<script", "<link", "src=", "url(", "@import"] {
         assert!(!html.contains(forbidden), "html contains {forbidden:?}");
+    }
+    // The only links: to the run's own wire transcripts, relative.
+    for (i, _) in html.match_indices("href=") {
+        assert!(
+            html[i..].starts_with("href=\"wire/"),
+            "{}",
+            &html[i..i + 40]
+        );
     }
     assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
     assert!(html.contains("body &quot;&lt;b&gt;hé&lt;/b&gt; &amp; «ok»&quot;"));
@@ -266,6 +274,40 @@ fn write_all_writes_every_file_to_run_dir_and_latest_atomically() {
         ]
         .into()
     );
+}
+
+#[test]
+fn html_lists_a_case_s_exchanges_from_its_wire_transcript() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = sample();
+    let wire = dir
+        .path()
+        .join(&report.run_id)
+        .join("wire/ref__acme/rich-text/markdown-body.jsonl");
+    std::fs::create_dir_all(wire.parent().unwrap()).unwrap();
+    std::fs::write(
+        &wire,
+        "{\"seq\":1,\"summary\":\"ref → acme: POST /v1/notify/r <b> → 201 (9 B / 0 B)\"}\nnot json\n",
+    )
+    .unwrap();
+    let written = report::write_all(&report, dir.path()).expect("reports written");
+    let html = std::fs::read_to_string(written.html).unwrap();
+    assert!(html.contains(
+        "<details class=\"wire\"><summary>wire: 2 exchanges</summary><ol class=\"wire\">\
+         <li><code>ref → acme: POST /v1/notify/r &lt;b&gt; → 201 (9 B / 0 B)</code></li>\
+         <li><code>(unreadable line)</code></li></ol>\
+         <small><a href=\"wire/ref__acme/rich-text/markdown-body.jsonl\">wire/ref__acme/rich-text/markdown-body.jsonl</a></small></details>"
+    ), "{html}");
+    // A transcript that is not there is linked, not listed.
+    assert!(
+        html.contains("<br><small>wire: <a href=\"wire/ref__ref/rich-text/plain-text.jsonl\">")
+    );
+    // A path that leaves the run's folder is never read.
+    let mut evil = report.clone();
+    evil.cells[0].cases[0].wire = Some("../../etc/passwd".into());
+    let html = report::html::render_with_wire(&evil, &|_| Some(vec!["x".into()]));
+    assert!(html.contains("wire: 1 exchange<"));
+    report::write_all(&evil, dir.path()).expect("written");
 }
 
 #[test]

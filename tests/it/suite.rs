@@ -77,6 +77,7 @@ bad_suite!(
     bad_suite_dm_without_with,
     bad_suite_refused_send_capture,
     bad_suite_two_actions_in_one_step,
+    bad_suite_bad_faults,
 );
 
 macro_rules! bad_targets {
@@ -280,20 +281,29 @@ fn cells_are_all_ordered_pairs_including_self_pairs() {
         ]
     );
     assert_eq!(p.cases.len(), 9 * tests);
-    // Only a test that cuts the link between two providers is left out,
-    // and only where both sides are one target.
+    // Only a test that cuts the link between two providers, or breaks a
+    // request on it, is left out, and only where both sides are one target.
     for c in &p.cases {
         let cell = &p.cells[c.cell];
-        let cuts = p
-            .case_test(c)
-            .1
-            .steps
-            .iter()
-            .any(|s| s.action() == "partition");
-        let want = (cell.a == cell.b && cuts).then_some(plan::NEEDS_TWO_PROVIDERS);
+        let steps = &p.case_test(c).1.steps;
+        let cuts = steps.iter().any(|s| s.action() == "partition");
+        let faults = steps.iter().any(|s| FAULTS.contains(&s.action()));
+        let want = match (cell.a == cell.b, cuts, faults) {
+            (false, _, _) | (true, false, false) => None,
+            (true, true, _) => Some(plan::NEEDS_TWO_PROVIDERS),
+            (true, false, true) => Some(plan::NEEDS_TWO_FOR_FAULTS),
+        };
         assert_eq!(c.skip.as_deref(), want);
     }
 }
+
+/// The request-fault steps: they need two targets, like `partition`.
+const FAULTS: &[&str] = &[
+    "drop_request",
+    "unavailable",
+    "duplicate_request",
+    "delay_request",
+];
 
 #[test]
 fn target_and_cell_filters_drop_cells_and_unused_targets() {
@@ -359,7 +369,7 @@ fn tag_filter_includes_suite_tags_and_set() {
             .1
             .steps
             .iter()
-            .any(|s| s.action() == "partition");
+            .any(|s| s.action() == "partition" || FAULTS.contains(&s.action()));
         let alone = p.cells[c.cell].a == p.cells[c.cell].b;
         minimum && c.skip.is_some() == (cuts && alone)
     }));

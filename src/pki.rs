@@ -1,4 +1,5 @@
-//! Certificates for mutually authenticated TLS between providers.
+//! Certificates for mutually authenticated TLS between providers, used by
+//! the reference provider and by the harness's relay (`run::relay`).
 //!
 //! Each run makes its own certificate authority ([`RunCa`]) and issues one
 //! certificate per provider whose only SAN is the provider's domain. Peers are

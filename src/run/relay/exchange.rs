@@ -1,0 +1,203 @@
+//! One request the relay carried from one target to another, and its answer:
+//! what the transcripts hold and what a wire judge will read.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Serialize;
+use std::time::SystemTime;
+
+/// One side of an exchange: a target of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Party {
+    /// Index of the target in the plan's target list.
+    #[serde(skip)]
+    pub index: usize,
+    /// The target's name in the targets file.
+    pub target: String,
+    pub domain: String,
+}
+
+/// One request a target sent to another through the relay, and what came
+/// back. Bodies are kept whole (up to the relay's cap) until the case's
+/// transcript is written.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// Order in the run (1-based), across all targets.
+    pub seq: u64,
+    /// When the request reached the relay.
+    pub time: SystemTime,
+    pub from: Party,
+    pub to: Party,
+    pub method: String,
+    /// Path and query as the sender wrote them.
+    pub path: String,
+    /// The request's `From`, `Host` (or HTTP/2 authority) and `Content-Type`.
+    pub from_header: Option<String>,
+    pub host: Option<String>,
+    pub content_type: Option<String>,
+    pub request: Vec<u8>,
+    /// The receiver's status; `None` when its answer never came (link cut,
+    /// dropped by a fault, unreachable).
+    pub status: Option<u16>,
+    /// What the relay answered the sender, when it was not the receiver's
+    /// answer (413 for an over-cap body, 503 for a fault, 502 when the
+    /// receiver could not be reached); `None` when it passed the receiver's.
+    pub relay_status: Option<u16>,
+    pub response: Vec<u8>,
+    /// From the request reaching the relay to the answer leaving it.
+    pub duration_us: u64,
+    /// The receiver's part of that (request sent to answer read).
+    pub upstream_us: Option<u64>,
+    /// The request-level fault a suite step made the relay apply.
+    pub fault: Option<String>,
+    /// Bytes a target sent that break the relay's rules (an over-cap body),
+    /// blamed on `blame`.
+    pub violation: Option<Violation>,
+    /// Why the receiver's answer is missing, when it is.
+    pub error: Option<String>,
+    /// The case the exchange belongs to (plan case index), when it maps to one.
+    pub case: Option<usize>,
+}
+
+/// A target's bytes the relay could not accept as they were.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// The target that sent the offending bytes.
+    pub blame: String,
+    pub what: String,
+}
+
+/// The one-line summary of an exchange in transcripts and reports. Today the
+/// method, path, status and sizes; a protocol codec can say more here.
+pub fn summarize(ex: &Exchange) -> String {
+    let status = match (ex.status, ex.relay_status) {
+        (Some(s), None) => s.to_string(),
+        (Some(s), Some(r)) => format!("{s} (relay answered {r})"),
+        (None, Some(r)) => format!("relay answered {r}"),
+        (None, None) => "no answer".to_owned(),
+    };
+    let mut line = format!(
+        "{} → {}: {} {} → {status} ({} B / {} B)",
+        ex.from.target,
+        ex.to.target,
+        ex.method,
+        ex.path,
+        ex.request.len(),
+        ex.response.len()
+    );
+    if let Some(f) = &ex.fault {
+        line.push_str(&format!(" [fault: {f}]"));
+    }
+    if let Some(v) = &ex.violation {
+        line.push_str(&format!(" [violation by {}: {}]", v.blame, v.what));
+    }
+    line
+}
+
+/// One line of a wire transcript (`docs/report-format.md`).
+#[derive(Serialize)]
+struct Line<'a> {
+    seq: u64,
+    time: String,
+    from: &'a Party,
+    to: &'a Party,
+    method: &'a str,
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relay_status: Option<u16>,
+    request_size: usize,
+    response_size: usize,
+    duration_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream_ms: Option<f64>,
+    summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_header: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fault: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    violation: Option<&'a Violation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    request_b64: String,
+    response_b64: String,
+}
+
+impl Exchange {
+    /// The exchange as one JSON Lines line (with its newline).
+    pub fn to_json_line(&self) -> String {
+        let ms = |us: u64| us as f64 / 1000.0;
+        let line = Line {
+            seq: self.seq,
+            time: humantime::format_rfc3339_micros(self.time).to_string(),
+            from: &self.from,
+            to: &self.to,
+            method: &self.method,
+            path: &self.path,
+            status: self.status,
+            relay_status: self.relay_status,
+            request_size: self.request.len(),
+            response_size: self.response.len(),
+            duration_ms: ms(self.duration_us),
+            upstream_ms: self.upstream_us.map(ms),
+            summary: summarize(self),
+            from_header: self.from_header.as_deref(),
+            host: self.host.as_deref(),
+            content_type: self.content_type.as_deref(),
+            fault: self.fault.as_deref(),
+            violation: self.violation.as_ref(),
+            error: self.error.as_deref(),
+            request_b64: B64.encode(&self.request),
+            response_b64: B64.encode(&self.response),
+        };
+        let mut text = serde_json::to_string(&line).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// The endpoint the path names: the segment after `v1` (`notify`,
+    /// `submitMessage`, …), else the first segment (`.well-known`).
+    pub fn endpoint(&self) -> &str {
+        endpoint_of(&self.path)
+    }
+
+    /// Whether the exchange went between targets `x` and `y`, either way.
+    pub fn between(&self, x: usize, y: usize) -> bool {
+        (self.from.index, self.to.index) == (x, y) || (self.from.index, self.to.index) == (y, x)
+    }
+}
+
+/// The endpoint name of a request path; see [`Exchange::endpoint`].
+pub fn endpoint_of(path: &str) -> &str {
+    let path = path.split('?').next().unwrap_or_default();
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let first = segments.clone().next().unwrap_or_default();
+    while let Some(s) = segments.next() {
+        if s == "v1" {
+            return segments.next().unwrap_or_default();
+        }
+    }
+    first
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_read_after_v1() {
+        assert_eq!(endpoint_of("/v1/notify/a.example/r/x"), "notify");
+        assert_eq!(endpoint_of("/mimi/v1/submitMessage/x?y=1"), "submitMessage");
+        assert_eq!(
+            endpoint_of("/.well-known/mimi-protocol-directory"),
+            ".well-known"
+        );
+        assert_eq!(endpoint_of(""), "");
+    }
+}
