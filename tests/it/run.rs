@@ -127,6 +127,17 @@ fn stable(case: &CaseReport, report: &RunReport, targets: &[TargetSpec]) -> serd
     }
     let prefix = report.run_id.rsplit('-').next().unwrap();
     text = text.replace(prefix, "[run]");
+    // Targets stamp accepted timestamps from the clock.
+    let key = "accepted_timestamp\\\":";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(key) {
+        out.push_str(&rest[..i + key.len()]);
+        rest = rest[i + key.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push_str("[ms]");
+    }
+    out.push_str(rest);
+    text = out;
     let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
     value["duration_ms"] = serde_json::json!("[ms]");
     value

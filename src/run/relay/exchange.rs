@@ -67,9 +67,43 @@ pub struct Violation {
     pub what: String,
 }
 
-/// The one-line summary of an exchange in transcripts and reports. Today the
-/// method, path, status and sizes; a protocol codec can say more here.
+/// What the protocol codec reads in an exchange that got an answer from the
+/// receiver: its one-line summary, and its findings (undecodable bodies,
+/// path variants) as `code (section): message`. `None` when the relay
+/// itself answered, or nothing came back: there is no exchange to decode.
+fn decode(ex: &Exchange) -> Option<(String, Vec<String>)> {
+    let status = ex.status?;
+    // The codec reads paths relative to the provider's MIMI base URL, which
+    // may carry a prefix of its own (`https://host/mimi`): the endpoints
+    // start at `/v1/` or `/.well-known/`.
+    let path = ["/v1/", "/.well-known/"]
+        .iter()
+        .find_map(|root| ex.path.find(root).map(|i| &ex.path[i..]))
+        .unwrap_or(&ex.path);
+    let decoded = crate::protocol::decode_exchange(&crate::protocol::HttpExchange {
+        method: &ex.method,
+        path,
+        request: &ex.request,
+        status,
+        response: &ex.response,
+    });
+    let findings = decoded
+        .findings
+        .iter()
+        .map(|f| format!("{} ({}): {}", f.code, f.section, f.message))
+        .collect();
+    Some((decoded.summary, findings))
+}
+
+/// The one-line summary of an exchange in transcripts and reports: who to
+/// whom, method, path, status and sizes, then what the protocol codec read
+/// in the bodies.
 pub fn summarize(ex: &Exchange) -> String {
+    summary_line(ex, decode(ex).as_ref().map(|(s, _)| s.as_str()))
+}
+
+/// [`summarize`] with the codec's summary already made.
+fn summary_line(ex: &Exchange, decoded: Option<&str>) -> String {
     let status = match (ex.status, ex.relay_status) {
         (Some(s), None) => s.to_string(),
         (Some(s), Some(r)) => format!("{s} (relay answered {r})"),
@@ -85,6 +119,9 @@ pub fn summarize(ex: &Exchange) -> String {
         ex.request.len(),
         ex.response.len()
     );
+    if let Some(summary) = decoded {
+        line.push_str(&format!(" · {summary}"));
+    }
     if let Some(f) = &ex.fault {
         line.push_str(&format!(" [fault: {f}]"));
     }
@@ -113,6 +150,10 @@ struct Line<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     upstream_ms: Option<f64>,
     summary: String,
+    /// The protocol codec's findings: bodies that do not decode, path
+    /// variants of the drafts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    findings: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     from_header: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,6 +174,7 @@ impl Exchange {
     /// The exchange as one JSON Lines line (with its newline).
     pub fn to_json_line(&self) -> String {
         let ms = |us: u64| us as f64 / 1000.0;
+        let decoded = decode(self);
         let line = Line {
             seq: self.seq,
             time: humantime::format_rfc3339_micros(self.time).to_string(),
@@ -146,7 +188,8 @@ impl Exchange {
             response_size: self.response.len(),
             duration_ms: ms(self.duration_us),
             upstream_ms: self.upstream_us.map(ms),
-            summary: summarize(self),
+            summary: summary_line(self, decoded.as_ref().map(|(s, _)| s.as_str())),
+            findings: decoded.map(|(_, f)| f).unwrap_or_default(),
             from_header: self.from_header.as_deref(),
             host: self.host.as_deref(),
             content_type: self.content_type.as_deref(),

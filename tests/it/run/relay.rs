@@ -212,9 +212,12 @@ async fn the_relay_forwards_unchanged_as_the_sender_and_records_by_case() {
     assert_eq!(
         v["summary"],
         format!(
-            "x → y: POST /mimi/v1/notify/a.example/r/room-pfx001-7-1?x=1 → 201 (5 B / {} B)",
+            "x → y: POST /mimi/v1/notify/a.example/r/room-pfx001-7-1?x=1 → 201 (5 B / {} B) · \
+             POST notify a.example/r/room-pfx001-7-1?x=1 → 201: request undecodable \
+             (notify[0].timestamp: truncated at byte 5)",
             answer.len()
-        )
+        ),
+        "the protocol codec reads the body below the target's base path"
     );
     assert_eq!(w.relay.recorder().run_level_count(), 0);
 }
