@@ -125,6 +125,18 @@ fn counts_for(case: &CaseReport, target: &str) -> bool {
 }
 
 impl TargetClaim {
+    /// Features of both sets where a SHOULD was missed, minimum set first.
+    pub fn non_strict(&self) -> Vec<&str> {
+        let (min, max) = (&self.minimum.non_strict, &self.maximum.non_strict);
+        min.iter().chain(max).map(String::as_str).collect()
+    }
+
+    /// Every case counted against the target, minimum set first.
+    pub fn failing(&self) -> Vec<&str> {
+        let (min, max) = (&self.minimum.failing, &self.maximum.failing);
+        min.iter().chain(max).map(String::as_str).collect()
+    }
+
     /// One line: `conformant; minimum 8/8 features, maximum 9/14 (non-strict: x)`
     /// or `not conformant: minimum feature set: 3 failing; …`.
     pub fn summary(&self) -> String {
@@ -140,13 +152,7 @@ impl TargetClaim {
             self.maximum.supported.len(),
             self.maximum.features
         );
-        let non_strict: Vec<&str> = self
-            .minimum
-            .non_strict
-            .iter()
-            .chain(&self.maximum.non_strict)
-            .map(String::as_str)
-            .collect();
+        let non_strict = self.non_strict();
         if !non_strict.is_empty() {
             line.push_str(&format!(" · non-strict: {}", non_strict.join(", ")));
         }

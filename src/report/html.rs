@@ -166,13 +166,7 @@ pub fn render_with_wire(report: &RunReport, wire: WireLoader<'_>) -> String {
                 format!("not conformant: {}", claim.reasons.join("; ")),
             )
         };
-        let failing: Vec<&str> = claim
-            .minimum
-            .failing
-            .iter()
-            .chain(&claim.maximum.failing)
-            .map(String::as_str)
-            .collect();
+        let failing = claim.failing();
         let detail = if failing.is_empty() {
             String::new()
         } else {
@@ -186,13 +180,7 @@ pub fn render_with_wire(report: &RunReport, wire: WireLoader<'_>) -> String {
                     .join("</li><li>")
             )
         };
-        let non_strict: Vec<&str> = claim
-            .minimum
-            .non_strict
-            .iter()
-            .chain(&claim.maximum.non_strict)
-            .map(String::as_str)
-            .collect();
+        let non_strict = claim.non_strict();
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"{class}\">{}{detail}</td><td>{}/{} supported</td><td>{}/{} supported{}</td><td>{}</td></tr>",

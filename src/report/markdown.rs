@@ -271,13 +271,7 @@ pub(crate) fn claims(report: &RunReport) -> String {
         } else {
             format!("❌ not conformant: {}", esc(&claim.reasons.join("; ")))
         };
-        let non_strict: Vec<&str> = claim
-            .minimum
-            .non_strict
-            .iter()
-            .chain(&claim.maximum.non_strict)
-            .map(String::as_str)
-            .collect();
+        let non_strict = claim.non_strict();
         let _ = writeln!(
             out,
             "| {} | {head} | {}/{} supported | {}/{} supported{} | {} |",
@@ -291,12 +285,7 @@ pub(crate) fn claims(report: &RunReport) -> String {
         );
     }
     for claim in report.claims.iter().filter(|c| !c.conformant) {
-        let failing: Vec<&String> = claim
-            .minimum
-            .failing
-            .iter()
-            .chain(&claim.maximum.failing)
-            .collect();
+        let failing = claim.failing();
         let _ = writeln!(
             out,
             "\n<details><summary>{}: {} failing</summary>\n",
