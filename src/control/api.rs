@@ -596,3 +596,171 @@ pub struct MessageFrank {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
 }
+
+/// `POST /v1/forge`: not part of the control API a target implements. The
+/// harness sends it to its own adversary provider (a reference provider):
+/// `actor`, a user of the adversary, sends the hub of `room` a request the
+/// drafts require the hub to refuse. `docs/protocol-suites.md` lists what
+/// each forgery sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgeRequest {
+    pub forgery: Forgery,
+    pub actor: String,
+    pub room: String,
+    /// The user a forgery names (removed, banned, added, promoted,
+    /// impersonated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// For `commit_role`: the role to give (default `admin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// For the malformed-body forgeries: the endpoint the body goes to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<ForgeEndpoint>,
+}
+
+/// What the adversary sent, and what it made of the answer. The harness
+/// judges by the answer it sees on the wire, not by `answer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgeResponse {
+    pub sent: String,
+    pub answer: String,
+}
+
+/// A request built to be refused (`docs/protocol-suites.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Forgery {
+    /// A commit removing `user`, by a member without the capability.
+    CommitRemove,
+    /// A commit banning `user`, by a member without the capability.
+    CommitBan,
+    /// A commit giving `user` (default: the actor) `role` (default admin).
+    CommitRole,
+    /// A commit adding `user` (e.g. a banned user).
+    CommitAdd,
+    /// The actor's provider's last `/update` for the room, sent again.
+    ReplayCommit,
+    /// The actor's provider's last `/submitMessage` for the room, again.
+    ReplayMessage,
+    /// That `/submitMessage` with `sendingUri` set to `user`, whom the
+    /// sending provider does not host.
+    MessageAs,
+    /// The last `/notify` the adversary got for the room, sent to the
+    /// room's hub: a notify from a provider that is not the hub.
+    NotifyToHub,
+    /// A `/groupInfo` request by `actor`, who is not in the room.
+    GroupInfoNonMember,
+    /// A `/proxyDownload` of a URL on a host that serves no asset of any
+    /// provider in the room (an open proxy would fetch it).
+    ProxyDownloadForeign,
+    /// That `/submitMessage` for `user`, with `From:` naming `user`'s
+    /// domain, over the adversary's own certificate: impersonating the
+    /// provider of `user`.
+    FromMismatch,
+    /// The last body sent to `endpoint` without its last octet.
+    Truncated,
+    /// The last body sent to `endpoint` with one octet after its end.
+    TrailingBytes,
+    /// An empty body to `endpoint`.
+    Empty,
+    /// 64 octets 0xff to `endpoint`.
+    Garbage,
+    /// 1 MiB + 1 octets to `endpoint`.
+    Oversized,
+    /// The last `/submitMessage` with protocol 2 (only `mls10(1)` exists).
+    UnknownProtocol,
+    /// Sent by the harness itself: a request over TLS with a client
+    /// certificate from a CA the target was never told to trust.
+    UntrustedCertificate,
+    /// Sent by the harness itself: a request over TLS without a client
+    /// certificate.
+    NoCertificate,
+}
+
+impl Forgery {
+    /// The name as written in suites.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CommitRemove => "commit_remove",
+            Self::CommitBan => "commit_ban",
+            Self::CommitRole => "commit_role",
+            Self::CommitAdd => "commit_add",
+            Self::ReplayCommit => "replay_commit",
+            Self::ReplayMessage => "replay_message",
+            Self::MessageAs => "message_as",
+            Self::NotifyToHub => "notify_to_hub",
+            Self::GroupInfoNonMember => "group_info_non_member",
+            Self::ProxyDownloadForeign => "proxy_download_foreign",
+            Self::FromMismatch => "from_mismatch",
+            Self::Truncated => "truncated",
+            Self::TrailingBytes => "trailing_bytes",
+            Self::Empty => "empty",
+            Self::Garbage => "garbage",
+            Self::Oversized => "oversized",
+            Self::UnknownProtocol => "unknown_protocol",
+            Self::UntrustedCertificate => "untrusted_certificate",
+            Self::NoCertificate => "no_certificate",
+        }
+    }
+
+    /// The MIMI endpoint the forged request goes to (`endpoint` for the
+    /// malformed bodies).
+    pub fn endpoint(self, endpoint: Option<ForgeEndpoint>) -> Option<ForgeEndpoint> {
+        Some(match self {
+            Self::CommitRemove
+            | Self::CommitBan
+            | Self::CommitRole
+            | Self::CommitAdd
+            | Self::ReplayCommit => ForgeEndpoint::Update,
+            Self::ReplayMessage
+            | Self::MessageAs
+            | Self::FromMismatch
+            | Self::UnknownProtocol
+            | Self::UntrustedCertificate
+            | Self::NoCertificate => ForgeEndpoint::SubmitMessage,
+            Self::NotifyToHub => ForgeEndpoint::Notify,
+            Self::GroupInfoNonMember => ForgeEndpoint::GroupInfo,
+            Self::ProxyDownloadForeign => ForgeEndpoint::ProxyDownload,
+            Self::Truncated
+            | Self::TrailingBytes
+            | Self::Empty
+            | Self::Garbage
+            | Self::Oversized => {
+                return endpoint;
+            }
+        })
+    }
+
+    /// Sent by the harness over its own TLS connection, not by the
+    /// adversary provider through the relay.
+    pub fn by_harness(self) -> bool {
+        matches!(self, Self::UntrustedCertificate | Self::NoCertificate)
+    }
+}
+
+/// A MIMI endpoint a forged request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ForgeEndpoint {
+    Update,
+    SubmitMessage,
+    Notify,
+    GroupInfo,
+    ProxyDownload,
+}
+
+impl ForgeEndpoint {
+    /// The directory's name (protocol-06 §5.1).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Update => "update",
+            Self::SubmitMessage => "submitMessage",
+            Self::Notify => "notify",
+            Self::GroupInfo => "groupInfo",
+            Self::ProxyDownload => "proxyDownload",
+        }
+    }
+}

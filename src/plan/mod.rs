@@ -9,6 +9,9 @@
 //! selected but cannot run in its cell (a test that cuts the link, in a
 //! cell with one target) stays, with `skip: Some(reason)`: reported
 //! `skipped`.
+//! Protocol suites (`set: protocol`) are planned in the cells (x, x) only:
+//! their side b is the harness's adversary, not a target, so they run once
+//! per target and the matrix shows them in the target's own column.
 //! Within one filter the values are alternatives (OR); different filters
 //! must all hold (AND). A filter value that matches nothing is an error, so
 //! a typo never silently selects nothing.
@@ -104,6 +107,11 @@ pub fn build(
     let mut cases = Vec::new();
     for (cell, pair) in cells.iter().enumerate() {
         for (si, s) in suites.iter().enumerate() {
+            // Protocol suites run once per target, against the harness's
+            // adversary: in the target's own cell (x, x) only.
+            if s.suite.set == crate::suite::model::FeatureSet::Protocol && pair.a != pair.b {
+                continue;
+            }
             for ti in (0..s.suite.tests.len()).filter(|&ti| selector.selects(s, ti)) {
                 cases.push(PlannedCase {
                     cell,

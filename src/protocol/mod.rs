@@ -21,6 +21,7 @@ use openmls::prelude::{
 use std::io::{Read, Write};
 use std::marker::PhantomData;
 
+pub mod answer;
 pub mod codec;
 pub use codec::{Decode, DecodeError, DecodeErrorKind, Reader, decode};
 pub mod cli;

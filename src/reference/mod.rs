@@ -237,6 +237,24 @@ impl BuiltinLauncher for Launcher {
             Ok(Box::new(p) as Box<dyn RunningBuiltin>)
         })
     }
+
+    fn launch_adversary<'a>(
+        &'a self,
+        domain: &'a str,
+    ) -> BoxFuture<'a, Result<Box<dyn RunningBuiltin>, String>> {
+        Box::pin(async move {
+            let p = self
+                .start_domain(domain)
+                .await
+                .map_err(|e| format!("adversary {domain}: {e}"))?;
+            // Forgeries replay and alter the adversary's own real traffic.
+            p.server
+                .hooks
+                .keep_last
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(Box::new(p) as Box<dyn RunningBuiltin>)
+        })
+    }
 }
 
 impl RunningBuiltin for RunningProvider {

@@ -7,7 +7,8 @@
 //! `skipped` or `harness-error` (the harness's fault). A target is conformant
 //! when it was usable and nothing counts against it; the minimum feature set
 //! is named first in the reasons because it is the one every provider MUST
-//! meet.
+//! meet. The protocol suites (`set: protocol`) count the same way, in a set
+//! of their own: a rule of the drafts broken is a reason against the claim.
 
 use super::model::{CaseReport, RunReport, SetClaim, TargetClaim, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,19 +41,24 @@ fn claim(report: &RunReport, target: &str, error: Option<&str>) -> TargetClaim {
             .map(|s| s.set.as_str())
             .unwrap_or("maximum")
     };
-    let mut minimum = SetClaim::default();
-    let mut maximum = SetClaim::default();
-    let mut tallies: [Tally; 2] = [Tally::new(), Tally::new()];
-    let mut features: [BTreeSet<&str>; 2] = [BTreeSet::new(), BTreeSet::new()];
+    // 0: minimum, 1: maximum, 2: protocol rules.
+    let index = |set: &str| match set {
+        "minimum" => 0,
+        "protocol" => 2,
+        _ => 1,
+    };
+    let mut sets: [SetClaim; 3] = Default::default();
+    let mut tallies: [Tally; 3] = Default::default();
+    let mut features: [BTreeSet<&str>; 3] = Default::default();
     for s in &report.suites {
-        features[usize::from(s.set != "minimum")].insert(&s.feature);
+        features[index(&s.set)].insert(&s.feature);
     }
     for cell in &report.cells {
         if cell.a != target && cell.b != target {
             continue;
         }
         for case in cell.cases.iter().filter(|c| counts_for(c, target)) {
-            let which = usize::from(set_of(&case.feature) != "minimum");
+            let which = index(set_of(&case.feature));
             features[which].insert(&case.feature);
             let entry = tallies[which].entry(case.feature.clone()).or_default();
             match case.verdict {
@@ -63,12 +69,7 @@ fn claim(report: &RunReport, target: &str, error: Option<&str>) -> TargetClaim {
                 }
                 Verdict::Fail | Verdict::Timeout | Verdict::TargetError => {
                     entry.2 = true;
-                    let set = if which == 0 {
-                        &mut minimum
-                    } else {
-                        &mut maximum
-                    };
-                    set.failing.push(format!(
+                    sets[which].failing.push(format!(
                         "{}/{} in {}: {}",
                         case.feature,
                         case.test,
@@ -80,10 +81,7 @@ fn claim(report: &RunReport, target: &str, error: Option<&str>) -> TargetClaim {
             }
         }
     }
-    for (set, (tally, names)) in [&mut minimum, &mut maximum]
-        .into_iter()
-        .zip(tallies.iter().zip(&features))
-    {
+    for (set, (tally, names)) in sets.iter_mut().zip(tallies.iter().zip(&features)) {
         set.features = names.len();
         for (feature, &(ok, non_strict, failing)) in tally {
             if ok && !failing {
@@ -98,6 +96,7 @@ fn claim(report: &RunReport, target: &str, error: Option<&str>) -> TargetClaim {
     if let Some(e) = error {
         reasons.push(format!("target could not be used: {e}"));
     }
+    let [minimum, maximum, protocol] = sets;
     if !minimum.failing.is_empty() {
         reasons.push(format!(
             "minimum feature set: {} failing",
@@ -110,12 +109,19 @@ fn claim(report: &RunReport, target: &str, error: Option<&str>) -> TargetClaim {
             maximum.failing.len()
         ));
     }
+    if !protocol.failing.is_empty() {
+        reasons.push(format!(
+            "protocol rules: {} failing",
+            protocol.failing.len()
+        ));
+    }
     TargetClaim {
         target: target.to_owned(),
         conformant: reasons.is_empty(),
         reasons,
         minimum,
         maximum,
+        protocol,
     }
 }
 
@@ -128,13 +134,21 @@ impl TargetClaim {
     /// Features of both sets where a SHOULD was missed, minimum set first.
     pub fn non_strict(&self) -> Vec<&str> {
         let (min, max) = (&self.minimum.non_strict, &self.maximum.non_strict);
-        min.iter().chain(max).map(String::as_str).collect()
+        min.iter()
+            .chain(max)
+            .chain(&self.protocol.non_strict)
+            .map(String::as_str)
+            .collect()
     }
 
     /// Every case counted against the target, minimum set first.
     pub fn failing(&self) -> Vec<&str> {
         let (min, max) = (&self.minimum.failing, &self.maximum.failing);
-        min.iter().chain(max).map(String::as_str).collect()
+        min.iter()
+            .chain(max)
+            .chain(&self.protocol.failing)
+            .map(String::as_str)
+            .collect()
     }
 
     /// One line: `conformant; minimum 8/8 features, maximum 9/14 (non-strict: x)`
@@ -152,6 +166,13 @@ impl TargetClaim {
             self.maximum.supported.len(),
             self.maximum.features
         );
+        if self.protocol.features > 0 {
+            line.push_str(&format!(
+                ", protocol {}/{} rule suites kept",
+                self.protocol.supported.len(),
+                self.protocol.features
+            ));
+        }
         let non_strict = self.non_strict();
         if !non_strict.is_empty() {
             line.push_str(&format!(" · non-strict: {}", non_strict.join(", ")));

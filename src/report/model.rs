@@ -55,6 +55,9 @@ pub struct TargetClaim {
     pub reasons: Vec<String>,
     pub minimum: SetClaim,
     pub maximum: SetClaim,
+    /// The protocol suites (rules a provider must enforce), when any ran.
+    #[serde(default, skip_serializing_if = "SetClaim::is_empty")]
+    pub protocol: SetClaim,
 }
 
 /// The claim for one feature set (`minimum` or `maximum`).
@@ -72,6 +75,13 @@ pub struct SetClaim {
     /// `feature/test in a→b: verdict` of every case counted against the target.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failing: Vec<String>,
+}
+
+impl SetClaim {
+    /// No feature of this set was in the report.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -249,6 +249,7 @@ pub(crate) fn step_timeout(step: &Step, default: Duration) -> Result<Duration, S
         Step::ExpectProfile(s) => s.timeout.as_ref(),
         Step::ExpectDownload(s) => s.timeout.as_ref(),
         Step::MarkRead(s) => s.timeout.as_ref(),
+        Step::Forge(s) => s.timeout.as_ref(),
         Step::Partition(_)
         | Step::Heal(_)
         | Step::DropRequest(_)
@@ -582,6 +583,7 @@ async fn run_step(
         | Step::Unavailable(r)
         | Step::DuplicateRequest(r)
         | Step::DelayRequest(r) => super::partition::fault(env, step, r),
+        Step::Forge(s) => super::forge::forge(env, state, s, deadline).await,
     }
 }
 

@@ -16,6 +16,14 @@ pub trait BuiltinLauncher: Send + Sync {
         name: &'a str,
         spec: &'a BuiltinTarget,
     ) -> BoxFuture<'a, Result<Box<dyn RunningBuiltin>, String>>;
+
+    /// Starts the run's adversary provider for `domain`: a provider whose
+    /// control API also answers `forge` (`docs/protocol-suites.md`), run by
+    /// the harness against every target in the protocol suites.
+    fn launch_adversary<'a>(
+        &'a self,
+        domain: &'a str,
+    ) -> BoxFuture<'a, Result<Box<dyn RunningBuiltin>, String>>;
 }
 
 /// A started builtin provider. Dropping it stops it; [`RunningBuiltin::stop`]

@@ -44,6 +44,7 @@ mod download;
 pub mod event;
 mod expect;
 mod expect_many;
+mod forge;
 mod inbox;
 mod interrupt;
 mod invariants;
@@ -60,11 +61,12 @@ mod targets;
 mod timeline;
 mod vars;
 
-use crate::plan::model::{Plan, PlannedCase};
+use crate::plan::model::{Cell, Plan, PlannedCase};
 use crate::report::model::{
     CaseReport, CellReport, HarnessInfo, REPORT_FORMAT_VERSION, RequirementRef, RunReport,
     SuiteInfo, Verdict,
 };
+use crate::suite::model::{FeatureSet, Suite};
 use event::{EventSink, RunEvent};
 use futures_util::{FutureExt, StreamExt};
 pub use interrupt::Interrupt;
@@ -186,19 +188,36 @@ pub async fn execute(
         }
     };
 
-    let mut live: Vec<targets::LiveTarget> = futures_util::future::join_all(
-        plan.targets
-            .iter()
-            .map(|t| targets::start(t, opts, &http, launcher)),
+    let needs_adversary = plan.cases.iter().any(|c| {
+        c.skip.is_none() && lookup_suite(plan, c).is_some_and(|s| s.set == FeatureSet::Protocol)
+    });
+    let (mut live, adversary) = futures_util::future::join(
+        futures_util::future::join_all(
+            plan.targets
+                .iter()
+                .map(|t| targets::start(t, opts, &http, launcher)),
+        ),
+        async {
+            if needs_adversary {
+                Some(targets::start_adversary(opts, &http, launcher).await)
+            } else {
+                None
+            }
+        },
     )
     .await;
+    // The adversary comes last, so plan indexes still name the targets.
+    let adversary_index = adversary.map(|a| {
+        live.push(a);
+        live.len() - 1
+    });
     let prefix = run_prefix(&opts.run_id);
     let recorder = std::sync::Arc::new(relay::record::Recorder::new(
         &prefix,
         Some(&opts.artifacts_dir.join(RUN_WIRE)),
     ));
     let relay = targets::wire_peers(&mut live, opts.step_timeout, recorder).await;
-    for t in &live {
+    for t in &live[..plan.targets.len()] {
         if let Some(reason) = t.error() {
             events.event(RunEvent::TargetFailed {
                 target: t.name.clone(),
@@ -223,6 +242,7 @@ pub async fn execute(
             planned,
             i,
             live_ref,
+            adversary_index,
             relay_ref,
             prefix_ref,
             opts,
@@ -275,7 +295,12 @@ pub async fn execute(
 
     drop(relay);
     futures_util::future::join_all(live.iter_mut().map(|t| t.stop())).await;
-    let infos = live.into_iter().map(|t| t.info).collect();
+    // The adversary is the harness's own, not a target of the report.
+    let infos = live
+        .into_iter()
+        .take(plan.targets.len())
+        .map(|t| t.info)
+        .collect();
     let mut report = finish(
         plan,
         opts,
@@ -303,6 +328,7 @@ async fn run_planned(
     planned: &PlannedCase,
     index: usize,
     live: &[targets::LiveTarget],
+    adversary: Option<usize>,
     relay: Option<&relay::Relay>,
     prefix: &str,
     opts: &RunOptions,
@@ -334,7 +360,20 @@ async fn run_planned(
         report.reason = Some(why.clone());
         return report;
     }
-    let cell = plan.cells.get(planned.cell);
+    // A protocol suite's side b is the adversary, whatever the cell says.
+    let protocol = suite.set == FeatureSet::Protocol;
+    let cell = plan
+        .cells
+        .get(planned.cell)
+        .map(|c| match (protocol, adversary) {
+            (true, Some(adv)) => Cell { a: c.a, b: adv },
+            _ => *c,
+        });
+    if protocol && adversary.is_none() {
+        report.verdict = Verdict::HarnessError;
+        report.reason = Some("the harness's adversary provider was not started".into());
+        return report;
+    }
     let pair = cell.and_then(|c| Some((live.get(c.a)?, live.get(c.b)?)));
     let (Some(cell), Some((ta, tb))) = (cell, pair) else {
         report.verdict = Verdict::HarnessError;
@@ -360,7 +399,14 @@ async fn run_planned(
         return report;
     }
     let feature_level = suite.requirement.level;
-    if let Some(u) = declared::undeclared(&suite.feature, feature_level, [ta, tb]) {
+    // Targets declare features of the requirements draft; the protocol
+    // suites test rules every provider must keep, declared or not.
+    let undeclared = if protocol {
+        None
+    } else {
+        declared::undeclared(&suite.feature, feature_level, [ta, tb])
+    };
+    if let Some(u) = undeclared {
         report.verdict = u.verdict;
         report.reason = Some(u.reason);
         report.blame = u.blame;
@@ -431,6 +477,13 @@ async fn run_planned(
                 }
             }
         }
+        _ if protocol && tb.error().is_some() => Err((
+            Verdict::HarnessError,
+            format!(
+                "the harness's adversary provider is unusable: {}",
+                tb.error().unwrap_or("no control client")
+            ),
+        )),
         _ => {
             let bad = if ta.error().is_some() { ta } else { tb };
             report.blame = Some(bad.name.clone());
@@ -453,6 +506,19 @@ async fn run_planned(
             report.steps_run = r.steps_run;
             report.failed_step = r.failed_step;
             report.blame = r.blame;
+            // What goes wrong on the adversary's side is the harness's
+            // fault, never a verdict on the target.
+            if protocol
+                && report.blame.as_deref() == Some(targets::ADVERSARY)
+                && report.verdict.counts_against()
+            {
+                report.verdict = Verdict::HarnessError;
+                report.reason = report
+                    .reason
+                    .take()
+                    .map(|r| format!("the harness's adversary failed: {r}"));
+                report.blame = None;
+            }
         }
         Err((verdict, reason)) => {
             report.verdict = verdict;
@@ -497,6 +563,10 @@ fn partitions(plan: &Plan, planned: &PlannedCase) -> bool {
         }
     }
     planned.skip.is_none() && lookup(plan, planned).is_some_and(|(_, t)| t.steps.iter().any(cuts))
+}
+
+fn lookup_suite<'p>(plan: &'p Plan, planned: &PlannedCase) -> Option<&'p Suite> {
+    Some(&plan.suites.get(planned.suite)?.suite)
 }
 
 fn lookup<'p>(

@@ -158,14 +158,82 @@ pub(crate) async fn start(
                 })
         }
     };
-    let url = match url {
-        Ok(url) => url,
+    match url {
+        Ok(url) => connect(target, &url, info_timeout, within_start, opts, http).await,
         Err(reason) => {
             target.fail(reason);
-            return target;
+            target
         }
+    }
+}
+
+/// The name the harness's adversary provider has in reports and transcripts.
+pub(crate) const ADVERSARY: &str = "adversary";
+/// Its domain: `.invalid` (RFC 2606), so it can never be a real provider's.
+pub(crate) const ADVERSARY_DOMAIN: &str = "adversary.mimi-interop.invalid";
+
+/// Starts the run's adversary provider (protocol suites): a reference
+/// provider the harness drives against each target. Never fails: trouble
+/// lands in its `info.error`.
+pub(crate) async fn start_adversary(
+    opts: &RunOptions,
+    http: &reqwest::Client,
+    launcher: &dyn BuiltinLauncher,
+) -> LiveTarget {
+    let mut target = LiveTarget {
+        name: ADVERSARY.to_owned(),
+        client: None,
+        info: TargetInfo {
+            name: ADVERSARY.to_owned(),
+            kind: "adversary".to_owned(),
+            implementation: None,
+            version: None,
+            domain: None,
+            drafts: Default::default(),
+            quirks: Vec::new(),
+            error: None,
+            artifacts: Vec::new(),
+            features: None,
+        },
+        details: None,
+        handle: Handle::None,
     };
-    let client = ControlClient::new(http.clone(), &url);
+    let launched = tokio::time::timeout(
+        opts.start_timeout,
+        launcher.launch_adversary(ADVERSARY_DOMAIN),
+    )
+    .await;
+    match launched {
+        Ok(Ok(running)) => {
+            let url = running.control_url();
+            target.handle = Handle::Builtin(running);
+            connect(target, &url, opts.step_timeout, false, opts, http).await
+        }
+        Ok(Err(e)) => {
+            target.fail(format!("the adversary provider did not start: {e}"));
+            target
+        }
+        Err(_) => {
+            target.fail(format!(
+                "the adversary provider did not start within {:?}",
+                opts.start_timeout
+            ));
+            target
+        }
+    }
+}
+
+/// Asks a started target `/v1/info` and `reset`; sets its client when both
+/// answered.
+async fn connect(
+    mut target: LiveTarget,
+    url: &str,
+    info_timeout: Duration,
+    within_start: bool,
+    opts: &RunOptions,
+    http: &reqwest::Client,
+) -> LiveTarget {
+    let client = ControlClient::new(http.clone(), url);
     match client.info(info_timeout).await {
         Ok(info) => {
             target.info.implementation = Some(info.implementation.clone());

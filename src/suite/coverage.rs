@@ -88,6 +88,7 @@ impl Feature {
         let set = match self.set {
             FeatureSet::Minimum => "Minimum",
             FeatureSet::Maximum => "Maximum",
+            FeatureSet::Protocol => "Protocol",
         };
         format!("{set} {}", self.item)
     }
@@ -199,7 +200,17 @@ pub fn markdown(suites: &[LoadedSuite]) -> String {
             }
         }
     }
-    let outside: Vec<&LoadedSuite> = suites.iter().filter(|s| feature_of(s).is_none()).collect();
+    let protocol: Vec<&LoadedSuite> = suites
+        .iter()
+        .filter(|s| s.suite.set == FeatureSet::Protocol)
+        .collect();
+    if !protocol.is_empty() {
+        out.push_str(&protocol_section(&protocol));
+    }
+    let outside: Vec<&LoadedSuite> = suites
+        .iter()
+        .filter(|s| feature_of(s).is_none() && s.suite.set != FeatureSet::Protocol)
+        .collect();
     if !outside.is_empty() {
         out.push_str("\n### Suites naming no feature of the list\n\n");
         for s in outside {
@@ -235,7 +246,10 @@ pub fn markdown(suites: &[LoadedSuite]) -> String {
             }
         }
     }
-    for s in suites.iter().filter(|s| feature_of(s).is_none()) {
+    for s in suites
+        .iter()
+        .filter(|s| feature_of(s).is_none() && s.suite.set != FeatureSet::Protocol)
+    {
         let _ = writeln!(
             out,
             "\n`{}` ({}), outside the list:\n",
@@ -250,6 +264,38 @@ pub fn markdown(suites: &[LoadedSuite]) -> String {
                 s.suite.feature,
                 t.name,
                 level.as_str()
+            );
+        }
+    }
+    out
+}
+
+/// The protocol requirements: each protocol suite's tests with the
+/// sections they cite and their level.
+fn protocol_section(suites: &[&LoadedSuite]) -> String {
+    let mut out = String::new();
+    let tests: usize = suites.iter().map(|s| s.suite.tests.len()).sum();
+    let _ = writeln!(
+        out,
+        "\n### Protocol requirements\n\nRules of the protocol drafts a provider must enforce whatever features it has, tested by the harness's adversary provider against each target: {} suites, {tests} tests.\n",
+        suites.len()
+    );
+    out.push_str("| suite | test | level | cites |\n|---|---|---|---|\n");
+    for s in suites {
+        for t in &s.suite.tests {
+            let level = t.level.unwrap_or(s.suite.requirement.level);
+            let cites: Vec<String> = t
+                .cites
+                .iter()
+                .map(|c| format!("{} §{}", c.document, c.section))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {} | {} |",
+                s.suite.feature,
+                t.name,
+                level.as_str(),
+                cites.join("; ")
             );
         }
     }
@@ -335,6 +381,7 @@ mod tests {
             let expected = match f.set {
                 FeatureSet::Minimum => i as u32 + 1,
                 FeatureSet::Maximum => i as u32 - 7,
+                FeatureSet::Protocol => unreachable!("the table lists requirements only"),
             };
             assert_eq!(f.item, expected, "{}", f.id);
         }

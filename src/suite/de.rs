@@ -35,6 +35,7 @@ pub const ACTIONS: &[&str] = &[
     "unavailable",
     "duplicate_request",
     "delay_request",
+    "forge",
 ];
 
 impl<'de> Deserialize<'de> for Step {
@@ -84,6 +85,7 @@ impl<'de> Visitor<'de> for StepVisitor {
             "unavailable" => Step::Unavailable(map.next_value()?),
             "duplicate_request" => Step::DuplicateRequest(map.next_value()?),
             "delay_request" => Step::DelayRequest(map.next_value()?),
+            "forge" => Step::Forge(map.next_value()?),
             _ => Step::ExpectTimeline(map.next_value()?),
         };
         // A second key is always an error; the seed reports it at the key.

@@ -42,6 +42,10 @@ pub struct Suite {
 pub enum FeatureSet {
     Minimum,
     Maximum,
+    /// Not a feature of the requirements draft: the protocol drafts' rules a
+    /// provider must enforce, tested by the harness's adversary provider
+    /// (side b) against each target (side a) (`docs/protocol-suites.md`).
+    Protocol,
 }
 
 impl FeatureSet {
@@ -49,6 +53,7 @@ impl FeatureSet {
         match self {
             FeatureSet::Minimum => "minimum",
             FeatureSet::Maximum => "maximum",
+            FeatureSet::Protocol => "protocol",
         }
     }
 }
@@ -116,6 +121,10 @@ pub struct Test {
     pub level: Option<Level>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The draft sections whose rule the test checks; required in protocol
+    /// suites, where `mimi-interop coverage` lists each test by them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cites: Vec<SpecRef>,
     /// Deadline for the whole case, e.g. `30s`; the run default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
@@ -229,6 +238,8 @@ pub enum Step {
     DuplicateRequest(RequestFault),
     /// The relay holds the next matching request for a while.
     DelayRequest(RequestFault),
+    /// The adversary sends the target a request it must refuse.
+    Forge(Forge),
 }
 
 impl Step {
@@ -261,6 +272,7 @@ impl Step {
             Step::Unavailable(_) => "unavailable",
             Step::DuplicateRequest(_) => "duplicate_request",
             Step::DelayRequest(_) => "delay_request",
+            Step::Forge(_) => "forge",
         }
     }
 }
@@ -692,6 +704,34 @@ pub struct RequestFault {
     /// `delay_request` only, required: how long to hold the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+}
+
+/// `forge` (protocol suites only): `as`, a user of the harness's adversary
+/// provider (side b), sends the hub of `room` (the target, side a) a request
+/// the drafts require the hub to refuse. The step passes when the target's
+/// answer, as the relay saw it, is a refusal: an HTTP 4xx or a MIMI refusal
+/// code (a refused TLS handshake for the certificate forgeries). A 2xx that
+/// takes the request, a 5xx, or no answer fails it. What the request left
+/// unchanged is checked by the steps after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Forge {
+    #[serde(rename = "as")]
+    pub actor: String,
+    pub room: String,
+    pub forgery: crate::control::api::Forgery,
+    /// The user the forgery names (an actor or a URI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// `commit_role` only: the role to give (default `admin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The malformed-body forgeries only: `update`, `submit_message`,
+    /// `notify` or `group_info`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<crate::control::api::ForgeEndpoint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
 }
 
 /// The endpoint names a [`RequestFault`] may name: the paths of

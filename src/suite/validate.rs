@@ -30,7 +30,10 @@ pub fn is_slug(s: &str) -> bool {
 }
 
 pub fn check_suite(suite: &Suite) -> Vec<Problem> {
-    let mut c = Checker::default();
+    let mut c = Checker {
+        protocol: suite.set == FeatureSet::Protocol,
+        ..Checker::default()
+    };
     if suite.version != SUITE_FORMAT_VERSION {
         c.at(
             path!["version"],
@@ -92,6 +95,10 @@ struct Checker {
     concurrent: BTreeSet<String>,
     /// Every capture of the current test, to tell "too early" from "never".
     later: BTreeSet<String>,
+    /// A protocol suite: side b is the harness's adversary.
+    protocol: bool,
+    /// The current test's actors' sides.
+    sides: std::collections::HashMap<String, Side>,
 }
 
 impl Checker {
@@ -130,10 +137,17 @@ impl Checker {
     fn test(&mut self, t: usize, test: &Test) {
         let base = path!["tests", t];
         self.actors.clear();
+        self.sides.clear();
         self.vars.clear();
         self.lists.clear();
         self.later = test.steps.iter().flat_map(captures_of).collect();
         self.tags(&test.tags, join(&base, path!["tags"]));
+        if self.protocol && test.cites.is_empty() {
+            self.at(
+                join(&base, path!["name"]),
+                "a protocol test cites the draft sections whose rule it checks: add `cites`",
+            );
+        }
         self.duration(test.timeout.as_ref(), join(&base, path!["timeout"]));
         if let Some(reason) = &test.no_mechanism {
             self.no_mechanism(test, reason, &base);
@@ -178,6 +192,7 @@ impl Checker {
             }
             self.actors.insert(name.clone());
             self.vars.insert(name.clone());
+            self.sides.insert(name.clone(), actor.side());
         }
         if test.steps.is_empty() {
             self.at(
@@ -552,6 +567,74 @@ impl Checker {
             | Step::Unavailable(r)
             | Step::DuplicateRequest(r)
             | Step::DelayRequest(r) => self.fault(step, r, &f),
+            Step::Forge(s) => self.forge(s, &f),
+        }
+    }
+
+    /// A `forge` step: in a protocol suite, by an adversary actor, with the
+    /// fields its forgery needs and no others.
+    fn forge(&mut self, s: &Forge, f: &dyn Fn(&str) -> Vec<Seg>) {
+        use crate::control::api::{ForgeEndpoint, Forgery};
+        if !self.protocol {
+            self.at(
+                f("forgery"),
+                "`forge` belongs to protocol suites (`set: protocol`), where side b is the harness's adversary",
+            );
+        }
+        self.actor(&s.actor, f("as"));
+        if self.sides.get(&s.actor) == Some(&Side::A) {
+            self.at(
+                f("as"),
+                format!(
+                    "`{}` is on side a (the target); forgeries come from side b, the adversary",
+                    s.actor
+                ),
+            );
+        }
+        self.string(&s.room, f("room"));
+        self.opt_string(s.user.as_ref(), f("user"));
+        self.opt_string(s.role.as_ref(), f("role"));
+        self.duration(s.timeout.as_ref(), f("timeout"));
+        let raw = matches!(
+            s.forgery,
+            Forgery::Truncated
+                | Forgery::TrailingBytes
+                | Forgery::Empty
+                | Forgery::Garbage
+                | Forgery::Oversized
+        );
+        match (raw, s.endpoint) {
+            (true, None) => self.at(
+                f("forgery"),
+                format!("`{}` needs `endpoint`", s.forgery.name()),
+            ),
+            (true, Some(ForgeEndpoint::ProxyDownload)) => self.at(
+                f("endpoint"),
+                "proxyDownload is a GET: it has no body to break",
+            ),
+            (false, Some(_)) => self.at(
+                f("endpoint"),
+                format!(
+                    "`{}` sends to {}; `endpoint` is for the malformed bodies",
+                    s.forgery.name(),
+                    s.forgery.endpoint(None).map_or("?", ForgeEndpoint::name)
+                ),
+            ),
+            _ => {}
+        }
+        let needs_user = matches!(
+            s.forgery,
+            Forgery::CommitRemove
+                | Forgery::CommitBan
+                | Forgery::CommitAdd
+                | Forgery::MessageAs
+                | Forgery::FromMismatch
+        );
+        if needs_user && s.user.is_none() {
+            self.at(f("forgery"), format!("`{}` needs `user`", s.forgery.name()));
+        }
+        if s.role.is_some() && s.forgery != Forgery::CommitRole {
+            self.at(f("role"), "`role` belongs to `commit_role`");
         }
     }
 

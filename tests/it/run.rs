@@ -36,6 +36,12 @@ impl BuiltinLauncher for NoBuiltins {
     ) -> BoxFuture<'a, Result<Box<dyn RunningBuiltin>, String>> {
         Box::pin(async move { Err(format!("no builtin {name} in this test")) })
     }
+    fn launch_adversary<'a>(
+        &'a self,
+        domain: &'a str,
+    ) -> BoxFuture<'a, Result<Box<dyn RunningBuiltin>, String>> {
+        Box::pin(async move { Err(format!("no adversary {domain} in this test")) })
+    }
 }
 
 fn url_target(name: &str, url: &str) -> TargetSpec {

@@ -81,11 +81,23 @@ impl Client {
         room: &str,
         op: &Operation,
     ) -> Result<Vec<ClientEvent>, ClientError> {
+        self.apply_operation_as(room, op, None).await
+    }
+
+    /// [`Client::apply_operation`] planned with `authority`'s role instead
+    /// of the user's own when given: the harness's adversary commits
+    /// changes its user may not make, so that the hub has to refuse them.
+    pub async fn apply_operation_as(
+        &mut self,
+        room: &str,
+        op: &Operation,
+        authority: Option<&str>,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
         let state = self.room_model(room)?;
         // A test hook may lend another user's authority (to forge a commit).
-        let mut planner = self
-            .ep
-            .forged_policy_actor()
+        let mut planner = authority
+            .map(str::to_owned)
+            .or_else(|| self.ep.forged_policy_actor())
             .unwrap_or_else(|| self.user.clone());
         // QUIRK ordinary-user-can-kick: a removal is planned with an admin's
         // authority, so the client never refuses it.

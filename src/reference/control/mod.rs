@@ -22,6 +22,7 @@ use tokio::sync::watch;
 mod abuse_ops;
 mod assets;
 mod consent_ops;
+mod forge;
 mod no_mechanism;
 mod ops;
 mod policy_ops;
@@ -323,7 +324,8 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/revoke_consent", post(revoke_consent))
         .route("/v1/report_abuse", post(report_abuse))
         .route("/v1/abuse_reports", post(abuse_reports))
-        .route("/v1/message_franks", post(message_franks));
+        .route("/v1/message_franks", post(message_franks))
+        .route("/v1/forge", post(forge::forge));
     no_mechanism::routes(router)
         .fallback(|| async { ControlError::not_found("no such control operation") })
         .layer(DefaultBodyLimit::max(crate::protocol::MAX_BODY))

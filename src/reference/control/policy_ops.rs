@@ -15,6 +15,19 @@ async fn room_change(
     actor: &str,
     op: impl Fn(&crate::reference::room::RoomState) -> Result<Operation, ControlError>,
 ) -> Res<RoomChangeResponse> {
+    room_change_as(p, room, actor, false, op).await
+}
+
+/// [`room_change`], planned with the authority of the room's first admin
+/// instead of the actor's own when `as_admin` (the adversary's forged
+/// commits: the actor's client commits what only an admin may).
+pub(super) async fn room_change_as(
+    p: &Provider,
+    room: &str,
+    actor: &str,
+    as_admin: bool,
+    op: impl Fn(&crate::reference::room::RoomState) -> Result<Operation, ControlError>,
+) -> Res<RoomChangeResponse> {
     if ids::domain_of(room, 'r').is_none() {
         return Err(ControlError::bad(format!("not a room URI: {room}")));
     }
@@ -25,7 +38,23 @@ async fn room_change(
     let mut attempt = 0;
     let events = loop {
         let state = c.room_model(room).map_err(client_error)?;
-        let result = c.apply_operation(room, &op(&state)?).await;
+        let authority = as_admin
+            .then(|| {
+                state
+                    .participants()
+                    .into_iter()
+                    .find(|(_, r)| r == "admin")
+                    .map(|(u, _)| u)
+            })
+            .flatten();
+        if as_admin && authority.is_none() {
+            return Err(ControlError::conflict(format!(
+                "{room} has no admin to forge"
+            )));
+        }
+        let result = c
+            .apply_operation_as(room, &op(&state)?, authority.as_deref())
+            .await;
         match result {
             Err(ClientError::Conflict(_)) if attempt < 2 => {
                 if attempt == 1

@@ -325,6 +325,38 @@ impl Quirks {
     pub(crate) fn ignores_consent(&self) -> bool {
         self.has(Quirk::IgnoresConsent)
     }
+
+    /// hub-skips-policy: whether the hub holds commits to the room policy.
+    pub(crate) fn hub_checks_policy(&self) -> bool {
+        !self.has(Quirk::HubSkipsPolicy)
+    }
+
+    /// hub-accepts-non-members: whether the hub checks that a message's
+    /// sender is an active participant.
+    pub(crate) fn hub_checks_senders(&self) -> bool {
+        !self.has(Quirk::HubAcceptsNonMembers)
+    }
+
+    /// hub-trusts-sending-uri: whether the hub checks that the sending
+    /// provider hosts the message's sender.
+    pub(crate) fn hub_checks_origin(&self) -> bool {
+        !self.has(Quirk::HubTrustsSendingUri)
+    }
+
+    /// from-unchecked: whether `From` must name a domain of the certificate.
+    pub(crate) fn checks_from(&self) -> bool {
+        !self.has(Quirk::FromUnchecked)
+    }
+
+    /// notify-from-anyone: whether `/notify` must come from the room's hub.
+    pub(crate) fn notify_only_from_hub(&self) -> bool {
+        !self.has(Quirk::NotifyFromAnyone)
+    }
+
+    /// group-info-to-anyone: whether GroupInfo goes to participants only.
+    pub(crate) fn group_info_to_participants(&self) -> bool {
+        !self.has(Quirk::GroupInfoToAnyone)
+    }
 }
 
 impl Server {

@@ -52,10 +52,16 @@ pub enum Quirk {
     FirstStatusWins,
     EditChainsIgnored,
     IgnoresConsent,
+    HubSkipsPolicy,
+    HubAcceptsNonMembers,
+    HubTrustsSendingUri,
+    FromUnchecked,
+    NotifyFromAnyone,
+    GroupInfoToAnyone,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 38] = [
+    pub const ALL: [Quirk; 44] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -94,6 +100,12 @@ impl Quirk {
         Quirk::InvalidContentPlaceholder,
         Quirk::FirstStatusWins,
         Quirk::EditChainsIgnored,
+        Quirk::HubSkipsPolicy,
+        Quirk::HubAcceptsNonMembers,
+        Quirk::HubTrustsSendingUri,
+        Quirk::FromUnchecked,
+        Quirk::NotifyFromAnyone,
+        Quirk::GroupInfoToAnyone,
     ];
 
     /// Quirks of behaviour outside the requirements' 22 features (consent
@@ -144,10 +156,17 @@ impl Quirk {
             Quirk::FirstStatusWins => "first-status-wins",
             Quirk::EditChainsIgnored => "edit-chains-ignored",
             Quirk::IgnoresConsent => "ignores-consent",
+            Quirk::HubSkipsPolicy => "hub-skips-policy",
+            Quirk::HubAcceptsNonMembers => "hub-accepts-non-members",
+            Quirk::HubTrustsSendingUri => "hub-trusts-sending-uri",
+            Quirk::FromUnchecked => "from-unchecked",
+            Quirk::NotifyFromAnyone => "notify-from-anyone",
+            Quirk::GroupInfoToAnyone => "group-info-to-anyone",
         }
     }
 
-    /// The id (in `suite::coverage::FEATURES`) of the requirement it breaks.
+    /// The id (in `suite::coverage::FEATURES`) of the requirement it breaks,
+    /// or the feature id of the protocol suite (`protocol-…`) whose rule.
     pub fn breaks(self) -> &'static str {
         match self {
             Quirk::MessageIdDraft07 | Quirk::TextAsPlain | Quirk::UnicodeNfc => "text",
@@ -184,6 +203,13 @@ impl Quirk {
             Quirk::EditChainsIgnored => "edits",
             // Not one of `suite::coverage::FEATURES` (see BEYOND_SUITES).
             Quirk::IgnoresConsent => "consent",
+            // Rules of the protocol drafts: the protocol suites' features.
+            Quirk::HubSkipsPolicy => "protocol-hub-authorization",
+            Quirk::HubAcceptsNonMembers => "protocol-hub-authorization",
+            Quirk::HubTrustsSendingUri => "protocol-provider-authentication",
+            Quirk::FromUnchecked => "protocol-provider-authentication",
+            Quirk::NotifyFromAnyone => "protocol-provider-authentication",
+            Quirk::GroupInfoToAnyone => "protocol-room-access",
         }
     }
 
@@ -303,6 +329,24 @@ impl Quirk {
             Quirk::IgnoresConsent => {
                 "the provider hands out KeyPackages of a consent-requiring user without consent"
             }
+            Quirk::HubSkipsPolicy => {
+                "the hub merges any commit a member sends without holding it to the room's policy (roles, capabilities, bans); the provider's own clients still check before they commit"
+            }
+            Quirk::HubAcceptsNonMembers => {
+                "the hub fans out messages from users who are no longer (or never were) active participants: removed and banned users' messages go through"
+            }
+            Quirk::HubTrustsSendingUri => {
+                "the hub takes a submitMessage whose sendingUri names a user the sending provider does not host"
+            }
+            Quirk::FromUnchecked => {
+                "the provider takes the `From` header's domain as the request's source without checking that the client certificate authenticates it"
+            }
+            Quirk::NotifyFromAnyone => {
+                "the provider takes `/notify` for a room from any peer, not only from the room's hub"
+            }
+            Quirk::GroupInfoToAnyone => {
+                "the hub hands the room's GroupInfo and tree to any requester, participant or not"
+            }
         }
     }
 
@@ -386,7 +430,11 @@ mod tests {
     fn names_parse_back_and_unknown_ones_list_the_known() {
         for q in Quirk::ALL {
             assert_eq!(Quirk::parse(q.name()), Ok(q));
-            assert!(crate::suite::coverage::feature(q.breaks()).is_some(), "{q}");
+            assert!(
+                crate::suite::coverage::feature(q.breaks()).is_some()
+                    || q.breaks().starts_with("protocol-"),
+                "{q}"
+            );
             assert!(!q.doc().is_empty());
         }
         let e = Quirk::parse("skip-epoch-check").unwrap_err();

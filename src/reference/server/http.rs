@@ -42,7 +42,7 @@ pub fn app(server: Arc<Server>) -> Router {
         .route("/v1/reportAbuse/{*room}", post(report_abuse))
         .route("/v1/proxyDownload/{*x}", get(proxy_download))
         .route("/v1/assets/{id}", get(asset))
-        .layer(middleware::from_fn(authenticate));
+        .layer(middleware::from_fn_with_state(server.clone(), authenticate));
     Router::new()
         .route("/.well-known/mimi-protocol-directory", get(directory))
         .merge(v1)
@@ -51,7 +51,7 @@ pub fn app(server: Arc<Server>) -> Router {
 }
 
 /// Checks `From: mimi@<domain>` against the certificate's names.
-async fn authenticate(mut req: Request, next: Next) -> Response {
+async fn authenticate(State(server): State<Arc<Server>>, mut req: Request, next: Next) -> Response {
     let names = req
         .extensions()
         .get::<PeerNames>()
@@ -69,7 +69,9 @@ async fn authenticate(mut req: Request, next: Next) -> Response {
             "missing or malformed From: mimi@<domain>".into(),
         ));
     };
-    if !names.0.contains(&domain) {
+    // QUIRK from-unchecked: any authenticated peer may claim any domain.
+    let checked = server.quirks.checks_from() || names.0.is_empty();
+    if checked && !names.0.contains(&domain) {
         return error(&MimiError::Forbidden(format!(
             "certificate does not authenticate {domain}"
         )));
@@ -351,7 +353,10 @@ async fn notify(
         )
             .into_response();
     }
-    match subject(&room, 'r').and_then(|room| s.handle_notify(&src.0, &room, &body)) {
+    match subject(&room, 'r').and_then(|room| {
+        s.hooks.keep("notify", &room, &body);
+        s.handle_notify(&src.0, &room, &body)
+    }) {
         Ok(()) => StatusCode::CREATED.into_response(),
         Err(e) => error(&e),
     }

@@ -215,8 +215,10 @@ impl Server {
                     .group;
                 // QUIRK ordinary-user-can-kick (`checks_kicks`).
                 let kicks = self.quirks.checks_kicks();
-                if let Err(why) =
-                    super::policy::check_commit(current, &staged, &sender_client, kicks)
+                // QUIRK hub-skips-policy.
+                if self.quirks.hub_checks_policy()
+                    && let Err(why) =
+                        super::policy::check_commit(current, &staged, &sender_client, kicks)
                 {
                     return not_allowed(why);
                 }
@@ -445,7 +447,8 @@ impl Server {
         let sender = std::str::from_utf8(req.sending_uri.as_slice())
             .map_err(|_| MimiError::BadRequest("sendingUri is not UTF-8".into()))?
             .to_owned();
-        if ids::domain_of(&sender, 'u') != Some(origin) {
+        // QUIRK hub-trusts-sending-uri.
+        if self.quirks.hub_checks_origin() && ids::domain_of(&sender, 'u') != Some(origin) {
             return Err(MimiError::Forbidden(format!(
                 "{origin} cannot speak for {sender}"
             )));
@@ -476,13 +479,15 @@ impl Server {
                 "group id does not match the room".into(),
             ));
         }
-        if !users_of_members(&room.group).contains(&sender) {
+        // QUIRK hub-accepts-non-members.
+        let checks_senders = self.quirks.hub_checks_senders();
+        if checks_senders && !users_of_members(&room.group).contains(&sender) {
             return Ok(SubmitMessageResponse::NotAllowed);
         }
         // §5.3: a user without an active role (e.g. banned) may not send.
         let restricted = super::policy::state_of(room.group.group_context().extensions())
             .map_or(true, |state| state.restricted_to_removals(&sender));
-        if restricted {
+        if checks_senders && restricted {
             return Ok(SubmitMessageResponse::NotAllowed);
         }
         let current = room.group.group_context().epoch().as_u64();

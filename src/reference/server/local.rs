@@ -107,9 +107,9 @@ impl LocalEndpoint {
         bundle: HandshakeBundle,
     ) -> Result<UpdateRoomResponse, MimiError> {
         let hub = hub_of(room)?;
-        self.server
-            .hooks
-            .record("local update", &protocol::encode(&bundle));
+        let encoded = protocol::encode(&bundle);
+        self.server.hooks.record("local update", &encoded);
+        self.server.hooks.keep("update", room, &encoded);
         let resp = if hub == self.server.domain {
             let (resp, deliveries) = self.server.hub_update(&self.server.domain, room, bundle)?;
             deliveries.wait(super::WELCOME_WAIT).await;
@@ -140,9 +140,9 @@ impl LocalEndpoint {
         req: SubmitMessageRequest,
     ) -> Result<SubmitMessageResponse, MimiError> {
         let hub = hub_of(room)?;
-        self.server
-            .hooks
-            .record("local submitMessage", &protocol::encode(&req));
+        let encoded = protocol::encode(&req);
+        self.server.hooks.record("local submitMessage", &encoded);
+        self.server.hooks.keep("submitMessage", room, &encoded);
         if hub == self.server.domain {
             return self.server.hub_submit(&self.server.domain, room, req);
         }
@@ -162,9 +162,9 @@ impl LocalEndpoint {
         req: GroupInfoRequest,
     ) -> Result<GroupInfoResponse, MimiError> {
         let hub = hub_of(room)?;
-        self.server
-            .hooks
-            .record("local groupInfo", &protocol::encode(&req));
+        let encoded = protocol::encode(&req);
+        self.server.hooks.record("local groupInfo", &encoded);
+        self.server.hooks.keep("groupInfo", room, &encoded);
         if hub == self.server.domain {
             return self.server.hub_group_info(&self.server.domain, room, req);
         }

@@ -74,6 +74,11 @@ pub struct Hooks {
     /// While set, the hub flips a bit of each `server_frank` it fans out
     /// (as a follower in the path could), so tests see receivers reject it.
     pub corrupt_fanout_franks: AtomicBool,
+    /// While set (the harness's adversary provider), the last body sent to
+    /// each endpoint per room, and the last notify received per room, are
+    /// kept so that forgeries can replay or alter real traffic.
+    pub keep_last: AtomicBool,
+    kept: Mutex<HashMap<(String, String), Vec<u8>>>,
 }
 
 impl Default for Hooks {
@@ -86,6 +91,8 @@ impl Default for Hooks {
             notify_refused: watch::Sender::new(0),
             forge_policy_as: Mutex::new(None),
             corrupt_fanout_franks: AtomicBool::new(false),
+            keep_last: AtomicBool::new(false),
+            kept: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -98,6 +105,19 @@ impl Hooks {
                 body: body.to_vec(),
             });
         }
+    }
+    /// Keeps `body` as the last one of `what` (an endpoint name) for
+    /// `room`, while [`Hooks::keep_last`] is set.
+    pub(crate) fn keep(&self, what: &str, room: &str, body: &[u8]) {
+        if self.keep_last.load(Ordering::Relaxed) {
+            lock(&self.kept).insert((what.to_owned(), room.to_owned()), body.to_vec());
+        }
+    }
+    /// The last body of `what` for `room` that [`Hooks::keep`] kept.
+    pub fn kept(&self, what: &str, room: &str) -> Option<Vec<u8>> {
+        lock(&self.kept)
+            .get(&(what.to_owned(), room.to_owned()))
+            .cloned()
     }
     /// Every body recorded so far.
     pub fn recorded(&self) -> Vec<Recorded> {
@@ -538,7 +558,8 @@ impl Server {
     ) -> Result<(), MimiError> {
         let hub = ids::domain_of(room, 'r')
             .ok_or_else(|| MimiError::BadRequest(format!("not a room URI: {room}")))?;
-        if hub != source {
+        // QUIRK notify-from-anyone.
+        if hub != source && self.quirks.notify_only_from_hub() {
             return Err(MimiError::Forbidden(format!(
                 "{source} is not the hub of {room}"
             )));

@@ -123,6 +123,20 @@ impl Peers {
         subject: &str,
         body: Vec<u8>,
     ) -> Result<PeerResponse, MimiError> {
+        self.post_from(domain, endpoint, subject, body, None).await
+    }
+
+    /// [`Peers::post`] with `From: mimi@<from>` instead of this provider's
+    /// own domain: how the harness's adversary claims to be someone else.
+    pub async fn post_from(
+        &self,
+        domain: &str,
+        endpoint: &str,
+        subject: &str,
+        body: Vec<u8>,
+        from: Option<&str>,
+    ) -> Result<PeerResponse, MimiError> {
+        let from = from.map_or_else(|| self.from.clone(), |d| format!("mimi@{d}"));
         let w = self.wiring();
         let peer = w.peers.get(domain).ok_or_else(|| MimiError::Peer {
             domain: domain.to_owned(),
@@ -141,7 +155,7 @@ impl Peers {
         let resp = w
             .http
             .post(url)
-            .header("From", &self.from)
+            .header("From", from)
             .header("Content-Type", "application/octet-stream")
             .body(body)
             .timeout(Duration::from_secs(20))

@@ -186,7 +186,8 @@ impl Server {
             return Ok(fail(group_info_code::NO_SUCH_ROOM));
         };
         let user = ids::user_of_client(&client).unwrap_or_default();
-        if !users_of_members(&r.group).contains(&user) {
+        // QUIRK group-info-to-anyone.
+        if self.quirks.group_info_to_participants() && !users_of_members(&r.group).contains(&user) {
             return Ok(fail(group_info_code::NOT_AUTHORIZED));
         }
         let tree = r

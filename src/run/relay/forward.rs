@@ -361,6 +361,11 @@ async fn forward(
     }
 }
 
+/// An error with its causes, for reasons.
+pub(super) fn error_text(e: &dyn std::error::Error) -> String {
+    error_chain(e)
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
@@ -380,40 +385,59 @@ impl Shared {
         let (Some(sender), Some(receiver)) = (self.node(from), self.node(to)) else {
             return Err("unknown target".to_owned());
         };
-        let u = reqwest::Url::parse(&receiver.mimi_url)
-            .map_err(|e| format!("bad mimi_url {}: {e}", receiver.mimi_url))?;
-        let port = u
-            .port_or_known_default()
-            .ok_or_else(|| format!("{} has no port", receiver.mimi_url))?;
-        let domain = &receiver.party.domain;
-        let origin = format!("{}://{domain}:{port}", u.scheme());
+        let origin = origin_of(receiver)?;
         if let Some(c) = super::lock(&self.clients).get(&(from, to)) {
             return Ok((c.clone(), origin));
         }
-        let host = u.host_str().unwrap_or_default();
-        let literal = host.trim_start_matches('[').trim_end_matches(']');
-        let addr: Option<SocketAddr> = match literal.parse::<IpAddr>() {
-            Ok(ip) => Some(SocketAddr::new(ip, port)),
-            Err(_) if host.eq_ignore_ascii_case(domain) => None,
-            Err(_) => Some(
-                tokio::net::lookup_host((host, port))
-                    .await
-                    .map_err(|e| format!("cannot resolve {host}: {e}"))?
-                    .next()
-                    .ok_or_else(|| format!("{host} resolves to nothing"))?,
-            ),
-        };
         let config = super::tls::upstream_config(&sender.tls.as_target, &receiver.tls.ca_pem)
-            .map_err(|e| format!("TLS to {domain}: {e}"))?;
-        let mut builder = reqwest::Client::builder()
-            .tls_backend_preconfigured(config)
-            .no_proxy()
-            .tcp_nodelay(true);
-        if let Some(addr) = addr {
-            builder = builder.resolve(domain, addr);
-        }
-        let client = builder.build().map_err(|e| error_chain(&e))?;
+            .map_err(|e| format!("TLS to {}: {e}", receiver.party.domain))?;
+        let client = pinned_client(receiver, config).await?;
         super::lock(&self.clients).insert((from, to), client.clone());
         Ok((client, origin))
     }
+}
+
+/// `https://<receiver's domain>:<port>`: what paths go after.
+pub(super) fn origin_of(receiver: &super::Node) -> Result<String, String> {
+    let u = reqwest::Url::parse(&receiver.mimi_url)
+        .map_err(|e| format!("bad mimi_url {}: {e}", receiver.mimi_url))?;
+    let port = u
+        .port_or_known_default()
+        .ok_or_else(|| format!("{} has no port", receiver.mimi_url))?;
+    Ok(format!("{}://{}:{port}", u.scheme(), receiver.party.domain))
+}
+
+/// A client for `receiver` with `config`: its domain is the name checked,
+/// its `mimi_url`'s address the one connected to.
+pub(super) async fn pinned_client(
+    receiver: &super::Node,
+    config: rustls::ClientConfig,
+) -> Result<reqwest::Client, String> {
+    let u = reqwest::Url::parse(&receiver.mimi_url)
+        .map_err(|e| format!("bad mimi_url {}: {e}", receiver.mimi_url))?;
+    let port = u
+        .port_or_known_default()
+        .ok_or_else(|| format!("{} has no port", receiver.mimi_url))?;
+    let domain = &receiver.party.domain;
+    let host = u.host_str().unwrap_or_default();
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    let addr: Option<SocketAddr> = match literal.parse::<IpAddr>() {
+        Ok(ip) => Some(SocketAddr::new(ip, port)),
+        Err(_) if host.eq_ignore_ascii_case(domain) => None,
+        Err(_) => Some(
+            tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|e| format!("cannot resolve {host}: {e}"))?
+                .next()
+                .ok_or_else(|| format!("{host} resolves to nothing"))?,
+        ),
+    };
+    let mut builder = reqwest::Client::builder()
+        .tls_backend_preconfigured(config)
+        .no_proxy()
+        .tcp_nodelay(true);
+    if let Some(addr) = addr {
+        builder = builder.resolve(domain, addr);
+    }
+    builder.build().map_err(|e| error_chain(&e))
 }

@@ -26,6 +26,7 @@
 pub mod exchange;
 pub mod fault;
 mod forward;
+pub mod probe;
 pub mod record;
 mod tls;
 
@@ -101,7 +102,7 @@ pub(crate) struct Shared {
 }
 
 /// One usable target.
-struct Node {
+pub(crate) struct Node {
     party: Party,
     mimi_url: String,
     tls: tls::TargetTls,

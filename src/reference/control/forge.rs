@@ -1,0 +1,338 @@
+//! `forge`: what the reference provider does as the harness's adversary
+//! (`docs/protocol-suites.md`). A user of this provider, holding real MLS
+//! state in a room another provider hosts, sends that hub a request the
+//! drafts require it to refuse. The answer says what was sent; whether the
+//! hub refused is read off the wire by the harness, not taken from here.
+//!
+//! Only a provider started with [`Hooks::keep_last`] set has the traffic the
+//! replays need; the others answer 409 for them.
+//!
+//! [`Hooks::keep_last`]: crate::reference::server::Hooks::keep_last
+
+use super::policy_ops::room_change_as;
+use super::*;
+use crate::protocol::{self as mimi, SubmitMessageRequest};
+use crate::reference::room::Operation;
+use openmls::prelude::tls_codec::VLBytes;
+
+/// Over the reference provider's 1 MiB MIMI body limit, and under the
+/// relay's cap, so the target, not the network, has to refuse it.
+const OVERSIZED: usize = mimi::MAX_BODY + 1;
+
+pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
+    let req: ForgeRequest = parse(&body)?;
+    let hub = ids::domain_of(&req.room, 'r')
+        .ok_or_else(|| ControlError::bad(format!("not a room URI: {}", req.room)))?
+        .to_owned();
+    if hub == p.domain {
+        return Err(ControlError::bad(format!(
+            "{} is hosted here: a forgery goes to another provider's hub",
+            req.room
+        )));
+    }
+    let user_field = || {
+        req.user
+            .clone()
+            .ok_or_else(|| ControlError::bad(format!("{} needs `user`", req.forgery.name())))
+    };
+    let sent_answer = |what: String, r: Result<u16, MimiError>| {
+        let answer = match r {
+            Ok(status) => format!("HTTP {status}"),
+            Err(e) => e.to_string(),
+        };
+        Ok(axum::Json(ForgeResponse { sent: what, answer }))
+    };
+    match req.forgery {
+        Forgery::CommitRemove | Forgery::CommitBan | Forgery::CommitRole | Forgery::CommitAdd => {
+            let user = match (req.forgery, &req.user) {
+                (Forgery::CommitRole, None) => req.actor.clone(),
+                _ => user_field()?,
+            };
+            let role = req.role.clone();
+            let what = format!(
+                "a commit by {} with an admin's authority: {} of {user}",
+                req.actor,
+                req.forgery.name()
+            );
+            let result = room_change_as(&p, &req.room, &req.actor, true, |state| {
+                Ok(match req.forgery {
+                    Forgery::CommitRemove => Operation::Remove { user: user.clone() },
+                    Forgery::CommitBan => Operation::Ban { user: user.clone() },
+                    Forgery::CommitAdd => Operation::add(&user),
+                    _ => {
+                        let name = role.as_deref().unwrap_or("admin");
+                        let role = state.role_index_by_name(name).ok_or_else(|| {
+                            ControlError::bad(format!("the room has no role {name:?}"))
+                        })?;
+                        Operation::SetRole {
+                            user: user.clone(),
+                            role,
+                        }
+                    }
+                })
+            })
+            .await;
+            let answer = match result {
+                Ok(r) => format!("committed (epoch {})", r.epoch),
+                Err(e) => e.message,
+            };
+            Ok(axum::Json(ForgeResponse { sent: what, answer }))
+        }
+        Forgery::ReplayCommit => {
+            let body = kept(&p, "update", &req.room)?;
+            let r = post(&p, &hub, "update", &req.room, body, None).await;
+            sent_answer(format!("{}'s last update for the room, again", p.domain), r)
+        }
+        Forgery::ReplayMessage => {
+            let body = kept(&p, "submitMessage", &req.room)?;
+            let first = p
+                .server
+                .peers
+                .post(&hub, "submitMessage", &req.room, body.clone())
+                .await;
+            // Told the epoch moved on, an attacker re-stamps the message
+            // with the current epoch: the hub can only refuse it for who
+            // sent it.
+            let current = match &first {
+                Ok(r) if r.status == 200 => match mimi::decode(&r.body) {
+                    Ok(mimi::SubmitMessageResponse::EpochTooOld { current_epoch }) => {
+                        Some(current_epoch)
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(epoch) = current else {
+                return sent_answer(
+                    format!("{}'s last submitMessage for the room, again", p.domain),
+                    first.map(|r| r.status),
+                );
+            };
+            let mut msg: SubmitMessageRequest = mimi::decode(&body)
+                .map_err(|e| ControlError::internal(format!("kept submitMessage: {e}")))?;
+            let restamped = restamp(msg.app_message.bytes(), epoch).ok_or_else(|| {
+                ControlError::internal("the kept appMessage is not a PrivateMessage")
+            })?;
+            msg.app_message = mimi::Raw::from_bytes(restamped);
+            let r = post(
+                &p,
+                &hub,
+                "submitMessage",
+                &req.room,
+                mimi::encode(&msg),
+                None,
+            )
+            .await;
+            sent_answer(
+                format!(
+                    "{}'s last submitMessage for the room, again, then re-stamped with epoch {epoch}",
+                    p.domain
+                ),
+                r,
+            )
+        }
+        Forgery::MessageAs => {
+            let user = user_field()?;
+            let body = kept(&p, "submitMessage", &req.room)?;
+            let mut msg: SubmitMessageRequest = mimi::decode(&body)
+                .map_err(|e| ControlError::internal(format!("kept submitMessage: {e}")))?;
+            msg.sending_uri = VLBytes::new(user.as_bytes().to_vec());
+            let r = post(
+                &p,
+                &hub,
+                "submitMessage",
+                &req.room,
+                mimi::encode(&msg),
+                None,
+            )
+            .await;
+            sent_answer(
+                format!(
+                    "a submitMessage from {} whose sendingUri is {user}",
+                    p.domain
+                ),
+                r,
+            )
+        }
+        Forgery::NotifyToHub => {
+            let body = kept(&p, "notify", &req.room)?;
+            let r = post(&p, &hub, "notify", &req.room, body, None).await;
+            sent_answer(
+                format!("a notify for the room from {}, not its hub", p.domain),
+                r,
+            )
+        }
+        Forgery::FromMismatch => {
+            // Impersonating the provider of `user`: its user as sendingUri,
+            // its domain in From, over the adversary's own certificate.
+            let user = user_field()?;
+            let claimed = ids::domain_of(&user, 'u')
+                .ok_or_else(|| ControlError::bad(format!("not a user URI: {user}")))?
+                .to_owned();
+            let body = kept(&p, "submitMessage", &req.room)?;
+            let mut msg: SubmitMessageRequest = mimi::decode(&body)
+                .map_err(|e| ControlError::internal(format!("kept submitMessage: {e}")))?;
+            msg.sending_uri = VLBytes::new(user.as_bytes().to_vec());
+            let r = post(
+                &p,
+                &hub,
+                "submitMessage",
+                &req.room,
+                mimi::encode(&msg),
+                Some(&claimed),
+            )
+            .await;
+            sent_answer(
+                format!(
+                    "a submitMessage for {user} with From: mimi@{claimed}, over {}'s certificate",
+                    p.domain
+                ),
+                r,
+            )
+        }
+        Forgery::GroupInfoNonMember => {
+            let actor = p.user(&req.actor)?;
+            let client = actor
+                .clients
+                .lock()
+                .await
+                .first()
+                .cloned()
+                .ok_or_else(|| ControlError::conflict("the actor has no client"))?;
+            let mut c = client.lock().await;
+            if c.is_member(&req.room) {
+                return Err(ControlError::bad(format!(
+                    "{} is in {}: groupInfo must come from a non-member",
+                    req.actor, req.room
+                )));
+            }
+            let answer = match c.join_external(&req.room).await {
+                Ok(events) => {
+                    actor.push(events);
+                    "joined by external commit".to_owned()
+                }
+                Err(e) => e.to_string(),
+            };
+            Ok(axum::Json(ForgeResponse {
+                sent: format!("a groupInfo request by {}, not a participant", req.actor),
+                answer,
+            }))
+        }
+        Forgery::ProxyDownloadForeign => {
+            // A host no provider of the room serves assets from; the room's
+            // path in it lets the harness file the exchange by case.
+            let url = format!(
+                "https://unrelated.invalid/{}",
+                req.room.trim_start_matches(ids::SCHEME)
+            );
+            let r = p
+                .server
+                .peers
+                .proxy_download(&hub, &url)
+                .await
+                .map(|r| r.status);
+            sent_answer(format!("a proxyDownload of {url}"), r)
+        }
+        Forgery::Truncated
+        | Forgery::TrailingBytes
+        | Forgery::Empty
+        | Forgery::Garbage
+        | Forgery::Oversized
+        | Forgery::UnknownProtocol => {
+            let endpoint = req.forgery.endpoint(req.endpoint).ok_or_else(|| {
+                ControlError::bad(format!("{} needs `endpoint`", req.forgery.name()))
+            })?;
+            let name = endpoint.name();
+            let base = || kept(&p, name, &req.room);
+            let (body, what) = match req.forgery {
+                Forgery::Truncated => {
+                    let mut b = base()?;
+                    b.truncate(b.len().saturating_sub(1));
+                    (b, "without its last octet")
+                }
+                Forgery::TrailingBytes => {
+                    let mut b = base()?;
+                    b.push(0);
+                    (b, "with an octet after its end")
+                }
+                Forgery::UnknownProtocol => {
+                    let mut b = base()?;
+                    if endpoint != ForgeEndpoint::SubmitMessage || b.is_empty() {
+                        return Err(ControlError::bad(
+                            "unknown_protocol is for submitMessage, whose first field is the protocol",
+                        ));
+                    }
+                    b[0] = 2;
+                    (b, "with protocol 2, which no draft defines")
+                }
+                Forgery::Empty => (Vec::new(), "empty"),
+                Forgery::Garbage => (vec![0xff; 64], "64 octets 0xff"),
+                _ => (vec![0; OVERSIZED], "of 1 MiB + 1 zero octets"),
+            };
+            let described = match req.forgery {
+                Forgery::Empty | Forgery::Garbage | Forgery::Oversized => {
+                    format!("a {name} body {what}")
+                }
+                _ => format!("{}'s last {name} body {what}", p.domain),
+            };
+            let r = post(&p, &hub, name, &req.room, body, None).await;
+            sent_answer(described, r)
+        }
+        Forgery::UntrustedCertificate | Forgery::NoCertificate => Err(ControlError::bad(format!(
+            "{} is sent by the harness itself, not by a provider",
+            req.forgery.name()
+        ))),
+    }
+}
+
+/// `msg`, an MLSMessage holding a PrivateMessage, with its epoch set to
+/// `epoch` (RFC 9420 §6: version, wire_format, group_id<V>, epoch).
+fn restamp(msg: &[u8], epoch: u64) -> Option<Vec<u8>> {
+    if msg.get(2..4)? != [0, 2] {
+        return None;
+    }
+    let (len, n) = varint(msg.get(4..)?)?;
+    let at = 4 + n + len;
+    let mut out = msg.to_vec();
+    out.get_mut(at..at + 8)?
+        .copy_from_slice(&epoch.to_be_bytes());
+    Some(out)
+}
+
+/// An MLS variable-length integer (RFC 9420 §2.1.2): (value, its size).
+fn varint(b: &[u8]) -> Option<(usize, usize)> {
+    let first = *b.first()?;
+    let size = 1usize << (first >> 6);
+    if size > 4 {
+        return None;
+    }
+    let mut v = u64::from(first & 0x3f);
+    for x in b.get(1..size)? {
+        v = (v << 8) | u64::from(*x);
+    }
+    Some((usize::try_from(v).ok()?, size))
+}
+
+/// The body last kept for `what` in `room`, or 409 when there is none.
+fn kept(p: &Provider, what: &str, room: &str) -> Result<Vec<u8>, ControlError> {
+    p.server.hooks.kept(what, room).ok_or_else(|| {
+        ControlError::conflict(format!(
+            "no {what} body for {room} to start from: a step before must make one"
+        ))
+    })
+}
+
+async fn post(
+    p: &Provider,
+    hub: &str,
+    endpoint: &str,
+    room: &str,
+    body: Vec<u8>,
+    from: Option<&str>,
+) -> Result<u16, MimiError> {
+    p.server
+        .peers
+        .post_from(hub, endpoint, room, body, from)
+        .await
+        .map(|r| r.status)
+}

@@ -1,0 +1,209 @@
+//! `forge`: the harness's adversary sends the target (side a) a request the
+//! drafts require it to refuse. The verdict is read off the wire: the
+//! target's answer to each forged request as the relay recorded it, decoded
+//! with the protocol codec (`protocol::answer`). What the adversary says it
+//! saw is kept for the transcript only.
+
+use super::case::{CaseEnv, CaseState};
+use super::outcome::Failure;
+use super::relay::exchange::{Exchange, summarize};
+use super::relay::probe::{Identity, ProbeAnswer};
+use super::targets::ADVERSARY_DOMAIN;
+use crate::control::api::{ForgeEndpoint, ForgeRequest, ForgeResponse, Forgery};
+use crate::protocol::answer::{Answer, read_answer};
+use crate::protocol::exchange::Endpoint;
+use crate::suite::model::{Forge, Side};
+use std::sync::Arc;
+use tokio::time::Instant;
+
+pub(crate) async fn forge(
+    env: &CaseEnv<'_>,
+    state: &mut CaseState,
+    s: &Forge,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let actor = state.actor_name(&s.actor)?;
+    let req = ForgeRequest {
+        forgery: s.forgery,
+        actor: state.actor(&actor).user.clone(),
+        room: state.text(&s.room)?,
+        user: s.user.as_deref().map(|u| state.user_uri(u)).transpose()?,
+        role: s.role.as_deref().map(|r| state.text(r)).transpose()?,
+        endpoint: s.endpoint,
+    };
+    let target = env.a.name;
+    let Some(endpoint) = s.forgery.endpoint(s.endpoint) else {
+        return Err(Failure::harness(format!(
+            "{} names no endpoint",
+            s.forgery.name()
+        )));
+    };
+    if s.forgery.by_harness() {
+        return probe(env, &req, endpoint, deadline).await;
+    }
+    let before = env.wire.exchanges().len();
+    let (result, ex) = state
+        .call::<_, ForgeResponse>(env, Side::B, "forge", &req, deadline)
+        .await;
+    let sent: Vec<Arc<Exchange>> = env.wire.exchanges()[before..]
+        .iter()
+        .filter(|x| x.from.index == env.cell.1 && x.to.index == env.cell.0)
+        .cloned()
+        .collect();
+    let said = match &result {
+        Ok(r) => format!("{}; the adversary saw: {}", r.sent, r.answer),
+        Err(e) => format!("the adversary's forge call failed: {e}"),
+    };
+    let primary: Vec<&Arc<Exchange>> = sent
+        .iter()
+        .filter(|x| x.endpoint() == endpoint.name())
+        .collect();
+    if primary.is_empty() {
+        // Nothing reached the target: the forgery could not be made, or
+        // the target refused an earlier request the forgery needed (a
+        // KeyPackage claim for a banned user), which is a refusal too.
+        if sent.iter().any(|x| refused(x).is_some()) {
+            return Ok(());
+        }
+        return Err(Failure::harness(format!(
+            "{}: no {} request reached {target}: {said}",
+            s.forgery.name(),
+            endpoint.name()
+        ))
+        .blame(Some(env.b.name))
+        .request(ex.request.clone()));
+    }
+    for x in primary {
+        let Some(status) = x.status else {
+            let why = x.error.as_deref().unwrap_or("no answer");
+            return Err(Failure::violation(
+                env.level,
+                format!(
+                    "{target} gave no answer to a forged request ({}): {why}",
+                    s.forgery.name()
+                ),
+            )
+            .blame(Some(target))
+            .target(target)
+            .request(summarize(x)));
+        };
+        match read_answer(protocol_endpoint(endpoint), status, &x.response) {
+            Answer::Refused(_) => {}
+            Answer::Taken(how) => {
+                return Err(Failure::violation(
+                    env.level,
+                    format!(
+                        "{target} took a forged request it must refuse ({}): {how}",
+                        s.forgery.name()
+                    ),
+                )
+                .blame(Some(target))
+                .target(target)
+                .request(format!("{said} | on the wire: {}", summarize(x)))
+                .expected("a refusal: HTTP 4xx or a MIMI refusal code"));
+            }
+            Answer::Failed(how) => {
+                return Err(Failure::violation(
+                    env.level,
+                    format!(
+                        "{target} failed on a forged request instead of refusing it ({}): {how}",
+                        s.forgery.name()
+                    ),
+                )
+                .blame(Some(target))
+                .target(target)
+                .request(format!("{said} | on the wire: {}", summarize(x)))
+                .expected("a refusal: HTTP 4xx or a MIMI refusal code"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The refusal in an exchange's answer, if it is one.
+fn refused(x: &Exchange) -> Option<String> {
+    let endpoint = match x.endpoint() {
+        "keyMaterial" => Endpoint::KeyMaterial,
+        "update" => Endpoint::Update,
+        "submitMessage" => Endpoint::SubmitMessage,
+        "groupInfo" => Endpoint::GroupInfo,
+        _ => Endpoint::Notify,
+    };
+    match read_answer(endpoint, x.status?, &x.response) {
+        Answer::Refused(how) => Some(how),
+        Answer::Taken(_) | Answer::Failed(_) => None,
+    }
+}
+
+fn protocol_endpoint(e: ForgeEndpoint) -> Endpoint {
+    match e {
+        ForgeEndpoint::Update => Endpoint::Update,
+        ForgeEndpoint::SubmitMessage => Endpoint::SubmitMessage,
+        ForgeEndpoint::Notify => Endpoint::Notify,
+        ForgeEndpoint::GroupInfo => Endpoint::GroupInfo,
+        ForgeEndpoint::ProxyDownload => Endpoint::ProxyDownload,
+    }
+}
+
+/// The certificate forgeries: the harness connects to the target itself.
+/// A refused handshake or an HTTP 4xx passes; any 2xx fails.
+async fn probe(
+    env: &CaseEnv<'_>,
+    req: &ForgeRequest,
+    endpoint: ForgeEndpoint,
+    deadline: Instant,
+) -> Result<(), Failure> {
+    let target = env.a.name;
+    let identity = match req.forgery {
+        Forgery::NoCertificate => Identity::Anonymous,
+        _ => Identity::Untrusted,
+    };
+    let room_path = req.room.trim_start_matches("mimi://");
+    let path = format!("/v1/{}/{room_path}", endpoint.name());
+    // The adversary's last message to the room, which the target took over
+    // mutual TLS: a target that does not check certificates takes it again.
+    let body = env
+        .wire
+        .exchanges()
+        .iter()
+        .rev()
+        .find(|x| {
+            x.from.index == env.cell.1
+                && x.to.index == env.cell.0
+                && x.endpoint() == endpoint.name()
+                && x.status.is_some_and(|s| (200..300).contains(&s))
+        })
+        .map(|x| x.request.clone())
+        .ok_or_else(|| {
+            Failure::harness(format!(
+                "{}: the adversary sent no {} to {target} that it took, to send again without its certificate; a step before must",
+                req.forgery.name(),
+                endpoint.name()
+            ))
+        })?;
+    let left = deadline.saturating_duration_since(Instant::now());
+    let answer = env
+        .relay
+        .probe(env.cell.0, ADVERSARY_DOMAIN, identity, &path, body, left)
+        .await
+        .map_err(|e| Failure::harness(format!("{}: {e}", req.forgery.name())))?;
+    let described = match identity {
+        Identity::Untrusted => "a client certificate from a CA it was never told to trust",
+        Identity::Anonymous => "no client certificate",
+    };
+    match answer {
+        ProbeAnswer::NoAnswer(_) => Ok(()),
+        ProbeAnswer::Answered(status, _) if (400..500).contains(&status) => Ok(()),
+        ProbeAnswer::Answered(status, body) => Err(Failure::violation(
+            env.level,
+            format!(
+                "{target} answered HTTP {status} to POST {path} over TLS with {described}: mutual TLS must refuse it (protocol-06 §4.1)"
+            ),
+        )
+        .blame(Some(target))
+        .target(target)
+        .request(format!("POST {path} ({described})"))
+        .response(String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
+        .expected("a refused handshake or HTTP 4xx")),
+    }
+}
