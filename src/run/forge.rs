@@ -9,9 +9,11 @@ use super::outcome::Failure;
 use super::relay::exchange::{Exchange, summarize};
 use super::relay::probe::{Identity, ProbeAnswer};
 use super::targets::ADVERSARY_DOMAIN;
+use crate::control::CallError;
 use crate::control::api::{ForgeEndpoint, ForgeRequest, ForgeResponse, Forgery};
 use crate::protocol::answer::{Answer, read_answer};
 use crate::protocol::exchange::Endpoint;
+use crate::report::model::Verdict;
 use crate::suite::model::{Forge, Side};
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -65,6 +67,20 @@ pub(crate) async fn forge(
         if sent.iter().any(|x| refused(x).is_some()) {
             return Ok(());
         }
+        // The adversary waits for the target's answer; when that wait
+        // outlived the step, the target hung on the forged request.
+        if let Err(CallError::Timeout { .. }) = &result {
+            return Err(Failure::new(
+                Verdict::Timeout,
+                format!(
+                    "{target} did not answer a forged request ({}) within the step deadline",
+                    s.forgery.name()
+                ),
+            )
+            .blame(Some(target))
+            .target(target)
+            .request(said));
+        }
         return Err(Failure::harness(format!(
             "{}: no {} request reached {target}: {said}",
             s.forgery.name(),
@@ -75,9 +91,11 @@ pub(crate) async fn forge(
     }
     for x in primary {
         let Some(status) = x.status else {
+            // A target that closes the connection or dies on a request has
+            // not refused it: the draft's answer is a status code.
             let why = x.error.as_deref().unwrap_or("no answer");
-            return Err(Failure::violation(
-                env.level,
+            return Err(Failure::new(
+                Verdict::TargetError,
                 format!(
                     "{target} gave no answer to a forged request ({}): {why}",
                     s.forgery.name()
@@ -122,6 +140,7 @@ pub(crate) async fn forge(
 
 /// The refusal in an exchange's answer, if it is one.
 fn refused(x: &Exchange) -> Option<String> {
+    // Only endpoints whose refusals the codec reads; others count as taken.
     let endpoint = match x.endpoint() {
         "keyMaterial" => Endpoint::KeyMaterial,
         "update" => Endpoint::Update,

@@ -1,6 +1,7 @@
 //! The one integration-test binary; one module per area.
 
 mod abuse;
+mod adversary;
 mod answer_cap;
 mod assets;
 mod atomic;

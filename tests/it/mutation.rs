@@ -307,7 +307,11 @@ fn markdown(all: &[Caught]) -> String {
     );
     out.push_str("|---|---|---|---|\n");
     for c in all {
-        let f = coverage::feature(c.quirk.breaks()).expect("a quirk breaks a listed feature");
+        // A requirement of the list, or a protocol suite's rule.
+        let breaks = match coverage::feature(c.quirk.breaks()) {
+            Some(f) => format!("{} `{}`", f.label(), f.id),
+            None => format!("Protocol `{}`", c.quirk.breaks()),
+        };
         let tests: Vec<String> = c
             .failed
             .iter()
@@ -318,10 +322,8 @@ fn markdown(all: &[Caught]) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "| `{}` | {} `{}` | {} | {} |",
+            "| `{}` | {breaks} | {} | {} |",
             c.quirk.name(),
-            f.label(),
-            f.id,
             c.quirk.doc(),
             if tests.is_empty() {
                 "none; found only by cases that could not finish (timeouts, target errors)"
@@ -413,8 +415,8 @@ async fn focused(quirk: Quirk) -> Vec<String> {
 }
 
 /// Quirks of the receiver rules the crafted-content tests check, of the
-/// run-wide invariants and of the multi-device variants, each with a test
-/// it must fail.
+/// run-wide invariants, of the multi-device variants and of the rules the
+/// protocol suites' adversary tests, each with a test it must fail.
 macro_rules! focused {
     ($($name:ident: $quirk:ident => $test:literal;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -438,6 +440,12 @@ focused! {
     focused_edit_chains_ignored: EditChainsIgnored => "edits/edit-of-an-edit";
     focused_leave_one_device: LeaveOneDevice => "membership/leave-with-several-devices";
     focused_timestamps_in_seconds: TimestampsInSeconds => "reliable-sync/burst-hub-to-follower";
+    focused_hub_skips_policy: HubSkipsPolicy => "protocol-hub-authorization/ordinary-user-cannot-promote-itself";
+    focused_hub_accepts_non_members: HubAcceptsNonMembers => "protocol-hub-authorization/removed-user-cannot-send";
+    focused_hub_trusts_sending_uri: HubTrustsSendingUri => "protocol-provider-authentication/sender-must-be-hosted-by-the-sending-provider";
+    focused_from_unchecked: FromUnchecked => "protocol-provider-authentication/from-must-match-the-certificate";
+    focused_notify_from_anyone: NotifyFromAnyone => "protocol-provider-authentication/only-the-hub-notifies";
+    focused_group_info_to_anyone: GroupInfoToAnyone => "protocol-room-access/group-info-only-for-participants";
 }
 
 /// A test of a feature MIMI has no mechanism for: `unsupported` by design.

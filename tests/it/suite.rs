@@ -272,7 +272,15 @@ fn cells_are_all_ordered_pairs_including_self_pairs() {
         })
         .collect();
     let suites = shipped_suites();
-    let tests: usize = suites.iter().map(|s| s.suite.tests.len()).sum();
+    let count = |protocol: bool| -> usize {
+        suites
+            .iter()
+            .filter(|s| (s.suite.set == FeatureSet::Protocol) == protocol)
+            .map(|s| s.suite.tests.len())
+            .sum()
+    };
+    let (tests, protocol) = (count(false), count(true));
+    assert!(protocol > 0);
     let p = plan::build(three, suites, &Filters::default()).unwrap();
     assert_eq!(
         cell_names(&p),
@@ -280,7 +288,17 @@ fn cells_are_all_ordered_pairs_including_self_pairs() {
             "x→x", "x→y", "x→z", "y→x", "y→y", "y→z", "z→x", "z→y", "z→z"
         ]
     );
-    assert_eq!(p.cases.len(), 9 * tests);
+    // Protocol suites run once per target, in its own cell only.
+    assert_eq!(p.cases.len(), 9 * tests + 3 * protocol);
+    for c in &p.cases {
+        if p.case_test(c).0.suite.set == FeatureSet::Protocol {
+            let cell = &p.cells[c.cell];
+            assert_eq!(
+                cell.a, cell.b,
+                "a protocol case outside a target's own cell"
+            );
+        }
+    }
     // Only a test that cuts the link between two providers, or breaks a
     // request on it, is left out, and only where both sides are one target.
     for c in &p.cases {

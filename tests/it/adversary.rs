@@ -1,0 +1,166 @@
+//! The adversary's forgeries against a reference provider, without the
+//! harness in between: each is refused and leaves the hub's whole state
+//! (`RunningProvider::state_dump`: server side and every device) as it was.
+
+use crate::reference::{T, pair, user};
+use mimi_interop::control::api::*;
+use std::sync::atomic::Ordering;
+
+const A: &str = "mimi://a.example";
+
+/// a.example hosts the room; b.example plays the adversary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_forgery_leaves_the_hub_as_it_was() {
+    let p = pair().await;
+    p.b.hooks().keep_last.store(true, Ordering::SeqCst);
+    let alice = user(&p.ca, "alice", 1).await.user;
+    let carol = user(&p.ca, "carol", 1).await.user;
+    let mallory = user(&p.cb, "mallory", 1).await.user;
+    let dave = user(&p.cb, "dave", 1).await.user;
+    let room =
+        p.ca.create_room(
+            &CreateRoomRequest {
+                actor: alice.clone(),
+                name: "r1".into(),
+                kind: RoomKind::Group,
+                with: None,
+                status_policy: None,
+            },
+            T,
+        )
+        .await
+        .expect("room")
+        .room;
+    for u in [&mallory, &carol] {
+        p.ca.membership(
+            "add_participant",
+            &MembershipRequest {
+                room: room.clone(),
+                actor: alice.clone(),
+                user: u.clone(),
+            },
+            T,
+        )
+        .await
+        .expect("add");
+    }
+    p.ca.set_role(
+        &SetRoleRequest {
+            room: room.clone(),
+            actor: alice.clone(),
+            user: carol.clone(),
+            role: "moderator".into(),
+        },
+        T,
+    )
+    .await
+    .expect("carol moderator");
+    // Real traffic for the replays: a message, a new device's groupInfo
+    // request and external commit, a notify received.
+    p.cb.add_client(
+        &AddClientRequest {
+            user: mallory.clone(),
+        },
+        T,
+    )
+    .await
+    .expect("mallory's second device");
+    p.cb.send(
+        &SendRequest {
+            room: room.clone(),
+            actor: mallory.clone(),
+            client: None,
+            content: SendContent::Intent(serde_json::json!({"text": "hi"})),
+        },
+        T,
+    )
+    .await
+    .expect("mallory sends");
+    p.ca.send(
+        &SendRequest {
+            room: room.clone(),
+            actor: alice.clone(),
+            client: None,
+            content: SendContent::Intent(serde_json::json!({"text": "hello"})),
+        },
+        T,
+    )
+    .await
+    .expect("alice sends");
+    let forgeries: Vec<(Forgery, &str, Option<&str>, Option<ForgeEndpoint>)> = vec![
+        (Forgery::CommitRemove, &*mallory, Some(&*carol), None),
+        (Forgery::CommitBan, &mallory, Some(&carol), None),
+        (Forgery::CommitRole, &mallory, None, None),
+        (Forgery::ReplayCommit, &mallory, None, None),
+        (Forgery::MessageAs, &mallory, Some(&alice), None),
+        (Forgery::FromMismatch, &mallory, Some(&alice), None),
+        (Forgery::NotifyToHub, &mallory, None, None),
+        (Forgery::GroupInfoNonMember, &dave, None, None),
+        (Forgery::ProxyDownloadForeign, &mallory, None, None),
+        (Forgery::UnknownProtocol, &mallory, None, None),
+    ]
+    .into_iter()
+    .chain(
+        [
+            Forgery::Truncated,
+            Forgery::TrailingBytes,
+            Forgery::Empty,
+            Forgery::Garbage,
+            Forgery::Oversized,
+        ]
+        .into_iter()
+        .flat_map(|f| {
+            [
+                ForgeEndpoint::Update,
+                ForgeEndpoint::SubmitMessage,
+                ForgeEndpoint::GroupInfo,
+            ]
+            .map(|e| (f, mallory.as_str(), None, Some(e)))
+        }),
+    )
+    .collect();
+    let dump = || async {
+        for u in [&alice, &carol] {
+            let _ =
+                p.ca.room_state(
+                    &RoomStateRequest {
+                        user: u.clone(),
+                        room: room.clone(),
+                    },
+                    T,
+                )
+                .await;
+        }
+        p.a.state_dump().await
+    };
+    for (forgery, actor, user, endpoint) in forgeries {
+        let before = dump().await;
+        let sent: ForgeResponse =
+            p.cb.call(
+                "forge",
+                &ForgeRequest {
+                    forgery,
+                    actor: actor.to_owned(),
+                    room: room.clone(),
+                    user: user.map(str::to_owned),
+                    role: None,
+                    endpoint,
+                },
+                T,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", forgery.name()));
+        assert!(
+            !sent.answer.starts_with("committed") && !sent.answer.starts_with("joined"),
+            "{} {endpoint:?} was taken: {sent:?}",
+            forgery.name()
+        );
+        assert_eq!(
+            before,
+            dump().await,
+            "{} {endpoint:?} changed a.example's state: {sent:?}",
+            forgery.name()
+        );
+    }
+    assert!(room.starts_with(A));
+}
