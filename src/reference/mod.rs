@@ -139,6 +139,7 @@ pub async fn start_with_quirks(
     peers.set_hooks(server.hooks.clone());
     // QUIRK drop-when-unreachable
     peers.set_retries(server.quirks.retries_notify());
+    peers.set_restamps(server.quirks.restamps_retries());
     let mimi_url = format!("https://{mimi_addr}");
     let provider = control::Provider::new(
         server.clone(),

@@ -60,13 +60,14 @@ mod send;
 mod targets;
 mod timeline;
 mod vars;
+mod wire_judge;
 
 use crate::plan::model::{Cell, Plan, PlannedCase};
 use crate::report::model::{
     CaseReport, CellReport, HarnessInfo, REPORT_FORMAT_VERSION, RequirementRef, RunReport,
     SuiteInfo, Verdict,
 };
-use crate::suite::model::{FeatureSet, Suite};
+use crate::suite::model::{FeatureSet, Level, Suite};
 use event::{EventSink, RunEvent};
 use futures_util::{FutureExt, StreamExt};
 pub use interrupt::Interrupt;
@@ -460,11 +461,24 @@ async fn run_planned(
                             case: index,
                             wire: case_wire,
                         };
-                        let result = case::run(&env, deadline).await;
+                        let mut result = case::run(&env, deadline).await;
                         relay.clear_faults(index);
                         let rel =
                             transcript_path(&ta.name, &tb.name, &report.feature, &report.test);
                         let exchanges = relay.recorder().close_case(index);
+                        // A case that passed still has to have kept the
+                        // protocol's rules on the wire.
+                        if matches!(result.verdict, Verdict::Pass | Verdict::NonStrict)
+                            && let Some(v) =
+                                wire_judge::judge(&exchanges, protocol.then_some(cell.b))
+                        {
+                            result.verdict = match v.level {
+                                Level::Must => Verdict::Fail,
+                                Level::Should | Level::May => Verdict::NonStrict,
+                            };
+                            result.reason = Some(v.reason);
+                            result.blame = Some(v.blame);
+                        }
                         let dir = opts.artifacts_dir.clone();
                         wire = tokio::task::spawn_blocking(move || {
                             relay::record::write_transcript(&dir, &rel, &exchanges)

@@ -446,6 +446,7 @@ focused! {
     focused_from_unchecked: FromUnchecked => "protocol-provider-authentication/from-must-match-the-certificate";
     focused_notify_from_anyone: NotifyFromAnyone => "protocol-provider-authentication/only-the-hub-notifies";
     focused_group_info_to_anyone: GroupInfoToAnyone => "protocol-room-access/group-info-only-for-participants";
+    focused_retry_restamps: RetryRestamps => "reliable-sync/follower-asks-to-retry-later";
 }
 
 /// A test of a feature MIMI has no mechanism for: `unsupported` by design.

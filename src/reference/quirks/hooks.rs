@@ -353,6 +353,11 @@ impl Quirks {
         !self.has(Quirk::NotifyFromAnyone)
     }
 
+    /// retry-restamps: whether a notify sent again gets new timestamps.
+    pub(crate) fn restamps_retries(&self) -> bool {
+        self.has(Quirk::RetryRestamps)
+    }
+
     /// group-info-to-anyone: whether GroupInfo goes to participants only.
     pub(crate) fn group_info_to_participants(&self) -> bool {
         !self.has(Quirk::GroupInfoToAnyone)

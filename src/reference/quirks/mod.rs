@@ -58,10 +58,11 @@ pub enum Quirk {
     FromUnchecked,
     NotifyFromAnyone,
     GroupInfoToAnyone,
+    RetryRestamps,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 44] = [
+    pub const ALL: [Quirk; 45] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -106,6 +107,7 @@ impl Quirk {
         Quirk::FromUnchecked,
         Quirk::NotifyFromAnyone,
         Quirk::GroupInfoToAnyone,
+        Quirk::RetryRestamps,
     ];
 
     /// Quirks of behaviour outside the requirements' 22 features (consent
@@ -162,6 +164,7 @@ impl Quirk {
             Quirk::FromUnchecked => "from-unchecked",
             Quirk::NotifyFromAnyone => "notify-from-anyone",
             Quirk::GroupInfoToAnyone => "group-info-to-anyone",
+            Quirk::RetryRestamps => "retry-restamps",
         }
     }
 
@@ -210,6 +213,7 @@ impl Quirk {
             Quirk::FromUnchecked => "protocol-provider-authentication",
             Quirk::NotifyFromAnyone => "protocol-provider-authentication",
             Quirk::GroupInfoToAnyone => "protocol-room-access",
+            Quirk::RetryRestamps => "reliable-sync",
         }
     }
 
@@ -346,6 +350,9 @@ impl Quirk {
             }
             Quirk::GroupInfoToAnyone => {
                 "the hub hands the room's GroupInfo and tree to any requester, participant or not"
+            }
+            Quirk::RetryRestamps => {
+                "the hub re-stamps a notify it sends again after a failed delivery (new accepted timestamps, so new bytes the follower cannot tell from a new message)"
             }
         }
     }

@@ -38,6 +38,9 @@ pub struct Peers {
     /// Whether a notify that could not be delivered is retried (always,
     /// but under the quirk drop-when-unreachable).
     retries: std::sync::atomic::AtomicBool,
+    /// Whether a notify sent again gets new timestamps (quirk
+    /// retry-restamps; never otherwise).
+    restamps: std::sync::atomic::AtomicBool,
 }
 
 /// One follower's delivery queue and the task draining it.
@@ -75,6 +78,7 @@ impl Peers {
             hooks: Mutex::new(None),
             from: format!("mimi@{own_domain}"),
             retries: std::sync::atomic::AtomicBool::new(true),
+            restamps: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -82,6 +86,12 @@ impl Peers {
     pub(crate) fn set_retries(&self, retries: bool) {
         self.retries
             .store(retries, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether retried notifies get new timestamps (quirk retry-restamps).
+    pub(crate) fn set_restamps(&self, restamps: bool) {
+        self.restamps
+            .store(restamps, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub(crate) fn set_hooks(&self, hooks: Arc<Hooks>) {
@@ -354,7 +364,11 @@ async fn deliver_loop(
             _ = shutdown.changed() => return,
         };
         let mut backoff = Duration::from_millis(20);
-        let Outgoing { room, body, done } = item;
+        let Outgoing {
+            room,
+            mut body,
+            done,
+        } = item;
         loop {
             let wait = match peers.post(&domain, "notify", &room, body.clone()).await {
                 Ok(r) if r.status == 201 || r.status == 200 => break,
@@ -370,6 +384,10 @@ async fn deliver_loop(
                 break;
             }
             backoff = (backoff * 2).min(Duration::from_secs(2));
+            // QUIRK retry-restamps.
+            if peers.restamps.load(std::sync::atomic::Ordering::Relaxed) {
+                body = restamped(&body).unwrap_or(body);
+            }
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {},
                 _ = shutdown.changed() => return,
@@ -377,6 +395,17 @@ async fn deliver_loop(
         }
         let _ = done.send(());
     }
+}
+
+/// A notify body with every FanoutMessage's timestamp one later.
+fn restamped(body: &[u8]) -> Option<Vec<u8>> {
+    let batch = crate::protocol::decode_fanout_batch(body).ok()?;
+    let mut out = Vec::with_capacity(body.len());
+    for mut m in batch {
+        m.timestamp += 1;
+        out.extend(crate::protocol::encode(&m));
+    }
+    Some(out)
 }
 
 fn build_wiring(own: &TlsMaterial, peers: HashMap<String, PeerEntry>) -> Result<Wiring, PkiError> {

@@ -1,0 +1,247 @@
+//! The wire judge: a case's exchanges, as the relay recorded them, held to
+//! rules of the protocol draft that no control API shows. Run once a case
+//! has passed; a violation turns it into `fail` (MUST) or `non-strict`
+//! (SHOULD), names the section and the exchange, and is blamed on the
+//! target that sent the offending bytes.
+//!
+//! Exchanges the harness shaped are not judged: those the relay answered
+//! itself or broke on purpose (a fault step, a cut link, an over-cap body),
+//! and all traffic of the harness's adversary (it breaks the rules on
+//! purpose; `run::forge` judges the answers it gets).
+
+use super::relay::exchange::{Exchange, summarize};
+use crate::protocol::exchange::{Endpoint, HttpExchange, decode_exchange};
+use crate::protocol::{Body, FanoutMessage, SubmitMessageResponse};
+use crate::suite::model::Level;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How far an accepted timestamp may be from the relay's clock when it
+/// saw the exchange: generous for slow machines, far below the factor of
+/// 1000 between seconds and milliseconds.
+const CLOCK_SLACK: Duration = Duration::from_secs(600);
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Violation {
+    pub level: Level,
+    /// The target that sent the offending bytes.
+    pub blame: String,
+    /// `protocol-06 §5.5: …`, then the exchange.
+    pub reason: String,
+}
+
+/// The first violation in `exchanges` (in relay order), if any. `skip` is
+/// the index of a party whose traffic is not judged (the adversary).
+pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<Violation> {
+    // Per (hub, follower, room): the last fan-out timestamp, and the last
+    // notify body per MLS message for telling a retry from a new notify.
+    let mut last_ts: HashMap<(usize, usize, String), u64> = HashMap::new();
+    let mut sent_before: HashMap<(usize, usize, Vec<u8>), Vec<u8>> = HashMap::new();
+    for x in exchanges {
+        if skip.is_some_and(|s| x.from.index == s || x.to.index == s) {
+            continue;
+        }
+        // §5.5: a notify sent again (after no 201) repeats its bytes; the
+        // follower discards only byte-identical duplicates. Faulted
+        // exchanges count: the bytes in them are the sender's.
+        if x.endpoint() == "notify"
+            && let Ok(batch) = crate::protocol::decode_fanout_batch(&x.request)
+            && let Some(first) = batch.first()
+        {
+            let id = (x.from.index, x.to.index, message_bytes(first));
+            if let Some(before) = sent_before.get(&id)
+                && *before != x.request
+            {
+                return Some(Violation {
+                    level: Level::Should,
+                    blame: x.from.target.clone(),
+                    reason: format!(
+                        "wire: protocol-06 §5.5: {} sent {} one MLS message again in a notify with other bytes: a retry must repeat the same bytes, which the follower discards as a duplicate (exchange {})",
+                        x.from.target,
+                        x.to.target,
+                        summarize(x)
+                    ),
+                });
+            }
+            sent_before.insert(id, x.request.clone());
+        }
+        if x.fault.is_some() || x.relay_status.is_some() || x.error.is_some() {
+            continue;
+        }
+        let Some(status) = x.status else { continue };
+        let violation = |level, section: &str, what: String, blame: &str| Violation {
+            level,
+            blame: blame.to_owned(),
+            reason: format!(
+                "wire: protocol-06 {section}: {what} (exchange {})",
+                summarize(x)
+            ),
+        };
+        let from = &x.from.target;
+        // §4.1: the source names itself in From.
+        let want = format!("mimi@{}", x.from.domain);
+        if !x
+            .from_header
+            .as_deref()
+            .is_some_and(|f| f.trim().eq_ignore_ascii_case(&want))
+        {
+            return Some(violation(
+                Level::Must,
+                "§4.1",
+                format!(
+                    "{from} sent `From: {}`, not `{want}`",
+                    x.from_header.as_deref().unwrap_or("(none)")
+                ),
+                from,
+            ));
+        }
+        let decoded = decode_exchange(&HttpExchange {
+            method: &x.method,
+            path: &x.path,
+            request: &x.request,
+            status,
+            response: &x.response,
+        });
+        let Some(route) = &decoded.route else {
+            return Some(violation(
+                Level::Must,
+                "§5.1",
+                format!("{from} sent a request to a path that names no MIMI endpoint"),
+                from,
+            ));
+        };
+        // §4.1, §5: bodies are exact TLS presentation-language encodings.
+        if let Some(e) = &decoded.request_error {
+            return Some(violation(
+                Level::Must,
+                "§4.1",
+                format!(
+                    "{from}'s {} request does not decode: {e}",
+                    route.endpoint.name()
+                ),
+                from,
+            ));
+        }
+        if let Some(e) = &decoded.response_error {
+            let to = &x.to.target;
+            return Some(violation(
+                Level::Must,
+                "§4.1",
+                format!(
+                    "{to}'s {} answer does not decode: {e}",
+                    route.endpoint.name()
+                ),
+                to,
+            ));
+        }
+        match (route.endpoint, &decoded.request, &decoded.response) {
+            (Endpoint::Notify, Some(Body::Notify(batch)), _) => {
+                // §5.5: only the room's hub notifies.
+                let hub = room_domain(&route.subject);
+                if hub.as_deref() != Some(x.from.domain.as_str()) {
+                    return Some(violation(
+                        Level::Must,
+                        "§5.5",
+                        format!(
+                            "{from} sent a notify for a room hosted by {}",
+                            hub.as_deref().unwrap_or("an unreadable room")
+                        ),
+                        from,
+                    ));
+                }
+                let key = (x.from.index, x.to.index, route.subject.clone());
+                for m in batch {
+                    if let Some(v) = timestamp_problem(m.timestamp, x.time) {
+                        return Some(violation(Level::Must, "§5.5", v, from));
+                    }
+                    let last = last_ts.entry(key.clone()).or_insert(0);
+                    if m.timestamp < *last {
+                        return Some(violation(
+                            Level::Must,
+                            "§5.5",
+                            format!(
+                                "{from}'s fan-out to {} goes back in time: {} after {}",
+                                x.to.target, m.timestamp, last
+                            ),
+                            from,
+                        ));
+                    }
+                    *last = m.timestamp;
+                }
+            }
+            (Endpoint::SubmitMessage, _, Some(Body::SubmitMessageResponse(r))) => {
+                if let SubmitMessageResponse::Accepted {
+                    accepted_timestamp, ..
+                } = r
+                    && let Some(v) = timestamp_problem(*accepted_timestamp, x.time)
+                {
+                    return Some(violation(Level::Must, "§5.4", v, &x.to.target));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Why `ts` is no accepted timestamp (milliseconds since the epoch, near
+/// `seen`, when the relay saw it).
+fn timestamp_problem(ts: u64, seen: SystemTime) -> Option<String> {
+    let now = seen.duration_since(UNIX_EPOCH).ok()?.as_millis() as u64;
+    let slack = CLOCK_SLACK.as_millis() as u64;
+    if ts.abs_diff(now) <= slack {
+        return None;
+    }
+    let hint = if ts.abs_diff(now / 1000) <= slack / 1000 {
+        ": seconds, not milliseconds"
+    } else {
+        ""
+    };
+    Some(format!(
+        "accepted timestamp {ts} is not milliseconds near the time it was sent ({now}){hint}"
+    ))
+}
+
+/// The MLS message a FanoutMessage carries, for telling retries apart.
+fn message_bytes(m: &FanoutMessage) -> Vec<u8> {
+    m.message.bytes().to_vec()
+}
+
+/// The provider domain of a room subject as a path gives it: `a.example/r/x`
+/// or a percent-encoded `mimi://a.example/r/x`.
+fn room_domain(subject: &str) -> Option<String> {
+    let decoded = subject
+        .replace("%3A", ":")
+        .replace("%3a", ":")
+        .replace("%2F", "/")
+        .replace("%2f", "/");
+    let rest = decoded.strip_prefix("mimi://").unwrap_or(&decoded);
+    let domain = rest.split('/').next()?;
+    (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_in_seconds_are_told_apart() {
+        let seen = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(timestamp_problem(1_800_000_000_123, seen), None);
+        let v = timestamp_problem(1_800_000_000, seen).unwrap();
+        assert!(v.ends_with("seconds, not milliseconds"), "{v}");
+        assert!(timestamp_problem(5, seen).is_some());
+    }
+
+    #[test]
+    fn room_domains_from_either_path_form() {
+        assert_eq!(room_domain("a.example/r/x").as_deref(), Some("a.example"));
+        assert_eq!(
+            room_domain("mimi%3A%2F%2FA.example%2Fr%2Fx").as_deref(),
+            Some("a.example")
+        );
+        assert_eq!(room_domain(""), None);
+    }
+}
