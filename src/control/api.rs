@@ -639,7 +639,8 @@ pub enum Forgery {
     CommitBan,
     /// A commit giving `user` (default: the actor) `role` (default admin).
     CommitRole,
-    /// A commit adding `user` (e.g. a banned user).
+    /// A commit adding `user`, asked of no policy (e.g. a third user in a
+    /// DM, whose membership is fixed).
     CommitAdd,
     /// The actor's provider's last `/update` for the room, sent again.
     ReplayCommit,
@@ -653,6 +654,10 @@ pub enum Forgery {
     NotifyToHub,
     /// A `/groupInfo` request by `actor`, who is not in the room.
     GroupInfoNonMember,
+    /// A new device of `user` (a user of another provider, in the room)
+    /// made by the adversary: its `/groupInfo` request, then its external
+    /// commit, sent by a provider that does not host the client.
+    JoinAs,
     /// A `/proxyDownload` of a URL on a host that serves no asset of any
     /// provider in the room (an open proxy would fetch it).
     ProxyDownloadForeign,
@@ -693,6 +698,7 @@ impl Forgery {
             Self::MessageAs => "message_as",
             Self::NotifyToHub => "notify_to_hub",
             Self::GroupInfoNonMember => "group_info_non_member",
+            Self::JoinAs => "join_as",
             Self::ProxyDownloadForeign => "proxy_download_foreign",
             Self::FromMismatch => "from_mismatch",
             Self::Truncated => "truncated",
@@ -722,7 +728,7 @@ impl Forgery {
             | Self::UntrustedCertificate
             | Self::NoCertificate => ForgeEndpoint::SubmitMessage,
             Self::NotifyToHub => ForgeEndpoint::Notify,
-            Self::GroupInfoNonMember => ForgeEndpoint::GroupInfo,
+            Self::GroupInfoNonMember | Self::JoinAs => ForgeEndpoint::GroupInfo,
             Self::ProxyDownloadForeign => ForgeEndpoint::ProxyDownload,
             Self::Truncated
             | Self::TrailingBytes

@@ -225,6 +225,85 @@ fn room_domain(subject: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::relay::exchange::Party;
+
+    /// A notify from a.example (the club's hub) to b.example, as recorded:
+    /// the protocol fixture, sent when its timestamp was now.
+    fn notify(from: &str, body: &[u8]) -> Arc<Exchange> {
+        let party = |index: usize, name: &str| Party {
+            index,
+            target: name.to_owned(),
+            domain: format!("{name}.example"),
+        };
+        Arc::new(Exchange {
+            seq: 0,
+            time: UNIX_EPOCH + Duration::from_millis(1_796_302_462_509),
+            from: party(0, from),
+            to: party(1, "b"),
+            method: "POST".into(),
+            path: "/v1/notify/a.example/r/club".into(),
+            from_header: Some(format!("mimi@{from}.example")),
+            host: None,
+            content_type: None,
+            request: body.to_vec(),
+            status: Some(201),
+            relay_status: None,
+            response: Vec::new(),
+            duration_us: 0,
+            upstream_us: None,
+            fault: None,
+            violation: None,
+            error: None,
+            case: Some(0),
+        })
+    }
+
+    const NOTIFY: &[u8] = include_bytes!("../../fixtures/protocol/notify.bin");
+
+    #[test]
+    fn a_hubs_notify_passes_and_a_strangers_is_blamed_on_it() {
+        assert_eq!(judge(&[notify("a", NOTIFY)], None), None);
+        let v = judge(&[notify("c", NOTIFY)], None).expect("not the hub");
+        assert_eq!(v.blame, "c");
+        assert_eq!(v.level, Level::Must);
+        assert!(
+            v.reason.starts_with(
+                "wire: protocol-06 §5.5: c sent a notify for a room hosted by a.example"
+            ),
+            "{}",
+            v.reason
+        );
+        // The adversary's traffic is not judged.
+        assert_eq!(judge(&[notify("c", NOTIFY)], Some(0)), None);
+    }
+
+    #[test]
+    fn from_must_name_the_sender() {
+        let mut x = (*notify("a", NOTIFY)).clone();
+        x.from_header = Some("mimi@b.example".into());
+        let v = judge(&[Arc::new(x)], None).expect("wrong From");
+        assert!(v.reason.contains("§4.1"), "{}", v.reason);
+        assert_eq!(v.blame, "a");
+    }
+
+    #[test]
+    fn bodies_must_decode_and_retries_repeat_their_bytes() {
+        let mut cut = NOTIFY.to_vec();
+        cut.pop();
+        let v = judge(&[notify("a", &cut)], None).expect("truncated");
+        assert!(v.reason.contains("request does not decode"), "{}", v.reason);
+        // The same MLS message again, re-stamped: other bytes.
+        let mut batch = crate::protocol::decode_fanout_batch(NOTIFY).unwrap();
+        batch[0].timestamp += 1;
+        let again = crate::protocol::encode(&batch[0]);
+        assert_eq!(
+            judge(&[notify("a", NOTIFY), notify("a", NOTIFY)], None),
+            None
+        );
+        let v = judge(&[notify("a", NOTIFY), notify("a", &again)], None).expect("restamped");
+        assert_eq!(v.level, Level::Should);
+        assert!(v.reason.contains("repeat the same bytes"), "{}", v.reason);
+    }
 
     #[test]
     fn timestamps_in_seconds_are_told_apart() {

@@ -629,6 +629,7 @@ impl Checker {
                 | Forgery::CommitAdd
                 | Forgery::MessageAs
                 | Forgery::FromMismatch
+                | Forgery::JoinAs
         );
         if needs_user && s.user.is_none() {
             self.at(f("forgery"), format!("`{}` needs `user`", s.forgery.name()));

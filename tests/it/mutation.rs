@@ -16,6 +16,7 @@ use mimi_interop::reference::quirks::Quirk;
 use mimi_interop::report::model::{Filters, RunReport, Verdict};
 use mimi_interop::run::event::NoEvents;
 use mimi_interop::run::{RunOptions, execute};
+use mimi_interop::suite::model::FeatureSet;
 use mimi_interop::suite::{self, coverage};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -42,7 +43,8 @@ fn builtin(name: &str, quirks: Vec<String>) -> TargetSpec {
 const HEAVY: &str = "reliable-sync";
 
 /// Without a quirk clean→clean-b; with one quirky→clean and clean→quirky.
-/// Every test of every suite (but [`HEAVY`] only for quirks that break it).
+/// Every test of every suite (but [`HEAVY`] and the protocol suites only for
+/// quirks that break them).
 fn plan(quirk: Option<Quirk>, suites: Vec<LoadedSuite>) -> Plan {
     let mut targets = vec![builtin("clean", Vec::new())];
     let cells = match quirk {
@@ -64,9 +66,17 @@ fn plan(quirk: Option<Quirk>, suites: Vec<LoadedSuite>) -> Plan {
                     cell,
                     suite: si,
                     test: ti,
-                    skip: quirk
-                        .filter(|q| s.suite.feature == HEAVY && q.breaks() != HEAVY)
-                        .map(|_| format!("{HEAVY} runs only for quirks that break it")),
+                    skip: quirk.and_then(|q| {
+                        if s.suite.feature == HEAVY && q.breaks() != HEAVY {
+                            Some(format!("{HEAVY} runs only for quirks that break it"))
+                        } else if s.suite.set == FeatureSet::Protocol
+                            && !q.breaks().starts_with("protocol-")
+                        {
+                            Some("the protocol suites run only for quirks of their rules".into())
+                        } else {
+                            None
+                        }
+                    }),
                 });
             }
         }
@@ -447,6 +457,7 @@ focused! {
     focused_notify_from_anyone: NotifyFromAnyone => "protocol-provider-authentication/only-the-hub-notifies";
     focused_group_info_to_anyone: GroupInfoToAnyone => "protocol-room-access/group-info-only-for-participants";
     focused_retry_restamps: RetryRestamps => "reliable-sync/follower-asks-to-retry-later";
+    focused_hub_trusts_foreign_clients: HubTrustsForeignClients => "protocol-provider-authentication/no-device-for-another-providers-user";
 }
 
 /// A test of a feature MIMI has no mechanism for: `unsupported` by design.

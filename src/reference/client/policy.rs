@@ -135,6 +135,29 @@ impl Client {
         self.commit_change(room, kps, leaves, exts).await
     }
 
+    /// Commits adding `user` (its KeyPackages and the participant-list
+    /// entry) without asking the room's policy: the adversary's forged add,
+    /// which the hub must refuse.
+    pub async fn add_unchecked(
+        &mut self,
+        room: &str,
+        user: &str,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        let state = self.room_model(room)?;
+        let next = state
+            .apply_effect(&crate::reference::room::Effect::add_unchecked(user))
+            .map_err(refusal)?;
+        let kps = self.claim_key_packages(room, user).await?;
+        if kps.is_empty() {
+            return Err(ClientError::Conflict(format!(
+                "no client of {user} could be added"
+            )));
+        }
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let exts = Some(extensions_with(group, &next)?);
+        self.commit_change(room, kps, Vec::new(), exts).await
+    }
+
     /// One commit with the given Adds, Removes and (optionally) new
     /// GroupContext extensions, submitted through the hub.
     pub(super) async fn commit_change(

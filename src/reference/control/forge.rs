@@ -43,7 +43,28 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
         Ok(axum::Json(ForgeResponse { sent: what, answer }))
     };
     match req.forgery {
-        Forgery::CommitRemove | Forgery::CommitBan | Forgery::CommitRole | Forgery::CommitAdd => {
+        Forgery::CommitAdd => {
+            let user = user_field()?;
+            let actor = p.user(&req.actor)?;
+            let client = p.acting_client(&actor, &req.room, None).await?;
+            let mut c = client.lock().await;
+            actor.push(c.sync());
+            let answer = match c.add_unchecked(&req.room, &user).await {
+                Ok(events) => {
+                    actor.push(events);
+                    "committed".to_owned()
+                }
+                Err(e) => e.to_string(),
+            };
+            Ok(axum::Json(ForgeResponse {
+                sent: format!(
+                    "a commit by {} adding {user}, asked of no policy",
+                    req.actor
+                ),
+                answer,
+            }))
+        }
+        Forgery::CommitRemove | Forgery::CommitBan | Forgery::CommitRole => {
             let user = match (req.forgery, &req.user) {
                 (Forgery::CommitRole, None) => req.actor.clone(),
                 _ => user_field()?,
@@ -58,7 +79,6 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                 Ok(match req.forgery {
                     Forgery::CommitRemove => Operation::Remove { user: user.clone() },
                     Forgery::CommitBan => Operation::Ban { user: user.clone() },
-                    Forgery::CommitAdd => Operation::add(&user),
                     _ => {
                         let name = role.as_deref().unwrap_or("admin");
                         let role = state.role_index_by_name(name).ok_or_else(|| {
@@ -215,6 +235,32 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             };
             Ok(axum::Json(ForgeResponse {
                 sent: format!("a groupInfo request by {}, not a participant", req.actor),
+                answer,
+            }))
+        }
+        Forgery::JoinAs => {
+            let user = user_field()?;
+            let (domain, name) = ids::parse(&user)
+                .filter(|u| u.kind == 'u')
+                .map(|u| (u.domain.to_owned(), u.name.to_owned()))
+                .ok_or_else(|| ControlError::bad(format!("not a user URI: {user}")))?;
+            if domain == p.domain {
+                return Err(ControlError::bad(format!(
+                    "{user} is a user of this provider: join_as names another provider's"
+                )));
+            }
+            // A device number the user's own provider would not give soon.
+            let uri = ids::client_uri(&domain, &ids::client_name(&name, 99));
+            let mut c = super::Client::new(p.ep.clone(), &user, &uri, 1).map_err(client_error)?;
+            let answer = match c.join_external(&req.room).await {
+                Ok(_) => "joined by external commit".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            Ok(axum::Json(ForgeResponse {
+                sent: format!(
+                    "a groupInfo request (then an external commit) for {uri}, a device of {user}, from {}",
+                    p.domain
+                ),
                 answer,
             }))
         }

@@ -343,6 +343,12 @@ impl Quirks {
         !self.has(Quirk::HubTrustsSendingUri)
     }
 
+    /// hub-trusts-foreign-clients: whether the hub checks that a
+    /// committer or GroupInfo requester is a client of the sending provider.
+    pub(crate) fn hub_checks_client_origin(&self) -> bool {
+        !self.has(Quirk::HubTrustsForeignClients)
+    }
+
     /// from-unchecked: whether `From` must name a domain of the certificate.
     pub(crate) fn checks_from(&self) -> bool {
         !self.has(Quirk::FromUnchecked)

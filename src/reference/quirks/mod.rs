@@ -59,10 +59,11 @@ pub enum Quirk {
     NotifyFromAnyone,
     GroupInfoToAnyone,
     RetryRestamps,
+    HubTrustsForeignClients,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 45] = [
+    pub const ALL: [Quirk; 46] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -108,6 +109,7 @@ impl Quirk {
         Quirk::NotifyFromAnyone,
         Quirk::GroupInfoToAnyone,
         Quirk::RetryRestamps,
+        Quirk::HubTrustsForeignClients,
     ];
 
     /// Quirks of behaviour outside the requirements' 22 features (consent
@@ -165,6 +167,7 @@ impl Quirk {
             Quirk::NotifyFromAnyone => "notify-from-anyone",
             Quirk::GroupInfoToAnyone => "group-info-to-anyone",
             Quirk::RetryRestamps => "retry-restamps",
+            Quirk::HubTrustsForeignClients => "hub-trusts-foreign-clients",
         }
     }
 
@@ -214,6 +217,7 @@ impl Quirk {
             Quirk::NotifyFromAnyone => "protocol-provider-authentication",
             Quirk::GroupInfoToAnyone => "protocol-room-access",
             Quirk::RetryRestamps => "reliable-sync",
+            Quirk::HubTrustsForeignClients => "protocol-provider-authentication",
         }
     }
 
@@ -353,6 +357,9 @@ impl Quirk {
             }
             Quirk::RetryRestamps => {
                 "the hub re-stamps a notify it sends again after a failed delivery (new accepted timestamps, so new bytes the follower cannot tell from a new message)"
+            }
+            Quirk::HubTrustsForeignClients => {
+                "the hub takes GroupInfo requests and commits for clients the sending provider does not host (a provider can join another's user's device)"
             }
         }
     }

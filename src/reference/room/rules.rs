@@ -146,6 +146,24 @@ pub struct Effect {
     pub remove_clients_of: Option<String>,
 }
 
+impl Effect {
+    /// `user` added as an ordinary user, asked of no policy: what the
+    /// harness's adversary commits when the room must refuse any add (a
+    /// DM's fixed membership).
+    pub fn add_unchecked(user: &str) -> Effect {
+        Effect {
+            update: Some(ParticipantListUpdate {
+                added_participants: vec![UserRolePair {
+                    user: bytes(user),
+                    role_index: ROLE_USER,
+                }],
+                ..ParticipantListUpdate::default()
+            }),
+            ..Effect::default()
+        }
+    }
+}
+
 /// A participant-list update from a peer failed validation or authorization.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UpdateRefusal {

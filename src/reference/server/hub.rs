@@ -151,7 +151,10 @@ impl Server {
             .map_err(bad)?;
         let sender_client = credential_uri(processed.credential())
             .ok_or_else(|| MimiError::BadRequest("sender credential is not a client URI".into()))?;
-        if ids::domain_of(&sender_client, 'd') != Some(origin) {
+        // QUIRK hub-trusts-foreign-clients.
+        if self.quirks.hub_checks_client_origin()
+            && ids::domain_of(&sender_client, 'd') != Some(origin)
+        {
             return Err(MimiError::Forbidden(format!(
                 "{origin} cannot speak for {sender_client}"
             )));

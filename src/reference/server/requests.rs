@@ -165,7 +165,8 @@ impl Server {
         }
         let cred = t.requesting_credential.parse().map_err(bad)?;
         let client = credential_uri(&cred).ok_or_else(|| bad("credential is not a client URI"))?;
-        if ids::domain_of(&client, 'd') != Some(origin) {
+        // QUIRK hub-trusts-foreign-clients.
+        if self.quirks.hub_checks_client_origin() && ids::domain_of(&client, 'd') != Some(origin) {
             return Err(MimiError::Forbidden(format!(
                 "{origin} cannot speak for {client}"
             )));
