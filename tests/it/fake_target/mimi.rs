@@ -1,9 +1,12 @@
 //! The fake's MIMI side: just enough for the harness's relay to see
 //! traffic. Each fake has its own CA and a TLS listener that answers 201 to
-//! any request; when a room it serves changes or gets a message, it posts a
-//! placeholder `notify` to every other domain in the room, at the address
-//! and with the CA `/v1/peers` gave it. The bodies are not MIMI: the shared
-//! [`super::World`] still carries the content between fakes.
+//! any request; when a room it hosts changes or gets a message, it posts a
+//! `notify` to every other domain in the room, at the address and with the
+//! CA `/v1/peers` gave it. The notify keeps the draft's framing (so the wire
+//! judge has nothing to say of it): one FanoutMessage stamped now, carrying
+//! the protocol fixture's PrivateMessage with its last two ciphertext
+//! octets made unique. The shared [`super::World`] still carries the
+//! content between fakes.
 
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -23,6 +26,8 @@ pub struct FakeMimi {
     pub url: String,
     /// Peer domain → (client that reaches it, origin to prefix paths with).
     peers: Mutex<Vec<(String, reqwest::Client, String)>>,
+    /// Notifies sent so far (what makes each one's message unique).
+    sent: std::sync::atomic::AtomicU16,
 }
 
 impl FakeMimi {
@@ -62,6 +67,7 @@ impl FakeMimi {
             tls,
             url,
             peers: Mutex::new(Vec::new()),
+            sent: std::sync::atomic::AtomicU16::new(0),
         })
     }
 
@@ -95,9 +101,15 @@ impl FakeMimi {
         *self.peers.lock().unwrap() = peers;
     }
 
-    /// Posts a placeholder notify for `room` to each of `domains` that is a
-    /// peer; failures are ignored (the world delivers anyway).
+    /// Posts a notify for `room`, when this fake hosts it, to each of
+    /// `domains` that is a peer; failures are ignored (the world delivers
+    /// anyway).
     pub async fn notify(&self, room: &str, domains: &[String]) {
+        let path = room.strip_prefix("mimi://").unwrap_or(room);
+        if path.split('/').next() != Some(self.domain.as_str()) {
+            return;
+        }
+        let body = self.fanout();
         let calls: Vec<_> = self
             .peers
             .lock()
@@ -105,16 +117,33 @@ impl FakeMimi {
             .iter()
             .filter(|(d, ..)| domains.contains(d))
             .map(|(_, client, origin)| {
-                let path = room.strip_prefix("mimi://").unwrap_or(room);
                 client
                     .post(format!("{origin}/v1/notify/{path}"))
                     .header("From", format!("mimi@{}", self.domain))
                     .header("Content-Type", "application/octet-stream")
-                    .body(b"fake notify".to_vec())
+                    .body(body.clone())
                     .timeout(Duration::from_secs(5))
                     .send()
             })
             .collect();
         futures_util::future::join_all(calls).await;
+    }
+
+    /// One FanoutMessage: now, and a PrivateMessage no notify had before.
+    fn fanout(&self) -> Vec<u8> {
+        use mimi_interop::protocol::{self, FanoutMessage, FanoutTail, Raw};
+        let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut message = include_bytes!("../../../fixtures/protocol/mls-message.bin").to_vec();
+        let len = message.len();
+        message[len - 2..].copy_from_slice(&n.to_be_bytes());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        protocol::encode(&FanoutMessage {
+            timestamp: now,
+            message: Raw::from_bytes(message),
+            tail: FanoutTail::Application { frank: None },
+        })
     }
 }
