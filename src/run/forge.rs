@@ -105,35 +105,22 @@ pub(crate) async fn forge(
             .target(target)
             .request(summarize(x)));
         };
-        match read_answer(protocol_endpoint(endpoint), status, &x.response) {
-            Answer::Refused(_) => {}
-            Answer::Taken(how) => {
-                return Err(Failure::violation(
-                    env.level,
-                    format!(
-                        "{target} took a forged request it must refuse ({}): {how}",
-                        s.forgery.name()
-                    ),
-                )
-                .blame(Some(target))
-                .target(target)
-                .request(format!("{said} | on the wire: {}", summarize(x)))
-                .expected("a refusal: HTTP 4xx or a MIMI refusal code"));
-            }
-            Answer::Failed(how) => {
-                return Err(Failure::violation(
-                    env.level,
-                    format!(
-                        "{target} failed on a forged request instead of refusing it ({}): {how}",
-                        s.forgery.name()
-                    ),
-                )
-                .blame(Some(target))
-                .target(target)
-                .request(format!("{said} | on the wire: {}", summarize(x)))
-                .expected("a refusal: HTTP 4xx or a MIMI refusal code"));
-            }
-        }
+        let what = match read_answer(protocol_endpoint(endpoint), status, &x.response) {
+            Answer::Refused(_) => continue,
+            Answer::Taken(how) => format!(
+                "took a forged request it must refuse ({}): {how}",
+                s.forgery.name()
+            ),
+            Answer::Failed(how) => format!(
+                "failed on a forged request instead of refusing it ({}): {how}",
+                s.forgery.name()
+            ),
+        };
+        return Err(Failure::violation(env.level, format!("{target} {what}"))
+            .blame(Some(target))
+            .target(target)
+            .request(format!("{said} | on the wire: {}", summarize(x)))
+            .expected("a refusal: HTTP 4xx or a MIMI refusal code"));
     }
     Ok(())
 }

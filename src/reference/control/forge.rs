@@ -128,8 +128,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                     first.map(|r| r.status),
                 );
             };
-            let mut msg: SubmitMessageRequest = mimi::decode(&body)
-                .map_err(|e| ControlError::internal(format!("kept submitMessage: {e}")))?;
+            let mut msg = submit_request(&body)?;
             let restamped = restamp(msg.app_message.bytes(), epoch).ok_or_else(|| {
                 ControlError::internal("the kept appMessage is not a PrivateMessage")
             })?;
@@ -153,19 +152,8 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
         }
         Forgery::MessageAs => {
             let user = user_field()?;
-            let body = kept(&p, "submitMessage", &req.room)?;
-            let mut msg: SubmitMessageRequest = mimi::decode(&body)
-                .map_err(|e| ControlError::internal(format!("kept submitMessage: {e}")))?;
-            msg.sending_uri = VLBytes::new(user.as_bytes().to_vec());
-            let r = post(
-                &p,
-                &hub,
-                "submitMessage",
-                &req.room,
-                mimi::encode(&msg),
-                None,
-            )
-            .await;
+            let msg = sent_for(&kept(&p, "submitMessage", &req.room)?, &user)?;
+            let r = post(&p, &hub, "submitMessage", &req.room, msg, None).await;
             sent_answer(
                 format!(
                     "a submitMessage from {} whose sendingUri is {user}",
@@ -189,19 +177,8 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             let claimed = ids::domain_of(&user, 'u')
                 .ok_or_else(|| ControlError::bad(format!("not a user URI: {user}")))?
                 .to_owned();
-            let body = kept(&p, "submitMessage", &req.room)?;
-            let mut msg: SubmitMessageRequest = mimi::decode(&body)
-                .map_err(|e| ControlError::internal(format!("kept submitMessage: {e}")))?;
-            msg.sending_uri = VLBytes::new(user.as_bytes().to_vec());
-            let r = post(
-                &p,
-                &hub,
-                "submitMessage",
-                &req.room,
-                mimi::encode(&msg),
-                Some(&claimed),
-            )
-            .await;
+            let msg = sent_for(&kept(&p, "submitMessage", &req.room)?, &user)?;
+            let r = post(&p, &hub, "submitMessage", &req.room, msg, Some(&claimed)).await;
             sent_answer(
                 format!(
                     "a submitMessage for {user} with From: mimi@{claimed}, over {}'s certificate",
@@ -357,6 +334,18 @@ fn varint(b: &[u8]) -> Option<(usize, usize)> {
         v = (v << 8) | u64::from(*x);
     }
     Some((usize::try_from(v).ok()?, size))
+}
+
+/// A kept submitMessage body, decoded.
+fn submit_request(body: &[u8]) -> Result<SubmitMessageRequest, ControlError> {
+    mimi::decode(body).map_err(|e| ControlError::internal(format!("kept submitMessage: {e}")))
+}
+
+/// A kept submitMessage body with `sendingUri` set to `user`.
+fn sent_for(body: &[u8], user: &str) -> Result<Vec<u8>, ControlError> {
+    let mut msg = submit_request(body)?;
+    msg.sending_uri = VLBytes::new(user.as_bytes().to_vec());
+    Ok(mimi::encode(&msg))
 }
 
 /// The body last kept for `what` in `room`, or 409 when there is none.
