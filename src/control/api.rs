@@ -658,6 +658,10 @@ pub enum Forgery {
     /// made by the adversary: its `/groupInfo` request, then its external
     /// commit, sent by a provider that does not host the client.
     JoinAs,
+    /// The actor adds `user`, who requires consent and gave none, to a room
+    /// the adversary hosts: its hub asks `user`'s provider for KeyPackages
+    /// (`/keyMaterial`), which must answer noConsent and hand out none.
+    ClaimWithoutConsent,
     /// A `/proxyDownload` of a URL on a host that serves no asset of any
     /// provider in the room (an open proxy would fetch it).
     ProxyDownloadForeign,
@@ -699,6 +703,7 @@ impl Forgery {
             Self::NotifyToHub => "notify_to_hub",
             Self::GroupInfoNonMember => "group_info_non_member",
             Self::JoinAs => "join_as",
+            Self::ClaimWithoutConsent => "claim_without_consent",
             Self::ProxyDownloadForeign => "proxy_download_foreign",
             Self::FromMismatch => "from_mismatch",
             Self::Truncated => "truncated",
@@ -730,6 +735,7 @@ impl Forgery {
             Self::NotifyToHub => ForgeEndpoint::Notify,
             Self::GroupInfoNonMember | Self::JoinAs => ForgeEndpoint::GroupInfo,
             Self::ProxyDownloadForeign => ForgeEndpoint::ProxyDownload,
+            Self::ClaimWithoutConsent => ForgeEndpoint::KeyMaterial,
             Self::Truncated
             | Self::TrailingBytes
             | Self::Empty
@@ -756,6 +762,7 @@ pub enum ForgeEndpoint {
     Notify,
     GroupInfo,
     ProxyDownload,
+    KeyMaterial,
 }
 
 impl ForgeEndpoint {
@@ -767,6 +774,7 @@ impl ForgeEndpoint {
             Self::Notify => "notify",
             Self::GroupInfo => "groupInfo",
             Self::ProxyDownload => "proxyDownload",
+            Self::KeyMaterial => "keyMaterial",
         }
     }
 }

@@ -280,12 +280,13 @@ async fn setup_actors(
     deadline: Instant,
 ) -> Result<(), Failure> {
     for (name, actor) in &env.test.actors {
-        let (display_name, avatar, clients) = match actor {
-            Actor::Side(_) => (None, None, 1),
+        let (display_name, avatar, clients, consent_required) = match actor {
+            Actor::Side(_) => (None, None, 1, false),
             Actor::Full(spec) => (
                 spec.display_name.clone(),
                 spec.avatar.clone(),
                 spec.clients.unwrap_or(1),
+                spec.consent_required,
             ),
         };
         let side = actor.side();
@@ -294,7 +295,7 @@ async fn setup_actors(
             display_name,
             avatar,
             clients,
-            consent_required: false,
+            consent_required,
         };
         let resp: CreateUserResponse = state
             .call_ok(

@@ -148,6 +148,7 @@ fn protocol_endpoint(e: ForgeEndpoint) -> Endpoint {
         ForgeEndpoint::Notify => Endpoint::Notify,
         ForgeEndpoint::GroupInfo => Endpoint::GroupInfo,
         ForgeEndpoint::ProxyDownload => Endpoint::ProxyDownload,
+        ForgeEndpoint::KeyMaterial => Endpoint::KeyMaterial,
     }
 }
 

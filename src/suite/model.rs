@@ -165,6 +165,10 @@ pub struct ActorSpec {
     /// Devices the user starts with (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clients: Option<u32>,
+    /// Others need the user's consent before adding it to a room
+    /// (protocol-06 §5.7); default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub consent_required: bool,
 }
 
 impl Actor {

@@ -612,6 +612,10 @@ impl Checker {
                 f("endpoint"),
                 "proxyDownload is a GET: it has no body to break",
             ),
+            (true, Some(ForgeEndpoint::KeyMaterial)) => self.at(
+                f("endpoint"),
+                "keyMaterial bodies are not broken yet: update, submit_message, notify or group_info",
+            ),
             (false, Some(_)) => self.at(
                 f("endpoint"),
                 format!(
@@ -630,6 +634,7 @@ impl Checker {
                 | Forgery::MessageAs
                 | Forgery::FromMismatch
                 | Forgery::JoinAs
+                | Forgery::ClaimWithoutConsent
         );
         if needs_user && s.user.is_none() {
             self.at(f("forgery"), format!("`{}` needs `user`", s.forgery.name()));

@@ -458,6 +458,7 @@ focused! {
     focused_group_info_to_anyone: GroupInfoToAnyone => "protocol-room-access/group-info-only-for-participants";
     focused_retry_restamps: RetryRestamps => "reliable-sync/follower-asks-to-retry-later";
     focused_hub_trusts_foreign_clients: HubTrustsForeignClients => "protocol-provider-authentication/no-device-for-another-providers-user";
+    focused_ignores_consent: IgnoresConsent => "protocol-room-access/no-key-packages-without-consent";
 }
 
 /// A test of a feature MIMI has no mechanism for: `unsupported` by design.

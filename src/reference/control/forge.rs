@@ -241,6 +241,50 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                 answer,
             }))
         }
+        Forgery::ClaimWithoutConsent => {
+            let user = user_field()?;
+            // A room of the adversary's own, named after the case's room.
+            let name = format!(
+                "{}-claim",
+                ids::parse(&req.room).map(|r| r.name).unwrap_or("room")
+            );
+            let created = super::ops::create_room(
+                State(p.clone()),
+                Bytes::from(
+                    serde_json::to_vec(&CreateRoomRequest {
+                        actor: req.actor.clone(),
+                        name,
+                        kind: RoomKind::Group,
+                        with: None,
+                        status_policy: None,
+                    })
+                    .map_err(|e| ControlError::internal(e.to_string()))?,
+                ),
+            )
+            .await?;
+            let added = super::policy_ops::add_participant(
+                State(p.clone()),
+                Bytes::from(
+                    serde_json::to_vec(&MembershipRequest {
+                        room: created.room.clone(),
+                        actor: req.actor.clone(),
+                        user: user.clone(),
+                    })
+                    .map_err(|e| ControlError::internal(e.to_string()))?,
+                ),
+            )
+            .await;
+            Ok(axum::Json(ForgeResponse {
+                sent: format!(
+                    "an add of {user} to {}, so the adversary's hub claims {user}'s KeyPackages without consent",
+                    created.room
+                ),
+                answer: match added {
+                    Ok(r) => format!("added (epoch {})", r.epoch),
+                    Err(e) => e.message,
+                },
+            }))
+        }
         Forgery::ProxyDownloadForeign => {
             // A host no provider of the room serves assets from; the room's
             // path in it lets the harness file the exchange by case.

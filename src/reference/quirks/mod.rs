@@ -63,7 +63,7 @@ pub enum Quirk {
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 46] = [
+    pub const ALL: [Quirk; 47] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -110,13 +110,12 @@ impl Quirk {
         Quirk::GroupInfoToAnyone,
         Quirk::RetryRestamps,
         Quirk::HubTrustsForeignClients,
+        Quirk::IgnoresConsent,
     ];
 
-    /// Quirks of behaviour outside the requirements' 22 features (consent
-    /// belongs to "Moderation and Personal Safety"): no suite can catch
-    /// them, so the mutation proof leaves them out and integration tests
-    /// (`tests/it/consent.rs`) prove them instead.
-    pub const BEYOND_SUITES: [Quirk; 1] = [Quirk::IgnoresConsent];
+    /// Quirks no shipped suite can catch (integration tests prove them
+    /// instead); none at the moment.
+    pub const BEYOND_SUITES: [Quirk; 0] = [];
 
     /// The name in targets files and on `serve --quirk`.
     pub fn name(self) -> &'static str {
@@ -207,8 +206,7 @@ impl Quirk {
             Quirk::InvalidContentPlaceholder => "text",
             Quirk::FirstStatusWins => "read-receipts",
             Quirk::EditChainsIgnored => "edits",
-            // Not one of `suite::coverage::FEATURES` (see BEYOND_SUITES).
-            Quirk::IgnoresConsent => "consent",
+            Quirk::IgnoresConsent => "protocol-room-access",
             // Rules of the protocol drafts: the protocol suites' features.
             Quirk::HubSkipsPolicy => "protocol-hub-authorization",
             Quirk::HubAcceptsNonMembers => "protocol-hub-authorization",
@@ -426,18 +424,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ignores_consent_is_parsed_but_beyond_the_suites() {
+    fn ignores_consent_is_parsed() {
         let q = Quirks::parse_names(&["ignores-consent".into()]).unwrap();
         assert!(q.ignores_consent());
         assert!(!Quirks::default().ignores_consent());
-        assert!(!Quirk::ALL.contains(&Quirk::IgnoresConsent));
-        assert!(crate::suite::coverage::feature(Quirk::IgnoresConsent.breaks()).is_none());
-        assert!(
-            Quirk::parse("nope")
-                .unwrap_err()
-                .to_string()
-                .ends_with("ignores-consent")
-        );
+        assert!(Quirk::ALL.contains(&Quirk::IgnoresConsent));
     }
 
     #[test]
