@@ -11,7 +11,7 @@
 
 use super::relay::exchange::{Exchange, summarize};
 use crate::protocol::exchange::{Endpoint, HttpExchange, decode_exchange};
-use crate::protocol::{Body, FanoutMessage, SubmitMessageResponse};
+use crate::protocol::{Body, ClientKeyMaterialBody, FanoutMessage, SubmitMessageResponse};
 use crate::suite::model::Level;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -39,6 +39,8 @@ pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<
     // notify body per MLS message for telling a retry from a new notify.
     let mut last_ts: HashMap<(usize, usize, String), u64> = HashMap::new();
     let mut sent_before: HashMap<(usize, usize, Vec<u8>), Vec<u8>> = HashMap::new();
+    // KeyPackages a provider handed out for its own clients.
+    let mut handed_out: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
     for x in exchanges {
         if skip.is_some_and(|s| x.from.index == s || x.to.index == s) {
             continue;
@@ -139,7 +141,7 @@ pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<
         match (route.endpoint, &decoded.request, &decoded.response) {
             (Endpoint::Notify, Some(Body::Notify(batch)), _) => {
                 // §5.5: only the room's hub notifies.
-                let hub = room_domain(&route.subject);
+                let hub = uri_domain(&route.subject);
                 if hub.as_deref() != Some(x.from.domain.as_str()) {
                     return Some(violation(
                         Level::Must,
@@ -169,6 +171,32 @@ pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<
                         ));
                     }
                     *last = m.timestamp;
+                }
+            }
+            (Endpoint::KeyMaterial, _, Some(Body::KeyMaterialResponse(r))) => {
+                // §5.2: a KeyPackage goes out once. Counted where the
+                // client's own provider answers (a hub passes the same
+                // answer on to the requester).
+                let to = &x.to;
+                for c in &r.clients {
+                    let ClientKeyMaterialBody::Success(kp) = &c.body else {
+                        continue;
+                    };
+                    let client = String::from_utf8_lossy(c.client_uri.as_slice());
+                    if uri_domain(&client).as_deref() != Some(to.domain.as_str()) {
+                        continue;
+                    }
+                    if !handed_out.insert(kp.bytes().to_vec()) {
+                        return Some(violation(
+                            Level::Should,
+                            "§5.2",
+                            format!(
+                                "{} handed out one KeyPackage of {client} a second time: KeyPackages are single-use (RFC 9420 §16.8 allows only a last-resort one again)",
+                                to.target
+                            ),
+                            &to.target,
+                        ));
+                    }
                 }
             }
             (Endpoint::SubmitMessage, _, Some(Body::SubmitMessageResponse(r))) => {
@@ -209,9 +237,9 @@ fn message_bytes(m: &FanoutMessage) -> Vec<u8> {
     m.message.bytes().to_vec()
 }
 
-/// The provider domain of a room subject as a path gives it: `a.example/r/x`
+/// The provider domain of a MIMI URI or of a path subject: `a.example/r/x`
 /// or a percent-encoded `mimi://a.example/r/x`.
-fn room_domain(subject: &str) -> Option<String> {
+fn uri_domain(subject: &str) -> Option<String> {
     let decoded = subject
         .replace("%3A", ":")
         .replace("%3a", ":")
@@ -306,6 +334,28 @@ mod tests {
     }
 
     #[test]
+    fn a_key_package_goes_out_once_from_its_own_provider() {
+        const KM: &[u8] = include_bytes!("../../fixtures/protocol/key-material-response.bin");
+        const REQ: &[u8] = include_bytes!("../../fixtures/protocol/key-material-request.bin");
+        let answer = |to: &str| {
+            let mut x = (*notify("a", NOTIFY)).clone();
+            x.path = "/v1/keyMaterial/b.example/u/bob".into();
+            x.request = REQ.to_vec();
+            x.status = Some(200);
+            x.response = KM.to_vec();
+            x.to.domain = format!("{to}.example");
+            x.to.target = to.to_owned();
+            Arc::new(x)
+        };
+        // b.example answers for its own bob-1; the hub passing it on
+        // (answering a → hub) does not count.
+        assert_eq!(judge(&[answer("b"), answer("hub")], None), None);
+        let v = judge(&[answer("b"), answer("b")], None).expect("reused");
+        assert_eq!((v.level, v.blame.as_str()), (Level::Should, "b"));
+        assert!(v.reason.contains("single-use"), "{}", v.reason);
+    }
+
+    #[test]
     fn timestamps_in_seconds_are_told_apart() {
         let seen = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         assert_eq!(timestamp_problem(1_800_000_000_123, seen), None);
@@ -316,11 +366,11 @@ mod tests {
 
     #[test]
     fn room_domains_from_either_path_form() {
-        assert_eq!(room_domain("a.example/r/x").as_deref(), Some("a.example"));
+        assert_eq!(uri_domain("a.example/r/x").as_deref(), Some("a.example"));
         assert_eq!(
-            room_domain("mimi%3A%2F%2FA.example%2Fr%2Fx").as_deref(),
+            uri_domain("mimi%3A%2F%2FA.example%2Fr%2Fx").as_deref(),
             Some("a.example")
         );
-        assert_eq!(room_domain(""), None);
+        assert_eq!(uri_domain(""), None);
     }
 }
