@@ -7,6 +7,7 @@
 //! `protocol` the MIMI protocol codec, both shared by the harness and the
 //! `reference` provider. See `docs/architecture.md`.
 
+pub mod cli_input;
 pub mod content;
 pub mod control;
 pub mod exit;

@@ -1,6 +1,7 @@
 //! `mimi-interop content …`: decode and encode MIMI content by hand, for
 //! people debugging an implementation.
 
+use crate::cli_input::{read_input, unhex};
 use std::io::{Read, Write};
 
 use clap::{Subcommand, ValueEnum};
@@ -101,27 +102,12 @@ pub fn run_with(
             room,
             json,
         } => {
-            let raw = match read_input(&file, stdin) {
+            let bytes = match read_input(&file, stdin).and_then(|b| unhex(b, hex)) {
                 Ok(b) => b,
                 Err(e) => {
                     let _ = writeln!(err, "error: {e}");
                     return exit::BAD_INPUT;
                 }
-            };
-            let bytes = if hex {
-                let text: String = String::from_utf8_lossy(&raw)
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .collect();
-                match ::hex::decode(text) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        let _ = writeln!(err, "error: input is not hex: {e}");
-                        return exit::BAD_INPUT;
-                    }
-                }
-            } else {
-                raw
             };
             match kind {
                 Kind::Content => decode_content(&bytes, sender, room, json, out, err),
@@ -200,18 +186,6 @@ pub fn run_with(
                 }
             }
         }
-    }
-}
-
-fn read_input(file: &str, stdin: &mut dyn Read) -> Result<Vec<u8>, String> {
-    if file == "-" {
-        let mut b = Vec::new();
-        stdin
-            .read_to_end(&mut b)
-            .map_err(|e| format!("cannot read stdin: {e}"))?;
-        Ok(b)
-    } else {
-        std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))
     }
 }
 

@@ -3,6 +3,7 @@
 //! (The only part of `protocol` that touches files and streams.)
 
 use super::Structure;
+use crate::cli_input::{read_input, unhex};
 use crate::exit;
 use clap::Subcommand;
 use clap::builder::PossibleValue;
@@ -157,37 +158,4 @@ pub fn run_with(
             }
         }
     }
-}
-
-/// Largest input read: a body's limit, with room for hex or JSON around it.
-const INPUT_LIMIT: usize = 8 * super::MAX_BODY;
-
-fn read_input(file: &str, stdin: &mut dyn Read) -> Result<Vec<u8>, String> {
-    let mut b = Vec::new();
-    let limit = INPUT_LIMIT as u64 + 1;
-    if file == "-" {
-        stdin
-            .take(limit)
-            .read_to_end(&mut b)
-            .map_err(|e| format!("cannot read stdin: {e}"))?;
-    } else {
-        std::fs::File::open(file)
-            .and_then(|f| f.take(limit).read_to_end(&mut b))
-            .map_err(|e| format!("cannot read {file}: {e}"))?;
-    }
-    if b.len() > INPUT_LIMIT {
-        return Err(format!("input is larger than {INPUT_LIMIT} bytes"));
-    }
-    Ok(b)
-}
-
-fn unhex(raw: Vec<u8>, hex: bool) -> Result<Vec<u8>, String> {
-    if !hex {
-        return Ok(raw);
-    }
-    let text: String = String::from_utf8_lossy(&raw)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    ::hex::decode(text).map_err(|e| format!("input is not hex: {e}"))
 }

@@ -162,6 +162,24 @@ pub struct TargetInfo {
     pub features: Option<Vec<String>>,
 }
 
+impl TargetInfo {
+    /// A target before anything is known of it but its name and kind.
+    pub fn unstarted(name: &str, kind: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            implementation: None,
+            version: None,
+            domain: None,
+            drafts: Default::default(),
+            quirks: Vec::new(),
+            error: None,
+            artifacts: Vec::new(),
+            features: None,
+        }
+    }
+}
+
 /// One ordered pair of targets: side `a` and side `b`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

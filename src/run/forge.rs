@@ -12,7 +12,7 @@ use super::targets::ADVERSARY_DOMAIN;
 use crate::control::CallError;
 use crate::control::api::{ForgeEndpoint, ForgeRequest, ForgeResponse, Forgery};
 use crate::protocol::answer::{Answer, read_answer};
-use crate::protocol::exchange::Endpoint;
+use crate::protocol::exchange::{Endpoint, route};
 use crate::report::model::Verdict;
 use crate::suite::model::{Forge, Side};
 use std::sync::Arc;
@@ -64,7 +64,7 @@ pub(crate) async fn forge(
         // Nothing reached the target: the forgery could not be made, or
         // the target refused an earlier request the forgery needed (a
         // KeyPackage claim for a banned user), which is a refusal too.
-        if sent.iter().any(|x| refused(x).is_some()) {
+        if sent.iter().any(|x| refused(x)) {
             return Ok(());
         }
         // The adversary waits for the target's answer; when that wait
@@ -125,20 +125,15 @@ pub(crate) async fn forge(
     Ok(())
 }
 
-/// The refusal in an exchange's answer, if it is one.
-fn refused(x: &Exchange) -> Option<String> {
-    // Only endpoints whose refusals the codec reads; others count as taken.
-    let endpoint = match x.endpoint() {
-        "keyMaterial" => Endpoint::KeyMaterial,
-        "update" => Endpoint::Update,
-        "submitMessage" => Endpoint::SubmitMessage,
-        "groupInfo" => Endpoint::GroupInfo,
-        _ => Endpoint::Notify,
+/// Whether an exchange's answer is a refusal, read as its endpoint's.
+fn refused(x: &Exchange) -> bool {
+    let (Ok(route), Some(status)) = (route(&x.method, &x.path), x.status) else {
+        return false;
     };
-    match read_answer(endpoint, x.status?, &x.response) {
-        Answer::Refused(how) => Some(how),
-        Answer::Taken(_) | Answer::Failed(_) => None,
-    }
+    matches!(
+        read_answer(route.endpoint, status, &x.response),
+        Answer::Refused(_)
+    )
 }
 
 fn protocol_endpoint(e: ForgeEndpoint) -> Endpoint {

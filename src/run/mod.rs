@@ -632,18 +632,7 @@ fn finish(
     let targets = if targets.is_empty() {
         plan.targets
             .iter()
-            .map(|t| crate::report::model::TargetInfo {
-                name: t.name.clone(),
-                kind: t.kind.as_str().to_owned(),
-                implementation: None,
-                version: None,
-                domain: None,
-                drafts: Default::default(),
-                quirks: Vec::new(),
-                error: None,
-                artifacts: Vec::new(),
-                features: None,
-            })
+            .map(|t| crate::report::model::TargetInfo::unstarted(&t.name, t.kind.as_str()))
             .collect()
     } else {
         targets

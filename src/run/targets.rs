@@ -111,19 +111,11 @@ pub(crate) async fn start(
         name: spec.name.clone(),
         client: None,
         info: TargetInfo {
-            name: spec.name.clone(),
-            kind: spec.kind.as_str().to_owned(),
-            implementation: None,
-            version: None,
-            domain: None,
-            drafts: Default::default(),
             quirks: match &spec.kind {
                 TargetKind::Builtin(b) => b.quirks.clone(),
                 _ => Vec::new(),
             },
-            error: None,
-            artifacts: Vec::new(),
-            features: None,
+            ..TargetInfo::unstarted(&spec.name, spec.kind.as_str())
         },
         details: None,
         handle: Handle::None,
@@ -183,18 +175,7 @@ pub(crate) async fn start_adversary(
     let mut target = LiveTarget {
         name: ADVERSARY.to_owned(),
         client: None,
-        info: TargetInfo {
-            name: ADVERSARY.to_owned(),
-            kind: "adversary".to_owned(),
-            implementation: None,
-            version: None,
-            domain: None,
-            drafts: Default::default(),
-            quirks: Vec::new(),
-            error: None,
-            artifacts: Vec::new(),
-            features: None,
-        },
+        info: TargetInfo::unstarted(ADVERSARY, "adversary"),
         details: None,
         handle: Handle::None,
     };
