@@ -48,6 +48,22 @@ pub struct Peer {
     pub ca_pem: String,
 }
 
+/// `POST /v1/release`: the case that used these users and rooms is over, so
+/// the target may forget them (devices, MLS state, KeyPackages, events, and
+/// what it holds of the rooms as hub or follower). Optional: it keeps a long
+/// run's memory flat in the number of cases, and never affects a verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRequest {
+    /// User URIs of this target, as `create_user` answered them.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Room URIs, as `create_room` answered them; the target forgets what
+    /// it holds of each, whichever provider hosts it.
+    #[serde(default)]
+    pub rooms: Vec<String>,
+}
+
 /// `POST /v1/users`: create a user with `clients` devices (default 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -195,6 +195,9 @@ impl ControlClient {
     pub async fn peers(&self, r: &PeersRequest, t: Duration) -> Result<Empty, CallError> {
         self.call("peers", r, t).await
     }
+    pub async fn release(&self, r: &ReleaseRequest, t: Duration) -> Result<Empty, CallError> {
+        self.call("release", r, t).await
+    }
     pub async fn create_user(
         &self,
         r: &CreateUserRequest,

@@ -71,6 +71,7 @@ fn operations() -> Vec<Operation> {
         op!("report_abuse", "Report received messages to the room's hub", ReportAbuseRequest => Empty),
         op!("abuse_reports", "The abuse reports the hub accepted (test observation)", AbuseReportsRequest => AbuseReportsResponse),
         op!("message_franks", "The franks a user's clients kept (test observation)", MessageFranksRequest => MessageFranksResponse),
+        op!("release", "Forget the users and rooms of a finished case (optional)", ReleaseRequest => Empty),
     ]
 }
 

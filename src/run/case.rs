@@ -18,6 +18,8 @@ use tokio::time::Instant;
 pub(crate) struct SideConn<'a> {
     pub name: &'a str,
     pub client: &'a ControlClient,
+    /// Cleared once the target answers `release` with 501 or 404.
+    pub releases: &'a std::sync::atomic::AtomicBool,
 }
 
 /// What a case needs from the run.
@@ -66,6 +68,8 @@ pub(crate) struct CaseState {
     /// Client URI → user URI, for every client the case created.
     pub owners: HashMap<String, String>,
     rooms: u32,
+    /// Room URIs `create_room` answered, for `release` at the end.
+    pub created_rooms: Vec<String>,
     /// The step running now: (index, action).
     current: Option<(u32, &'static str)>,
     /// A `partition` step cut the cell's link and no `heal` restored it yet.
@@ -129,6 +133,7 @@ pub(crate) async fn run(env: &CaseEnv<'_>, case_deadline: Instant) -> CaseResult
     if state.cut {
         let _ = env.relay.heal(env.cell.0, env.cell.1);
     }
+    release(env, &state).await;
     match outcome {
         Ok(()) => CaseResult {
             verdict: Verdict::Pass,
@@ -146,6 +151,50 @@ pub(crate) async fn run(env: &CaseEnv<'_>, case_deadline: Instant) -> CaseResult
             blame: failure.blamed().map(str::to_owned),
             declined: failure.declined(),
         },
+    }
+}
+
+/// Tells both targets the case is over (control `release`), so they may
+/// forget its users and rooms: a long run's memory then follows the cases
+/// in flight. Optional for targets and never part of a verdict: an answer
+/// of 501 or 404, or none in time, stops the calls to that target; any
+/// other failure is ignored.
+async fn release(env: &CaseEnv<'_>, state: &CaseState) {
+    let users_of = |side: Side| -> Vec<String> {
+        state
+            .actors
+            .values()
+            .filter(|a| a.side == side || env.cell.0 == env.cell.1)
+            .map(|a| a.user.clone())
+            .collect()
+    };
+    let rooms = &state.created_rooms;
+    let timeout = env.step_timeout;
+    if env.cell.0 == env.cell.1 {
+        release_on(env.a, users_of(Side::A), rooms, timeout).await;
+    } else {
+        tokio::join!(
+            release_on(env.a, users_of(Side::A), rooms, timeout),
+            release_on(env.b, users_of(Side::B), rooms, timeout)
+        );
+    }
+}
+
+async fn release_on(conn: SideConn<'_>, users: Vec<String>, rooms: &[String], timeout: Duration) {
+    use std::sync::atomic::Ordering;
+    if !conn.releases.load(Ordering::Relaxed) {
+        return;
+    }
+    let req = ReleaseRequest {
+        users,
+        rooms: rooms.to_vec(),
+    };
+    // A target that hangs on it would otherwise delay every later case.
+    if let Err(
+        CallError::Unsupported { .. } | CallError::NotFound { .. } | CallError::Timeout { .. },
+    ) = conn.client.release(&req, timeout).await
+    {
+        conn.releases.store(false, Ordering::Relaxed);
     }
 }
 
@@ -462,6 +511,7 @@ async fn run_step(
                 .call_ok(env, side, "create_room", &req, deadline, expect, level)
                 .await?;
             if let Some(resp) = resp {
+                state.created_rooms.push(resp.room.clone());
                 state.vars.set(&s.capture, resp.room);
                 if let Some(with) = &req.with {
                     state.note_remote_add(side, with);

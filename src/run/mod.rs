@@ -448,10 +448,12 @@ async fn run_planned(
                             a: case::SideConn {
                                 name: &ta.name,
                                 client: ca,
+                                releases: &ta.releases,
                             },
                             b: case::SideConn {
                                 name: &tb.name,
                                 client: cb,
+                                releases: &tb.releases,
                             },
                             step_timeout: opts.step_timeout,
                             unique: format!("{prefix}-{index}"),

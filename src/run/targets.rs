@@ -27,6 +27,9 @@ pub(crate) struct LiveTarget {
     pub info: TargetInfo,
     /// What `/v1/info` said, when it answered.
     pub details: Option<InfoResponse>,
+    /// Whether finished cases are released on this target; cleared once it
+    /// answers `release` with 501 or 404 (the operation is optional).
+    pub releases: std::sync::atomic::AtomicBool,
     handle: Handle,
 }
 
@@ -118,6 +121,7 @@ pub(crate) async fn start(
             ..TargetInfo::unstarted(&spec.name, spec.kind.as_str())
         },
         details: None,
+        releases: std::sync::atomic::AtomicBool::new(true),
         handle: Handle::None,
     };
     // A spawned target's first `/v1/info` is part of its start-up and gets
@@ -177,6 +181,7 @@ pub(crate) async fn start_adversary(
         client: None,
         info: TargetInfo::unstarted(ADVERSARY, "adversary"),
         details: None,
+        releases: std::sync::atomic::AtomicBool::new(true),
         handle: Handle::None,
     };
     let launched = tokio::time::timeout(

@@ -279,7 +279,12 @@ async fn every_failed_control_operation_leaves_the_state_as_it_was() {
 }
 
 /// Status and body of `method` `op` on provider a.
-async fn raw(p: &Pair, method: reqwest::Method, op: &str, body: Vec<u8>) -> (u16, Value) {
+pub(crate) async fn raw(
+    p: &Pair,
+    method: reqwest::Method,
+    op: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
     let r = reqwest::Client::new()
         .request(method, format!("{}/v1/{op}", p.a.control_url()))
         .header("content-type", "application/json")

@@ -185,6 +185,11 @@ pub struct World {
     pub polls_max: AtomicUsize,
     /// Every `create_user` name seen, to check uniqueness.
     pub user_names: Mutex<Vec<String>>,
+    /// Every `release` call: (the fake's domain, what it asked to forget).
+    /// Fakes record it and forget nothing.
+    pub releases: Mutex<Vec<(String, ReleaseRequest)>>,
+    /// `release` calls per fake domain, answered or not.
+    pub release_calls: Mutex<HashMap<String, usize>>,
 }
 
 impl World {
@@ -332,6 +337,14 @@ async fn info(State(f): State<Fake>) -> Response {
 }
 
 async fn op(State(f): State<Fake>, Path(op): Path<String>, body: axum::Json<Value>) -> Response {
+    if op == "release" {
+        *f.world
+            .release_calls
+            .lock()
+            .unwrap()
+            .entry(f.domain.clone())
+            .or_default() += 1;
+    }
     if f.quirks.hang == Some(op.as_str()) {
         std::future::pending::<()>().await;
     }
@@ -549,6 +562,15 @@ impl Fake {
         let mut st = self.world.state.lock().unwrap();
         let answer = match op {
             "reset" | "peers" => Ok(json!({})),
+            "release" => {
+                let req: ReleaseRequest = parse(body)?;
+                self.world
+                    .releases
+                    .lock()
+                    .unwrap()
+                    .push((self.domain.clone(), req));
+                Ok(json!({}))
+            }
             "create_user" => {
                 let req: CreateUserRequest = parse(body)?;
                 self.world.user_names.lock().unwrap().push(req.name.clone());

@@ -20,6 +20,7 @@ mod protocol;
 mod receipts;
 mod reference;
 mod reference_policy;
+mod release;
 mod report;
 mod room_policy;
 mod run;

@@ -20,6 +20,7 @@ mod no_mechanism;
 mod partition;
 mod profile;
 mod relay;
+mod release;
 mod startup;
 mod timeline;
 mod verdicts;

@@ -170,7 +170,7 @@ pub fn upload(
     let (part, stored) = seal_upload(spec, key, nonce)?;
     // QUIRK asset-hash-of-plaintext.
     let mut part = ep.quirks().asset_part(part, &spec.data);
-    part.url = ep.upload_asset(stored)?;
+    part.url = ep.upload_asset(room, stored)?;
     Ok(uploaded_intent(intent, spec, &part))
 }
 

@@ -48,6 +48,8 @@ pub(crate) struct User {
     clients: tokio::sync::Mutex<Vec<ClientRef>>,
     log: Mutex<Vec<Event>>,
     seq: watch::Sender<u64>,
+    /// The clients' inbox tasks, stopped when the user is released.
+    tasks: Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 impl User {
@@ -152,7 +154,8 @@ impl Provider {
             return;
         };
         let mut shutdown = self.shutdown.clone();
-        super::server::lock(&self.tasks).spawn(async move {
+        let owner = user.clone();
+        let task = super::server::lock(&self.tasks).spawn(async move {
             loop {
                 {
                     let mut c = client.lock().await;
@@ -168,6 +171,28 @@ impl Provider {
                 }
             }
         });
+        super::server::lock(&owner.tasks).push(task);
+    }
+
+    /// Forgets a finished case's users (their devices, MLS state and events)
+    /// and what this provider holds of its rooms. Only what the users'
+    /// clients and the server side keep; users of other providers and
+    /// unknown names are ignored.
+    fn release(&self, req: &ReleaseRequest) {
+        let gone: Vec<Arc<User>> = {
+            let mut users = super::server::lock(&self.users);
+            req.users.iter().filter_map(|u| users.remove(u)).collect()
+        };
+        for user in &gone {
+            for task in super::server::lock(&user.tasks).drain(..) {
+                task.abort();
+            }
+        }
+        self.server.release(&req.users, &req.rooms);
+        // Reap the tasks that ended (released or failed) so the set does
+        // not grow with the run.
+        let mut tasks = super::server::lock(&self.tasks);
+        while tasks.try_join_next().is_some() {}
     }
 
     fn new_client(&self, user: &User, index: usize) -> Result<Client, ControlError> {
@@ -301,6 +326,7 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/info", get(info))
         .route("/v1/reset", post(reset))
         .route("/v1/peers", post(peers))
+        .route("/v1/release", post(release))
         .route("/v1/create_user", post(create_user))
         .route("/v1/add_client", post(add_client))
         .route("/v1/create_room", post(create_room))
@@ -410,6 +436,12 @@ async fn reset(State(p): P, body: Bytes) -> Res<Empty> {
     super::server::lock(&p.tasks).abort_all();
     super::server::lock(&p.users).clear();
     p.server.reset();
+    Ok(axum::Json(Empty {}))
+}
+
+async fn release(State(p): P, body: Bytes) -> Res<Empty> {
+    let req: ReleaseRequest = parse(&body)?;
+    p.release(&req);
     Ok(axum::Json(Empty {}))
 }
 

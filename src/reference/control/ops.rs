@@ -27,6 +27,7 @@ pub(super) async fn create_user(State(p): P, body: Bytes) -> Res<CreateUserRespo
             clients: tokio::sync::Mutex::new(Vec::new()),
             log: Mutex::new(Vec::new()),
             seq: watch::channel(0).0,
+            tasks: Mutex::new(Vec::new()),
         });
         users.insert(uri.clone(), user.clone());
         user

@@ -8,7 +8,7 @@
 //! arbitrary host, so it is not an open proxy. The server only ever holds
 //! ciphertext: keys stay in the clients' ExternalParts.
 
-use super::{MimiError, Server, lock};
+use super::{MimiError, Server, StoredAsset, lock};
 
 /// Largest asset stored or relayed (the MIMI body limit).
 pub const MAX_ASSET: usize = crate::protocol::MAX_BODY;
@@ -53,7 +53,7 @@ fn asset_id(u: &reqwest::Url) -> Result<&str, MimiError> {
 
 impl Server {
     /// Stores uploaded (encrypted) bytes; returns their https URL.
-    pub(crate) fn store_asset(&self, bytes: Vec<u8>) -> Result<String, MimiError> {
+    pub(crate) fn store_asset(&self, room: &str, bytes: Vec<u8>) -> Result<String, MimiError> {
         if bytes.len() > MAX_ASSET {
             return Err(MimiError::BadRequest(format!(
                 "asset of {} bytes is over the {MAX_ASSET}-byte limit",
@@ -64,7 +64,13 @@ impl Server {
         rand::Rng::fill(&mut rand::rng(), &mut id);
         let id = hex::encode(id);
         let url = format!("https://{}{ASSET_PATH}{id}", self.domain);
-        lock(&self.state).assets.insert(id, bytes);
+        lock(&self.state).assets.insert(
+            id,
+            StoredAsset {
+                room: room.to_owned(),
+                bytes,
+            },
+        );
         Ok(url)
     }
 
@@ -73,7 +79,7 @@ impl Server {
         lock(&self.state)
             .assets
             .get(id)
-            .cloned()
+            .map(|a| a.bytes.clone())
             .ok_or_else(|| MimiError::NotFound(format!("no asset {id}")))
     }
 

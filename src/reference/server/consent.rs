@@ -59,6 +59,16 @@ pub(crate) struct ConsentState {
 }
 
 impl ConsentState {
+    /// Forgets everything about `user`, as target or requester (control
+    /// `release`).
+    pub(crate) fn forget_user(&mut self, user: &str) {
+        self.required.remove(user);
+        self.decisions
+            .retain(|(target, requester), _| target != user && requester != user);
+        self.requests
+            .retain(|(requester, target, _)| requester != user && target != user);
+    }
+
     /// `None` when `requester` may claim `target`'s KeyPackages for
     /// `room`; else the `KeyMaterialUserCode` to answer.
     pub(crate) fn refusal(&self, target: &str, requester: &str, room: &str) -> Option<u8> {

@@ -92,7 +92,7 @@ impl Server {
                     .eq([creator.to_owned()])
         });
         if untouched {
-            st.hub_rooms.remove(room);
+            self.forget_hub_room(&mut st, room);
             st.room_clients.remove(room);
         }
     }
@@ -258,8 +258,8 @@ impl Server {
                     for r in welcome_refs(w) {
                         if st.kp_owner.contains_key(&r) {
                             welcome_targets.insert(None);
-                        } else if let Some(d) = st.kp_route.get(&r) {
-                            welcome_targets.insert(Some(d.clone()));
+                        } else if let Some(route) = st.kp_route.get(&r) {
+                            welcome_targets.insert(Some(route.domain.clone()));
                             routed.push(r);
                         } else {
                             return not_allowed(

@@ -178,10 +178,11 @@ impl LocalEndpoint {
     }
 
     /// Stores an attachment's encrypted bytes on this provider (the client
-    /// encrypted them; the key never comes here); returns their https URL.
-    pub fn upload_asset(&self, ciphertext: Vec<u8>) -> Result<String, MimiError> {
+    /// encrypted them; the key never comes here) for a message of `room`;
+    /// returns their https URL.
+    pub fn upload_asset(&self, room: &str, ciphertext: Vec<u8>) -> Result<String, MimiError> {
         self.server.hooks.record("local upload", &ciphertext);
-        self.server.store_asset(ciphertext)
+        self.server.store_asset(room, ciphertext)
     }
 
     /// Fetches the stored bytes at `url` for a message of `room` (§5.10): a

@@ -19,6 +19,7 @@ mod hub;
 mod identifier;
 pub use identifier::Profile;
 mod policy;
+mod release;
 mod requests;
 pub use requests::{
     GROUP_INFO_ENCRYPT_LABEL, GROUP_INFO_REQUEST_LABEL, GROUP_INFO_RESPONSE_LABEL,
@@ -164,6 +165,20 @@ pub(crate) struct HubRoom {
     pub last_timestamp: u64,
 }
 
+/// An uploaded attachment's ciphertext, with the room it was sent to (so
+/// releasing the room frees it).
+pub(crate) struct StoredAsset {
+    pub room: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A claimed KeyPackage's route at the hub: the provider it came from (for
+/// the Welcome) and the room it was claimed for.
+pub(crate) struct KpRoute {
+    pub domain: String,
+    pub room: String,
+}
+
 /// A published, unclaimed KeyPackage.
 pub(crate) struct StoredKeyPackage {
     pub kp_ref: Vec<u8>,
@@ -179,17 +194,18 @@ pub(crate) struct State {
     /// Claimed KeyPackageRef → local client it belongs to (Welcome routing).
     pub kp_owner: HashMap<Vec<u8>, String>,
     /// Claimed KeyPackageRef → provider domain it came from (hub routing).
-    pub kp_route: HashMap<Vec<u8>, String>,
+    pub kp_route: HashMap<Vec<u8>, KpRoute>,
     pub hub_rooms: HashMap<String, HubRoom>,
     /// room URI → local clients that receive its fan-out.
     pub room_clients: HashMap<String, BTreeSet<String>>,
     inboxes: HashMap<String, Inbox>,
-    /// Hashes of notify bodies already processed, per source.
-    seen_notify: HashSet<[u8; 32]>,
+    /// Hashes of notify bodies already processed, per room (so a released
+    /// room takes its hashes with it).
+    seen_notify: HashMap<String, HashSet<[u8; 32]>>,
     /// user URI → profile, for identifier queries.
     profiles: BTreeMap<String, Profile>,
     /// Asset id → stored (encrypted) bytes uploaded by local clients.
-    pub assets: HashMap<String, Vec<u8>>,
+    pub assets: HashMap<String, StoredAsset>,
     /// Who needs consent, and what was granted (§5.7).
     pub consent: consent::ConsentState,
     /// Abuse reports this hub accepted (§5.9).
@@ -313,6 +329,10 @@ impl Server {
         self.peers.drop_queues();
         // Dropping the inboxes also ends the client tasks waiting on them.
         *lock(&self.state) = State::default();
+        // The hubs' PublicGroups live in the MLS storage, not in `state`.
+        if let Ok(mut v) = self.crypto.storage().values.write() {
+            v.clear();
+        }
         self.quirks.clear();
     }
 
@@ -336,7 +356,7 @@ impl Server {
         for inbox in st.inboxes.values() {
             out.extend(inbox.items.iter().map(|i| i.fanout.clone()));
         }
-        out.extend(st.assets.values().cloned());
+        out.extend(st.assets.values().map(|a| a.bytes.clone()));
         // The only plaintext a server holds: what reporters disclosed.
         for r in &st.abuse_reports {
             out.push(r.body.clone());
@@ -370,7 +390,7 @@ impl Server {
         let _ = writeln!(
             out,
             "kp_route {:?}",
-            sorted(st.kp_route.values().cloned().collect())
+            sorted(st.kp_route.values().map(|r| r.domain.clone()).collect())
         );
         for (room, r) in st.hub_rooms.iter().collect::<BTreeMap<_, _>>() {
             let members = member_clients(&r.group);
@@ -396,6 +416,24 @@ impl Server {
         );
         let _ = writeln!(out, "consent {:?}", st.consent);
         let _ = writeln!(out, "abuse_reports {}", st.abuse_reports.len());
+        let _ = writeln!(
+            out,
+            "seen_notify {:?}",
+            st.seen_notify
+                .iter()
+                .map(|(room, seen)| (room, seen.len()))
+                .collect::<BTreeMap<_, _>>()
+        );
+        drop(st);
+        // The hubs' PublicGroups live here, beside the state above.
+        let stored = self
+            .crypto
+            .storage()
+            .values
+            .read()
+            .map(|v| v.len())
+            .unwrap_or(0);
+        let _ = writeln!(out, "mls_storage_entries {stored}");
         out
     }
 
@@ -573,7 +611,12 @@ impl Server {
         let digest: [u8; 32] = h.finalize().into();
         let msgs = protocol::decode_fanout_batch(body).map_err(bad)?;
         let mut st = lock(&self.state);
-        if !st.seen_notify.insert(digest) {
+        if !st
+            .seen_notify
+            .entry(room.to_owned())
+            .or_default()
+            .insert(digest)
+        {
             return Ok(());
         }
         for m in &msgs {

@@ -1,7 +1,9 @@
 //! `/keyMaterial` (§5.2) and `/groupInfo` (§5.6): the signed requests.
 
 use super::local::{expect_ok, hub_of, peer_garbage};
-use super::{CIPHERSUITE, MimiError, Server, bad, credential_uri, ids, lock, users_of_members};
+use super::{
+    CIPHERSUITE, KpRoute, MimiError, Server, bad, credential_uri, ids, lock, users_of_members,
+};
 use crate::protocol::{
     self, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoResponse, GroupInfoSuccessTbs,
     KeyMaterialRequest, KeyMaterialResponse, RatchetTreeOption, Raw, group_info_code,
@@ -143,7 +145,13 @@ impl Server {
         }
         let mut st = lock(&self.state);
         for r in refs {
-            st.kp_route.insert(r, target_domain.clone());
+            st.kp_route.insert(
+                r,
+                KpRoute {
+                    domain: target_domain.clone(),
+                    room: room.clone(),
+                },
+            );
         }
         Ok(resp)
     }
