@@ -77,6 +77,9 @@ pub(crate) struct CaseState {
     steps_run: u32,
     /// What every message the case sees must keep (salts, timestamps, IDs).
     pub invariants: std::sync::Arc<super::invariants::Invariants>,
+    /// Forged messages the target refused (`forge`), checked at the end
+    /// against what it fanned out.
+    pub refused: Vec<super::forge::Refused>,
     /// The first step that put a user of one side into a room of the other
     /// (from then on MIMI traffic between the targets is required).
     remote_add: Option<RemoteAdd>,
@@ -128,6 +131,14 @@ pub(crate) async fn run(env: &CaseEnv<'_>, case_deadline: Instant) -> CaseResult
             };
             Err((index, action, failure))
         });
+    // A refusal is only honest if nothing of the refused request went out.
+    let outcome =
+        outcome.and_then(
+            |()| match super::forge::fanned_out_after_refusal(env, &state) {
+                Some((index, failure)) => Err((index, "forge", failure)),
+                None => Ok(()),
+            },
+        );
     // Whatever the verdict, the case gives back the link it cut: the cases
     // after it run on the same targets.
     if state.cut {
@@ -479,6 +490,11 @@ impl CaseState {
                 user: user.to_owned(),
             });
         }
+    }
+
+    /// The index of the step running now (0 during setup).
+    pub fn step_index(&self) -> u32 {
+        self.current.map(|(i, _)| i).unwrap_or(0)
     }
 
     fn next_room_name(&mut self, unique: &str) -> String {

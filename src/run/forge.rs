@@ -13,6 +13,7 @@ use crate::control::CallError;
 use crate::control::api::{ForgeEndpoint, ForgeRequest, ForgeResponse, Forgery};
 use crate::protocol::answer::{Answer, read_answer};
 use crate::protocol::exchange::{Endpoint, route};
+use crate::protocol::{HandshakeBundle, SubmitMessageRequest};
 use crate::report::model::Verdict;
 use crate::suite::model::{Forge, Side};
 use std::sync::Arc;
@@ -106,7 +107,17 @@ pub(crate) async fn forge(
             .request(summarize(x)));
         };
         let what = match read_answer(protocol_endpoint(endpoint), status, &x.response) {
-            Answer::Refused(_) => continue,
+            Answer::Refused(_) => {
+                if let Some(message) = carried_message(x) {
+                    state.refused.push(Refused {
+                        seq: x.seq,
+                        step: state.step_index(),
+                        forgery: s.forgery.name(),
+                        message,
+                    });
+                }
+                continue;
+            }
             Answer::Taken(how) => format!(
                 "took a forged request it must refuse ({}): {how}",
                 s.forgery.name()
@@ -123,6 +134,99 @@ pub(crate) async fn forge(
             .expected("a refusal: HTTP 4xx or a MIMI refusal code"));
     }
     Ok(())
+}
+
+/// A forged MLS message the target refused: it must not fan it out later.
+pub(crate) struct Refused {
+    /// The forged request's place on the wire.
+    seq: u64,
+    step: u32,
+    forgery: &'static str,
+    message: Vec<u8>,
+}
+
+/// The MLS message a request carries (submitMessage's appMessage, update's
+/// proposalOrCommit), as the hub would fan it out.
+fn carried_message(x: &Exchange) -> Option<Vec<u8>> {
+    match x.endpoint() {
+        "submitMessage" => {
+            mimi_decode::<SubmitMessageRequest>(&x.request).map(|r| r.app_message.bytes().to_vec())
+        }
+        "update" => {
+            mimi_decode::<HandshakeBundle>(&x.request).map(|b| b.message().bytes().to_vec())
+        }
+        _ => None,
+    }
+}
+
+fn mimi_decode<T: crate::protocol::Decode>(body: &[u8]) -> Option<T> {
+    crate::protocol::decode(body).ok()
+}
+
+/// After the case's steps: a forged message the target refused must not
+/// reach anyone (protocol-06 §5.4: a message the hub does not accept is not
+/// fanned out). Read off the notifies the target sent during the case; a
+/// notify still in flight when the case ends is not seen. `None` when no
+/// refused forgery went out.
+pub(crate) fn fanned_out_after_refusal(
+    env: &CaseEnv<'_>,
+    state: &CaseState,
+) -> Option<(u32, Failure)> {
+    if state.refused.is_empty() {
+        return None;
+    }
+    let target = env.a.name;
+    let exchanges = env.wire.exchanges();
+    // (notify, one message it fans out) for every notify the target sent.
+    let fanned: Vec<(&Arc<Exchange>, crate::protocol::FanoutMessage)> = exchanges
+        .iter()
+        .filter(|x| x.from.index == env.cell.0 && x.endpoint() == "notify")
+        .filter_map(|x| Some((x, crate::protocol::decode_fanout_batch(&x.request).ok()?)))
+        .flat_map(|(x, batch)| batch.into_iter().map(move |m| (x, m)))
+        .collect();
+    for r in &state.refused {
+        let carries = |m: &crate::protocol::FanoutMessage| m.message.bytes() == r.message;
+        // Replays send a message the target accepted before: its fan-out
+        // then (one timestamp, however often resent) is no violation, a
+        // second fan-out with a new timestamp is. A message never accepted
+        // must not be fanned out at all.
+        let accepted_before = exchanges.iter().any(|y| {
+            y.seq < r.seq
+                && y.to.index == env.cell.0
+                && y.status.is_some_and(|s| (200..300).contains(&s))
+                && !refused(y)
+                && carried_message(y).is_some_and(|m| m == r.message)
+        });
+        let mut stamps: Vec<u64> = fanned
+            .iter()
+            .filter(|(_, m)| carries(m))
+            .map(|(_, m)| m.timestamp)
+            .collect();
+        stamps.sort_unstable();
+        stamps.dedup();
+        let allowed = usize::from(accepted_before);
+        if stamps.len() > allowed
+            && let Some((x, _)) = fanned
+                .iter()
+                .filter(|(_, m)| carries(m))
+                .max_by_key(|(_, m)| m.timestamp)
+        {
+            let f = Failure::violation(
+                env.level,
+                format!(
+                    "{target} refused a forged request ({}) but fanned its message out \
+                         (protocol-06 §5.4: only an accepted message is fanned out)",
+                    r.forgery
+                ),
+            )
+            .blame(Some(target))
+            .target(target)
+            .request(format!("on the wire: {}", summarize(x)))
+            .expected("no notify carrying the refused message");
+            return Some((r.step, f));
+        }
+    }
+    None
 }
 
 /// Whether an exchange's answer is a refusal, read as its endpoint's.

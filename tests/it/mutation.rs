@@ -452,6 +452,7 @@ focused! {
     focused_timestamps_in_seconds: TimestampsInSeconds => "reliable-sync/burst-hub-to-follower";
     focused_hub_skips_policy: HubSkipsPolicy => "protocol-hub-authorization/ordinary-user-cannot-promote-itself";
     focused_hub_accepts_non_members: HubAcceptsNonMembers => "protocol-hub-authorization/removed-user-cannot-send";
+    focused_hub_fans_out_refused: HubFansOutRefused => "protocol-hub-authorization/banned-user-cannot-send";
     focused_hub_trusts_sending_uri: HubTrustsSendingUri => "protocol-provider-authentication/sender-must-be-hosted-by-the-sending-provider";
     focused_from_unchecked: FromUnchecked => "protocol-provider-authentication/from-must-match-the-certificate";
     focused_notify_from_anyone: NotifyFromAnyone => "protocol-provider-authentication/only-the-hub-notifies";

@@ -337,6 +337,12 @@ impl Quirks {
         !self.has(Quirk::HubAcceptsNonMembers)
     }
 
+    /// hub-fans-out-refused: whether a message the hub refuses for its
+    /// sender is fanned out all the same.
+    pub(crate) fn fans_out_refused(&self) -> bool {
+        self.has(Quirk::HubFansOutRefused)
+    }
+
     /// hub-trusts-sending-uri: whether the hub checks that the sending
     /// provider hosts the message's sender.
     pub(crate) fn hub_checks_origin(&self) -> bool {

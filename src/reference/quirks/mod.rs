@@ -60,10 +60,11 @@ pub enum Quirk {
     GroupInfoToAnyone,
     RetryRestamps,
     HubTrustsForeignClients,
+    HubFansOutRefused,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 47] = [
+    pub const ALL: [Quirk; 48] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -110,6 +111,7 @@ impl Quirk {
         Quirk::GroupInfoToAnyone,
         Quirk::RetryRestamps,
         Quirk::HubTrustsForeignClients,
+        Quirk::HubFansOutRefused,
         Quirk::IgnoresConsent,
     ];
 
@@ -167,6 +169,7 @@ impl Quirk {
             Quirk::GroupInfoToAnyone => "group-info-to-anyone",
             Quirk::RetryRestamps => "retry-restamps",
             Quirk::HubTrustsForeignClients => "hub-trusts-foreign-clients",
+            Quirk::HubFansOutRefused => "hub-fans-out-refused",
         }
     }
 
@@ -216,6 +219,7 @@ impl Quirk {
             Quirk::GroupInfoToAnyone => "protocol-room-access",
             Quirk::RetryRestamps => "reliable-sync",
             Quirk::HubTrustsForeignClients => "protocol-provider-authentication",
+            Quirk::HubFansOutRefused => "protocol-hub-authorization",
         }
     }
 
@@ -352,6 +356,9 @@ impl Quirk {
             }
             Quirk::GroupInfoToAnyone => {
                 "the hub hands the room's GroupInfo and tree to any requester, participant or not"
+            }
+            Quirk::HubFansOutRefused => {
+                "the hub answers notAllowed to a message from a removed or banned user, as it must, but fans the message out anyway (validation and fan-out run apart)"
             }
             Quirk::RetryRestamps => {
                 "the hub re-stamps a notify it sends again after a failed delivery (new accepted timestamps, so new bytes the follower cannot tell from a new message)"

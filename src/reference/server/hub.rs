@@ -484,13 +484,20 @@ impl Server {
         }
         // QUIRK hub-accepts-non-members.
         let checks_senders = self.quirks.hub_checks_senders();
-        if checks_senders && !users_of_members(&room.group).contains(&sender) {
-            return Ok(SubmitMessageResponse::NotAllowed);
-        }
         // §5.3: a user without an active role (e.g. banned) may not send.
         let restricted = super::policy::state_of(room.group.group_context().extensions())
             .map_or(true, |state| state.restricted_to_removals(&sender));
-        if checks_senders && restricted {
+        if checks_senders && (restricted || !users_of_members(&room.group).contains(&sender)) {
+            // QUIRK hub-fans-out-refused.
+            if self.quirks.fans_out_refused() {
+                let fanout = FanoutMessage {
+                    timestamp: Self::next_timestamp(room),
+                    message: req.app_message,
+                    tail: FanoutTail::Application { frank: None },
+                };
+                let members = member_clients(&room.group);
+                self.fan_out(st, room_uri, &members, &fanout, origin);
+            }
             return Ok(SubmitMessageResponse::NotAllowed);
         }
         let current = room.group.group_context().epoch().as_u64();
