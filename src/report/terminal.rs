@@ -2,7 +2,9 @@
 //! final [`summary`]. Colour and the progress bar only when stdout is a
 //! terminal and `NO_COLOR` is unset; otherwise plain lines, fit for CI logs.
 
-use super::common::{count, counts_phrase, expectation_note, fixed, non_pass, seconds};
+use super::common::{
+    count, counts_phrase, expectation_note, fixed, non_pass, reruns_text, seconds,
+};
 use super::model::{CaseReport, RunReport, Verdict};
 use crate::exit;
 use crate::run::event::{EventSink, RunEvent};
@@ -146,6 +148,7 @@ fn verdict_color(verdict: Verdict) -> Color {
     match verdict {
         Verdict::Pass => Color::Green,
         Verdict::Fail | Verdict::Timeout => Color::Red,
+        Verdict::Flaky => Color::BrightRed,
         Verdict::NonStrict => Color::Yellow,
         Verdict::Unsupported | Verdict::Skipped => Color::Blue,
         Verdict::TargetError | Verdict::HarnessError => Color::Magenta,
@@ -168,11 +171,14 @@ fn paint(text: &str, color: Color, enabled: bool) -> String {
 /// `mimi-interop: N passed, N failed[, other non-zero counts]`.
 pub fn summary(report: &RunReport, color: bool) -> String {
     let mut out = format!(
-        "{} {} · run {} · {}\n",
+        "{} {} · run {} · {}{}\n",
         report.harness.name,
         report.harness.version,
         report.run_id,
-        seconds(report.duration_ms)
+        seconds(report.duration_ms),
+        reruns_text(report)
+            .map(|r| format!(" · {r}"))
+            .unwrap_or_default()
     );
     for target in &report.targets {
         if let Some(error) = &target.error {
@@ -293,6 +299,7 @@ mod tests {
             blame: None,
             expectation: None,
             wire: None,
+            attempts: Vec::new(),
         }
     }
 

@@ -356,6 +356,7 @@ async fn run_planned(
         blame: None,
         expectation: None,
         wire: None,
+        attempts: Vec::new(),
     };
     if let Some(why) = &planned.skip {
         report.reason = Some(why.clone());
@@ -616,6 +617,7 @@ fn harness_case(plan: &Plan, planned: &PlannedCase, reason: String) -> CaseRepor
         blame: None,
         expectation: None,
         wire: None,
+        attempts: Vec::new(),
     }
 }
 
@@ -685,6 +687,8 @@ fn finish(
         targets,
         cells,
         strict: opts.strict,
+        retries: None,
+        repeat: None,
         claims: Vec::new(),
         interrupted: None,
         expectations: None,
