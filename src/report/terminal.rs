@@ -88,6 +88,16 @@ impl EventSink for Progress {
                     feature,
                     test,
                 } => bar.set_message(format!("{cell} {feature}/{test}")),
+                RunEvent::CaseRerun {
+                    cell,
+                    case,
+                    attempt,
+                    of,
+                } => {
+                    if case.verdict != Verdict::Pass {
+                        bar.println(rerun_line(&cell, &case, attempt, of, true));
+                    }
+                }
                 RunEvent::CaseFinished { cell, case } => {
                     bar.inc(1);
                     if case.verdict != Verdict::Pass {
@@ -108,6 +118,18 @@ impl EventSink for Progress {
                         writeln!(out, "TARGET FAILED target {target}: {reason}")
                     }
                     RunEvent::CaseStarted { .. } => Ok(()),
+                    RunEvent::CaseRerun {
+                        cell,
+                        case,
+                        attempt,
+                        of,
+                    } => {
+                        if case.verdict == Verdict::Pass {
+                            Ok(())
+                        } else {
+                            writeln!(out, "{}", rerun_line(&cell, &case, attempt, of, false))
+                        }
+                    }
                     RunEvent::CaseFinished { cell, case } => {
                         *done += 1;
                         if case.verdict == Verdict::Pass {
@@ -134,6 +156,19 @@ fn case_line(cell: &str, case: &CaseReport, color: bool) -> String {
         label(case.verdict, color),
         case.feature,
         case.test,
+        case.reason.as_deref().unwrap_or("(no reason given)")
+    )
+}
+
+/// `RERUN         a→b feature/test: run 2 of 3 after fail: reason`: a run
+/// that did not pass and is not the case's last.
+fn rerun_line(cell: &str, case: &CaseReport, attempt: u32, of: u32, color: bool) -> String {
+    format!(
+        "{} {cell} {}/{}: run {attempt} of {of} after {}: {}",
+        paint(&format!("{:<13}", "RERUN"), Color::Cyan, color),
+        case.feature,
+        case.test,
+        case.verdict,
         case.reason.as_deref().unwrap_or("(no reason given)")
     )
 }
@@ -330,6 +365,37 @@ mod tests {
         assert_eq!(
             text,
             "running 2 cases\n[2/2] FAIL          x→y send/bad: no event arrived\nfinished 2/2 cases\n"
+        );
+    }
+
+    #[test]
+    fn plain_progress_says_when_a_case_runs_again_and_counts_it_once() {
+        let buffer = Buffer::default();
+        let progress = Progress::plain(Box::new(buffer.clone()));
+        progress.event(RunEvent::Started { cases: 1 });
+        progress.event(RunEvent::CaseRerun {
+            cell: "x→y".into(),
+            case: Box::new(case("bad", Verdict::Fail, Some("403"))),
+            attempt: 2,
+            of: 3,
+        });
+        progress.event(RunEvent::CaseFinished {
+            cell: "x→y".into(),
+            case: Box::new(case(
+                "bad",
+                Verdict::Flaky,
+                Some("passed on attempt 2 of 3"),
+            )),
+        });
+        progress.event(RunEvent::Finished);
+        let text =
+            String::from_utf8(buffer.0.lock().expect("test buffer").clone()).expect("utf-8 output");
+        assert_eq!(
+            text,
+            "running 1 cases\n\
+             RERUN         x→y send/bad: run 2 of 3 after fail: 403\n\
+             [1/1] FLAKY         x→y send/bad: passed on attempt 2 of 3\n\
+             finished 1/1 cases\n"
         );
     }
 

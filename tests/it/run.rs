@@ -20,6 +20,7 @@ mod no_mechanism;
 mod partition;
 mod profile;
 mod relay;
+mod retries;
 mod startup;
 mod timeline;
 mod verdicts;
@@ -200,6 +201,9 @@ impl EventSink for Recorder {
             RunEvent::Started { cases } => format!("started {cases}"),
             RunEvent::TargetFailed { target, .. } => format!("target-failed {target}"),
             RunEvent::CaseStarted { test, .. } => format!("case-started {test}"),
+            RunEvent::CaseRerun { case, attempt, .. } => {
+                format!("case-rerun {} {attempt}", case.test)
+            }
             RunEvent::CaseFinished { case, .. } => format!("case-finished {}", case.test),
             RunEvent::Finished => "finished".into(),
         };
