@@ -288,3 +288,32 @@ async fn a_case_that_cuts_is_retried_alone_with_its_link_back() {
         "{retry}"
     );
 }
+
+/// A vendor who lists the case as flaky stops gating on it; one who listed
+/// it as a known failure hears that it now passes sometimes.
+#[tokio::test]
+async fn an_expected_flaky_case_does_not_gate_and_an_expected_failure_that_flakes_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = fakes_failing(403, first_call).await;
+    let plan = plan(targets, vec![suite("MUST", MAKE_ROOM)], &[(0, 1)]);
+    let report = execute(
+        &plan,
+        &with(dir.path(), Reruns::Retries(1)),
+        &NoBuiltins,
+        &NoEvents,
+    )
+    .await;
+    assert_eq!(only_case(&report).verdict, Verdict::Flaky);
+    let judged = |outcome: &str| {
+        let src = format!(
+            "expectations:\n  - test: feat/make-room\n    outcome: {outcome}\n    reason: known\n"
+        );
+        let e = mimi_interop::plan::expectations::parse("known.yaml", &src, &["a", "b"])
+            .expect("loads");
+        let mut report = report.clone();
+        e.apply(&mut report, false);
+        exit::for_report(&report)
+    };
+    assert_eq!(judged("flaky"), exit::CONFORMANT);
+    assert_eq!(judged("fail"), exit::FAILED);
+}
