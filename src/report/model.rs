@@ -51,7 +51,7 @@ pub struct RunReport {
 
 /// What one target's cases support: conformant only when no case that
 /// counts against it (`docs/report-format.md`, Conformance claims) is
-/// `fail`, `timeout` or `target-error` and the target was usable.
+/// `fail`, `flaky`, `timeout` or `target-error` and the target was usable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetClaim {
