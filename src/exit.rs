@@ -2,10 +2,10 @@
 
 use crate::report::model::{RunReport, Standing, Verdict};
 
-/// Every target's claim conformant: no case `fail`, `timeout` or an error
-/// (nor `non-strict` under `--strict`).
+/// Every target's claim conformant: no case `fail`, `flaky`, `timeout` or an
+/// error (nor `non-strict` under `--strict`).
 pub const CONFORMANT: i32 = 0;
-/// A case failed or timed out, a target's claim is not conformant, or
+/// A case failed, was flaky or timed out, a target's claim is not conformant, or
 /// (`--strict`) a SHOULD was missed.
 pub const FAILED: i32 = 1;
 /// Bad usage, or a suites or targets file that does not load.
@@ -44,7 +44,9 @@ pub fn for_report(report: &RunReport) -> i32 {
         }
         match case.verdict {
             Verdict::TargetError | Verdict::HarnessError => return TARGET_OR_HARNESS,
-            Verdict::Fail | Verdict::Timeout => code = FAILED,
+            // Flaky is not a pass: retries tell it from a steady failure,
+            // they do not let it through the gate.
+            Verdict::Fail | Verdict::Flaky | Verdict::Timeout => code = FAILED,
             Verdict::NonStrict if report.strict => code = FAILED,
             Verdict::Pass | Verdict::NonStrict | Verdict::Unsupported | Verdict::Skipped => {}
         }

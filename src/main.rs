@@ -22,11 +22,13 @@ use std::time::Duration;
   mimi-interop protocol decode --as notify body.bin   inspect a captured MIMI body
   mimi-interop run --shard 2/4 --reports shard-2   the second of four CI jobs
   mimi-interop run --targets t.yaml --expectations known.yaml   gate on unexpected results only
+  mimi-interop run --retries 2                tell flaky cases (pass on a retry) from failing ones
+  mimi-interop run --repeat 5 --feature text  run each case 5 times; differing runs are flaky
   mimi-interop merge shard-*/latest/report.json   one matrix from sharded runs
   mimi-interop diff old/report.json reports/latest/report.json   what changed since a run
   mimi-interop coverage                       which suites cover which requirement
 
-Exit codes: 0 conformant, 1 a case failed, 2 bad usage or input file, 3 target or harness error,
+Exit codes: 0 conformant, 1 a case failed or was flaky, 2 bad usage or input file, 3 target or harness error,
 130/143 stopped by SIGINT/SIGTERM (partial reports)."
 )]
 struct Cli {
@@ -148,6 +150,20 @@ struct RunArgs {
     /// Gate on SHOULD too: a `non-strict` case makes the run exit 1.
     #[arg(long)]
     strict: bool,
+    /// Run a case that ends fail, timeout or target-error again, up to N
+    /// more times; one that then passes is `flaky` (still exit 1), never pass.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    retries: u32,
+    /// Run every case N times; a case whose runs disagree is `flaky`
+    /// (a stability mode; not with --retries).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u32).range(1..),
+        conflicts_with = "retries"
+    )]
+    repeat: u32,
     /// Known outcomes, each with a reason (`docs/ci.md`): the exit code then
     /// counts only unexpected results.
     #[arg(long, value_name = "FILE")]
@@ -296,6 +312,11 @@ async fn run_command(args: RunArgs) -> i32 {
         case_timeout: args.case_timeout,
         run_timeout: args.run_timeout,
         strict: args.strict,
+        reruns: match (args.retries, args.repeat) {
+            (0, 1) => run::Reruns::Once,
+            (0, n) => run::Reruns::Repeat(n),
+            (n, _) => run::Reruns::Retries(n),
+        },
         ..run::RunOptions::new(&args.reports)
     };
     let launcher = match reference::Launcher::new() {

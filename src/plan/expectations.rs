@@ -229,6 +229,11 @@ mod tests {
         assert_eq!(Fail.standing(Verdict::NonStrict), Standing::Unexpected);
         assert_eq!(Flaky.standing(Verdict::Pass), Standing::Expected);
         assert_eq!(Flaky.standing(Verdict::HarnessError), Standing::Unexpected);
+        // A flaky verdict is what `flaky` expects, and not what `fail` does:
+        // a known failure that now passes sometimes is news.
+        assert_eq!(Flaky.standing(Verdict::Flaky), Standing::Expected);
+        assert_eq!(Fail.standing(Verdict::Flaky), Standing::Unexpected);
+        assert_eq!(NonStrict.standing(Verdict::Flaky), Standing::Unexpected);
         assert_eq!(Unsupported.standing(Verdict::Pass), Standing::Fixed);
         assert_eq!(NonStrict.standing(Verdict::Fail), Standing::Unexpected);
     }

@@ -2,7 +2,9 @@
 //!
 //! A case in cell (x, y) counts for the target it is blamed on
 //! ([`CaseReport::blame`]); without blame, for both x and y. Against a target
-//! count `fail`, `timeout` and `target-error` ([`Verdict::counts_against`]);
+//! count `fail`, `flaky`, `timeout` and `target-error`
+//! ([`Verdict::counts_against`]: a case that only sometimes works cannot be
+//! claimed, and the reasons say how many of the failing cases were flaky);
 //! `unsupported` never does (a target's own 501 is already `fail`), nor
 //! `skipped` or `harness-error` (the harness's fault). A target is conformant
 //! when it was usable and nothing counts against it; the minimum feature set
@@ -50,6 +52,7 @@ fn claim(report: &RunReport, target: &str, error: Option<&str>) -> TargetClaim {
     let mut sets: [SetClaim; 3] = Default::default();
     let mut tallies: [Tally; 3] = Default::default();
     let mut features: [BTreeSet<&str>; 3] = Default::default();
+    let mut flaky = [0usize; 3];
     for s in &report.suites {
         features[index(&s.set)].insert(&s.feature);
     }
@@ -67,8 +70,11 @@ fn claim(report: &RunReport, target: &str, error: Option<&str>) -> TargetClaim {
                     entry.0 = true;
                     entry.1 = true;
                 }
-                Verdict::Fail | Verdict::Timeout | Verdict::TargetError => {
+                Verdict::Fail | Verdict::Flaky | Verdict::Timeout | Verdict::TargetError => {
                     entry.2 = true;
+                    if case.verdict == Verdict::Flaky {
+                        flaky[which] += 1;
+                    }
                     sets[which].failing.push(format!(
                         "{}/{} in {}: {}",
                         case.feature,
@@ -97,23 +103,20 @@ fn claim(report: &RunReport, target: &str, error: Option<&str>) -> TargetClaim {
         reasons.push(format!("target could not be used: {e}"));
     }
     let [minimum, maximum, protocol] = sets;
-    if !minimum.failing.is_empty() {
-        reasons.push(format!(
-            "minimum feature set: {} failing",
-            minimum.failing.len()
-        ));
-    }
-    if !maximum.failing.is_empty() {
-        reasons.push(format!(
-            "maximum feature set: {} failing",
-            maximum.failing.len()
-        ));
-    }
-    if !protocol.failing.is_empty() {
-        reasons.push(format!(
-            "protocol rules: {} failing",
-            protocol.failing.len()
-        ));
+    // `3 failing (1 flaky)`: flaky told apart from steady failure even here.
+    for ((label, set), flaky) in [
+        ("minimum feature set", &minimum),
+        ("maximum feature set", &maximum),
+        ("protocol rules", &protocol),
+    ]
+    .into_iter()
+    .zip(flaky)
+    {
+        match (set.failing.len(), flaky) {
+            (0, _) => {}
+            (n, 0) => reasons.push(format!("{label}: {n} failing")),
+            (n, f) => reasons.push(format!("{label}: {n} failing ({f} flaky)")),
+        }
     }
     TargetClaim {
         target: target.to_owned(),

@@ -16,10 +16,12 @@ pub(crate) fn severity(verdict: Verdict) -> u8 {
         Verdict::Skipped => 1,
         Verdict::Unsupported => 2,
         Verdict::NonStrict => 3,
-        Verdict::Timeout => 4,
-        Verdict::Fail => 5,
-        Verdict::TargetError => 6,
-        Verdict::HarnessError => 7,
+        // Below the steady failures: it did pass at least once.
+        Verdict::Flaky => 4,
+        Verdict::Timeout => 5,
+        Verdict::Fail => 6,
+        Verdict::TargetError => 7,
+        Verdict::HarnessError => 8,
     }
 }
 
@@ -28,6 +30,7 @@ pub(crate) fn icon(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "✅",
         Verdict::Fail => "❌",
+        Verdict::Flaky => "❄️",
         Verdict::NonStrict => "⚠️",
         Verdict::Unsupported => "➖",
         Verdict::Skipped => "⏭️",
@@ -43,7 +46,8 @@ pub(crate) fn count_word(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "passed",
         Verdict::Fail => "failed",
-        Verdict::NonStrict
+        Verdict::Flaky
+        | Verdict::NonStrict
         | Verdict::Unsupported
         | Verdict::Skipped
         | Verdict::TargetError
@@ -63,7 +67,8 @@ pub(crate) fn counts_phrase(counts: &BTreeMap<Verdict, usize>) -> String {
     for verdict in Verdict::ALL {
         match verdict {
             Verdict::Pass | Verdict::Fail => continue,
-            Verdict::NonStrict
+            Verdict::Flaky
+            | Verdict::NonStrict
             | Verdict::Unsupported
             | Verdict::Skipped
             | Verdict::TargetError
@@ -140,6 +145,25 @@ pub(crate) fn filters_text(report: &RunReport) -> String {
     } else {
         parts.join("; ")
     }
+}
+
+/// `retries 2` or `repeat 3` when the run reran cases; `None` otherwise.
+pub(crate) fn reruns_text(report: &RunReport) -> Option<String> {
+    match (report.retries, report.repeat) {
+        (Some(n), _) => Some(format!("retries {n}")),
+        (None, Some(n)) => Some(format!("repeat {n}")),
+        (None, None) => None,
+    }
+}
+
+/// `runs: fail, pass`: the verdict of each run of a case that ran more than
+/// once; `None` for a case that ran once.
+pub(crate) fn attempts_text(case: &CaseReport) -> Option<String> {
+    if case.attempts.is_empty() {
+        return None;
+    }
+    let verdicts: Vec<&str> = case.attempts.iter().map(|a| a.verdict.as_str()).collect();
+    Some(format!("runs: {}", verdicts.join(", ")))
 }
 
 /// All cases of one feature in one cell.

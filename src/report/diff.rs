@@ -85,13 +85,16 @@ impl RunDiff {
 
 /// How good a verdict is for the target, lower is better; `None` for
 /// `skipped`, which judges nothing. Unsupported is worse than non-strict: a
-/// capability lost is more than a SHOULD missed.
+/// capability lost is more than a SHOULD missed. Flaky sits between: worse
+/// than anything that never failed (pass→flaky is a regression), better
+/// than failing every time (fail→flaky is a fix, if a partial one).
 fn grade(verdict: Verdict) -> Option<u8> {
     match verdict {
         Verdict::Pass => Some(0),
         Verdict::NonStrict => Some(1),
         Verdict::Unsupported => Some(2),
-        Verdict::Fail | Verdict::Timeout | Verdict::TargetError | Verdict::HarnessError => Some(3),
+        Verdict::Flaky => Some(3),
+        Verdict::Fail | Verdict::Timeout | Verdict::TargetError | Verdict::HarnessError => Some(4),
         Verdict::Skipped => None,
     }
 }

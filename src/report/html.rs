@@ -7,7 +7,8 @@
 //! lists its exchanges collapsed.
 
 use super::common::{
-    Matrix, counts_phrase, expectation_note, filters_text, icon, seconds, transcript_text,
+    Matrix, attempts_text, counts_phrase, expectation_note, filters_text, icon, reruns_text,
+    seconds, transcript_text,
 };
 use super::model::{RunReport, Verdict};
 use crate::exit;
@@ -23,7 +24,7 @@ summary{cursor:pointer;white-space:nowrap}
 pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.5em;max-width:60em;overflow:auto;white-space:pre-wrap}
 ul.cases{margin:.3em 0;padding-left:1.2em}
 ol.wire{margin:.2em 0;padding-left:2em;font-size:.85em}
-.pass{background:#d4f7d4}.fail{background:#ffc9c9}.non-strict{background:#ffe8a3}
+.pass{background:#d4f7d4}.fail{background:#ffc9c9}.flaky{background:#c8ecf7}.non-strict{background:#ffe8a3}
 .unsupported{background:#e6e6e6}.skipped{background:#eef0f3}.target-error{background:#f5b3ff}
 .harness-error{background:#c9d7ff}.timeout{background:#ffd3a8}.none{background:#fff;color:#888}
 .meta td,.meta th{font-size:.9em}
@@ -109,9 +110,13 @@ pub fn render_with_wire(report: &RunReport, wire: WireLoader<'_>) -> String {
                     case.verdict.as_str(),
                     case.duration_ms
                 );
+                if let Some(runs) = attempts_text(case) {
+                    let _ = write!(out, " <small>[{}]</small>", escape(&runs));
+                }
                 match case.verdict {
                     Verdict::Pass => {}
                     Verdict::Fail
+                    | Verdict::Flaky
                     | Verdict::NonStrict
                     | Verdict::Unsupported
                     | Verdict::Skipped
@@ -213,6 +218,10 @@ pub fn render_with_wire(report: &RunReport, wire: WireLoader<'_>) -> String {
         ("finished", report.finished_at.clone()),
         ("duration", seconds(report.duration_ms)),
         ("filters", filters),
+        (
+            "reruns",
+            reruns_text(report).unwrap_or_else(|| "none".into()),
+        ),
     ] {
         let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", key, escape(&value));
     }

@@ -5,10 +5,18 @@
 //! `<error>`, unsupported and skipped are `<skipped>`; non-strict is a
 //! success (the run stays conformant) whose system-out says what SHOULD was
 //! missed. The reason is the message; the step transcript is the element text.
+//!
+//! A case that ran more than once (`--retries`, `--repeat`) keeps its runs:
+//! `flaky` is a `<failure type="flaky">` (it gates the run, so it must not
+//! show green) with a `<flakyFailure>`/`<flakyError>` per run that did not
+//! pass; any other non-pass verdict gets a `<rerunFailure>`/`<rerunError>`
+//! per earlier run, the Surefire convention for reruns.
 
 use super::common::{expectation_note, transcript_text};
-use super::model::{CaseReport, RunReport, Verdict};
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use super::model::{AttemptReport, CaseReport, RunReport, Verdict};
+use quick_junit::{
+    FlakyOrRerun, NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 use std::time::Duration;
 
 /// Why the JUnit report could not be produced.
@@ -75,8 +83,23 @@ fn test_case(case: &CaseReport) -> TestCase {
             system_out = Some(out);
             TestCaseStatus::success()
         }
-        Verdict::Fail | Verdict::Timeout => non_success(NonSuccessKind::Failure),
-        Verdict::TargetError | Verdict::HarnessError => non_success(NonSuccessKind::Error),
+        Verdict::Flaky => {
+            let mut status = non_success(NonSuccessKind::Failure);
+            status
+                .set_rerun_kind(FlakyOrRerun::Flaky)
+                .add_reruns(case.attempts.iter().filter_map(rerun));
+            status
+        }
+        Verdict::Fail | Verdict::Timeout => {
+            let mut status = non_success(NonSuccessKind::Failure);
+            status.add_reruns(earlier(case).filter_map(rerun));
+            status
+        }
+        Verdict::TargetError | Verdict::HarnessError => {
+            let mut status = non_success(NonSuccessKind::Error);
+            status.add_reruns(earlier(case).filter_map(rerun));
+            status
+        }
         Verdict::Unsupported | Verdict::Skipped => {
             let mut status = TestCaseStatus::skipped();
             status.set_type(case.verdict.as_str()).set_message(reason);
@@ -101,4 +124,28 @@ fn test_case(case: &CaseReport) -> TestCase {
         test_case.add_property(Property::new("wire", wire.as_str()));
     }
     test_case
+}
+
+/// The runs before the last, which decided a verdict that is not `flaky`.
+fn earlier(case: &CaseReport) -> impl Iterator<Item = &AttemptReport> {
+    let n = case.attempts.len().saturating_sub(1);
+    case.attempts.iter().take(n)
+}
+
+/// A run that did not pass as a JUnit rerun; `None` for one that passed
+/// (JUnit has no element for it) or said nothing about the target.
+fn rerun(attempt: &AttemptReport) -> Option<TestRerun> {
+    let kind = match attempt.verdict {
+        Verdict::Fail | Verdict::Timeout | Verdict::Flaky => NonSuccessKind::Failure,
+        Verdict::TargetError | Verdict::HarnessError => NonSuccessKind::Error,
+        Verdict::Pass | Verdict::NonStrict | Verdict::Unsupported | Verdict::Skipped => {
+            return None;
+        }
+    };
+    let mut rerun = TestRerun::new(kind);
+    rerun
+        .set_type(attempt.verdict.as_str())
+        .set_message(attempt.reason.as_deref().unwrap_or(""))
+        .set_time(Duration::from_millis(attempt.duration_ms));
+    Some(rerun)
 }

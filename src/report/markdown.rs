@@ -4,8 +4,8 @@
 //! the failing step's transcript (collapsed), and the passed cases last.
 
 use super::common::{
-    Matrix, counts_phrase, expectation_note, filters_text, fixed, icon, non_pass, seconds,
-    transcript_text, truncate,
+    Matrix, counts_phrase, expectation_note, filters_text, fixed, icon, non_pass, reruns_text,
+    seconds, transcript_text, truncate,
 };
 use super::model::{RunReport, Verdict};
 use crate::exit;
@@ -46,13 +46,16 @@ pub fn render(report: &RunReport) -> String {
     );
     let _ = writeln!(
         out,
-        "Run {} · {} {} · started {} · {} · filters: {}\n",
+        "Run {} · {} {} · started {} · {} · filters: {}{}\n",
         esc(&report.run_id),
         esc(&report.harness.name),
         esc(&report.harness.version),
         esc(&report.started_at),
         seconds(report.duration_ms),
-        esc(&filters_text(report))
+        esc(&filters_text(report)),
+        reruns_text(report)
+            .map(|r| format!(" · {r}"))
+            .unwrap_or_default()
     );
 
     // The matrix.

@@ -117,6 +117,10 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, MergeError> {
         // One strict shard makes the merged verdict strict: a SHOULD it
         // gated on must not pass unnoticed in the merged report.
         merged.strict |= report.strict;
+        // The merge says the most reruns any shard made: a flaky case in it
+        // came from a shard that reran.
+        merged.retries = merged.retries.max(report.retries);
+        merged.repeat = merged.repeat.max(report.repeat);
         add_cells(&mut merged.cells, report.cells, &report.run_id)?;
         ids.push(report.run_id);
     }

@@ -26,6 +26,13 @@ pub struct RunReport {
     /// Run with `--strict`: a `non-strict` case makes the run not conformant.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub strict: bool,
+    /// `--retries N`: a case ending `fail`, `timeout` or `target-error` ran
+    /// again, up to N more times; absent when not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    /// `--repeat N`: every case ran N times; absent when not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<u32>,
     /// One conformance claim per target, derived from the cases: recomputed
     /// ([`RunReport::recompute_claims`]) whenever a report is built, merged
     /// or read, so it can never disagree with the cases.
@@ -44,7 +51,7 @@ pub struct RunReport {
 
 /// What one target's cases support: conformant only when no case that
 /// counts against it (`docs/report-format.md`, Conformance claims) is
-/// `fail`, `timeout` or `target-error` and the target was usable.
+/// `fail`, `flaky`, `timeout` or `target-error` and the target was usable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetClaim {
@@ -225,6 +232,24 @@ pub struct CaseReport {
     /// relative to the run's folder; absent when the case did not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wire: Option<String>,
+    /// Every run of the case, in order, when it ran more than once
+    /// (`--retries`, `--repeat`); the fields above then come from the run
+    /// that decided the verdict (`docs/report-format.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<AttemptReport>,
+}
+
+/// One run of a case that ran more than once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptReport {
+    pub verdict: Verdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub duration_ms: u64,
+    /// This run's own wire transcript, relative to the run's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire: Option<String>,
 }
 
 /// An expectation applied to one case (`docs/ci.md`).
@@ -245,7 +270,7 @@ pub enum ExpectedOutcome {
     /// A MUST is known broken: `fail`, `timeout` or `target-error`.
     Fail,
     /// Known to pass only sometimes: any verdict but `harness-error` and
-    /// `skipped`, and a pass is no news.
+    /// `skipped` (`flaky` itself included), and a pass is no news.
     Flaky,
     /// The capability is known missing: `unsupported`.
     Unsupported,
@@ -340,6 +365,10 @@ pub enum Verdict {
     Pass,
     /// A MUST-level expectation was violated.
     Fail,
+    /// Passed on a retry after `fail`, `timeout` or `target-error`
+    /// (`--retries`), or got different verdicts across `--repeat` runs.
+    /// Never a pass: it counts against the target like `fail`.
+    Flaky,
     /// A SHOULD-level expectation was violated; still conformant.
     NonStrict,
     /// Not testable here: MIMI has no mechanism for it, the target did not
@@ -359,9 +388,10 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 8] = [
+    pub const ALL: [Verdict; 9] = [
         Verdict::Pass,
         Verdict::Fail,
+        Verdict::Flaky,
         Verdict::NonStrict,
         Verdict::Unsupported,
         Verdict::Skipped,
@@ -374,6 +404,7 @@ impl Verdict {
         match self {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
+            Verdict::Flaky => "flaky",
             Verdict::NonStrict => "non-strict",
             Verdict::Unsupported => "unsupported",
             Verdict::Skipped => "skipped",
@@ -389,9 +420,11 @@ impl Verdict {
         match self {
             Verdict::Pass | Verdict::Unsupported | Verdict::Skipped => true,
             Verdict::NonStrict => !strict,
-            Verdict::Fail | Verdict::TargetError | Verdict::HarnessError | Verdict::Timeout => {
-                false
-            }
+            Verdict::Fail
+            | Verdict::Flaky
+            | Verdict::TargetError
+            | Verdict::HarnessError
+            | Verdict::Timeout => false,
         }
     }
 
@@ -399,7 +432,8 @@ impl Verdict {
     /// blamed on: the target's behaviour was wrong or missing.
     pub fn counts_against(self) -> bool {
         match self {
-            Verdict::Fail | Verdict::TargetError | Verdict::Timeout => true,
+            // A case that only sometimes works cannot be claimed.
+            Verdict::Fail | Verdict::Flaky | Verdict::TargetError | Verdict::Timeout => true,
             Verdict::Pass
             | Verdict::NonStrict
             | Verdict::Unsupported

@@ -2,7 +2,9 @@
 //! final [`summary`]. Colour and the progress bar only when stdout is a
 //! terminal and `NO_COLOR` is unset; otherwise plain lines, fit for CI logs.
 
-use super::common::{count, counts_phrase, expectation_note, fixed, non_pass, seconds};
+use super::common::{
+    count, counts_phrase, expectation_note, fixed, non_pass, reruns_text, seconds,
+};
 use super::model::{CaseReport, RunReport, Verdict};
 use crate::exit;
 use crate::run::event::{EventSink, RunEvent};
@@ -86,6 +88,16 @@ impl EventSink for Progress {
                     feature,
                     test,
                 } => bar.set_message(format!("{cell} {feature}/{test}")),
+                RunEvent::CaseRerun {
+                    cell,
+                    case,
+                    attempt,
+                    of,
+                } => {
+                    if case.verdict != Verdict::Pass {
+                        bar.println(rerun_line(&cell, &case, attempt, of, true));
+                    }
+                }
                 RunEvent::CaseFinished { cell, case } => {
                     bar.inc(1);
                     if case.verdict != Verdict::Pass {
@@ -106,6 +118,18 @@ impl EventSink for Progress {
                         writeln!(out, "TARGET FAILED target {target}: {reason}")
                     }
                     RunEvent::CaseStarted { .. } => Ok(()),
+                    RunEvent::CaseRerun {
+                        cell,
+                        case,
+                        attempt,
+                        of,
+                    } => {
+                        if case.verdict == Verdict::Pass {
+                            Ok(())
+                        } else {
+                            writeln!(out, "{}", rerun_line(&cell, &case, attempt, of, false))
+                        }
+                    }
                     RunEvent::CaseFinished { cell, case } => {
                         *done += 1;
                         if case.verdict == Verdict::Pass {
@@ -136,6 +160,19 @@ fn case_line(cell: &str, case: &CaseReport, color: bool) -> String {
     )
 }
 
+/// `RERUN         a→b feature/test: run 2 of 3 after fail: reason`: a run
+/// that did not pass and is not the case's last.
+fn rerun_line(cell: &str, case: &CaseReport, attempt: u32, of: u32, color: bool) -> String {
+    format!(
+        "{} {cell} {}/{}: run {attempt} of {of} after {}: {}",
+        paint(&format!("{:<13}", "RERUN"), Color::Cyan, color),
+        case.feature,
+        case.test,
+        case.verdict,
+        case.reason.as_deref().unwrap_or("(no reason given)")
+    )
+}
+
 /// The verdict upper-cased and padded to a common width, coloured on request.
 fn label(verdict: Verdict, color: bool) -> String {
     let text = format!("{:<13}", verdict.as_str().to_uppercase());
@@ -146,6 +183,7 @@ fn verdict_color(verdict: Verdict) -> Color {
     match verdict {
         Verdict::Pass => Color::Green,
         Verdict::Fail | Verdict::Timeout => Color::Red,
+        Verdict::Flaky => Color::BrightRed,
         Verdict::NonStrict => Color::Yellow,
         Verdict::Unsupported | Verdict::Skipped => Color::Blue,
         Verdict::TargetError | Verdict::HarnessError => Color::Magenta,
@@ -168,11 +206,14 @@ fn paint(text: &str, color: Color, enabled: bool) -> String {
 /// `mimi-interop: N passed, N failed[, other non-zero counts]`.
 pub fn summary(report: &RunReport, color: bool) -> String {
     let mut out = format!(
-        "{} {} · run {} · {}\n",
+        "{} {} · run {} · {}{}\n",
         report.harness.name,
         report.harness.version,
         report.run_id,
-        seconds(report.duration_ms)
+        seconds(report.duration_ms),
+        reruns_text(report)
+            .map(|r| format!(" · {r}"))
+            .unwrap_or_default()
     );
     for target in &report.targets {
         if let Some(error) = &target.error {
@@ -293,6 +334,7 @@ mod tests {
             blame: None,
             expectation: None,
             wire: None,
+            attempts: Vec::new(),
         }
     }
 
@@ -323,6 +365,37 @@ mod tests {
         assert_eq!(
             text,
             "running 2 cases\n[2/2] FAIL          x→y send/bad: no event arrived\nfinished 2/2 cases\n"
+        );
+    }
+
+    #[test]
+    fn plain_progress_says_when_a_case_runs_again_and_counts_it_once() {
+        let buffer = Buffer::default();
+        let progress = Progress::plain(Box::new(buffer.clone()));
+        progress.event(RunEvent::Started { cases: 1 });
+        progress.event(RunEvent::CaseRerun {
+            cell: "x→y".into(),
+            case: Box::new(case("bad", Verdict::Fail, Some("403"))),
+            attempt: 2,
+            of: 3,
+        });
+        progress.event(RunEvent::CaseFinished {
+            cell: "x→y".into(),
+            case: Box::new(case(
+                "bad",
+                Verdict::Flaky,
+                Some("passed on attempt 2 of 3"),
+            )),
+        });
+        progress.event(RunEvent::Finished);
+        let text =
+            String::from_utf8(buffer.0.lock().expect("test buffer").clone()).expect("utf-8 output");
+        assert_eq!(
+            text,
+            "running 1 cases\n\
+             RERUN         x→y send/bad: run 2 of 3 after fail: 403\n\
+             [1/1] FLAKY         x→y send/bad: passed on attempt 2 of 3\n\
+             finished 1/1 cases\n"
         );
     }
 

@@ -19,6 +19,15 @@ pub enum RunEvent {
         feature: String,
         test: String,
     },
+    /// A case runs again (`--retries`, `--repeat`); `case` is the run just
+    /// ended, `attempt` the number (from 1) of the run about to start, of
+    /// at most `of`. The case's `CaseFinished` comes once, after its last run.
+    CaseRerun {
+        cell: String,
+        case: Box<CaseReport>,
+        attempt: u32,
+        of: u32,
+    },
     CaseFinished {
         cell: String,
         /// Boxed: a case report is much larger than the other events.

@@ -38,6 +38,7 @@
 //! (request, answer, expectation), and the target to blame when the step
 //! knows it ([`CaseReport::blame`]); the report's claims are built from them.
 
+mod attempts;
 mod case;
 mod declared;
 mod download;
@@ -68,6 +69,7 @@ use crate::report::model::{
     SuiteInfo, Verdict,
 };
 use crate::suite::model::{FeatureSet, Level, Suite};
+pub use attempts::Reruns;
 use event::{EventSink, RunEvent};
 use futures_util::{FutureExt, StreamExt};
 pub use interrupt::Interrupt;
@@ -110,6 +112,8 @@ pub struct RunOptions {
     /// Tells the run to stop early (a signal): no case starts after it, the
     /// ones in flight end `harness-error`, and the report says it is partial.
     pub interrupt: Interrupt,
+    /// `--retries` / `--repeat`: how many times a case may run (`attempts.rs`).
+    pub reruns: Reruns,
 }
 
 impl RunOptions {
@@ -126,6 +130,7 @@ impl RunOptions {
             start_timeout: Duration::from_secs(20),
             strict: false,
             interrupt: Interrupt::never(),
+            reruns: Reruns::Once,
         }
     }
 }
@@ -233,44 +238,54 @@ pub async fn execute(
     let relay_ref = relay.as_ref();
     let prefix_ref = &prefix;
     let jobs = opts.jobs.max(1);
+    // One case, run as often as `opts.reruns` says (`attempts.rs`); each run
+    // gets fresh users and rooms: `key` is the plan index for the first run
+    // and unique for each later one.
     let one = |i: usize| async move {
         let planned = &plan.cases[i];
-        if let Some(sig) = opts.interrupt.fired() {
-            return (i, not_started(plan, planned, sig));
-        }
-        let case = run_planned(
-            plan,
-            planned,
-            i,
-            live_ref,
-            adversary_index,
-            relay_ref,
-            prefix_ref,
-            opts,
-            run_deadline,
-            events,
-        );
-        // A bug in the harness must cost one case, not the run; a signal
-        // ends the case where it stands.
-        let caught = tokio::select! {
-            r = AssertUnwindSafe(case).catch_unwind() => r,
-            sig = opts.interrupt.wait() => Ok(harness_case(
+        let once = |attempt: usize| async move {
+            let case = run_planned(
                 plan,
                 planned,
-                format!("interrupted by {sig}"),
-            )),
-        };
-        let report = match caught {
-            Ok(report) => report,
-            Err(panic) => {
+                (attempt * plan.cases.len() + i, attempt),
+                live_ref,
+                adversary_index,
+                relay_ref,
+                prefix_ref,
+                opts,
+                run_deadline,
+                events,
+            );
+            // A bug in the harness must cost one case, not the run; a signal
+            // ends the case where it stands.
+            let caught = tokio::select! {
+                r = AssertUnwindSafe(case).catch_unwind() => r,
+                sig = opts.interrupt.wait() => Ok(attempts::Run::harness(
+                    harness_case(plan, planned, format!("interrupted by {sig}")),
+                )),
+            };
+            caught.unwrap_or_else(|panic| {
                 let msg = panic
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".to_owned());
-                harness_case(plan, planned, format!("the harness panicked: {msg}"))
-            }
+                attempts::Run::harness(harness_case(
+                    plan,
+                    planned,
+                    format!("the harness panicked: {msg}"),
+                ))
+            })
         };
+        let report = attempts::run_case(
+            opts.reruns,
+            &opts.interrupt,
+            run_deadline,
+            events,
+            once,
+            |sig| not_started(plan, planned, sig),
+        )
+        .await;
         (i, report)
     };
     // A case that cuts a link would break the cases running beside it on
@@ -323,11 +338,15 @@ fn not_started(plan: &Plan, planned: &PlannedCase, sig: &str) -> CaseReport {
     report
 }
 
+/// One run of a case. `key` names the run: its users and rooms carry it, and
+/// the relay files its exchanges and faults by it (the plan index for the
+/// first run, so a run without reruns is named as it always was); `attempt`
+/// is the run's number from 0.
 #[allow(clippy::too_many_arguments)]
 async fn run_planned(
     plan: &Plan,
     planned: &PlannedCase,
-    index: usize,
+    (key, attempt): (usize, usize),
     live: &[targets::LiveTarget],
     adversary: Option<usize>,
     relay: Option<&relay::Relay>,
@@ -335,12 +354,20 @@ async fn run_planned(
     opts: &RunOptions,
     run_deadline: Option<Instant>,
     events: &dyn EventSink,
-) -> CaseReport {
+) -> attempts::Run {
+    let not_run = |report, cell| attempts::Run {
+        report,
+        cell,
+        ran: false,
+    };
     let Some((suite, test)) = lookup(plan, planned) else {
-        return harness_case(
-            plan,
-            planned,
-            "the plan names a missing suite or test".into(),
+        return not_run(
+            harness_case(
+                plan,
+                planned,
+                "the plan names a missing suite or test".into(),
+            ),
+            None,
         );
     };
     let level = test.level.unwrap_or(suite.requirement.level);
@@ -356,10 +383,11 @@ async fn run_planned(
         blame: None,
         expectation: None,
         wire: None,
+        attempts: Vec::new(),
     };
     if let Some(why) = &planned.skip {
         report.reason = Some(why.clone());
-        return report;
+        return not_run(report, None);
     }
     // A protocol suite's side b is the adversary, whatever the cell says.
     let protocol = suite.set == FeatureSet::Protocol;
@@ -373,13 +401,13 @@ async fn run_planned(
     if protocol && adversary.is_none() {
         report.verdict = Verdict::HarnessError;
         report.reason = Some("the harness's adversary provider was not started".into());
-        return report;
+        return not_run(report, None);
     }
     let pair = cell.and_then(|c| Some((live.get(c.a)?, live.get(c.b)?)));
     let (Some(cell), Some((ta, tb))) = (cell, pair) else {
         report.verdict = Verdict::HarnessError;
         report.reason = Some("the plan names a missing cell or target".into());
-        return report;
+        return not_run(report, None);
     };
     let cell_name = format!("{}→{}", ta.name, tb.name);
     events.event(RunEvent::CaseStarted {
@@ -393,11 +421,7 @@ async fn run_planned(
         // verdict is `unsupported`, whatever the targets could do.
         report.verdict = Verdict::Unsupported;
         report.reason = Some(format!("no MIMI mechanism: {}", why.trim()));
-        events.event(RunEvent::CaseFinished {
-            cell: cell_name,
-            case: Box::new(report.clone()),
-        });
-        return report;
+        return not_run(report, Some(cell_name));
     }
     let feature_level = suite.requirement.level;
     // Targets declare features of the requirements draft; the protocol
@@ -411,13 +435,10 @@ async fn run_planned(
         report.verdict = u.verdict;
         report.reason = Some(u.reason);
         report.blame = u.blame;
-        events.event(RunEvent::CaseFinished {
-            cell: cell_name,
-            case: Box::new(report.clone()),
-        });
-        return report;
+        return not_run(report, Some(cell_name));
     }
     let mut wire = None;
+    let mut ran = false;
     let result = match (&ta.client, &tb.client, relay) {
         (Some(ca), Some(cb), Some(relay)) => {
             let case_timeout = match &test.timeout {
@@ -441,7 +462,8 @@ async fn run_planned(
                             "the run deadline passed before this case started".to_owned(),
                         ))
                     } else {
-                        let case_wire = relay.recorder().open_case(index);
+                        ran = true;
+                        let case_wire = relay.recorder().open_case(key);
                         let env = case::CaseEnv {
                             test,
                             level,
@@ -456,18 +478,23 @@ async fn run_planned(
                                 releases: &tb.releases,
                             },
                             step_timeout: opts.step_timeout,
-                            unique: format!("{prefix}-{index}"),
+                            unique: format!("{prefix}-{key}"),
                             deadline_label,
                             relay,
                             cell: (cell.a, cell.b),
-                            case: index,
+                            case: key,
                             wire: case_wire,
                         };
                         let mut result = case::run(&env, deadline).await;
-                        relay.clear_faults(index);
-                        let rel =
-                            transcript_path(&ta.name, &tb.name, &report.feature, &report.test);
-                        let exchanges = relay.recorder().close_case(index);
+                        relay.clear_faults(key);
+                        let rel = transcript_path(
+                            &ta.name,
+                            &tb.name,
+                            &report.feature,
+                            &report.test,
+                            attempt,
+                        );
+                        let exchanges = relay.recorder().close_case(key);
                         // A case that passed still has to have kept the
                         // protocol's rules on the wire.
                         if matches!(result.verdict, Verdict::Pass | Verdict::NonStrict)
@@ -543,11 +570,11 @@ async fn run_planned(
     }
     report.wire = wire;
     report.duration_ms = t0.elapsed().as_millis() as u64;
-    events.event(RunEvent::CaseFinished {
-        cell: cell_name,
-        case: Box::new(report.clone()),
-    });
-    report
+    attempts::Run {
+        report,
+        cell: Some(cell_name),
+        ran,
+    }
 }
 
 /// The run-level wire transcript, under the run's folder: exchanges that
@@ -555,11 +582,16 @@ async fn run_planned(
 pub const RUN_WIRE: &str = "wire/run.jsonl";
 
 /// Where a case's wire transcript goes, under the run's folder:
-/// `wire/<a>__<b>/<feature>/<test>.jsonl`, names made file-safe.
-fn transcript_path(a: &str, b: &str, feature: &str, test: &str) -> String {
+/// `wire/<a>__<b>/<feature>/<test>.jsonl`, names made file-safe; a rerun's
+/// (`attempt` from 0) ends `.attempt-<n>.jsonl`, n from 2.
+fn transcript_path(a: &str, b: &str, feature: &str, test: &str, attempt: usize) -> String {
     use relay::record::file_safe;
+    let rerun = match attempt {
+        0 => String::new(),
+        n => format!(".attempt-{}", n + 1),
+    };
     format!(
-        "wire/{}__{}/{}/{}.jsonl",
+        "wire/{}__{}/{}/{}{rerun}.jsonl",
         file_safe(a),
         file_safe(b),
         file_safe(feature),
@@ -618,6 +650,7 @@ fn harness_case(plan: &Plan, planned: &PlannedCase, reason: String) -> CaseRepor
         blame: None,
         expectation: None,
         wire: None,
+        attempts: Vec::new(),
     }
 }
 
@@ -687,6 +720,14 @@ fn finish(
         targets,
         cells,
         strict: opts.strict,
+        retries: match opts.reruns {
+            Reruns::Retries(n) if n > 0 => Some(n),
+            Reruns::Once | Reruns::Retries(_) | Reruns::Repeat(_) => None,
+        },
+        repeat: match opts.reruns {
+            Reruns::Repeat(n) if n > 1 => Some(n),
+            Reruns::Once | Reruns::Retries(_) | Reruns::Repeat(_) => None,
+        },
         claims: Vec::new(),
         interrupted: None,
         expectations: None,

@@ -62,6 +62,20 @@ fn bad_usage_is_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// Retrying repeated runs would hide the differences repeat looks for; a
+/// repeat of 0 runs nothing. Both are refused before anything runs.
+#[test]
+fn retries_and_repeat_are_exclusive_and_repeat_is_at_least_1() {
+    for args in [
+        &["run", "--retries", "1", "--repeat", "2"][..],
+        &["run", "--repeat", "0"][..],
+    ] {
+        let out = mimi(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(text(&out.stdout).is_empty(), "{args:?} ran");
+    }
+}
+
 #[test]
 fn default_run_passes_every_case_in_all_four_cells_and_writes_reports() {
     let reports = tempfile::tempdir().unwrap();

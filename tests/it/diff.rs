@@ -62,7 +62,22 @@ fn a_run_compared_with_itself_has_no_change() {
     assert!(!d.has_regressions());
     assert!(d.fixes.is_empty() && d.changed.is_empty());
     assert!(d.added.is_empty() && d.removed.is_empty());
-    assert_eq!(d.unchanged, 20);
+    assert_eq!(d.unchanged, 21);
+}
+
+/// Flaky sits between the verdicts that never failed and those that always
+/// do: pass→flaky is a regression, fail→flaky a fix.
+#[test]
+fn flaky_is_worse_than_pass_and_better_than_fail() {
+    let mut new = sample();
+    case_mut(&mut new, "ref", "ref", "kick").verdict = Verdict::Flaky;
+    case_mut(&mut new, "ref", "acme", "markdown-body").verdict = Verdict::Flaky;
+    let d = diff(&sample(), &new).expect("same suites");
+    let names = |list: &[mimi_interop::report::diff::Change]| -> Vec<String> {
+        list.iter().map(|c| c.case.to_string()).collect()
+    };
+    assert_eq!(names(&d.regressions), ["ref→ref membership/kick"]);
+    assert_eq!(names(&d.fixes), ["ref→acme rich-text/markdown-body"]);
 }
 
 #[test]
@@ -87,7 +102,7 @@ fn each_kind_of_change_lands_in_its_list() {
         d.removed[0].case.to_string(),
         "acme→acme membership/invite-and-join"
     );
-    assert_eq!(d.unchanged, 20 - 5);
+    assert_eq!(d.unchanged, 21 - 5);
     assert!(d.has_regressions());
 }
 

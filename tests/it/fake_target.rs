@@ -52,11 +52,18 @@ pub fn message_id(sender: &str, room: &str, content: &[u8]) -> String {
     hex::encode(id)
 }
 
+/// An operation, the status to answer it with, and which of its calls
+/// (counted by the fake from 1) get that answer.
+pub type FailCalls = (&'static str, u16, fn(usize) -> bool);
+
 /// Deliberate misbehaviour of one fake.
 #[derive(Debug, Clone, Default)]
 pub struct Quirks {
     /// Answer this status (with an error body) to this operation.
     pub fail: Option<(&'static str, u16)>,
+    /// Answer this status to this operation on some calls: a target that
+    /// fails now and then.
+    pub fail_calls: Option<FailCalls>,
     /// Answer 200 with a body that is not JSON to this operation.
     pub garbage: Option<&'static str>,
     /// Never answer this operation.
@@ -244,6 +251,8 @@ struct Fake {
     world: Arc<World>,
     domain: String,
     quirks: Quirks,
+    /// Calls of the operation [`Quirks::fail_calls`] names, so far.
+    calls: Arc<AtomicUsize>,
     mimi: Arc<mimi::FakeMimi>,
 }
 
@@ -277,6 +286,7 @@ pub async fn spawn(world: Arc<World>, domain: &str, quirks: Quirks) -> FakeTarge
         world,
         domain: domain.to_owned(),
         quirks,
+        calls: Arc::default(),
         mimi: mimi::FakeMimi::start(domain).await,
     };
     let app = Router::new()
@@ -363,6 +373,12 @@ async fn op(State(f): State<Fake>, Path(op): Path<String>, body: axum::Json<Valu
             "internal"
         };
         return error_response(err(status, code, format!("{op} failed on purpose")));
+    }
+    if let Some((which, status, fails)) = f.quirks.fail_calls
+        && which == op
+        && fails(f.calls.fetch_add(1, Ordering::SeqCst) + 1)
+    {
+        return error_response(err(status, "forbidden", format!("{op} failed this time")));
     }
     if op == "peers"
         && let Ok(req) = serde_json::from_value::<PeersRequest>(body.0.clone())

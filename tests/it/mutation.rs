@@ -265,10 +265,12 @@ fn judge(quirk: Quirk, report: &RunReport) -> Result<Caught, String> {
             }
             // A quirk is caught by a case that found a violation: of a MUST
             // (`fail`, or a case that could not finish) or of a SHOULD
-            // (`non-strict`, the verdict of most maximum-set features).
+            // (`non-strict`, the verdict of most maximum-set features). No
+            // reruns here, so no `flaky`; were there, a run did find one.
             let found = match case.verdict {
                 Verdict::Pass | Verdict::Skipped | Verdict::Unsupported => false,
                 Verdict::Fail
+                | Verdict::Flaky
                 | Verdict::NonStrict
                 | Verdict::TargetError
                 | Verdict::HarnessError

@@ -147,6 +147,37 @@ fn junit_maps_verdicts_to_failure_error_and_skipped() {
     }
 }
 
+/// Flaky is a failure (it gates the run) that keeps its failed runs as
+/// `<flakyFailure>`; JUnit has nothing for the run that passed.
+#[test]
+fn junit_shows_flaky_as_a_failure_with_its_flaky_runs() {
+    let xml = junit::render(&sample()).expect("junit renders");
+    assert!(xml.contains("<flakyFailure"), "{xml}");
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("our junit parses back");
+    let acme_acme = &parsed.test_suites[3];
+    assert_eq!((acme_acme.tests, acme_acme.failures), (3, 2));
+    let case = &acme_acme.test_cases[2];
+    assert_eq!(case.name.as_str(), "membership/kick");
+    match &case.status {
+        quick_junit::TestCaseStatus::NonSuccess {
+            kind: quick_junit::NonSuccessKind::Failure,
+            ty,
+            reruns,
+            ..
+        } => {
+            assert_eq!(ty.as_ref().map(|t| t.as_str()), Some("flaky"));
+            assert_eq!(reruns.kind, quick_junit::FlakyOrRerun::Flaky);
+            let types: Vec<_> = reruns
+                .runs
+                .iter()
+                .map(|r| r.ty.as_ref().map(|t| t.as_str().to_owned()))
+                .collect();
+            assert_eq!(types, [Some("fail".to_owned())]);
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
 #[test]
 fn html_is_self_contained_and_escapes_everything() {
     let html = report::html::render(&sample());
@@ -189,7 +220,7 @@ fn markdown_leads_with_attention_rows_and_keeps_table_intact() {
     assert!(rows[1].starts_with("| rich-text |"), "{}", rows[1]);
     assert!(rows[2].starts_with("| membership |"), "{}", rows[2]);
     assert!(rows[4].starts_with("| reactions |"), "{}", rows[4]);
-    assert!(md.contains("### Non-pass results (8)"));
+    assert!(md.contains("### Non-pass results (9)"));
     // The target-error response holds a ``` run: its fence must be longer.
     assert!(md.contains("````text\n"));
     // Reasons in summaries and tables carry no live HTML; transcripts sit in
@@ -211,8 +242,8 @@ fn terminal_summary_ends_with_prefixed_totals_and_colours_only_on_request() {
     assert_eq!(
         plain.lines().last(),
         Some(
-            "mimi-interop: 12 passed, 2 failed, 1 non-strict, 1 unsupported, 1 skipped, \
-             1 target-error, 1 harness-error, 1 timeout"
+            "mimi-interop: 12 passed, 2 failed, 1 flaky, 1 non-strict, 1 unsupported, \
+             1 skipped, 1 target-error, 1 harness-error, 1 timeout"
         )
     );
     assert!(!plain.contains('\x1b'));

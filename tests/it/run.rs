@@ -21,6 +21,7 @@ mod partition;
 mod profile;
 mod relay;
 mod release;
+mod retries;
 mod startup;
 mod timeline;
 mod verdicts;
@@ -201,6 +202,9 @@ impl EventSink for Recorder {
             RunEvent::Started { cases } => format!("started {cases}"),
             RunEvent::TargetFailed { target, .. } => format!("target-failed {target}"),
             RunEvent::CaseStarted { test, .. } => format!("case-started {test}"),
+            RunEvent::CaseRerun { case, attempt, .. } => {
+                format!("case-rerun {} {attempt}", case.test)
+            }
             RunEvent::CaseFinished { case, .. } => format!("case-finished {}", case.test),
             RunEvent::Finished => "finished".into(),
         };
