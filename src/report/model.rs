@@ -225,6 +225,28 @@ pub struct CaseReport {
     /// relative to the run's folder; absent when the case did not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wire: Option<String>,
+    /// The case's control-API transcript (JSON Lines, one call a line),
+    /// relative to the run's folder; absent when the case did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    /// What the cell's `command` targets wrote to stdout and stderr while
+    /// the case ran, one file per stream, relative to the run's folder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<String>,
+    /// A shell command that reruns just this case in this cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduce: Option<String>,
+}
+
+impl CaseReport {
+    /// The case's folder of artifacts, relative to the run's folder: where
+    /// its control transcript is.
+    pub fn artifacts_dir(&self) -> Option<&str> {
+        self.control
+            .as_deref()?
+            .rsplit_once('/')
+            .map(|(dir, _)| dir)
+    }
 }
 
 /// An expectation applied to one case (`docs/ci.md`).

@@ -293,6 +293,9 @@ mod tests {
             blame: None,
             expectation: None,
             wire: None,
+            control: None,
+            logs: Vec::new(),
+            reproduce: None,
         }
     }
 
