@@ -277,6 +277,41 @@ fn write_all_writes_every_file_to_run_dir_and_latest_atomically() {
 }
 
 #[test]
+fn latest_mirrors_the_run_s_artifacts_and_drops_the_previous_run_s() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = sample();
+    let run_dir = dir.path().join(&report.run_id);
+    let files = [
+        "cases/ref__acme/rich-text/markdown-body/control.jsonl",
+        "cases/ref__acme/rich-text/markdown-body/acme.stderr.log",
+        "wire/run.jsonl",
+        "targets/acme.stderr.log",
+    ];
+    for (i, rel) in files.iter().enumerate() {
+        let path = run_dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, format!("line {i}\n")).unwrap();
+    }
+    let written = report::write_all(&report, dir.path()).expect("reports written");
+    for (i, rel) in files.iter().enumerate() {
+        let copy = std::fs::read_to_string(written.latest_dir.join(rel)).unwrap();
+        assert_eq!(copy, format!("line {i}\n"), "{rel}");
+    }
+    // A merged report has no artifacts of its own: latest/ keeps none of
+    // the previous run's, whose paths its report.json no longer names.
+    let mut merged = report.clone();
+    merged.run_id = "20261126T150000Z-merged-0000beef".into();
+    report::write_all(&merged, dir.path()).expect("second run written");
+    for name in report::ARTIFACT_DIRS {
+        assert!(!written.latest_dir.join(name).exists(), "{name}");
+    }
+    assert!(
+        run_dir.join(files[0]).is_file(),
+        "the run's own folder keeps them"
+    );
+}
+
+#[test]
 fn html_lists_a_case_s_exchanges_from_its_wire_transcript() {
     let dir = tempfile::tempdir().expect("tempdir");
     let report = sample();
