@@ -153,10 +153,10 @@ fn html_is_self_contained_and_escapes_everything() {
     for forbidden in ["<script", "<link", "src=", "url(", "@import"] {
         assert!(!html.contains(forbidden), "html contains {forbidden:?}");
     }
-    // The only links: to the run's own wire transcripts, relative.
+    // The only links: to the run's own case artifacts, relative.
     for (i, _) in html.match_indices("href=") {
         assert!(
-            html[i..].starts_with("href=\"wire/"),
+            html[i..].starts_with("href=\"cases/"),
             "{}",
             &html[i..i + 40]
         );
@@ -318,7 +318,7 @@ fn html_lists_a_case_s_exchanges_from_its_wire_transcript() {
     let wire = dir
         .path()
         .join(&report.run_id)
-        .join("wire/ref__acme/rich-text/markdown-body.jsonl");
+        .join("cases/ref__acme/rich-text/markdown-body/wire.jsonl");
     std::fs::create_dir_all(wire.parent().unwrap()).unwrap();
     std::fs::write(
         &wire,
@@ -331,11 +331,13 @@ fn html_lists_a_case_s_exchanges_from_its_wire_transcript() {
         "<details class=\"wire\"><summary>wire: 2 exchanges</summary><ol class=\"wire\">\
          <li><code>ref → acme: POST /v1/notify/r &lt;b&gt; → 201 (9 B / 0 B)</code></li>\
          <li><code>(unreadable line)</code></li></ol>\
-         <small><a href=\"wire/ref__acme/rich-text/markdown-body.jsonl\">wire/ref__acme/rich-text/markdown-body.jsonl</a></small></details>"
+         <small><a href=\"cases/ref__acme/rich-text/markdown-body/wire.jsonl\">cases/ref__acme/rich-text/markdown-body/wire.jsonl</a></small></details>"
     ), "{html}");
     // A transcript that is not there is linked, not listed.
     assert!(
-        html.contains("<br><small>wire: <a href=\"wire/ref__ref/rich-text/plain-text.jsonl\">")
+        html.contains(
+            "<br><small>wire: <a href=\"cases/ref__ref/rich-text/plain-text/wire.jsonl\">"
+        )
     );
     // A path that leaves the run's folder is never read.
     let mut evil = report.clone();
