@@ -317,6 +317,7 @@ async fn run_command(args: RunArgs) -> i32 {
             (0, n) => run::Reruns::Repeat(n),
             (n, _) => run::Reruns::Retries(n),
         },
+        reproduce: reproduce(&args),
         ..run::RunOptions::new(&args.reports)
     };
     let launcher = match reference::Launcher::new() {
@@ -350,6 +351,40 @@ async fn run_command(args: RunArgs) -> i32 {
         return exit::for_signal(sig);
     }
     exit::for_report(&report)
+}
+
+/// This run's inputs as a rerun of one case needs them: the program as
+/// invoked, suites and targets as given, and the options that change a
+/// verdict when they differ from their defaults.
+fn reproduce(args: &RunArgs) -> run::repro::Reproduce {
+    let program = std::env::args_os()
+        .next()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "mimi-interop".to_owned());
+    let input = &args.select.input;
+    let mut words = vec!["--suites".to_owned(), input.suites.display().to_string()];
+    if let Some(t) = &input.targets {
+        words.extend(["--targets".to_owned(), t.display().to_string()]);
+    }
+    let defaults = run::RunOptions::new(std::path::Path::new(""));
+    for (flag, value, default) in [
+        ("--step-timeout", args.step_timeout, defaults.step_timeout),
+        ("--case-timeout", args.case_timeout, defaults.case_timeout),
+    ] {
+        if value != default {
+            words.extend([
+                flag.to_owned(),
+                humantime::format_duration(value).to_string(),
+            ]);
+        }
+    }
+    if args.strict {
+        words.push("--strict".to_owned());
+    }
+    run::repro::Reproduce {
+        program,
+        args: words,
+    }
 }
 
 /// The pull-request summary, to `--summary` and to `$GITHUB_STEP_SUMMARY`

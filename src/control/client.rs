@@ -2,9 +2,13 @@
 //!
 //! Every call returns [`CallError`] on trouble, keeping what came back so a
 //! verdict can quote it. Nothing here retries: a flaky target is a finding.
+//! A client made with [`ControlClient::logged`] also files every call in a
+//! case's [`CallLog`] (the control transcript).
 
 use super::api::*;
+use super::transcript::{CallLog, PendingCall};
 use serde::{Serialize, de::DeserializeOwned};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A connection to one target's control API.
@@ -13,6 +17,8 @@ pub struct ControlClient {
     http: reqwest::Client,
     base: String,
     max_answer: usize,
+    /// Where calls are filed, under the target's name.
+    log: Option<(Arc<str>, Arc<CallLog>)>,
 }
 
 /// Largest control-API answer the harness reads by default: far above any
@@ -85,7 +91,26 @@ impl ControlClient {
             http,
             base: base.trim_end_matches('/').to_owned(),
             max_answer: MAX_ANSWER_BYTES,
+            log: None,
         }
+    }
+
+    /// The same connection, filing every call in `log` as made to `target`.
+    pub fn logged(&self, target: &str, log: &Arc<CallLog>) -> Self {
+        Self {
+            log: Some((target.into(), log.clone())),
+            ..self.clone()
+        }
+    }
+
+    fn begin(
+        &self,
+        method: &'static str,
+        op: &str,
+        body: Option<&bytes::Bytes>,
+    ) -> Option<PendingCall> {
+        let (target, log) = self.log.as_ref()?;
+        Some(log.begin(target, method, format!("/{VERSION}/{op}"), body.cloned()))
     }
 
     /// The same client with another cap on answer size (bytes).
@@ -105,7 +130,8 @@ impl ControlClient {
     pub async fn info(&self, timeout: Duration) -> Result<InfoResponse, CallError> {
         let url = self.url("info");
         let req = self.http.get(&url).timeout(timeout);
-        self.finish(url, req, timeout).await
+        let pending = self.begin("GET", "info", None);
+        self.finish(url, req, timeout, pending).await
     }
 
     /// POSTs `body` as JSON to operation `op` and decodes the answer as `R`.
@@ -116,8 +142,25 @@ impl ControlClient {
         timeout: Duration,
     ) -> Result<R, CallError> {
         let url = self.url(op);
-        let req = self.http.post(&url).json(body).timeout(timeout);
-        self.finish(url, req, timeout).await
+        // Encoded once: the transcript keeps the very bytes sent.
+        let json = match serde_json::to_vec(body) {
+            Ok(json) => bytes::Bytes::from(json),
+            // As reqwest's own `.json()` reported it: the call never left.
+            Err(e) => {
+                return Err(CallError::Unreachable {
+                    url,
+                    reason: format!("cannot encode the request as JSON: {e}"),
+                });
+            }
+        };
+        let pending = self.begin("POST", op, Some(&json));
+        let req = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(json)
+            .timeout(timeout);
+        self.finish(url, req, timeout, pending).await
     }
 
     async fn finish<R: DeserializeOwned>(
@@ -125,33 +168,31 @@ impl ControlClient {
         url: String,
         req: reqwest::RequestBuilder,
         timeout: Duration,
+        pending: Option<PendingCall>,
     ) -> Result<R, CallError> {
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| transport_error(&url, timeout, &e))?;
-        let status = resp.status().as_u16();
-        let body = self.read_capped(&url, resp, timeout).await?;
-        if (200..300).contains(&status) {
-            return serde_json::from_slice(&body).map_err(|e| CallError::Malformed {
-                url,
-                reason: e.to_string(),
-                body: quote(&body),
-            });
+        let answer = match req.send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                self.read_capped(&url, resp, timeout)
+                    .await
+                    .map(|body| (status, body))
+            }
+            Err(e) => Err(transport_error(&url, timeout, &e)),
+        };
+        let (status, body) = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                if let Some(p) = pending {
+                    p.failed(e.to_string());
+                }
+                return Err(e);
+            }
+        };
+        let result = decode(url, status, &body);
+        if let Some(p) = pending {
+            p.answered(status, body, result.as_ref().err().map(ToString::to_string));
         }
-        let message = serde_json::from_slice::<ErrorBody>(&body)
-            .map(|e| e.error.message)
-            .unwrap_or_else(|_| quote(&body));
-        Err(match status {
-            501 => CallError::Unsupported { message },
-            403 | 409 => CallError::Refused { status, message },
-            404 => CallError::NotFound { message },
-            _ => CallError::Status {
-                url,
-                status,
-                body: quote(&body),
-            },
-        })
+        result
     }
 
     /// Reads an answer's body as it streams in, stopping at the cap.
@@ -338,6 +379,30 @@ impl ControlClient {
     ) -> Result<Empty, CallError> {
         self.call(op, r, t).await
     }
+}
+
+/// A whole answer as `R`, or the [`CallError`] its status and body mean.
+fn decode<R: DeserializeOwned>(url: String, status: u16, body: &[u8]) -> Result<R, CallError> {
+    if (200..300).contains(&status) {
+        return serde_json::from_slice(body).map_err(|e| CallError::Malformed {
+            url,
+            reason: e.to_string(),
+            body: quote(body),
+        });
+    }
+    let message = serde_json::from_slice::<ErrorBody>(body)
+        .map(|e| e.error.message)
+        .unwrap_or_else(|_| quote(body));
+    Err(match status {
+        501 => CallError::Unsupported { message },
+        403 | 409 => CallError::Refused { status, message },
+        404 => CallError::NotFound { message },
+        _ => CallError::Status {
+            url,
+            status,
+            body: quote(body),
+        },
+    })
 }
 
 fn transport_error(url: &str, timeout: Duration, e: &reqwest::Error) -> CallError {

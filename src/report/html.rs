@@ -2,9 +2,10 @@
 //! CSS, no scripts, no external assets) that can be published as is. Each
 //! feature × cell shows its worst verdict in colour and expands (`<details>`)
 //! to list its cases; non-pass cases show their reason and the failing step's
-//! transcript; each case that ran links its wire transcript (relative to the
-//! run's folder, the page's only links) and, when `write_all` could read it,
-//! lists its exchanges collapsed.
+//! transcript; each case that ran links its artifacts (wire and control
+//! transcripts, target logs; relative to the run's folder, the page's only
+//! links) and, when `write_all` could read it, lists its exchanges
+//! collapsed; every case shows the command that reruns it.
 
 use super::common::{
     Matrix, attempts_text, counts_phrase, expectation_note, filters_text, icon, reruns_text,
@@ -143,6 +144,7 @@ pub fn render_with_wire(report: &RunReport, wire: WireLoader<'_>) -> String {
                 if let Some(path) = &case.wire {
                     wire_details(&mut out, path, wire(path));
                 }
+                case_artifacts(&mut out, case);
                 out.push_str("</li>");
             }
             out.push_str("</ul></details></td>");
@@ -261,7 +263,38 @@ pub fn render_with_wire(report: &RunReport, wire: WireLoader<'_>) -> String {
     out
 }
 
-/// Escapes text for HTML element content and double-quoted attributes.
+/// Links to a case's control transcript and target logs (or says there are
+/// none), and the command that reruns it.
+fn case_artifacts(out: &mut String, case: &super::model::CaseReport) {
+    let link = |path: &str| {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        format!("<a href=\"{}\">{}</a>", escape(path), escape(name))
+    };
+    if let Some(control) = &case.control {
+        let logs = if case.logs.is_empty() {
+            "none (only <code>command</code> targets' output is kept)".to_owned()
+        } else {
+            case.logs
+                .iter()
+                .map(|l| link(l))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = write!(
+            out,
+            "<br><small>control: {} · target logs: {logs}</small>",
+            link(control)
+        );
+    }
+    if let Some(cmd) = &case.reproduce {
+        let _ = write!(
+            out,
+            "<br><small>rerun: <code>{}</code></small>",
+            escape(cmd)
+        );
+    }
+}
+
 /// A case's exchanges as a collapsed list, and the link to its transcript.
 fn wire_details(out: &mut String, path: &str, lines: Option<Vec<String>>) {
     let link = format!("<a href=\"{0}\">{0}</a>", escape(path));
@@ -289,6 +322,7 @@ fn wire_details(out: &mut String, path: &str, lines: Option<Vec<String>>) {
     let _ = write!(out, "<small>{link}</small></details>");
 }
 
+/// Escapes text for HTML element content and double-quoted attributes.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

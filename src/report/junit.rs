@@ -11,6 +11,9 @@
 //! show green) with a `<flakyFailure>`/`<flakyError>` per run that did not
 //! pass; any other non-pass verdict gets a `<rerunFailure>`/`<rerunError>`
 //! per earlier run, the Surefire convention for reruns.
+//! Every test case carries its artifacts and rerun command as properties;
+//! the system-out of a case that fails the run repeats them, where CI
+//! viewers show them.
 
 use super::common::{expectation_note, transcript_text};
 use super::model::{AttemptReport, CaseReport, RunReport, Verdict};
@@ -25,6 +28,7 @@ use std::time::Duration;
 pub struct RenderJunitError(#[from] quick_junit::SerializeError);
 
 pub fn render(report: &RunReport) -> Result<String, RenderJunitError> {
+    let strict = report.strict;
     let mut junit = Report::new(report.harness.name.as_str());
     junit.set_time(Duration::from_millis(report.duration_ms));
     for cell in &report.cells {
@@ -55,13 +59,13 @@ pub fn render(report: &RunReport) -> Result<String, RenderJunitError> {
                 suite.add_property(Property::new(format!("{side}.claim"), claim.summary()));
             }
         }
-        suite.add_test_cases(cell.cases.iter().map(test_case));
+        suite.add_test_cases(cell.cases.iter().map(|c| test_case(c, strict)));
         junit.add_test_suite(suite);
     }
     Ok(junit.to_string()?)
 }
 
-fn test_case(case: &CaseReport) -> TestCase {
+fn test_case(case: &CaseReport, strict: bool) -> TestCase {
     let reason = case.reason.as_deref().unwrap_or("");
     let transcript = case.failed_step.as_ref().map(transcript_text);
     let non_success = |kind| {
@@ -113,15 +117,29 @@ fn test_case(case: &CaseReport) -> TestCase {
     test_case
         .set_classname(case.feature.as_str())
         .set_time(Duration::from_millis(case.duration_ms));
-    if let Some(out) = system_out {
+    if !case.verdict.is_conformant(strict) {
+        system_out
+            .get_or_insert_with(String::new)
+            .push_str(&where_to_look(case));
+    }
+    if let Some(out) = system_out.filter(|o| !o.is_empty()) {
         test_case.set_system_out(out);
     }
     if let Some(note) = expectation_note(case) {
         test_case.add_property(Property::new("expectation", note));
     }
+    // The case's artifacts, relative to the run's folder.
     if let Some(wire) = &case.wire {
-        // The case's wire transcript, relative to the run's folder.
         test_case.add_property(Property::new("wire", wire.as_str()));
+    }
+    if let Some(control) = &case.control {
+        test_case.add_property(Property::new("control", control.as_str()));
+    }
+    for log in &case.logs {
+        test_case.add_property(Property::new("log", log.as_str()));
+    }
+    if let Some(cmd) = &case.reproduce {
+        test_case.add_property(Property::new("reproduce", cmd.as_str()));
     }
     test_case
 }
@@ -148,4 +166,16 @@ fn rerun(attempt: &AttemptReport) -> Option<TestRerun> {
         .set_message(attempt.reason.as_deref().unwrap_or(""))
         .set_time(Duration::from_millis(attempt.duration_ms));
     Some(rerun)
+}
+
+/// `artifacts: <folder>` and `rerun: <command>` lines, for what the case has.
+fn where_to_look(case: &CaseReport) -> String {
+    let mut out = String::new();
+    if let Some(dir) = case.artifacts_dir() {
+        out.push_str(&format!("artifacts: {dir}/ (in the run's report folder)\n"));
+    }
+    if let Some(cmd) = &case.reproduce {
+        out.push_str(&format!("rerun: {cmd}\n"));
+    }
+    out
 }

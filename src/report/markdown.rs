@@ -1,7 +1,8 @@
 //! `matrix.md`: the compatibility matrix as GitHub-flavoured Markdown, sized
 //! and ordered for a CI job summary: result line first, then features × cells
-//! (rows needing attention first), then each non-pass case with its reason and
-//! the failing step's transcript (collapsed), and the passed cases last.
+//! (rows needing attention first), then each non-pass case with its reason,
+//! the failing step's transcript (collapsed), where its artifacts are and the
+//! command that reruns it, and the passed cases last.
 
 use super::common::{
     Matrix, counts_phrase, expectation_note, filters_text, fixed, icon, non_pass, reruns_text,
@@ -158,12 +159,7 @@ pub fn render(report: &RunReport) -> String {
             + &expectation_note(case)
                 .map(|n| format!(" · <i>{}</i>", esc(&n)))
                 .unwrap_or_default();
-        // The case's wire transcript, relative to the run's folder.
-        let wire = case
-            .wire
-            .as_deref()
-            .map(|w| format!("Wire transcript: `{}`\n\n", w.replace('`', "'")))
-            .unwrap_or_default();
+        let wire = where_to_look(case, report.strict);
         match &case.failed_step {
             Some(step) => {
                 let text = transcript_text(step);
@@ -177,8 +173,8 @@ pub fn render(report: &RunReport) -> String {
             }
             None => {
                 let _ = writeln!(out, "- {head}\n");
-                if !wire.is_empty() {
-                    let _ = write!(out, "  {wire}");
+                for paragraph in wire.split_inclusive("\n\n") {
+                    let _ = write!(out, "  {paragraph}");
                 }
             }
         }
@@ -323,6 +319,39 @@ pub(crate) fn esc(text: &str) -> String {
 
 /// A backtick fence longer than any backtick run in `text`, so the code block
 /// cannot be closed early by its content.
+/// A non-pass case's artifacts (relative to the run's folder) and, when it
+/// fails the run, its rerun command; one paragraph each.
+fn where_to_look(case: &super::model::CaseReport, strict: bool) -> String {
+    let mut out = String::new();
+    if let Some(w) = &case.wire {
+        let _ = write!(out, "Wire transcript: {}\n\n", code(w));
+    }
+    if let Some(c) = &case.control {
+        let _ = write!(out, "Control transcript: {}", code(c));
+        if !case.logs.is_empty() {
+            let logs: Vec<String> = case.logs.iter().map(|l| code(l)).collect();
+            let _ = write!(out, " · target logs: {}", logs.join(", "));
+        }
+        out.push_str("\n\n");
+    }
+    if let Some(cmd) = case
+        .reproduce
+        .as_ref()
+        .filter(|_| !case.verdict.is_conformant(strict))
+    {
+        let _ = write!(out, "Rerun: {}\n\n", code(cmd));
+    }
+    out
+}
+
+/// `text` as an inline code span, whatever backticks it holds.
+fn code(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if longest > 0 { " " } else { "" };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
 fn fence_for(text: &str) -> String {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat(longest.max(2) + 1)
@@ -339,6 +368,12 @@ fn ensure_newline(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_spans_hold_backticks() {
+        assert_eq!(code("a b"), "`a b`");
+        assert_eq!(code("it's `x`"), "`` it's `x` ``");
+    }
 
     #[test]
     fn fence_outgrows_backticks_in_content() {

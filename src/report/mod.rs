@@ -16,4 +16,4 @@ pub mod terminal;
 mod write;
 
 pub use merge::{MergeError, merge};
-pub use write::{REPORT_FILES, WriteReportError, WrittenReports, write_all};
+pub use write::{ARTIFACT_DIRS, REPORT_FILES, WriteReportError, WrittenReports, write_all};

@@ -232,11 +232,33 @@ pub struct CaseReport {
     /// relative to the run's folder; absent when the case did not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wire: Option<String>,
+    /// The case's control-API transcript (JSON Lines, one call a line),
+    /// relative to the run's folder; absent when the case did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    /// What the cell's `command` targets wrote to stdout and stderr while
+    /// the case ran, one file per stream, relative to the run's folder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<String>,
+    /// A shell command that reruns just this case in this cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduce: Option<String>,
     /// Every run of the case, in order, when it ran more than once
     /// (`--retries`, `--repeat`); the fields above then come from the run
     /// that decided the verdict (`docs/report-format.md`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<AttemptReport>,
+}
+
+impl CaseReport {
+    /// The case's folder of artifacts, relative to the run's folder: where
+    /// its control transcript is.
+    pub fn artifacts_dir(&self) -> Option<&str> {
+        self.control
+            .as_deref()?
+            .rsplit_once('/')
+            .map(|(dir, _)| dir)
+    }
 }
 
 /// One run of a case that ran more than once.

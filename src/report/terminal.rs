@@ -201,7 +201,8 @@ fn paint(text: &str, color: Color, enabled: bool) -> String {
 }
 
 /// The final summary: run line, unusable targets, one line per cell, every
-/// non-pass case with its reason, each target's conformance claim, the
+/// non-pass case with its reason (and, for those that fail the run, its
+/// artifacts folder and rerun command), each target's conformance claim, the
 /// result, and last the totals line
 /// `mimi-interop: N passed, N failed[, other non-zero counts]`.
 pub fn summary(report: &RunReport, color: bool) -> String {
@@ -254,6 +255,15 @@ pub fn summary(report: &RunReport, color: bool) -> String {
                     "                at step {} ({}{on}){blame}\n",
                     step.index, step.action
                 ));
+            }
+            // Where to look and how to rerun, for what makes the run fail.
+            if !case.verdict.is_conformant(report.strict) {
+                if let Some(dir) = case.artifacts_dir() {
+                    out.push_str(&format!("                artifacts: {dir}/\n"));
+                }
+                if let Some(cmd) = &case.reproduce {
+                    out.push_str(&format!("                rerun: {cmd}\n"));
+                }
             }
         }
     }
@@ -335,6 +345,9 @@ mod tests {
             expectation: None,
             wire: None,
             attempts: Vec::new(),
+            control: None,
+            logs: Vec::new(),
+            reproduce: None,
         }
     }
 

@@ -1,6 +1,9 @@
 //! Writing the report files: `reports/<run-id>/` and a plain copy in
 //! `reports/latest/`. Each file is written to a temp file in its final
 //! directory and renamed into place, so a reader never sees half a report.
+//! `latest/` also mirrors the run's artifacts (hard links where the
+//! filesystem allows, copies otherwise), so its links work as the run
+//! folder's do.
 
 use super::junit::RenderJunitError;
 use super::model::RunReport;
@@ -12,6 +15,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The files every run gets, in the order they are written.
 pub const REPORT_FILES: [&str; 4] = ["report.json", "junit.xml", "matrix.md", "matrix.html"];
+
+/// The folders of a run's artifacts (`docs/report-format.md`), which
+/// `latest/` mirrors: each case's, the run-level wire transcript, the
+/// spawned targets' logs.
+pub const ARTIFACT_DIRS: [&str; 3] = ["cases", "wire", "targets"];
 
 /// Where [`write_all`] put the reports (paths in the run directory; `latest`
 /// holds the same file names).
@@ -44,6 +52,12 @@ pub enum WriteReportError {
         #[source]
         source: std::io::Error,
     },
+    #[error("could not mirror the run's artifacts to {path}")]
+    MirrorArtifacts {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Renders every report and writes them to `reports_dir/<run_id>/`, then the
@@ -69,6 +83,11 @@ pub fn write_all(
             path: dir.clone(),
             source,
         })?;
+        if dir == &latest_dir {
+            // Before the reports: once latest/report.json is this run's,
+            // what it links to is there.
+            mirror_artifacts(&run_dir, &latest_dir)?;
+        }
         for (name, content) in REPORT_FILES.iter().zip(&contents) {
             write_atomic(dir, name, content.as_bytes())?;
         }
@@ -82,6 +101,46 @@ pub fn write_all(
         markdown,
         html,
     })
+}
+
+/// Replaces `latest/`'s artifact folders with this run's: the previous
+/// run's go whether or not this run has any (a merged report has none).
+fn mirror_artifacts(run_dir: &Path, latest_dir: &Path) -> Result<(), WriteReportError> {
+    for name in ARTIFACT_DIRS {
+        let dst = latest_dir.join(name);
+        let err = |source| WriteReportError::MirrorArtifacts {
+            path: dst.clone(),
+            source,
+        };
+        match fs::remove_dir_all(&dst) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(err(e)),
+        }
+        let src = run_dir.join(name);
+        if src.is_dir() {
+            link_tree(&src, &dst).map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// `dst` as a copy of the tree at `src`: each file hard-linked (no second
+/// copy of the bytes on disk), or copied where linking fails (another
+/// filesystem). Anything but files and folders is left out.
+fn link_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dst)?;
+    for entry in fs::read_dir(src)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let to = dst.join(entry.file_name());
+        if kind.is_dir() {
+            link_tree(&entry.path(), &to)?;
+        } else if kind.is_file() && fs::hard_link(entry.path(), &to).is_err() {
+            fs::copy(entry.path(), &to)?;
+        }
+    }
+    Ok(())
 }
 
 /// The `summary` of every line of a wire transcript under `run_dir`; `None`

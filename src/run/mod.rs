@@ -5,7 +5,9 @@
 //! `/v1/info`, resets it and wires the peers, every one through the relay
 //! (`relay/`: the harness is the MIMI network, and records every exchange
 //! into per-case wire transcripts); then runs the cases
-//! concurrently (`case.rs`), stops the targets (error paths included) and
+//! concurrently (`case.rs`; each leaves a folder of artifacts,
+//! `artifacts.rs`, and a rerun command, `repro.rs`), stops the targets
+//! (error paths included) and
 //! returns one complete [`RunReport`]. It never fails as a whole: a target
 //! that cannot be brought up gets
 //! [`TargetInfo::error`](crate::report::model::TargetInfo::error) and its
@@ -38,6 +40,7 @@
 //! (request, answer, expectation), and the target to blame when the step
 //! knows it ([`CaseReport::blame`]); the report's claims are built from them.
 
+mod artifacts;
 mod attempts;
 mod case;
 mod declared;
@@ -57,6 +60,7 @@ mod partition;
 mod profile;
 mod receipts;
 pub mod relay;
+pub mod repro;
 mod send;
 mod targets;
 mod timeline;
@@ -105,8 +109,11 @@ pub struct RunOptions {
     /// (a `command` target's own `start_timeout` wins).
     pub start_timeout: Duration,
     /// The run's directory, `reports/<run-id>`: spawned targets' logs go
-    /// to `targets/<name>.{stdout,stderr}.log` under it.
+    /// to `targets/<name>.{stdout,stderr}.log` under it, each case's
+    /// artifacts to `cases/<a>__<b>/<feature>/<test>/`.
     pub artifacts_dir: PathBuf,
+    /// How the run was started, for each case's rerun command.
+    pub reproduce: repro::Reproduce,
     /// `--strict`: a `non-strict` case makes the run not conformant.
     pub strict: bool,
     /// Tells the run to stop early (a signal): no case starts after it, the
@@ -131,6 +138,7 @@ impl RunOptions {
             strict: false,
             interrupt: Interrupt::never(),
             reruns: Reruns::Once,
+            reproduce: repro::Reproduce::default(),
         }
     }
 }
@@ -384,6 +392,9 @@ async fn run_planned(
         expectation: None,
         wire: None,
         attempts: Vec::new(),
+        control: None,
+        logs: Vec::new(),
+        reproduce: None,
     };
     if let Some(why) = &planned.skip {
         report.reason = Some(why.clone());
@@ -437,7 +448,7 @@ async fn run_planned(
         report.blame = u.blame;
         return not_run(report, Some(cell_name));
     }
-    let mut wire = None;
+    let mut files = artifacts::CaseFiles::default();
     let mut ran = false;
     let result = match (&ta.client, &tb.client, relay) {
         (Some(ca), Some(cb), Some(relay)) => {
@@ -464,17 +475,36 @@ async fn run_planned(
                     } else {
                         ran = true;
                         let case_wire = relay.recorder().open_case(key);
+                        let cell_names = plan
+                            .cells
+                            .get(planned.cell)
+                            .map_or((ta.name.as_str(), tb.name.as_str()), |c| {
+                                (&plan.targets[c.a].name, &plan.targets[c.b].name)
+                            });
+                        // A rerun's artifacts go beside the first run's.
+                        let test_dir = match attempt {
+                            0 => report.test.clone(),
+                            n => format!("{}.attempt-{}", report.test, n + 1),
+                        };
+                        let mut kept = artifacts::CaseArtifacts::open(
+                            &opts.artifacts_dir,
+                            cell_names,
+                            &report.feature,
+                            &test_dir,
+                            [&ta.info, &tb.info],
+                        );
+                        let (ca, cb) = (kept.client(&ta.name, ca), kept.client(&tb.name, cb));
                         let env = case::CaseEnv {
                             test,
                             level,
                             a: case::SideConn {
                                 name: &ta.name,
-                                client: ca,
+                                client: &ca,
                                 releases: &ta.releases,
                             },
                             b: case::SideConn {
                                 name: &tb.name,
-                                client: cb,
+                                client: &cb,
                                 releases: &tb.releases,
                             },
                             step_timeout: opts.step_timeout,
@@ -486,14 +516,8 @@ async fn run_planned(
                             wire: case_wire,
                         };
                         let mut result = case::run(&env, deadline).await;
+                        kept.case_ended();
                         relay.clear_faults(key);
-                        let rel = transcript_path(
-                            &ta.name,
-                            &tb.name,
-                            &report.feature,
-                            &report.test,
-                            attempt,
-                        );
                         let exchanges = relay.recorder().close_case(key);
                         // A case that passed still has to have kept the
                         // protocol's rules on the wire.
@@ -508,13 +532,7 @@ async fn run_planned(
                             result.reason = Some(v.reason);
                             result.blame = Some(v.blame);
                         }
-                        let dir = opts.artifacts_dir.clone();
-                        wire = tokio::task::spawn_blocking(move || {
-                            relay::record::write_transcript(&dir, &rel, &exchanges)
-                        })
-                        .await
-                        .ok()
-                        .flatten();
+                        files = kept.write(exchanges).await;
                         Ok(result)
                     }
                 }
@@ -568,7 +586,9 @@ async fn run_planned(
             report.reason = Some(reason);
         }
     }
-    report.wire = wire;
+    report.wire = files.wire;
+    report.control = files.control;
+    report.logs = files.logs;
     report.duration_ms = t0.elapsed().as_millis() as u64;
     attempts::Run {
         report,
@@ -580,24 +600,6 @@ async fn run_planned(
 /// The run-level wire transcript, under the run's folder: exchanges that
 /// belong to no case (`docs/report-format.md`).
 pub const RUN_WIRE: &str = "wire/run.jsonl";
-
-/// Where a case's wire transcript goes, under the run's folder:
-/// `wire/<a>__<b>/<feature>/<test>.jsonl`, names made file-safe; a rerun's
-/// (`attempt` from 0) ends `.attempt-<n>.jsonl`, n from 2.
-fn transcript_path(a: &str, b: &str, feature: &str, test: &str, attempt: usize) -> String {
-    use relay::record::file_safe;
-    let rerun = match attempt {
-        0 => String::new(),
-        n => format!(".attempt-{}", n + 1),
-    };
-    format!(
-        "wire/{}__{}/{}/{}{rerun}.jsonl",
-        file_safe(a),
-        file_safe(b),
-        file_safe(feature),
-        file_safe(test)
-    )
-}
 
 /// Whether the case's test cuts a link (a `partition` step), so it must
 /// run alone.
@@ -651,6 +653,9 @@ fn harness_case(plan: &Plan, planned: &PlannedCase, reason: String) -> CaseRepor
         expectation: None,
         wire: None,
         attempts: Vec::new(),
+        control: None,
+        logs: Vec::new(),
+        reproduce: None,
     }
 }
 
@@ -681,8 +686,13 @@ fn finish(
             cases: Vec::new(),
         })
         .collect();
-    for (planned, case) in plan.cases.iter().zip(cases) {
+    for (planned, mut case) in plan.cases.iter().zip(cases) {
         if let Some(cell) = cells.get_mut(planned.cell) {
+            case.reproduce =
+                Some(
+                    opts.reproduce
+                        .command(&cell.a, &cell.b, &case.feature, &case.test),
+                );
             cell.cases.push(case);
         }
     }

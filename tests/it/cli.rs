@@ -116,11 +116,15 @@ fn default_run_passes_every_case_in_all_four_cells_and_writes_reports() {
                 "pass"
             };
             assert_eq!(case["verdict"], want, "{case}");
-            // Every case that passed has its wire transcript in the run's folder.
+            // Every case that passed has its wire and control transcripts
+            // in the run's folder, and in latest/.
             if want == "pass" {
-                let wire = case["wire"].as_str().expect("a wire transcript");
                 let run = reports.path().join(report["run_id"].as_str().unwrap());
-                assert!(run.join(wire).is_file(), "{wire} missing");
+                for key in ["wire", "control"] {
+                    let file = case[key].as_str().expect("a transcript");
+                    assert!(run.join(file).is_file(), "{file} missing");
+                    assert!(reports.path().join("latest").join(file).is_file());
+                }
             }
         }
     }

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 
+pub mod log;
 mod mimi;
 
 /// A real MIMI content vector (draft-ietf-mimi-content-08 `original.cbor`)
@@ -97,6 +98,9 @@ pub struct Quirks {
     /// Ignores its peer wiring: sends no MIMI traffic, and its messages
     /// never reach users of other domains.
     pub no_mimi: bool,
+    /// Logs every POSTed operation (`<op> <body>`) through this process,
+    /// before answering it.
+    pub log: Option<Arc<log::ProcessLog>>,
 }
 
 /// What a fake declares by default: the test suites' `feat` and every
@@ -354,6 +358,9 @@ async fn op(State(f): State<Fake>, Path(op): Path<String>, body: axum::Json<Valu
             .unwrap()
             .entry(f.domain.clone())
             .or_default() += 1;
+    }
+    if let Some(log) = &f.quirks.log {
+        log.line(format!("{op} {}", body.0)).await;
     }
     if f.quirks.hang == Some(op.as_str()) {
         std::future::pending::<()>().await;

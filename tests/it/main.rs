@@ -7,6 +7,7 @@ mod assets;
 mod atomic;
 mod ci;
 mod cli;
+mod cli_repro;
 mod consent;
 mod content;
 mod coverage;

@@ -184,10 +184,10 @@ fn html_is_self_contained_and_escapes_everything() {
     for forbidden in ["<script", "<link", "src=", "url(", "@import"] {
         assert!(!html.contains(forbidden), "html contains {forbidden:?}");
     }
-    // The only links: to the run's own wire transcripts, relative.
+    // The only links: to the run's own case artifacts, relative.
     for (i, _) in html.match_indices("href=") {
         assert!(
-            html[i..].starts_with("href=\"wire/"),
+            html[i..].starts_with("href=\"cases/"),
             "{}",
             &html[i..i + 40]
         );
@@ -308,13 +308,48 @@ fn write_all_writes_every_file_to_run_dir_and_latest_atomically() {
 }
 
 #[test]
+fn latest_mirrors_the_run_s_artifacts_and_drops_the_previous_run_s() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = sample();
+    let run_dir = dir.path().join(&report.run_id);
+    let files = [
+        "cases/ref__acme/rich-text/markdown-body/control.jsonl",
+        "cases/ref__acme/rich-text/markdown-body/acme.stderr.log",
+        "wire/run.jsonl",
+        "targets/acme.stderr.log",
+    ];
+    for (i, rel) in files.iter().enumerate() {
+        let path = run_dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, format!("line {i}\n")).unwrap();
+    }
+    let written = report::write_all(&report, dir.path()).expect("reports written");
+    for (i, rel) in files.iter().enumerate() {
+        let copy = std::fs::read_to_string(written.latest_dir.join(rel)).unwrap();
+        assert_eq!(copy, format!("line {i}\n"), "{rel}");
+    }
+    // A merged report has no artifacts of its own: latest/ keeps none of
+    // the previous run's, whose paths its report.json no longer names.
+    let mut merged = report.clone();
+    merged.run_id = "20261126T150000Z-merged-0000beef".into();
+    report::write_all(&merged, dir.path()).expect("second run written");
+    for name in report::ARTIFACT_DIRS {
+        assert!(!written.latest_dir.join(name).exists(), "{name}");
+    }
+    assert!(
+        run_dir.join(files[0]).is_file(),
+        "the run's own folder keeps them"
+    );
+}
+
+#[test]
 fn html_lists_a_case_s_exchanges_from_its_wire_transcript() {
     let dir = tempfile::tempdir().expect("tempdir");
     let report = sample();
     let wire = dir
         .path()
         .join(&report.run_id)
-        .join("wire/ref__acme/rich-text/markdown-body.jsonl");
+        .join("cases/ref__acme/rich-text/markdown-body/wire.jsonl");
     std::fs::create_dir_all(wire.parent().unwrap()).unwrap();
     std::fs::write(
         &wire,
@@ -327,11 +362,13 @@ fn html_lists_a_case_s_exchanges_from_its_wire_transcript() {
         "<details class=\"wire\"><summary>wire: 2 exchanges</summary><ol class=\"wire\">\
          <li><code>ref → acme: POST /v1/notify/r &lt;b&gt; → 201 (9 B / 0 B)</code></li>\
          <li><code>(unreadable line)</code></li></ol>\
-         <small><a href=\"wire/ref__acme/rich-text/markdown-body.jsonl\">wire/ref__acme/rich-text/markdown-body.jsonl</a></small></details>"
+         <small><a href=\"cases/ref__acme/rich-text/markdown-body/wire.jsonl\">cases/ref__acme/rich-text/markdown-body/wire.jsonl</a></small></details>"
     ), "{html}");
     // A transcript that is not there is linked, not listed.
     assert!(
-        html.contains("<br><small>wire: <a href=\"wire/ref__ref/rich-text/plain-text.jsonl\">")
+        html.contains(
+            "<br><small>wire: <a href=\"cases/ref__ref/rich-text/plain-text/wire.jsonl\">"
+        )
     );
     // A path that leaves the run's folder is never read.
     let mut evil = report.clone();

@@ -13,6 +13,7 @@ use mimi_interop::suite::model::Suite;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod artifacts;
 mod burst;
 mod expect;
 mod metadata;

@@ -84,8 +84,8 @@ async fn with_a_retry_a_case_that_fails_once_is_flaky_not_pass() {
     assert_eq!(
         wires,
         [
-            "wire/a__b/feat/make-room.jsonl",
-            "wire/a__b/feat/make-room.attempt-2.jsonl"
+            "cases/a__b/feat/make-room/wire.jsonl",
+            "cases/a__b/feat/make-room.attempt-2/wire.jsonl"
         ]
     );
     assert_eq!(case.wire.as_deref(), Some(wires[0]));

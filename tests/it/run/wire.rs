@@ -100,7 +100,7 @@ async fn two_reference_providers_talk_through_the_relay_and_each_case_has_its_tr
         assert_eq!(case.verdict, Verdict::Pass, "{case:#?}");
         assert_eq!(
             case.wire.as_deref(),
-            Some(format!("wire/x__y/reliable-sync/{}.jsonl", case.test).as_str())
+            Some(format!("cases/x__y/reliable-sync/{}/wire.jsonl", case.test).as_str())
         );
     }
 
