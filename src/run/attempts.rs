@@ -269,6 +269,9 @@ mod tests {
             blame: Some(format!("blamed for {reason}")),
             expectation: None,
             wire: Some(format!("wire/{reason}.jsonl")),
+            control: None,
+            logs: Vec::new(),
+            reproduce: None,
             attempts: Vec::new(),
         }
     }
