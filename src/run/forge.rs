@@ -149,18 +149,14 @@ pub(crate) struct Refused {
 /// proposalOrCommit), as the hub would fan it out.
 fn carried_message(x: &Exchange) -> Option<Vec<u8>> {
     match x.endpoint() {
-        "submitMessage" => {
-            mimi_decode::<SubmitMessageRequest>(&x.request).map(|r| r.app_message.bytes().to_vec())
-        }
-        "update" => {
-            mimi_decode::<HandshakeBundle>(&x.request).map(|b| b.message().bytes().to_vec())
-        }
+        "submitMessage" => crate::protocol::decode::<SubmitMessageRequest>(&x.request)
+            .ok()
+            .map(|r| r.app_message.bytes().to_vec()),
+        "update" => crate::protocol::decode::<HandshakeBundle>(&x.request)
+            .ok()
+            .map(|b| b.message().bytes().to_vec()),
         _ => None,
     }
-}
-
-fn mimi_decode<T: crate::protocol::Decode>(body: &[u8]) -> Option<T> {
-    crate::protocol::decode(body).ok()
 }
 
 /// After the case's steps: a forged message the target refused must not

@@ -166,11 +166,26 @@ pub(crate) async fn room_with_bob(
 ) -> (String, CreateUserResponse, CreateUserResponse, u64, u64) {
     let alice = user(&p.ca, "alice", 1).await;
     let bob = user(&p.cb, "bob", 1).await;
+    let (room, epoch, cb) = room_with_guest(p, "club", &alice.user, &bob.user).await;
+    assert_eq!(room, "mimi://a.example/r/club");
+    assert_eq!(epoch, 1);
+    (room, alice, bob, 0, cb)
+}
+
+/// Creates room `name` on A for `owner` and adds `guest` of B; returns the
+/// room, the add's epoch (the guest joins at it) and the guest's event
+/// cursor after it joined.
+pub(crate) async fn room_with_guest(
+    p: &Pair,
+    name: &str,
+    owner: &str,
+    guest: &str,
+) -> (String, u64, u64) {
     let room =
         p.ca.create_room(
             &CreateRoomRequest {
-                actor: alice.user.clone(),
-                name: "club".into(),
+                actor: owner.into(),
+                name: name.into(),
                 kind: RoomKind::Group,
                 with: None,
                 status_policy: None,
@@ -180,28 +195,25 @@ pub(crate) async fn room_with_bob(
         .await
         .expect("create_room")
         .room;
-    assert_eq!(room, "mimi://a.example/r/club");
     let r =
         p.ca.membership(
             "add_participant",
             &MembershipRequest {
                 room: room.clone(),
-                actor: alice.user.clone(),
-                user: bob.user.clone(),
+                actor: owner.into(),
+                user: guest.into(),
             },
             T,
         )
         .await
         .expect("add_participant");
-    assert_eq!(r.epoch, 1);
-    let mut cb = 0;
-    let joined = wait_for(&p.cb, &bob.user, &mut cb, |e| {
-        matches!(e.kind, EventKind::Joined { .. })
+    let mut cursor = 0;
+    let joined = wait_for(&p.cb, guest, &mut cursor, |e| {
+        e.room == room && matches!(e.kind, EventKind::Joined { .. })
     })
     .await;
-    assert_eq!(joined.room, room);
-    assert_eq!(joined.kind, EventKind::Joined { epoch: 1 });
-    (room, alice, bob, 0, cb)
+    assert_eq!(joined.kind, EventKind::Joined { epoch: r.epoch });
+    (room, r.epoch, cursor)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

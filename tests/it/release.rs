@@ -3,46 +3,10 @@
 //! server's MLS storage and notify digests included, equal to the dumps
 //! taken before the case), while users and rooms of other cases go on.
 
-use crate::reference::{Pair, T, message_from, pair, user, wait_for};
+use crate::reference::{T, message_from, pair, room_with_guest, user, wait_for};
 use mimi_interop::control::CallError;
 use mimi_interop::control::api::*;
 use serde_json::json;
-
-/// A room on A created by `owner` with `guest` of B in it; returns the room
-/// and the guest's event cursor after it joined.
-async fn shared_room(p: &Pair, name: &str, owner: &str, guest: &str) -> (String, u64) {
-    let room =
-        p.ca.create_room(
-            &CreateRoomRequest {
-                actor: owner.into(),
-                name: name.into(),
-                kind: RoomKind::Group,
-                with: None,
-                status_policy: None,
-            },
-            T,
-        )
-        .await
-        .expect("create_room")
-        .room;
-    p.ca.membership(
-        "add_participant",
-        &MembershipRequest {
-            room: room.clone(),
-            actor: owner.into(),
-            user: guest.into(),
-        },
-        T,
-    )
-    .await
-    .expect("add_participant");
-    let mut cursor = 0;
-    wait_for(&p.cb, guest, &mut cursor, |e| {
-        e.room == room && matches!(e.kind, EventKind::Joined { .. })
-    })
-    .await;
-    (room, cursor)
-}
 
 async fn send(
     c: &mimi_interop::control::ControlClient,
@@ -83,7 +47,7 @@ async fn a_released_case_leaves_nothing_behind_and_other_cases_go_on() {
     // Another case's users and room, which must survive the release.
     let carol = user(&p.ca, "carol", 1).await.user;
     let dave = user(&p.cb, "dave", 1).await.user;
-    let (kept, mut dave_cursor) = shared_room(&p, "kept", &carol, &dave).await;
+    let (kept, _, mut dave_cursor) = room_with_guest(&p, "kept", &carol, &dave).await;
     send(&p.ca, &kept, &carol, json!({"text": "before"})).await;
     received(&p.cb, &dave, &kept, "carol", &mut dave_cursor).await;
     let before = (p.a.state_dump().await, p.b.state_dump().await);
@@ -92,7 +56,7 @@ async fn a_released_case_leaves_nothing_behind_and_other_cases_go_on() {
     // follower's provider, a device added later.
     let alice = user(&p.ca, "alice", 2).await.user;
     let bob = user(&p.cb, "bob", 1).await.user;
-    let (club, mut bob_cursor) = shared_room(&p, "club", &alice, &bob).await;
+    let (club, _, mut bob_cursor) = room_with_guest(&p, "club", &alice, &bob).await;
     send(&p.ca, &club, &alice, json!({"text": "hello"})).await;
     received(&p.cb, &bob, &club, "alice", &mut bob_cursor).await;
     let upload = json!({"upload": {

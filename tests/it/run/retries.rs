@@ -30,6 +30,15 @@ fn with(dir: &std::path::Path, reruns: Reruns) -> RunOptions {
     opts
 }
 
+/// Runs `make-room` once in a→b against fakes whose `create_room` answers
+/// `status` on the calls `fails` picks, with `reruns`.
+async fn run_make_room(status: u16, fails: fn(usize) -> bool, reruns: Reruns) -> RunReport {
+    let dir = tempfile::tempdir().unwrap();
+    let (_world, targets) = fakes_failing(status, fails).await;
+    let plan = plan(targets, vec![suite("MUST", MAKE_ROOM)], &[(0, 1)]);
+    execute(&plan, &with(dir.path(), reruns), &NoBuiltins, &NoEvents).await
+}
+
 fn runs(case: &CaseReport) -> Vec<Verdict> {
     case.attempts.iter().map(|a| a.verdict).collect()
 }
@@ -48,10 +57,7 @@ fn every_call(_: usize) -> bool {
 
 #[tokio::test]
 async fn without_retries_a_case_that_fails_once_is_fail() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_world, targets) = fakes_failing(403, first_call).await;
-    let plan = plan(targets, vec![suite("MUST", MAKE_ROOM)], &[(0, 1)]);
-    let report = execute(&plan, &options(dir.path()), &NoBuiltins, &NoEvents).await;
+    let report = run_make_room(403, first_call, Reruns::Once).await;
     let case = only_case(&report);
     assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
     assert!(case.attempts.is_empty(), "{case:#?}");
@@ -121,16 +127,7 @@ async fn with_a_retry_a_case_that_fails_once_is_flaky_not_pass() {
 
 #[tokio::test]
 async fn a_target_error_that_clears_on_retry_is_flaky() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_world, targets) = fakes_failing(500, first_call).await;
-    let plan = plan(targets, vec![suite("MUST", MAKE_ROOM)], &[(0, 1)]);
-    let report = execute(
-        &plan,
-        &with(dir.path(), Reruns::Retries(1)),
-        &NoBuiltins,
-        &NoEvents,
-    )
-    .await;
+    let report = run_make_room(500, first_call, Reruns::Retries(1)).await;
     let case = only_case(&report);
     assert_eq!(case.verdict, Verdict::Flaky, "{case:#?}");
     assert_eq!(runs(case), [Verdict::TargetError, Verdict::Pass]);
@@ -145,16 +142,7 @@ async fn a_target_error_that_clears_on_retry_is_flaky() {
 
 #[tokio::test]
 async fn a_case_that_always_fails_stays_fail_with_every_attempt_recorded() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_world, targets) = fakes_failing(403, every_call).await;
-    let plan = plan(targets, vec![suite("MUST", MAKE_ROOM)], &[(0, 1)]);
-    let report = execute(
-        &plan,
-        &with(dir.path(), Reruns::Retries(2)),
-        &NoBuiltins,
-        &NoEvents,
-    )
-    .await;
+    let report = run_make_room(403, every_call, Reruns::Retries(2)).await;
     let case = only_case(&report);
     assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
     assert_eq!(runs(case), [Verdict::Fail; 3]);
@@ -191,16 +179,7 @@ async fn non_strict_is_not_retried() {
 
 #[tokio::test]
 async fn repeat_calls_a_target_whose_answer_alternates_flaky() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_world, targets) = fakes_failing(403, odd_call).await;
-    let plan = plan(targets, vec![suite("MUST", MAKE_ROOM)], &[(0, 1)]);
-    let report = execute(
-        &plan,
-        &with(dir.path(), Reruns::Repeat(3)),
-        &NoBuiltins,
-        &NoEvents,
-    )
-    .await;
+    let report = run_make_room(403, odd_call, Reruns::Repeat(3)).await;
     let case = only_case(&report);
     assert_eq!(case.verdict, Verdict::Flaky, "{case:#?}");
     assert_eq!(runs(case), [Verdict::Fail, Verdict::Pass, Verdict::Fail]);
@@ -293,16 +272,7 @@ async fn a_case_that_cuts_is_retried_alone_with_its_link_back() {
 /// it as a known failure hears that it now passes sometimes.
 #[tokio::test]
 async fn an_expected_flaky_case_does_not_gate_and_an_expected_failure_that_flakes_does() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_world, targets) = fakes_failing(403, first_call).await;
-    let plan = plan(targets, vec![suite("MUST", MAKE_ROOM)], &[(0, 1)]);
-    let report = execute(
-        &plan,
-        &with(dir.path(), Reruns::Retries(1)),
-        &NoBuiltins,
-        &NoEvents,
-    )
-    .await;
+    let report = run_make_room(403, first_call, Reruns::Retries(1)).await;
     assert_eq!(only_case(&report).verdict, Verdict::Flaky);
     let judged = |outcome: &str| {
         let src = format!(
