@@ -16,6 +16,7 @@ pub mod quirks;
 pub mod room;
 pub mod serve;
 pub mod server;
+pub mod signer;
 
 use crate::plan::model::BuiltinTarget;
 use crate::run::launch::{BoxFuture, BuiltinLauncher, RunningBuiltin};

@@ -297,17 +297,18 @@ pub async fn execute(
         (i, report)
     };
     // A case that cuts a link would break the cases running beside it on
-    // the same targets: those run first, alone, one after the other, then
-    // the others concurrently. (First, so cases of a misbehaving target
+    // the same targets: those run first, in rounds of cases that share no
+    // target, then the others concurrently. (First, so cases of a misbehaving target
     // that wait out their deadlines cannot push them past the run's.)
-    let (alone, together): (Vec<_>, Vec<_>) = plan
+    let (alone, mut together): (Vec<_>, Vec<_>) = plan
         .cases
         .iter()
         .enumerate()
         .partition(|(_, c)| partitions(plan, c));
+    interleave_cells(&mut together);
     let mut results = Vec::with_capacity(plan.cases.len());
-    for (i, _) in alone {
-        results.push(one(i).await);
+    for round in disjoint_rounds(&plan.cells, alone) {
+        results.extend(futures_util::future::join_all(round.into_iter().map(one)).await);
     }
     let concurrent: Vec<(usize, CaseReport)> =
         futures_util::stream::iter(together.into_iter().map(|(i, _)| one(i)))
@@ -601,8 +602,51 @@ async fn run_planned(
 /// belong to no case (`docs/report-format.md`).
 pub const RUN_WIRE: &str = "wire/run.jsonl";
 
+/// Groups link-cutting cases into rounds, in plan order, such that no two
+/// cases of a round share a target: a round runs at once, rounds one after
+/// the other.
+fn disjoint_rounds(cells: &[Cell], cases: Vec<(usize, &PlannedCase)>) -> Vec<Vec<usize>> {
+    let mut rest = cases;
+    let mut rounds = Vec::new();
+    while !rest.is_empty() {
+        let mut busy = std::collections::HashSet::new();
+        let mut round = Vec::new();
+        rest.retain(|(i, c)| {
+            let cell = &cells[c.cell];
+            if busy.contains(&cell.a) || busy.contains(&cell.b) {
+                return true;
+            }
+            busy.extend([cell.a, cell.b]);
+            round.push(*i);
+            false
+        });
+        rounds.push(round);
+    }
+    rounds
+}
+
+/// Orders cases round-robin over their cells (the first case of every
+/// cell, then the second, …), keeping each cell's own order. The plan lists
+/// cell after cell, so the cases in flight at once would all load the same
+/// two targets while the others idle; spread out, a run with many targets
+/// keeps them all busy. Reports keep the plan's order.
+fn interleave_cells(cases: &mut Vec<(usize, &PlannedCase)>) {
+    let mut seen = std::collections::HashMap::<usize, usize>::new();
+    let mut ranked: Vec<(usize, (usize, &PlannedCase))> = cases
+        .drain(..)
+        .map(|case| {
+            let n = seen.entry(case.1.cell).or_insert(0);
+            *n += 1;
+            (*n, case)
+        })
+        .collect();
+    // Stable: within a rank, plan order.
+    ranked.sort_by_key(|(rank, _)| *rank);
+    cases.extend(ranked.into_iter().map(|(_, case)| case));
+}
+
 /// Whether the case's test cuts a link (a `partition` step), so it must
-/// run alone.
+/// run with no other case on its targets.
 fn partitions(plan: &Plan, planned: &PlannedCase) -> bool {
     fn cuts(step: &crate::suite::model::Step) -> bool {
         use crate::suite::model::Step;
@@ -749,6 +793,33 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn case(cell: usize) -> PlannedCase {
+        PlannedCase {
+            cell,
+            suite: 0,
+            test: 0,
+            skip: None,
+        }
+    }
+
+    #[test]
+    fn concurrent_cases_alternate_between_cells_in_plan_order() {
+        let cases = [case(0), case(0), case(0), case(1), case(2), case(2)];
+        let mut order: Vec<_> = cases.iter().enumerate().collect();
+        interleave_cells(&mut order);
+        let got: Vec<usize> = order.iter().map(|(i, _)| *i).collect();
+        assert_eq!(got, [0, 3, 4, 1, 5, 2]);
+    }
+
+    #[test]
+    fn link_cutting_cases_share_a_round_only_on_disjoint_targets() {
+        // Cells: (0,1), (2,3), (1,2), (0,0), (3,3).
+        let cells = [(0, 1), (2, 3), (1, 2), (0, 0), (3, 3)].map(|(a, b)| Cell { a, b });
+        let cases = [case(0), case(1), case(2), case(3), case(4), case(0)];
+        let rounds = disjoint_rounds(&cells, cases.iter().enumerate().collect());
+        assert_eq!(rounds, [vec![0, 1], vec![2, 3, 4], vec![5]]);
+    }
 
     #[test]
     fn run_id_has_the_documented_shape() {

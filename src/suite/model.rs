@@ -671,8 +671,8 @@ pub struct ExpectDownload {
 /// `partition` / `heal`: the harness cuts (restores) the MIMI link between
 /// the cell's two targets, both directions, in its relay, which carries all
 /// MIMI traffic between them. In a cell of one target there is no link: the
-/// step is `unsupported`. A test with a `partition` step runs alone, before
-/// the concurrent cases, and whatever it cut is healed when it ends,
+/// step is `unsupported`. A test with a `partition` step runs with no other
+/// case on its targets, before the concurrent cases, and whatever it cut is healed when it ends,
 /// whatever its verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -504,16 +504,29 @@ async fn shown(c: &ControlClient, room: &str, user: &str) -> Vec<String> {
 
 /// Waits (driven by long-polling events) until `user` no longer shows `id`.
 async fn wait_gone(c: &ControlClient, room: &str, user: &str, id: &str) -> Vec<String> {
+    wait_shows(c, room, user, id, false).await
+}
+
+/// Waits (driven by long-polling events) until whether `user` shows `id`
+/// is `want`.
+async fn wait_shows(
+    c: &ControlClient,
+    room: &str,
+    user: &str,
+    id: &str,
+    want: bool,
+) -> Vec<String> {
     let deadline = tokio::time::Instant::now() + T;
     let mut cursor = 0;
     loop {
         let ids = shown(c, room, user).await;
-        if !ids.iter().any(|m| m == id) {
+        if ids.iter().any(|m| m == id) == want {
             return ids;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{user} still shows {id}"
+            "{user} still {} {id}",
+            if want { "does not show" } else { "shows" }
         );
         cursor = c
             .events(
@@ -558,6 +571,9 @@ async fn only_a_moderators_delete_of_another_users_message_applies() {
     )
     .await
     .expect("send drop");
+    // A delete of a message the client does not have yet is let through
+    // (receivers decide), so Bob must hold it first.
+    wait_shows(&p.cb, &room, &bob, &keep, true).await;
     // Bob's own provider refuses a built delete of Alice's message...
     let err = send_as(
         &p.cb,

@@ -27,7 +27,6 @@ use openmls::prelude::{
     ProposalType, ProtocolVersion, RequiredCapabilitiesExtension, StagedWelcome, UnknownExtension,
     tls_codec::{Serialize as _, VLBytes},
 };
-use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::signatures::Signer as _;
 use sha2::{Digest, Sha256};
@@ -92,7 +91,7 @@ pub struct Client {
     pub uri: String,
     pub user: String,
     provider: OpenMlsRustCrypto,
-    signer: SignatureKeyPair,
+    signer: super::signer::SigningKeyPair,
     cred: CredentialWithKey,
     groups: BTreeMap<String, MlsGroup>,
     /// Position in the provider inbox up to which items were processed.
@@ -138,8 +137,7 @@ impl Client {
         key_packages: usize,
     ) -> Result<Self, ClientError> {
         let provider = OpenMlsRustCrypto::default();
-        let signer = SignatureKeyPair::new(CIPHERSUITE.signature_algorithm()).map_err(mls)?;
-        signer.store(provider.storage()).map_err(mls)?;
+        let signer = super::signer::SigningKeyPair::generate();
         let cred = CredentialWithKey {
             credential: BasicCredential::new(uri.as_bytes().to_vec()).into(),
             signature_key: signer.public().into(),

@@ -35,7 +35,7 @@ use ops::*;
 use policy_ops::*;
 
 /// KeyPackages each client publishes up front (each is single-use).
-const KEY_PACKAGES_PER_CLIENT: usize = 8;
+const KEY_PACKAGES_PER_CLIENT: usize = 2;
 const MAX_CLIENTS_PER_USER: u32 = 16;
 /// Longest long-poll the control API honours.
 const MAX_WAIT: Duration = Duration::from_secs(60);

@@ -217,11 +217,11 @@ pub struct Server {
     pub(crate) domain: String,
     pub(crate) crypto: OpenMlsRustCrypto,
     /// The hub's external-sender key (a server key, not a client key).
-    pub(crate) hub_signer: openmls_basic_credential::SignatureKeyPair,
+    pub(crate) hub_signer: crate::reference::signer::SigningKeyPair,
     /// The hub's franking signature key (its public part is each hosted
     /// room's franking_signature_key component) and its secret `hub_key`
     /// for server franks (§5.4.1); one pair for every room of this hub.
-    pub(crate) franking_signer: openmls_basic_credential::SignatureKeyPair,
+    pub(crate) franking_signer: crate::reference::signer::SigningKeyPair,
     pub(crate) hub_key: [u8; 32],
     pub(crate) state: Mutex<State>,
     pub(crate) peers: Arc<peer::Peers>,
@@ -297,12 +297,8 @@ impl Server {
         quirks: crate::reference::quirks::Quirks,
     ) -> Result<Arc<Self>, MimiError> {
         let crypto = OpenMlsRustCrypto::default();
-        let hub_signer =
-            openmls_basic_credential::SignatureKeyPair::new(CIPHERSUITE.signature_algorithm())
-                .map_err(|e| MimiError::Internal(format!("hub key: {e:?}")))?;
-        let franking_signer =
-            openmls_basic_credential::SignatureKeyPair::new(CIPHERSUITE.signature_algorithm())
-                .map_err(|e| MimiError::Internal(format!("franking key: {e:?}")))?;
+        let hub_signer = crate::reference::signer::SigningKeyPair::generate();
+        let franking_signer = crate::reference::signer::SigningKeyPair::generate();
         let mut hub_key = [0u8; 32];
         rand::Rng::fill(&mut rand::rng(), &mut hub_key);
         Ok(Arc::new(Self {
