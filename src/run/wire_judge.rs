@@ -41,6 +41,8 @@ pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<
     let mut sent_before: HashMap<(usize, usize, Vec<u8>), Vec<u8>> = HashMap::new();
     // KeyPackages a provider handed out for its own clients.
     let mut handed_out: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
+    // KeyPackageRef (hex) → the provider (index) that handed it out.
+    let mut kp_provider: HashMap<String, usize> = HashMap::new();
     for x in exchanges {
         if skip.is_some_and(|s| x.from.index == s || x.to.index == s) {
             continue;
@@ -68,6 +70,24 @@ pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<
                 });
             }
             sent_before.insert(id, x.request.clone());
+        }
+        // Who handed out which KeyPackage, for routing Welcomes; faulted
+        // exchanges count (a duplicated claim still handed one out).
+        if x.endpoint() == "keyMaterial"
+            && let Ok(r) =
+                crate::protocol::codec::decode::<crate::protocol::KeyMaterialResponse>(&x.response)
+        {
+            // Counted where the client's own provider answers (a hub
+            // passes the same answer on to the requester).
+            for c in &r.clients {
+                let client = String::from_utf8_lossy(c.client_uri.as_slice());
+                if let ClientKeyMaterialBody::Success(kp) = &c.body
+                    && uri_domain(&client).as_deref() == Some(x.to.domain.as_str())
+                    && let Some(r) = crate::protocol::mls::key_package_ref(kp.bytes())
+                {
+                    kp_provider.insert(hex::encode(r), x.to.index);
+                }
+            }
         }
         if x.fault.is_some() || x.relay_status.is_some() || x.error.is_some() {
             continue;
@@ -171,6 +191,22 @@ pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<
                         ));
                     }
                     *last = m.timestamp;
+                    // §5.5: a Welcome goes to the providers of the
+                    // KeyPackages its secrets are for, and to no other.
+                    if let Some(refs) = welcome_refs(m)
+                        && !refs.iter().any(|r| kp_provider.get(r) == Some(&x.to.index))
+                    {
+                        return Some(violation(
+                            Level::Must,
+                            "§5.5",
+                            format!(
+                                "{from} sent {} a Welcome for none of its KeyPackages (refs {}): a Welcome goes only to the providers whose KeyPackages it names",
+                                x.to.target,
+                                refs.join(", ")
+                            ),
+                            from,
+                        ));
+                    }
                 }
             }
             (Endpoint::KeyMaterial, _, Some(Body::KeyMaterialResponse(r))) => {
@@ -230,6 +266,20 @@ fn timestamp_problem(ts: u64, seen: SystemTime) -> Option<String> {
     Some(format!(
         "accepted timestamp {ts} is not milliseconds near the time it was sent ({now}){hint}"
     ))
+}
+
+/// The KeyPackageRefs (hex) of the Welcome a FanoutMessage carries, if it
+/// carries one that decodes.
+fn welcome_refs(m: &FanoutMessage) -> Option<Vec<String>> {
+    let bytes = m.message.bytes();
+    // MLSMessage: version, then wire_format (mls_welcome = 3).
+    if bytes.get(2..4) != Some(&crate::protocol::WIRE_FORMAT_WELCOME.to_be_bytes()[..]) {
+        return None;
+    }
+    match crate::protocol::mls::summarize_message(bytes)? {
+        crate::protocol::mls::MessageSummary::Welcome(w) => Some(w.key_package_refs),
+        _ => None,
+    }
 }
 
 /// The MLS message a FanoutMessage carries, for telling retries apart.
@@ -353,6 +403,51 @@ mod tests {
         let v = judge(&[answer("b"), answer("b")], None).expect("reused");
         assert_eq!((v.level, v.blame.as_str()), (Level::Should, "b"));
         assert!(v.reason.contains("single-use"), "{}", v.reason);
+    }
+
+    #[test]
+    fn a_welcome_goes_only_to_the_provider_of_its_key_package() {
+        const KM: &[u8] = include_bytes!("../../fixtures/protocol/key-material-response.bin");
+        // For the KeyPackage that KM hands out (bob-1 of b.example).
+        const WELCOME: &[u8] = include_bytes!("../../fixtures/protocol/welcome.bin");
+        let claim = {
+            let mut x = (*notify("a", NOTIFY)).clone();
+            x.path = "/v1/keyMaterial/b.example/u/bob".into();
+            x.request = include_bytes!("../../fixtures/protocol/key-material-request.bin").to_vec();
+            x.status = Some(200);
+            x.response = KM.to_vec();
+            Arc::new(x)
+        };
+        let mut batch = crate::protocol::decode_fanout_batch(NOTIFY).unwrap();
+        batch[0].message = crate::protocol::Raw::from_bytes(crate::protocol::wrap_mls_message(
+            crate::protocol::WIRE_FORMAT_WELCOME,
+            WELCOME,
+        ));
+        batch[0].tail = crate::protocol::FanoutTail::Welcome {
+            ratchet_tree: crate::protocol::RatchetTreeOption::Full(
+                crate::protocol::Raw::from_bytes(vec![0]),
+            ),
+        };
+        let body = crate::protocol::encode(&batch[0]);
+        let to_b = notify("a", &body);
+        let to_c = {
+            let mut x = (*to_b).clone();
+            x.to.index = 2;
+            x.to.target = "c".into();
+            x.to.domain = "c.example".into();
+            Arc::new(x)
+        };
+        assert_eq!(judge(&[claim.clone(), to_b.clone()], None), None);
+        let v = judge(&[claim.clone(), to_c], None).expect("a Welcome for b sent to c");
+        assert_eq!((v.level, v.blame.as_str()), (Level::Must, "a"));
+        assert!(
+            v.reason.contains("a Welcome for none of its KeyPackages"),
+            "{}",
+            v.reason
+        );
+        // Unclaimed on the wire (the hub's own client's KeyPackage): no
+        // follower may get it.
+        assert!(judge(&[to_b], None).is_some());
     }
 
     #[test]

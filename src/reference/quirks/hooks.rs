@@ -343,6 +343,12 @@ impl Quirks {
         self.has(Quirk::HubFansOutRefused)
     }
 
+    /// welcome-to-every-provider: whether the hub sends a Welcome to every
+    /// provider the commit goes to, not only to those its KeyPackages name.
+    pub(crate) fn welcome_to_every_provider(&self) -> bool {
+        self.has(Quirk::WelcomeToEveryProvider)
+    }
+
     /// hub-trusts-sending-uri: whether the hub checks that the sending
     /// provider hosts the message's sender.
     pub(crate) fn hub_checks_origin(&self) -> bool {

@@ -61,10 +61,11 @@ pub enum Quirk {
     RetryRestamps,
     HubTrustsForeignClients,
     HubFansOutRefused,
+    WelcomeToEveryProvider,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 48] = [
+    pub const ALL: [Quirk; 49] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -112,6 +113,7 @@ impl Quirk {
         Quirk::RetryRestamps,
         Quirk::HubTrustsForeignClients,
         Quirk::HubFansOutRefused,
+        Quirk::WelcomeToEveryProvider,
         Quirk::IgnoresConsent,
     ];
 
@@ -170,6 +172,7 @@ impl Quirk {
             Quirk::RetryRestamps => "retry-restamps",
             Quirk::HubTrustsForeignClients => "hub-trusts-foreign-clients",
             Quirk::HubFansOutRefused => "hub-fans-out-refused",
+            Quirk::WelcomeToEveryProvider => "welcome-to-every-provider",
         }
     }
 
@@ -220,6 +223,7 @@ impl Quirk {
             Quirk::RetryRestamps => "reliable-sync",
             Quirk::HubTrustsForeignClients => "protocol-provider-authentication",
             Quirk::HubFansOutRefused => "protocol-hub-authorization",
+            Quirk::WelcomeToEveryProvider => "membership",
         }
     }
 
@@ -362,6 +366,9 @@ impl Quirk {
             }
             Quirk::RetryRestamps => {
                 "the hub re-stamps a notify it sends again after a failed delivery (new accepted timestamps, so new bytes the follower cannot tell from a new message)"
+            }
+            Quirk::WelcomeToEveryProvider => {
+                "the hub sends a commit's Welcome to every provider with a member in the room, not only to the providers whose KeyPackages it was made for (the others learn who joined)"
             }
             Quirk::HubTrustsForeignClients => {
                 "the hub takes GroupInfo requests and commits for clients the sending provider does not host (a provider can join another's user's device)"

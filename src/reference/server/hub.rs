@@ -324,12 +324,20 @@ impl Server {
                             ratchet_tree: RatchetTreeOption::Full(Raw::from_bytes(tree)),
                         },
                     };
-                    let domains: BTreeSet<String> =
+                    let mut welcome_domains: BTreeSet<String> =
                         welcome_targets.iter().flatten().cloned().collect();
+                    // QUIRK welcome-to-every-provider.
+                    if self.quirks.welcome_to_every_provider() {
+                        welcome_domains.extend(domains.iter().cloned());
+                    }
                     let local = welcome_targets.contains(&None);
-                    deliveries
-                        .0
-                        .extend(self.fan_out_to(st, room_uri, &domains, local, &fanout));
+                    deliveries.0.extend(self.fan_out_to(
+                        st,
+                        room_uri,
+                        &welcome_domains,
+                        local,
+                        &fanout,
+                    ));
                 }
                 Ok((
                     UpdateRoomResponse {
