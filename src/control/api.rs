@@ -658,6 +658,10 @@ pub enum Forgery {
     /// A commit adding `user`, asked of no policy (e.g. a third user in a
     /// DM, whose membership is fixed).
     CommitAdd,
+    /// A commit adding the clients of `user` (KeyPackages claimed through
+    /// the hub) without adding `user` to the participant list: MLS members
+    /// the participant list does not back.
+    CommitAddClients,
     /// The actor's provider's last `/update` for the room, sent again.
     ReplayCommit,
     /// The actor's provider's last `/submitMessage` for the room, again.
@@ -713,6 +717,7 @@ impl Forgery {
             Self::CommitBan => "commit_ban",
             Self::CommitRole => "commit_role",
             Self::CommitAdd => "commit_add",
+            Self::CommitAddClients => "commit_add_clients",
             Self::ReplayCommit => "replay_commit",
             Self::ReplayMessage => "replay_message",
             Self::MessageAs => "message_as",
@@ -741,6 +746,7 @@ impl Forgery {
             | Self::CommitBan
             | Self::CommitRole
             | Self::CommitAdd
+            | Self::CommitAddClients
             | Self::ReplayCommit => ForgeEndpoint::Update,
             Self::ReplayMessage
             | Self::MessageAs

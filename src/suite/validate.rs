@@ -631,6 +631,7 @@ impl Checker {
             Forgery::CommitRemove
                 | Forgery::CommitBan
                 | Forgery::CommitAdd
+                | Forgery::CommitAddClients
                 | Forgery::MessageAs
                 | Forgery::FromMismatch
                 | Forgery::JoinAs

@@ -463,6 +463,7 @@ focused! {
     focused_hub_trusts_foreign_clients: HubTrustsForeignClients => "protocol-provider-authentication/no-device-for-another-providers-user";
     focused_ignores_consent: IgnoresConsent => "protocol-room-access/no-key-packages-without-consent";
     focused_welcome_to_every_provider: WelcomeToEveryProvider => "membership/leave-with-several-devices";
+    focused_hub_unlisted_clients: HubUnlistedClients => "protocol-hub-authorization/clients-need-a-participant-entry";
 }
 
 /// A test of a feature MIMI has no mechanism for: `unsupported` by design.

@@ -43,13 +43,18 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
         Ok(axum::Json(ForgeResponse { sent: what, answer }))
     };
     match req.forgery {
-        Forgery::CommitAdd => {
+        Forgery::CommitAdd | Forgery::CommitAddClients => {
             let user = user_field()?;
             let actor = p.user(&req.actor)?;
             let client = p.acting_client(&actor, &req.room, None).await?;
             let mut c = client.lock().await;
             actor.push(c.sync());
-            let answer = match c.add_unchecked(&req.room, &user).await {
+            let added = if req.forgery == Forgery::CommitAdd {
+                c.add_unchecked(&req.room, &user).await
+            } else {
+                c.add_clients_of(&req.room, &user).await
+            };
+            let answer = match added {
                 Ok(events) => {
                     actor.push(events);
                     "committed".to_owned()
@@ -57,10 +62,17 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                 Err(e) => e.to_string(),
             };
             Ok(axum::Json(ForgeResponse {
-                sent: format!(
-                    "a commit by {} adding {user}, asked of no policy",
-                    req.actor
-                ),
+                sent: if req.forgery == Forgery::CommitAdd {
+                    format!(
+                        "a commit by {} adding {user}, asked of no policy",
+                        req.actor
+                    )
+                } else {
+                    format!(
+                        "a commit by {} adding the clients of {user}, who is not in the participant list",
+                        req.actor
+                    )
+                },
                 answer,
             }))
         }

@@ -343,6 +343,12 @@ impl Quirks {
         self.has(Quirk::HubFansOutRefused)
     }
 
+    /// hub-unlisted-clients: whether the hub checks that every member
+    /// client belongs to an active participant.
+    pub(crate) fn hub_checks_clients(&self) -> bool {
+        !self.has(Quirk::HubUnlistedClients)
+    }
+
     /// welcome-to-every-provider: whether the hub sends a Welcome to every
     /// provider the commit goes to, not only to those its KeyPackages name.
     pub(crate) fn welcome_to_every_provider(&self) -> bool {

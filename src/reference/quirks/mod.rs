@@ -62,10 +62,11 @@ pub enum Quirk {
     HubTrustsForeignClients,
     HubFansOutRefused,
     WelcomeToEveryProvider,
+    HubUnlistedClients,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 49] = [
+    pub const ALL: [Quirk; 50] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -114,6 +115,7 @@ impl Quirk {
         Quirk::HubTrustsForeignClients,
         Quirk::HubFansOutRefused,
         Quirk::WelcomeToEveryProvider,
+        Quirk::HubUnlistedClients,
         Quirk::IgnoresConsent,
     ];
 
@@ -173,6 +175,7 @@ impl Quirk {
             Quirk::HubTrustsForeignClients => "hub-trusts-foreign-clients",
             Quirk::HubFansOutRefused => "hub-fans-out-refused",
             Quirk::WelcomeToEveryProvider => "welcome-to-every-provider",
+            Quirk::HubUnlistedClients => "hub-unlisted-clients",
         }
     }
 
@@ -224,6 +227,7 @@ impl Quirk {
             Quirk::HubTrustsForeignClients => "protocol-provider-authentication",
             Quirk::HubFansOutRefused => "protocol-hub-authorization",
             Quirk::WelcomeToEveryProvider => "membership",
+            Quirk::HubUnlistedClients => "protocol-hub-authorization",
         }
     }
 
@@ -366,6 +370,9 @@ impl Quirk {
             }
             Quirk::RetryRestamps => {
                 "the hub re-stamps a notify it sends again after a failed delivery (new accepted timestamps, so new bytes the follower cannot tell from a new message)"
+            }
+            Quirk::HubUnlistedClients => {
+                "the hub holds participant-list changes to the room's policy but not the MLS membership to the list: a member can add clients of a user who is not a participant"
             }
             Quirk::WelcomeToEveryProvider => {
                 "the hub sends a commit's Welcome to every provider with a member in the room, not only to the providers whose KeyPackages it was made for (the others learn who joined)"

@@ -218,10 +218,17 @@ impl Server {
                     .group;
                 // QUIRK ordinary-user-can-kick (`checks_kicks`).
                 let kicks = self.quirks.checks_kicks();
+                // QUIRK hub-unlisted-clients (`checks_clients`).
+                let clients = self.quirks.hub_checks_clients();
                 // QUIRK hub-skips-policy.
                 if self.quirks.hub_checks_policy()
-                    && let Err(why) =
-                        super::policy::check_commit(current, &staged, &sender_client, kicks)
+                    && let Err(why) = super::policy::check_commit(
+                        current,
+                        &staged,
+                        &sender_client,
+                        kicks,
+                        clients,
+                    )
                 {
                     return not_allowed(why);
                 }

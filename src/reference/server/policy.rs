@@ -36,12 +36,15 @@ fn active(state: &RoomState, user: &str) -> bool {
 
 /// Checks `staged` (a commit by `committer`, a client URI, to `group`)
 /// against the room's policy. `Err` is the reason for `notAllowed`.
-/// `checks_kicks` false (a quirk) lets anyone remove participants.
+/// `checks_kicks` false (a quirk) lets anyone remove participants;
+/// `checks_clients` false (a quirk) lets member clients outlive or precede
+/// their user's place in the participant list.
 pub(crate) fn check_commit(
     group: &PublicGroup,
     staged: &StagedCommit,
     committer: &str,
     checks_kicks: bool,
+    checks_clients: bool,
 ) -> Result<(), String> {
     let committer_user =
         ids::user_of_client(committer).ok_or_else(|| format!("{committer} names no user"))?;
@@ -137,7 +140,7 @@ pub(crate) fn check_commit(
 
     // MLS membership must match the participant list.
     for user in after.keys() {
-        if !active(&new, user) {
+        if checks_clients && !active(&new, user) {
             return Err(format!(
                 "{user} would keep clients without being an active participant"
             ));
