@@ -232,10 +232,7 @@ mod tests {
     #[test]
     fn integrity_signatures_verify_only_for_their_context() {
         use openmls_traits::signatures::Signer as _;
-        let key = openmls_basic_credential::SignatureKeyPair::new(
-            openmls::prelude::SignatureScheme::ED25519,
-        )
-        .unwrap();
+        let key = crate::reference::signer::SigningKeyPair::generate();
         let ctx = context("mimi://a.example/u/alice", "mimi://a.example/r/club", 5);
         let sf = [3u8; 32];
         let sig = key.sign(&integrity_content(sf, 1, ctx.clone())).unwrap();

@@ -298,8 +298,9 @@ pub async fn execute(
     };
     // A case that cuts a link would break the cases running beside it on
     // the same targets: those run first, in rounds of cases that share no
-    // target, then the others concurrently. (First, so cases of a misbehaving target
-    // that wait out their deadlines cannot push them past the run's.)
+    // target, then the others concurrently. (First, so cases of a
+    // misbehaving target that wait out their deadlines cannot push them past
+    // the run's.)
     let (alone, mut together): (Vec<_>, Vec<_>) = plan
         .cases
         .iter()

@@ -49,10 +49,22 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             let client = p.acting_client(&actor, &req.room, None).await?;
             let mut c = client.lock().await;
             actor.push(c.sync());
-            let added = if req.forgery == Forgery::CommitAdd {
-                c.add_unchecked(&req.room, &user).await
+            let (added, sent) = if req.forgery == Forgery::CommitAdd {
+                (
+                    c.add_unchecked(&req.room, &user).await,
+                    format!(
+                        "a commit by {} adding {user}, asked of no policy",
+                        req.actor
+                    ),
+                )
             } else {
-                c.add_clients_of(&req.room, &user).await
+                (
+                    c.add_clients_of(&req.room, &user).await,
+                    format!(
+                        "a commit by {} adding the clients of {user}, who is not in the participant list",
+                        req.actor
+                    ),
+                )
             };
             let answer = match added {
                 Ok(events) => {
@@ -61,20 +73,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                 }
                 Err(e) => e.to_string(),
             };
-            Ok(axum::Json(ForgeResponse {
-                sent: if req.forgery == Forgery::CommitAdd {
-                    format!(
-                        "a commit by {} adding {user}, asked of no policy",
-                        req.actor
-                    )
-                } else {
-                    format!(
-                        "a commit by {} adding the clients of {user}, who is not in the participant list",
-                        req.actor
-                    )
-                },
-                answer,
-            }))
+            Ok(axum::Json(ForgeResponse { sent, answer }))
         }
         Forgery::CommitRemove | Forgery::CommitBan | Forgery::CommitRole => {
             let user = match (req.forgery, &req.user) {
