@@ -651,6 +651,9 @@ pub struct ForgeResponse {
 pub enum Forgery {
     /// A commit removing `user`, by a member without the capability.
     CommitRemove,
+    /// A commit removing every client of `user` and leaving the
+    /// participant list as it is (a kick), by a member without canKick.
+    CommitKick,
     /// A commit banning `user`, by a member without the capability.
     CommitBan,
     /// A commit giving `user` (default: the actor) `role` (default admin).
@@ -672,6 +675,10 @@ pub enum Forgery {
     /// The last `/notify` the adversary got for the room, sent to the
     /// room's hub: a notify from a provider that is not the hub.
     NotifyToHub,
+    /// The last `/notify` the adversary's hub sent the target for a room the
+    /// adversary hosts, sent again by the harness as a third provider it
+    /// announced to the target (a peer, but not the room's hub).
+    NotifyFromThirdParty,
     /// A `/groupInfo` request by `actor`, who is not in the room.
     GroupInfoNonMember,
     /// A new device of `user` (a user of another provider, in the room)
@@ -714,6 +721,7 @@ impl Forgery {
     pub fn name(self) -> &'static str {
         match self {
             Self::CommitRemove => "commit_remove",
+            Self::CommitKick => "commit_kick",
             Self::CommitBan => "commit_ban",
             Self::CommitRole => "commit_role",
             Self::CommitAdd => "commit_add",
@@ -722,6 +730,7 @@ impl Forgery {
             Self::ReplayMessage => "replay_message",
             Self::MessageAs => "message_as",
             Self::NotifyToHub => "notify_to_hub",
+            Self::NotifyFromThirdParty => "notify_from_third_party",
             Self::GroupInfoNonMember => "group_info_non_member",
             Self::JoinAs => "join_as",
             Self::ClaimWithoutConsent => "claim_without_consent",
@@ -743,6 +752,7 @@ impl Forgery {
     pub fn endpoint(self, endpoint: Option<ForgeEndpoint>) -> Option<ForgeEndpoint> {
         Some(match self {
             Self::CommitRemove
+            | Self::CommitKick
             | Self::CommitBan
             | Self::CommitRole
             | Self::CommitAdd
@@ -754,7 +764,7 @@ impl Forgery {
             | Self::UnknownProtocol
             | Self::UntrustedCertificate
             | Self::NoCertificate => ForgeEndpoint::SubmitMessage,
-            Self::NotifyToHub => ForgeEndpoint::Notify,
+            Self::NotifyToHub | Self::NotifyFromThirdParty => ForgeEndpoint::Notify,
             Self::GroupInfoNonMember | Self::JoinAs => ForgeEndpoint::GroupInfo,
             Self::ProxyDownloadForeign => ForgeEndpoint::ProxyDownload,
             Self::ClaimWithoutConsent => ForgeEndpoint::KeyMaterial,
@@ -771,7 +781,10 @@ impl Forgery {
     /// Sent by the harness over its own TLS connection, not by the
     /// adversary provider through the relay.
     pub fn by_harness(self) -> bool {
-        matches!(self, Self::UntrustedCertificate | Self::NoCertificate)
+        matches!(
+            self,
+            Self::UntrustedCertificate | Self::NoCertificate | Self::NotifyFromThirdParty
+        )
     }
 }
 

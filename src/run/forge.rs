@@ -8,7 +8,7 @@ use super::case::{CaseEnv, CaseState};
 use super::outcome::Failure;
 use super::relay::exchange::{Exchange, summarize};
 use super::relay::probe::{Identity, ProbeAnswer};
-use super::targets::ADVERSARY_DOMAIN;
+use super::targets::{ADVERSARY_DOMAIN, THIRD_PARTY_DOMAIN};
 use crate::control::CallError;
 use crate::control::api::{ForgeEndpoint, ForgeRequest, ForgeResponse, Forgery};
 use crate::protocol::answer::{Answer, read_answer};
@@ -256,14 +256,18 @@ async fn probe(
     deadline: Instant,
 ) -> Result<(), Failure> {
     let target = env.a.name;
-    let identity = match req.forgery {
-        Forgery::NoCertificate => Identity::Anonymous,
-        _ => Identity::Untrusted,
+    let third_party = req.forgery == Forgery::NotifyFromThirdParty;
+    let (identity, domain) = match req.forgery {
+        Forgery::NoCertificate => (Identity::Anonymous, ADVERSARY_DOMAIN),
+        Forgery::NotifyFromThirdParty => (Identity::Announced, THIRD_PARTY_DOMAIN),
+        _ => (Identity::Untrusted, ADVERSARY_DOMAIN),
     };
     let room_path = req.room.trim_start_matches("mimi://");
     let path = format!("/v1/{}/{room_path}", endpoint.name());
-    // The adversary's last message to the room, which the target took over
-    // mutual TLS: a target that does not check certificates takes it again.
+    // The adversary's last request of that kind that the target took: over
+    // mutual TLS for the certificate forgeries (a target that does not check
+    // certificates takes it again); from the room's hub for the third party
+    // (a follower that does not check who notifies takes it again).
     let body = env
         .wire
         .exchanges()
@@ -274,33 +278,46 @@ async fn probe(
                 && x.to.index == env.cell.0
                 && x.endpoint() == endpoint.name()
                 && x.status.is_some_and(|s| (200..300).contains(&s))
+                && (!third_party || x.path.ends_with(room_path))
         })
         .map(|x| x.request.clone())
         .ok_or_else(|| {
+            let wanted = if third_party {
+                format!("a {} for {} (a room it hosts)", endpoint.name(), req.room)
+            } else {
+                format!("a {}", endpoint.name())
+            };
             Failure::harness(format!(
-                "{}: the adversary sent no {} to {target} that it took, to send again without its certificate; a step before must",
+                "{}: the adversary sent {target} no {wanted} that it took, to send again; a step before must",
                 req.forgery.name(),
-                endpoint.name()
             ))
         })?;
     let left = deadline.saturating_duration_since(Instant::now());
     let answer = env
         .relay
-        .probe(env.cell.0, ADVERSARY_DOMAIN, identity, &path, body, left)
+        .probe(env.cell.0, domain, identity, &path, body, left)
         .await
         .map_err(|e| Failure::harness(format!("{}: {e}", req.forgery.name())))?;
-    let described = match identity {
-        Identity::Untrusted => "a client certificate from a CA it was never told to trust",
-        Identity::Anonymous => "no client certificate",
+    let (described, rule) = match identity {
+        Identity::Untrusted => (
+            "over TLS with a client certificate from a CA it was never told to trust".to_owned(),
+            "mutual TLS must refuse it (protocol-06 §4.1)",
+        ),
+        Identity::Anonymous => (
+            "over TLS with no client certificate".to_owned(),
+            "mutual TLS must refuse it (protocol-06 §4.1)",
+        ),
+        Identity::Announced => (
+            format!("from {domain}, a peer that is not the room's hub"),
+            "a follower takes notify only from the room's hub (protocol-06 §5.5)",
+        ),
     };
     match answer {
         ProbeAnswer::NoAnswer(_) => Ok(()),
         ProbeAnswer::Answered(status, _) if (400..500).contains(&status) => Ok(()),
         ProbeAnswer::Answered(status, body) => Err(Failure::violation(
             env.level,
-            format!(
-                "{target} answered HTTP {status} to POST {path} over TLS with {described}: mutual TLS must refuse it (protocol-06 §4.1)"
-            ),
+            format!("{target} answered HTTP {status} to POST {path} {described}: {rule}"),
         )
         .blame(Some(target))
         .target(target)

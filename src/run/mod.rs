@@ -230,7 +230,7 @@ pub async fn execute(
         &prefix,
         Some(&opts.artifacts_dir.join(RUN_WIRE)),
     ));
-    let relay = targets::wire_peers(&mut live, opts.step_timeout, recorder).await;
+    let relay = targets::wire_peers(&mut live, adversary_index, opts.step_timeout, recorder).await;
     for t in &live[..plan.targets.len()] {
         if let Some(reason) = t.error() {
             events.event(RunEvent::TargetFailed {

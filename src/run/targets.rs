@@ -167,6 +167,12 @@ pub(crate) async fn start(
 pub(crate) const ADVERSARY: &str = "adversary";
 /// Its domain: `.invalid` (RFC 2606), so it can never be a real provider's.
 pub(crate) const ADVERSARY_DOMAIN: &str = "adversary.mimi-interop.invalid";
+/// A second peer domain the harness announces to every target when the
+/// adversary runs: a provider that hosts no room and is no target, as which
+/// the harness itself sends requests (a `notify` from a peer that is not
+/// the room's hub). It has no server: its URL is the adversary's listener,
+/// whose certificate does not name it, so a request to it fails at TLS.
+pub(crate) const THIRD_PARTY_DOMAIN: &str = "third-party.mimi-interop.invalid";
 
 /// Starts the run's adversary provider (protocol suites): a reference
 /// provider the harness drives against each target. Never fails: trouble
@@ -267,6 +273,7 @@ fn required_failed(request: &str, op: &str, e: &CallError) -> String {
 /// cannot start, every target fails with the reason.
 pub(crate) async fn wire_peers(
     targets: &mut [LiveTarget],
+    adversary: Option<usize>,
     timeout: Duration,
     recorder: std::sync::Arc<Recorder>,
 ) -> Option<Relay> {
@@ -293,22 +300,29 @@ pub(crate) async fn wire_peers(
             return None;
         }
     };
+    let third_party = adversary.and_then(|a| relay.url_for(a)).map(|url| Peer {
+        domain: THIRD_PARTY_DOMAIN.to_owned(),
+        mimi_url: url.to_owned(),
+        ca_pem: relay.ca_pem().to_owned(),
+    });
     let calls = targets.iter().enumerate().map(|(i, t)| {
-        let req = PeersRequest {
-            peers: known
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .filter_map(|(j, p)| {
-                    let p = p.as_ref()?;
-                    Some(Peer {
-                        domain: p.domain.clone(),
-                        mimi_url: relay.url_for(j)?.to_owned(),
-                        ca_pem: relay.ca_pem().to_owned(),
-                    })
+        let mut peers: Vec<Peer> = known
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(j, p)| {
+                let p = p.as_ref()?;
+                Some(Peer {
+                    domain: p.domain.clone(),
+                    mimi_url: relay.url_for(j)?.to_owned(),
+                    ca_pem: relay.ca_pem().to_owned(),
                 })
-                .collect(),
-        };
+            })
+            .collect();
+        if Some(i) != adversary {
+            peers.extend(third_party.clone());
+        }
+        let req = PeersRequest { peers };
         let client = t.client.clone();
         async move {
             match client {

@@ -612,10 +612,6 @@ impl Checker {
                 f("endpoint"),
                 "proxyDownload is a GET: it has no body to break",
             ),
-            (true, Some(ForgeEndpoint::KeyMaterial)) => self.at(
-                f("endpoint"),
-                "keyMaterial bodies are not broken yet: update, submit_message, notify or group_info",
-            ),
             (false, Some(_)) => self.at(
                 f("endpoint"),
                 format!(
@@ -629,6 +625,7 @@ impl Checker {
         let needs_user = matches!(
             s.forgery,
             Forgery::CommitRemove
+                | Forgery::CommitKick
                 | Forgery::CommitBan
                 | Forgery::CommitAdd
                 | Forgery::CommitAddClients

@@ -461,6 +461,7 @@ focused! {
     focused_group_info_to_anyone: GroupInfoToAnyone => "protocol-room-access/group-info-only-for-participants";
     focused_retry_restamps: RetryRestamps => "reliable-sync/follower-asks-to-retry-later";
     focused_hub_trusts_foreign_clients: HubTrustsForeignClients => "protocol-provider-authentication/no-device-for-another-providers-user";
+    focused_follower_takes_any_notify: FollowerTakesAnyNotify => "protocol-provider-authentication/a-follower-takes-notify-only-from-the-hub";
     focused_ignores_consent: IgnoresConsent => "protocol-room-access/no-key-packages-without-consent";
     focused_welcome_to_every_provider: WelcomeToEveryProvider => "membership/leave-with-several-devices";
     focused_hub_unlisted_clients: HubUnlistedClients => "protocol-hub-authorization/clients-need-a-participant-entry";

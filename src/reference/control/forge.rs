@@ -75,7 +75,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             };
             Ok(axum::Json(ForgeResponse { sent, answer }))
         }
-        Forgery::CommitRemove | Forgery::CommitBan | Forgery::CommitRole => {
+        Forgery::CommitRemove | Forgery::CommitKick | Forgery::CommitBan | Forgery::CommitRole => {
             let user = match (req.forgery, &req.user) {
                 (Forgery::CommitRole, None) => req.actor.clone(),
                 _ => user_field()?,
@@ -89,6 +89,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             let result = room_change_as(&p, &req.room, &req.actor, true, |state| {
                 Ok(match req.forgery {
                     Forgery::CommitRemove => Operation::Remove { user: user.clone() },
+                    Forgery::CommitKick => Operation::Kick { user: user.clone() },
                     Forgery::CommitBan => Operation::Ban { user: user.clone() },
                     _ => {
                         let name = role.as_deref().unwrap_or("admin");
@@ -353,13 +354,25 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                 }
                 _ => format!("{}'s last {name} body {what}", p.domain),
             };
-            let r = post(&p, &hub, name, &req.room, body, None).await;
+            // keyMaterial's path names the target user, not the room: the
+            // one of the adversary's last claim for the room.
+            let subject = match endpoint {
+                ForgeEndpoint::KeyMaterial => {
+                    let claim: mimi::KeyMaterialRequest = mimi::decode(&base()?)
+                        .map_err(|e| ControlError::internal(format!("kept keyMaterial: {e}")))?;
+                    String::from_utf8_lossy(claim.tbs.target_user.as_slice()).into_owned()
+                }
+                _ => req.room.clone(),
+            };
+            let r = post(&p, &hub, name, &subject, body, None).await;
             sent_answer(described, r)
         }
-        Forgery::UntrustedCertificate | Forgery::NoCertificate => Err(ControlError::bad(format!(
-            "{} is sent by the harness itself, not by a provider",
-            req.forgery.name()
-        ))),
+        Forgery::UntrustedCertificate | Forgery::NoCertificate | Forgery::NotifyFromThirdParty => {
+            Err(ControlError::bad(format!(
+                "{} is sent by the harness itself, not by a provider",
+                req.forgery.name()
+            )))
+        }
     }
 }
 

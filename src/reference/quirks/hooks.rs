@@ -343,6 +343,13 @@ impl Quirks {
         self.has(Quirk::HubFansOutRefused)
     }
 
+    /// follower-takes-any-notify: whether a follower checks that a notify
+    /// comes from the room's hub (a hub always refuses notifies for its
+    /// own rooms unless notify-from-anyone).
+    pub(crate) fn follower_checks_notify_source(&self) -> bool {
+        !self.has(Quirk::FollowerTakesAnyNotify)
+    }
+
     /// hub-unlisted-clients: whether the hub checks that every member
     /// client belongs to an active participant.
     pub(crate) fn hub_checks_clients(&self) -> bool {

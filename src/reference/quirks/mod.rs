@@ -63,10 +63,11 @@ pub enum Quirk {
     HubFansOutRefused,
     WelcomeToEveryProvider,
     HubUnlistedClients,
+    FollowerTakesAnyNotify,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 50] = [
+    pub const ALL: [Quirk; 51] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -116,6 +117,7 @@ impl Quirk {
         Quirk::HubFansOutRefused,
         Quirk::WelcomeToEveryProvider,
         Quirk::HubUnlistedClients,
+        Quirk::FollowerTakesAnyNotify,
         Quirk::IgnoresConsent,
     ];
 
@@ -176,6 +178,7 @@ impl Quirk {
             Quirk::HubFansOutRefused => "hub-fans-out-refused",
             Quirk::WelcomeToEveryProvider => "welcome-to-every-provider",
             Quirk::HubUnlistedClients => "hub-unlisted-clients",
+            Quirk::FollowerTakesAnyNotify => "follower-takes-any-notify",
         }
     }
 
@@ -228,6 +231,7 @@ impl Quirk {
             Quirk::HubFansOutRefused => "protocol-hub-authorization",
             Quirk::WelcomeToEveryProvider => "membership",
             Quirk::HubUnlistedClients => "protocol-hub-authorization",
+            Quirk::FollowerTakesAnyNotify => "protocol-provider-authentication",
         }
     }
 
@@ -373,6 +377,9 @@ impl Quirk {
             }
             Quirk::HubUnlistedClients => {
                 "the hub holds participant-list changes to the room's policy but not the MLS membership to the list: a member can add clients of a user who is not a participant"
+            }
+            Quirk::FollowerTakesAnyNotify => {
+                "the provider refuses `/notify` for a room it hosts from anyone else, but as a follower takes it from any authenticated peer, not only from the room's hub"
             }
             Quirk::WelcomeToEveryProvider => {
                 "the hub sends a commit's Welcome to every provider with a member in the room, not only to the providers whose KeyPackages it was made for (the others learn who joined)"

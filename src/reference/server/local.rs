@@ -91,12 +91,11 @@ impl LocalEndpoint {
         req: KeyMaterialRequest,
     ) -> Result<KeyMaterialResponse, MimiError> {
         let d = self.server.domain.clone();
-        self.server
-            .hooks
-            .record("local keyMaterial", &protocol::encode(&req));
-        self.server
-            .key_material(&d, None, protocol::encode(&req))
-            .await
+        let encoded = protocol::encode(&req);
+        self.server.hooks.record("local keyMaterial", &encoded);
+        let room = String::from_utf8_lossy(req.tbs.room_id.as_slice());
+        self.server.hooks.keep("keyMaterial", &room, &encoded);
+        self.server.key_material(&d, None, encoded).await
     }
 
     /// Sends a handshake bundle for `room` from local `client` to the hub.

@@ -592,8 +592,10 @@ impl Server {
     ) -> Result<(), MimiError> {
         let hub = ids::domain_of(room, 'r')
             .ok_or_else(|| MimiError::BadRequest(format!("not a room URI: {room}")))?;
-        // QUIRK notify-from-anyone.
-        if hub != source && self.quirks.notify_only_from_hub() {
+        // QUIRK notify-from-anyone, follower-takes-any-notify.
+        let checks = self.quirks.notify_only_from_hub()
+            && (hub == self.domain || self.quirks.follower_checks_notify_source());
+        if hub != source && checks {
             return Err(MimiError::Forbidden(format!(
                 "{source} is not the hub of {room}"
             )));

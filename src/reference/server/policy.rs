@@ -3,9 +3,11 @@
 //! from the current one by changes the committer (or, for a committed
 //! leave, the leaving user) may make, and the MLS clients the commit adds
 //! and removes must match the participant list: every member client belongs
-//! to an active participant, a user added to the list gets clients, and a
-//! user's clients go only with that user (removed, banned, leaving) or by
-//! a kick the committer may do. Anything else is `notAllowed`.
+//! to an active participant, and a user's clients go only with that user
+//! (removed, banned, leaving) or by a kick the committer may do. Anything
+//! else is `notAllowed`. A user may join the list without clients: the list
+//! may hold inactive participants, e.g. users without KeyPackages
+//! (protocol-06 §7.5).
 
 use super::{credential_uri, ids};
 use crate::reference::room::dictionary::{self, APP_DATA_DICTIONARY_EXTENSION};
@@ -143,15 +145,6 @@ pub(crate) fn check_commit(
         if checks_clients && !active(&new, user) {
             return Err(format!(
                 "{user} would keep clients without being an active participant"
-            ));
-        }
-    }
-    for pair in &new.participants.participants {
-        let user = String::from_utf8_lossy(pair.user.as_slice()).into_owned();
-        let newly = old.index_of(&user).is_none() || !active(&old, &user);
-        if newly && active(&new, &user) && !after.contains_key(&user) {
-            return Err(format!(
-                "{user} joins the participant list without a client"
             ));
         }
     }

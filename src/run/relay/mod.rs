@@ -88,6 +88,9 @@ pub struct Relay {
     /// Listener URL per target index (`None`: not usable).
     urls: Vec<Option<String>>,
     ca_pem: String,
+    /// Issues the relay's certificates; kept for probes that speak as a
+    /// peer the targets were told about ([`probe::Identity::Announced`]).
+    pki: tls::RelayPki,
     accepts: Vec<JoinHandle<()>>,
 }
 
@@ -204,6 +207,7 @@ impl Relay {
             shared,
             urls,
             ca_pem,
+            pki,
             accepts,
         })
     }

@@ -15,6 +15,10 @@ pub enum Identity {
     Untrusted,
     /// None at all.
     Anonymous,
+    /// One for `domain` from the relay's CA, which every target trusts for
+    /// its peers: `domain` is a provider the target was told about
+    /// (`/v1/peers`), authenticated like any other.
+    Announced,
 }
 
 /// What came of a probe.
@@ -52,6 +56,11 @@ impl Relay {
                 let stranger =
                     RunCa::new("mimi-interop untrusted CA").map_err(|e| e.to_string())?;
                 let own = stranger.issue(domain).map_err(|e| e.to_string())?;
+                pki::client_config(&own, &[receiver.tls.ca_pem.as_str()])
+                    .map_err(|e| e.to_string())?
+            }
+            Identity::Announced => {
+                let own = self.pki.ca.issue(domain).map_err(|e| e.to_string())?;
                 pki::client_config(&own, &[receiver.tls.ca_pem.as_str()])
                     .map_err(|e| e.to_string())?
             }
