@@ -656,6 +656,10 @@ pub enum Forgery {
     CommitKick,
     /// A commit banning `user`, by a member without the capability.
     CommitBan,
+    /// Remove proposals (not a commit) of every client of `user`, by a
+    /// member who may not remove them: a hub that keeps them lets the next
+    /// committer carry them out.
+    ProposeRemove,
     /// A commit giving `user` (default: the actor) `role` (default admin).
     CommitRole,
     /// A commit adding `user`, asked of no policy (e.g. a third user in a
@@ -722,6 +726,7 @@ impl Forgery {
         match self {
             Self::CommitRemove => "commit_remove",
             Self::CommitKick => "commit_kick",
+            Self::ProposeRemove => "propose_remove",
             Self::CommitBan => "commit_ban",
             Self::CommitRole => "commit_role",
             Self::CommitAdd => "commit_add",
@@ -753,6 +758,7 @@ impl Forgery {
         Some(match self {
             Self::CommitRemove
             | Self::CommitKick
+            | Self::ProposeRemove
             | Self::CommitBan
             | Self::CommitRole
             | Self::CommitAdd

@@ -626,6 +626,7 @@ impl Checker {
             s.forgery,
             Forgery::CommitRemove
                 | Forgery::CommitKick
+                | Forgery::ProposeRemove
                 | Forgery::CommitBan
                 | Forgery::CommitAdd
                 | Forgery::CommitAddClients

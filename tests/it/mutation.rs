@@ -465,6 +465,7 @@ focused! {
     focused_ignores_consent: IgnoresConsent => "protocol-room-access/no-key-packages-without-consent";
     focused_welcome_to_every_provider: WelcomeToEveryProvider => "membership/leave-with-several-devices";
     focused_hub_unlisted_clients: HubUnlistedClients => "protocol-hub-authorization/clients-need-a-participant-entry";
+    focused_hub_keeps_foreign_removals: HubKeepsForeignRemovals => "protocol-hub-authorization/ordinary-user-cannot-propose-removing-a-moderator";
 }
 
 /// A test of a feature MIMI has no mechanism for: `unsupported` by design.

@@ -204,8 +204,51 @@ impl Client {
             .map_err(mls)?
             .tls_serialize_detached()
             .map_err(mls)?;
+        self.send_removals(room, first, siblings).await
+    }
+
+    /// Proposes removing every client of `target`, another user, without
+    /// committing (the harness's adversary: a proposal the hub must refuse
+    /// unless the sender may remove them). Returns once the hub accepted.
+    pub async fn propose_removal_of(
+        &mut self,
+        room: &str,
+        target: &str,
+    ) -> Result<(), ClientError> {
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let leaves: Vec<LeafNodeIndex> = group
+            .members()
+            .filter(|m| {
+                credential_uri(&m.credential)
+                    .and_then(|c| ids::user_of_client(&c))
+                    .as_deref()
+                    == Some(target)
+            })
+            .map(|m| m.index)
+            .collect();
+        let Some((&leaf, rest)) = leaves.split_first() else {
+            return Err(ClientError::Conflict(format!(
+                "{target} has no client in {room}"
+            )));
+        };
+        let (m, _) = group
+            .propose_remove_member(&self.provider, &self.signer, leaf)
+            .map_err(mls)?;
+        let first = m.tls_serialize_detached().map_err(mls)?;
+        self.send_removals(room, first, rest.to_vec()).await
+    }
+
+    /// Sends `first` (a Remove proposal, serialized) and Remove proposals of
+    /// `more` leaves as one bundle; on refusal the pending proposals go.
+    async fn send_removals(
+        &mut self,
+        room: &str,
+        first: Vec<u8>,
+        more_leaves: Vec<LeafNodeIndex>,
+    ) -> Result<(), ClientError> {
+        let group = active(&mut self.groups, &self.uri, room)?;
         let mut more = Vec::new();
-        for leaf in siblings {
+        for leaf in more_leaves {
             let (m, _) = group
                 .propose_remove_member(&self.provider, &self.signer, leaf)
                 .map_err(mls)?;

@@ -75,6 +75,24 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             };
             Ok(axum::Json(ForgeResponse { sent, answer }))
         }
+        Forgery::ProposeRemove => {
+            let user = user_field()?;
+            let actor = p.user(&req.actor)?;
+            let client = p.acting_client(&actor, &req.room, None).await?;
+            let mut c = client.lock().await;
+            actor.push(c.sync());
+            let answer = match c.propose_removal_of(&req.room, &user).await {
+                Ok(()) => "proposed".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            Ok(axum::Json(ForgeResponse {
+                sent: format!(
+                    "Remove proposals by {} of every client of {user}, uncommitted",
+                    req.actor
+                ),
+                answer,
+            }))
+        }
         Forgery::CommitRemove | Forgery::CommitKick | Forgery::CommitBan | Forgery::CommitRole => {
             let user = match (req.forgery, &req.user) {
                 (Forgery::CommitRole, None) => req.actor.clone(),

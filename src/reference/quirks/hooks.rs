@@ -343,6 +343,12 @@ impl Quirks {
         self.has(Quirk::HubFansOutRefused)
     }
 
+    /// hub-keeps-foreign-removals: whether the hub refuses Remove proposals
+    /// of clients that are not the sender's own user's.
+    pub(crate) fn hub_checks_proposed_removals(&self) -> bool {
+        !self.has(Quirk::HubKeepsForeignRemovals)
+    }
+
     /// follower-takes-any-notify: whether a follower checks that a notify
     /// comes from the room's hub (a hub always refuses notifies for its
     /// own rooms unless notify-from-anyone).

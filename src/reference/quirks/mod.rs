@@ -64,10 +64,11 @@ pub enum Quirk {
     WelcomeToEveryProvider,
     HubUnlistedClients,
     FollowerTakesAnyNotify,
+    HubKeepsForeignRemovals,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 51] = [
+    pub const ALL: [Quirk; 52] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -118,6 +119,7 @@ impl Quirk {
         Quirk::WelcomeToEveryProvider,
         Quirk::HubUnlistedClients,
         Quirk::FollowerTakesAnyNotify,
+        Quirk::HubKeepsForeignRemovals,
         Quirk::IgnoresConsent,
     ];
 
@@ -179,6 +181,7 @@ impl Quirk {
             Quirk::WelcomeToEveryProvider => "welcome-to-every-provider",
             Quirk::HubUnlistedClients => "hub-unlisted-clients",
             Quirk::FollowerTakesAnyNotify => "follower-takes-any-notify",
+            Quirk::HubKeepsForeignRemovals => "hub-keeps-foreign-removals",
         }
     }
 
@@ -232,6 +235,7 @@ impl Quirk {
             Quirk::WelcomeToEveryProvider => "membership",
             Quirk::HubUnlistedClients => "protocol-hub-authorization",
             Quirk::FollowerTakesAnyNotify => "protocol-provider-authentication",
+            Quirk::HubKeepsForeignRemovals => "protocol-hub-authorization",
         }
     }
 
@@ -377,6 +381,9 @@ impl Quirk {
             }
             Quirk::HubUnlistedClients => {
                 "the hub holds participant-list changes to the room's policy but not the MLS membership to the list: a member can add clients of a user who is not a participant"
+            }
+            Quirk::HubKeepsForeignRemovals => {
+                "the hub holds commits to the room's policy but keeps any Remove proposal a member sends, of anyone's clients, for the next committer to carry out"
             }
             Quirk::FollowerTakesAnyNotify => {
                 "the provider refuses `/notify` for a room it hosts from anyone else, but as a follower takes it from any authenticated peer, not only from the room's hub"

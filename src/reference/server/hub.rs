@@ -399,6 +399,8 @@ impl Server {
                 }
                 // Policy: a client may only propose removing its own user's clients.
                 let sender_user = ids::user_of_client(&sender_client);
+                // QUIRK hub-keeps-foreign-removals.
+                let own_only = self.quirks.hub_checks_proposed_removals();
                 for q in &all {
                     let Proposal::Remove(r) = q.proposal() else {
                         return not_allowed("only Remove proposals are accepted".into());
@@ -408,7 +410,7 @@ impl Server {
                         .leaf(r.removed())
                         .and_then(|l| credential_uri(l.credential()))
                         .and_then(|c| ids::user_of_client(&c));
-                    if target.is_none() || target != sender_user {
+                    if own_only && (target.is_none() || target != sender_user) {
                         return not_allowed(
                             "a Remove proposal may only remove the sender's own user".into(),
                         );
