@@ -340,6 +340,53 @@ pub(crate) fn fixed(report: &RunReport) -> Vec<(&CellReport, &CaseReport)> {
         .collect()
 }
 
+/// [`readings_table`]'s answer: the column heads, then per point its cell
+/// per target (that target's values, each `value (count)`).
+pub(crate) struct ReadingsTable<'a> {
+    pub targets: Vec<&'a str>,
+    pub rows: Vec<(&'a str, Vec<Vec<String>>)>,
+}
+
+/// The readings as a table: the targets that have any (columns), then one
+/// row per point with each target's values as `value (count)`, most
+/// frequent first. `None` when no target has readings.
+pub(crate) fn readings_table(report: &RunReport) -> Option<ReadingsTable<'_>> {
+    if report.readings.is_empty() {
+        return None;
+    }
+    let targets: Vec<&str> = report.readings.iter().map(|t| t.target.as_str()).collect();
+    let mut points: Vec<&str> = report
+        .readings
+        .iter()
+        .flat_map(|t| t.readings.iter().map(|r| r.point.as_str()))
+        .collect();
+    points.sort_unstable();
+    points.dedup();
+    let rows = points
+        .into_iter()
+        .map(|point| {
+            let cells = report
+                .readings
+                .iter()
+                .map(|t| {
+                    t.readings
+                        .iter()
+                        .find(|r| r.point == point)
+                        .map(|r| {
+                            r.values
+                                .iter()
+                                .map(|v| format!("{} ({})", v.value, v.count))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                })
+                .collect();
+            (point, cells)
+        })
+        .collect();
+    Some(ReadingsTable { targets, rows })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -207,6 +207,26 @@ pub fn render_with_wire(report: &RunReport, wire: WireLoader<'_>) -> String {
     }
     out.push_str("</table>\n");
 
+    // How each target read the drafts where they leave a choice.
+    if let Some(super::common::ReadingsTable { targets, rows }) =
+        super::common::readings_table(report)
+    {
+        out.push_str("<h2>Readings</h2>\n<p>How each target read the drafts where they leave a choice, as the relay saw it (exchanges in parentheses). Not a verdict.</p>\n<table class=\"meta\">\n<tr><th>point</th>");
+        for t in &targets {
+            let _ = write!(out, "<th>{}</th>", escape(t));
+        }
+        out.push_str("</tr>\n");
+        for (point, cells) in rows {
+            let _ = write!(out, "<tr><th>{}</th>", escape(point));
+            for values in cells {
+                let shown: Vec<String> = values.iter().map(|v| escape(v)).collect();
+                let _ = write!(out, "<td>{}</td>", shown.join("<br>"));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table>\n");
+    }
+
     // Run metadata, for reproduction.
     out.push_str("<h2>Run</h2>\n<table class=\"meta\">\n");
     let filters = filters_text(report);

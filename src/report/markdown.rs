@@ -180,6 +180,8 @@ pub fn render(report: &RunReport) -> String {
         }
     }
 
+    out.push_str(&readings(report));
+
     // Passed cases, collapsed.
     let passed: Vec<_> = report
         .cells
@@ -209,6 +211,37 @@ pub fn render(report: &RunReport) -> String {
 /// Escapes text for a table cell, list item or `<summary>`: HTML specials and
 /// Markdown punctuation become numeric character references (valid in both),
 /// line breaks become spaces so a row stays one row.
+/// How each target read the drafts where they leave a choice (the relay's
+/// observations; `docs/report-format.md`, Readings). Empty without any.
+fn readings(report: &RunReport) -> String {
+    let Some(super::common::ReadingsTable { targets, rows }) =
+        super::common::readings_table(report)
+    else {
+        return String::new();
+    };
+    let mut out = String::from(
+        "### Readings\n\nHow each target read the drafts where they leave a choice, as the relay saw it (exchanges in parentheses). Not a verdict.\n\n| point |",
+    );
+    for t in &targets {
+        let _ = write!(out, " {} |", esc(t));
+    }
+    out.push_str("\n|---|");
+    for _ in &targets {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for (point, cells) in rows {
+        let _ = write!(out, "| {} |", esc(point));
+        for values in cells {
+            let shown: Vec<String> = values.iter().map(|v| esc(v)).collect();
+            let _ = write!(out, " {} |", shown.join("; "));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
 /// With `--expectations`: the file, how many cases were as expected, and
 /// the fixed and stale entries to remove. Empty without expectations.
 pub(crate) fn expectations(report: &RunReport) -> String {

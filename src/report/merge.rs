@@ -1,7 +1,9 @@
 //! Merging the `report.json` files of sharded runs into one report, so a
 //! maintainer can publish one matrix from runs made on several machines.
 
-use super::model::{CellReport, Filters, REPORT_FORMAT_VERSION, RunReport, SuiteInfo, TargetInfo};
+use super::model::{
+    CellReport, Filters, REPORT_FORMAT_VERSION, RunReport, SuiteInfo, TargetInfo, TargetReadings,
+};
 use sha2::{Digest, Sha256};
 use std::time::SystemTime;
 
@@ -91,6 +93,7 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, MergeError> {
             (None, Some(theirs)) => merged.expectations = Some(theirs.clone()),
             (_, None) => {}
         }
+        add_readings(&mut merged.readings, &report.readings);
         if report.harness != merged.harness {
             return Err(MergeError::Harness {
                 first: format!("{} {}", merged.harness.name, merged.harness.version),
@@ -294,4 +297,29 @@ fn add_cells(
         }
     }
     Ok(())
+}
+
+/// Adds a shard's readings to the merged ones: counts of the same target,
+/// point and value add up; values stay most frequent first.
+fn add_readings(into: &mut Vec<TargetReadings>, other: &[TargetReadings]) {
+    for theirs in other {
+        let Some(mine) = into.iter_mut().find(|t| t.target == theirs.target) else {
+            into.push(theirs.clone());
+            continue;
+        };
+        for reading in &theirs.readings {
+            let Some(point) = mine.readings.iter_mut().find(|r| r.point == reading.point) else {
+                mine.readings.push(reading.clone());
+                continue;
+            };
+            for v in &reading.values {
+                match point.values.iter_mut().find(|x| x.value == v.value) {
+                    Some(x) => x.count += v.count,
+                    None => point.values.push(v.clone()),
+                }
+            }
+            point.values.sort_by_key(|v| std::cmp::Reverse(v.count));
+        }
+        mine.readings.sort_by(|x, y| x.point.cmp(&y.point));
+    }
 }

@@ -47,6 +47,34 @@ pub struct RunReport {
     /// code then counts only unexpected outcomes (`docs/ci.md`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expectations: Option<ExpectationsInfo>,
+    /// How each target read the drafts where they leave a choice, as the
+    /// relay saw it (`run::readings`); not part of any verdict.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<TargetReadings>,
+}
+
+/// One target's readings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetReadings {
+    pub target: String,
+    pub readings: Vec<Reading>,
+}
+
+/// One point where the drafts leave a choice, and what the target did
+/// there: each value seen, with how many exchanges showed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reading {
+    pub point: String,
+    pub values: Vec<ReadingValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingValue {
+    pub value: String,
+    pub count: u64,
 }
 
 /// What one target's cases support: conformant only when no case that

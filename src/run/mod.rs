@@ -58,6 +58,7 @@ mod oracle;
 mod outcome;
 mod partition;
 mod profile;
+mod readings;
 mod receipts;
 pub mod relay;
 pub mod repro;
@@ -230,7 +231,13 @@ pub async fn execute(
         &prefix,
         Some(&opts.artifacts_dir.join(RUN_WIRE)),
     ));
-    let relay = targets::wire_peers(&mut live, adversary_index, opts.step_timeout, recorder).await;
+    let relay = targets::wire_peers(
+        &mut live,
+        adversary_index,
+        opts.step_timeout,
+        recorder.clone(),
+    )
+    .await;
     for t in &live[..plan.targets.len()] {
         if let Some(reason) = t.error() {
             events.event(RunEvent::TargetFailed {
@@ -337,6 +344,8 @@ pub async fn execute(
         events,
     );
     report.interrupted = opts.interrupt.fired().map(str::to_owned);
+    let names: Vec<String> = plan.targets.iter().map(|t| t.name.clone()).collect();
+    report.readings = recorder.readings(&names);
     report
 }
 
@@ -786,6 +795,7 @@ fn finish(
         claims: Vec::new(),
         interrupted: None,
         expectations: None,
+        readings: Vec::new(),
     };
     report.recompute_claims();
     report

@@ -128,6 +128,47 @@ fn default_run_passes_every_case_in_all_four_cells_and_writes_reports() {
             }
         }
     }
+    // Both reference providers read the drafts one way, seen on the wire:
+    // canonical paths, the room URI without its scheme, a frank on every
+    // fanned-out message that carries one.
+    let readings = report["readings"].as_array().expect("readings");
+    let targets: Vec<&str> = readings
+        .iter()
+        .map(|t| t["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, ["ref-a", "ref-b"], "the adversary has none");
+    for t in readings {
+        let point = |name: &str| -> Vec<String> {
+            t["readings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["point"] == name)
+                .map(|r| {
+                    r["values"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v["value"].as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let paths = point("request path");
+        assert!(
+            paths.contains(&"/v1/submitMessage/{…}".to_owned()),
+            "{paths:?}"
+        );
+        assert!(
+            paths.iter().all(|p| !p.starts_with("/v1/submit/")),
+            "{paths:?}"
+        );
+        assert_eq!(
+            point("room in a path"),
+            ["the URI without its scheme (host/r/name)"]
+        );
+        assert_eq!(point("From header"), ["mimi@<its domain>"]);
+    }
 }
 
 #[test]

@@ -418,6 +418,25 @@ fn merge_joins_shards_back_into_the_full_matrix() {
     assert_eq!(merged.cells, full.cells);
     assert_eq!(merged.suites, full.suites);
     assert_eq!(merged.targets, full.targets);
+    // Readings add up: each shard carries the sample's, so counts double.
+    let counts = |r: &RunReport| -> Vec<(String, String, String, u64)> {
+        r.readings
+            .iter()
+            .flat_map(|t| {
+                t.readings.iter().flat_map(move |p| {
+                    p.values
+                        .iter()
+                        .map(move |v| (t.target.clone(), p.point.clone(), v.value.clone(), v.count))
+                })
+            })
+            .collect()
+    };
+    let doubled: Vec<_> = counts(&full)
+        .into_iter()
+        .map(|(t, p, v, n)| (t, p, v, 2 * n))
+        .collect();
+    assert!(!doubled.is_empty());
+    assert_eq!(counts(&merged), doubled);
     // Each shard's claims saw part of the cases; the merged ones see all.
     assert_ne!(one.claims, full.claims);
     assert_eq!(merged.claims, full.claims);

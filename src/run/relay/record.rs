@@ -26,6 +26,8 @@ pub struct Recorder {
     /// Exchanges that mapped to no running case.
     run_level: AtomicU64,
     seq: AtomicU64,
+    /// Every recorded exchange, tallied for the report's readings.
+    readings: Mutex<crate::run::readings::Tally>,
 }
 
 /// The exchanges of one running case so far, for the case itself (the
@@ -90,6 +92,7 @@ impl Recorder {
             run_log: Mutex::new(file.map(std::io::BufWriter::new)),
             run_level: AtomicU64::new(0),
             seq: AtomicU64::new(0),
+            readings: Mutex::new(crate::run::readings::Tally::default()),
         }
     }
 
@@ -124,6 +127,7 @@ impl Recorder {
 
     /// Files an exchange with its case, or at the run level.
     pub fn record(&self, ex: Exchange) {
+        lock(&self.readings).observe(&ex);
         let ex = Arc::new(ex);
         let wire = ex.case.and_then(|c| lock(&self.cases).get(&c).cloned());
         match wire {
@@ -154,6 +158,11 @@ impl Recorder {
     /// Lines written (or that would have been) to the run-level transcript.
     pub fn run_level_count(&self) -> u64 {
         self.run_level.load(Ordering::Relaxed)
+    }
+
+    /// The readings of `targets` from everything recorded so far.
+    pub fn readings(&self, targets: &[String]) -> Vec<crate::report::model::TargetReadings> {
+        lock(&self.readings).report(targets)
     }
 
     /// Flushes the run-level transcript.
