@@ -35,8 +35,8 @@ fn subject_kind(endpoint: Endpoint) -> Option<&'static str> {
     }
 }
 
-/// How a path writes a room or user URI.
-fn uri_form(subject: &str) -> &'static str {
+/// How a path writes a room (`kind` "room") or user URI.
+fn uri_form(subject: &str, kind: &str) -> &'static str {
     let lower = subject.to_ascii_lowercase();
     if lower.starts_with("mimi%3a") {
         "the whole URI, percent-encoded"
@@ -44,8 +44,10 @@ fn uri_form(subject: &str) -> &'static str {
         "the whole URI as is"
     } else if lower.contains("%2f") {
         "the URI without its scheme, slashes percent-encoded"
-    } else {
+    } else if kind == "room" {
         "the URI without its scheme (host/r/name)"
+    } else {
+        "the URI without its scheme (host/u/name)"
     }
 }
 
@@ -95,7 +97,7 @@ impl Tally {
             } else {
                 "user in a path"
             };
-            self.add(sender, point, uri_form(&route.subject).to_owned());
+            self.add(sender, point, uri_form(&route.subject, kind).to_owned());
         }
         let from = match &ex.from_header {
             Some(h) if h.eq_ignore_ascii_case(&format!("mimi@{}", ex.from.domain)) => {
@@ -285,6 +287,19 @@ mod tests {
             [("submitMessage: HTTP 403", 1)]
         );
         assert_eq!(values(&r, "a", "From header"), [("mimi@<its domain>", 1)]);
+        let mut t = Tally::default();
+        t.observe(&ex(
+            "a",
+            "b",
+            "/v1/keyMaterial/b.example/u/bob",
+            b"",
+            400,
+            b"",
+        ));
+        assert_eq!(
+            values(&t.report(&["a".into()]), "a", "user in a path"),
+            [("the URI without its scheme (host/u/name)", 1)]
+        );
     }
 
     #[test]
