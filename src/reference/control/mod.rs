@@ -34,8 +34,11 @@ use consent_ops::*;
 use ops::*;
 use policy_ops::*;
 
-/// KeyPackages each client publishes up front (each is single-use).
-const KEY_PACKAGES_PER_CLIENT: usize = 2;
+/// KeyPackages each client publishes up front (each is single-use): one
+/// per try of a membership change (`policy_ops::room_change_as` tries up to
+/// 3 times when it loses an epoch race, claiming anew each time), so a user
+/// added while another change lands still has one left for the winning try.
+const KEY_PACKAGES_PER_CLIENT: usize = 3;
 const MAX_CLIENTS_PER_USER: u32 = 16;
 /// Longest long-poll the control API honours.
 const MAX_WAIT: Duration = Duration::from_secs(60);
