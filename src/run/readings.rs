@@ -73,11 +73,7 @@ impl Tally {
         let (Some(status), None) = (ex.status, ex.relay_status) else {
             return;
         };
-        // Paths are read relative to the provider's MIMI base URL.
-        let path = ["/v1/", "/.well-known/"]
-            .iter()
-            .find_map(|root| ex.path.find(root).map(|i| &ex.path[i..]))
-            .unwrap_or(&ex.path);
+        let path = ex.mimi_path();
         let Ok(route) = route(&ex.method, path) else {
             return;
         };
@@ -243,17 +239,15 @@ mod tests {
 
     const NOTIFY: &[u8] = include_bytes!("../../fixtures/protocol/notify.bin");
 
+    /// A notify from a (the hub) to b, taken with 201.
+    fn notify(body: &[u8]) -> Exchange {
+        ex("a", "b", "/v1/notify/a.example/r/club", body, 201, b"")
+    }
+
     #[test]
     fn paths_and_answers_are_read_for_sender_and_receiver() {
         let mut t = Tally::default();
-        t.observe(&ex(
-            "a",
-            "b",
-            "/v1/notify/a.example/r/club",
-            NOTIFY,
-            201,
-            b"",
-        ));
+        t.observe(&notify(NOTIFY));
         t.observe(&ex(
             "b",
             "a",
@@ -347,22 +341,8 @@ mod tests {
         let mut batch = fanned(None);
         batch.extend(fanned(Some(frank)));
         let mut t = Tally::default();
-        t.observe(&ex(
-            "a",
-            "b",
-            "/v1/notify/a.example/r/club",
-            &batch,
-            201,
-            b"",
-        ));
-        t.observe(&ex(
-            "a",
-            "b",
-            "/v1/notify/a.example/r/club",
-            NOTIFY,
-            201,
-            b"",
-        ));
+        t.observe(&notify(&batch));
+        t.observe(&notify(NOTIFY));
         let r = t.report(&["a".into()]);
         let mut franks = values(&r, "a", "frank in a fanned-out message");
         franks.sort_unstable();

@@ -215,17 +215,8 @@ impl Client {
         room: &str,
         target: &str,
     ) -> Result<(), ClientError> {
+        let leaves = self.leaves_of(room, target);
         let group = active(&mut self.groups, &self.uri, room)?;
-        let leaves: Vec<LeafNodeIndex> = group
-            .members()
-            .filter(|m| {
-                credential_uri(&m.credential)
-                    .and_then(|c| ids::user_of_client(&c))
-                    .as_deref()
-                    == Some(target)
-            })
-            .map(|m| m.index)
-            .collect();
         let Some((&leaf, rest)) = leaves.split_first() else {
             return Err(ClientError::Conflict(format!(
                 "{target} has no client in {room}"

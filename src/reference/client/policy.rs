@@ -55,7 +55,7 @@ impl Client {
     }
 
     /// Leaves of every client of `user` in the room.
-    fn leaves_of(&self, room: &str, user: &str) -> Vec<LeafNodeIndex> {
+    pub(super) fn leaves_of(&self, room: &str, user: &str) -> Vec<LeafNodeIndex> {
         self.groups
             .get(room)
             .map(|g| {

@@ -73,13 +73,7 @@ pub struct Violation {
 /// itself answered, or nothing came back: there is no exchange to decode.
 fn decode(ex: &Exchange) -> Option<(String, Vec<String>)> {
     let status = ex.status?;
-    // The codec reads paths relative to the provider's MIMI base URL, which
-    // may carry a prefix of its own (`https://host/mimi`): the endpoints
-    // start at `/v1/` or `/.well-known/`.
-    let path = ["/v1/", "/.well-known/"]
-        .iter()
-        .find_map(|root| ex.path.find(root).map(|i| &ex.path[i..]))
-        .unwrap_or(&ex.path);
+    let path = ex.mimi_path();
     let decoded = crate::protocol::decode_exchange(&crate::protocol::HttpExchange {
         method: &ex.method,
         path,
@@ -171,6 +165,16 @@ struct Line<'a> {
 }
 
 impl Exchange {
+    /// The path relative to the receiver's MIMI base URL, which may carry a
+    /// prefix of its own (`https://host/mimi`): the endpoints start at
+    /// `/v1/` or `/.well-known/`. What the codec's `route` reads.
+    pub fn mimi_path(&self) -> &str {
+        ["/v1/", "/.well-known/"]
+            .iter()
+            .find_map(|root| self.path.find(root).map(|i| &self.path[i..]))
+            .unwrap_or(&self.path)
+    }
+
     /// The exchange as one JSON Lines line (with its newline).
     pub fn to_json_line(&self) -> String {
         let ms = |us: u64| us as f64 / 1000.0;
