@@ -73,6 +73,24 @@ pub struct ProposalSummary {
     /// Remove: the leaf index it removes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed: Option<u32>,
+    /// What it does to the room state in the group context.
+    #[serde(skip)]
+    pub dictionary: DictionaryEffect,
+}
+
+/// What a proposal does to the group's `app_data_dictionary` (the room
+/// state): what a shadow of the room state follows commits by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DictionaryEffect {
+    /// Leaves it alone (add, update, remove, psk, external_init, self_remove).
+    #[default]
+    Keeps,
+    /// A GroupContextExtensions proposal carrying this extension body.
+    Replaces(Vec<u8>),
+    /// Cannot be told from the wire: a proposal by reference, a
+    /// GroupContextExtensions without the dictionary, an AppDataUpdate, a
+    /// type not known here.
+    Unknown,
 }
 
 /// A PrivateMessage's cleartext header.
@@ -229,6 +247,7 @@ fn public(body: &[u8]) -> Option<PublicSummary> {
                         reference: Some(hex::encode(r.opaque()?.as_slice())),
                         key_package_ref: None,
                         removed: None,
+                        dictionary: DictionaryEffect::Unknown,
                     }),
                 })?;
                 let has_path = r.u8()? == 1;
@@ -259,7 +278,30 @@ fn proposal(r: &mut Reader<'_>) -> Result<ProposalSummary, DecodeError> {
             .flatten(),
         removed: (code == 3 && rest.len() == 4)
             .then(|| u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]])),
+        dictionary: dictionary_effect(code, rest),
     })
+}
+
+/// What proposal `code` with body `rest` (already checked by openmls) does
+/// to the `app_data_dictionary`.
+fn dictionary_effect(code: u16, rest: &[u8]) -> DictionaryEffect {
+    match code {
+        1..=4 | 6 | 0x000a => DictionaryEffect::Keeps,
+        7 => {
+            let mut r = Reader::new(rest, "GroupContextExtensions");
+            let extensions = r.vector(|r| Ok((r.u16()?, r.opaque()?)));
+            match extensions {
+                Ok(list) => list
+                    .into_iter()
+                    .find(|(t, _)| *t == super::room::APP_DATA_DICTIONARY_EXTENSION)
+                    .map_or(DictionaryEffect::Unknown, |(_, data)| {
+                        DictionaryEffect::Replaces(data.as_slice().to_vec())
+                    }),
+                Err(_) => DictionaryEffect::Unknown,
+            }
+        }
+        _ => DictionaryEffect::Unknown,
+    }
 }
 
 /// Summarizes an encoded Welcome (the struct, not an MLSMessage).

@@ -35,6 +35,7 @@ pub use exchange::{
 };
 pub mod mls;
 pub mod readable;
+pub mod room;
 mod structure;
 pub use structure::{Body, EncodeError, Structure};
 mod summary;

@@ -1,7 +1,9 @@
 //! `expect_state`, the oracle: every client of every listed member, on both
 //! providers, must report the same epoch, epoch authenticator, participants
-//! (with roles), room metadata and MLS members; then the pinned values are
-//! checked.
+//! (with roles), room metadata and MLS members; each client's participants
+//! and metadata must be what the commits on the wire give for its epoch, and
+//! a follower may not be past the newest commit the wire brought it
+//! (`relay::shadow`); then the pinned values are checked.
 //!
 //! State converges asynchronously (a follower may not have processed the
 //! last commit yet), so on disagreement the oracle waits for the next event
@@ -12,8 +14,10 @@ use super::case::{CaseEnv, CaseState};
 use super::outcome::Failure;
 use crate::control::CallError;
 use crate::control::api::{ClientRoomState, RoomStateRequest, RoomStateResponse};
+use crate::protocol::room::RoomView;
 use crate::report::model::Verdict;
 use crate::suite::model::ExpectState;
+use crate::suite::model::Side;
 use std::collections::{BTreeMap, BTreeSet};
 use tokio::time::Instant;
 
@@ -107,7 +111,7 @@ pub(crate) async fn expect_state(
             }
             Err(f) => return Err(f),
         };
-        let found = judge(env, state, &reports, &pinned);
+        let found = judge(env, state, &room, &reports, &pinned);
         if found.problems.is_empty() {
             return Ok(());
         }
@@ -133,7 +137,7 @@ struct Found {
 
 fn describe(p: &Pinned, members: &[String]) -> String {
     let mut parts = vec![format!(
-        "every client of {} reports the same epoch, epoch_authenticator, participants, metadata and members",
+        "every client of {} reports the same epoch, epoch_authenticator, participants, metadata and members, and the participants and metadata the commits on the wire give for its epoch",
         members.join(", ")
     )];
     if let Some(map) = &p.participants {
@@ -222,14 +226,21 @@ async fn ask(
 
 /// Everything wrong with the reports, one short phrase each (empty when the
 /// oracle is satisfied), and which targets are shown wrong.
-fn judge(env: &CaseEnv<'_>, state: &CaseState, reports: &[Report], p: &Pinned) -> Found {
+fn judge(
+    env: &CaseEnv<'_>,
+    state: &CaseState,
+    room: &str,
+    reports: &[Report],
+    p: &Pinned,
+) -> Found {
     let mut problems = Vec::new();
     let mut culprits = BTreeSet::new();
     // (client state, the target that answered for it)
     let mut all: Vec<(&ClientRoomState, &str)> = Vec::new();
     for (member, report) in reports {
+        let side = state.actor(member).side;
         let clients = &state.actor(member).clients;
-        let target = env.side(state.actor(member).side).name;
+        let target = env.side(side).name;
         match report {
             None => {
                 problems.push(format!(
@@ -247,6 +258,20 @@ fn judge(env: &CaseEnv<'_>, state: &CaseState, reports: &[Report], p: &Pinned) -
                     }
                 }
                 all.extend(r.clients.iter().map(|s| (s, target)));
+                let index = match side {
+                    Side::A => env.cell.0,
+                    Side::B => env.cell.1,
+                };
+                let shadow = env.wire.shadow();
+                for s in &r.clients {
+                    if let Some(c) = shadow.check(room, index, s.epoch, &view_of(s)) {
+                        problems.push(format!(
+                            "client {} on target {target} contradicts the wire's shadow of the room: it {}",
+                            s.client, c.problem
+                        ));
+                        culprits.insert(target.to_owned());
+                    }
+                }
             }
         }
     }
@@ -300,6 +325,22 @@ fn judge(env: &CaseEnv<'_>, state: &CaseState, reports: &[Report], p: &Pinned) -
         ));
     }
     Found { problems, culprits }
+}
+
+/// A reported state in the shadow's terms.
+fn view_of(s: &ClientRoomState) -> RoomView {
+    let mut participants: Vec<(String, String)> = s
+        .participants
+        .iter()
+        .map(|p| (p.user.clone(), p.role.clone()))
+        .collect();
+    participants.sort();
+    RoomView {
+        participants,
+        name: s.metadata.name.clone(),
+        topic: s.metadata.topic.clone(),
+        avatar: s.metadata.avatar.clone(),
+    }
 }
 
 /// What the pins say is wrong with one client's state.

@@ -23,6 +23,7 @@ mod profile;
 mod relay;
 mod release;
 mod retries;
+mod shadow;
 mod startup;
 mod timeline;
 mod verdicts;

@@ -390,7 +390,7 @@ pub(super) async fn room_state(State(p): P, body: Bytes) -> Res<RoomStateRespons
     let req: RoomStateRequest = parse(&body)?;
     let user = p.user(&req.user)?;
     let mut out = user.per_client(|g| g.room_state(&req.room)).await;
-    // QUIRK wrong-epoch-report, local-roster.
+    // QUIRK wrong-epoch-report, epoch-ahead, local-roster.
     p.server.quirks.room_states(&p.domain, &mut out);
     if out.is_empty() {
         return Err(ControlError::not_found(format!(

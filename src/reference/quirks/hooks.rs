@@ -171,6 +171,9 @@ impl Quirks {
             if self.has(Quirk::WrongEpochReport) {
                 s.epoch = s.epoch.saturating_sub(1);
             }
+            if self.has(Quirk::EpochAhead) {
+                s.epoch += 1;
+            }
             if self.has(Quirk::LocalRoster) {
                 s.participants
                     .retain(|p| ids::domain_of(&p.user, 'u') == Some(domain));
@@ -561,6 +564,8 @@ mod tests {
         assert_eq!(s[0], state);
         Quirks::new([Quirk::WrongEpochReport]).room_states("a.example", &mut s);
         assert_eq!(s[0].epoch, 2);
+        Quirks::new([Quirk::EpochAhead]).room_states("a.example", &mut s);
+        assert_eq!(s[0].epoch, 3);
         Quirks::new([Quirk::LocalRoster]).room_states("a.example", &mut s);
         assert_eq!(s[0].participants.len(), 1);
         assert_eq!(s[0].participants[0].user, "mimi://a.example/u/alice");

@@ -20,6 +20,7 @@ pub enum Quirk {
     ReorderFanout,
     DropEveryTenth,
     WrongEpochReport,
+    EpochAhead,
     LocalRoster,
     KickNotCommitted,
     NewDeviceNotJoined,
@@ -68,7 +69,7 @@ pub enum Quirk {
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 52] = [
+    pub const ALL: [Quirk; 53] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -76,6 +77,7 @@ impl Quirk {
         Quirk::ReorderFanout,
         Quirk::DropEveryTenth,
         Quirk::WrongEpochReport,
+        Quirk::EpochAhead,
         Quirk::LocalRoster,
         Quirk::KickNotCommitted,
         Quirk::NewDeviceNotJoined,
@@ -137,6 +139,7 @@ impl Quirk {
             Quirk::ReorderFanout => "reorder-fanout",
             Quirk::DropEveryTenth => "drop-every-tenth",
             Quirk::WrongEpochReport => "wrong-epoch-report",
+            Quirk::EpochAhead => "epoch-ahead",
             Quirk::LocalRoster => "local-roster",
             Quirk::KickNotCommitted => "kick-not-committed",
             Quirk::NewDeviceNotJoined => "new-device-not-joined",
@@ -194,7 +197,7 @@ impl Quirk {
             | Quirk::ReorderFanout
             | Quirk::DropEveryTenth
             | Quirk::DropWhenUnreachable => "reliable-sync",
-            Quirk::WrongEpochReport | Quirk::NewDeviceNotJoined => "encryption",
+            Quirk::WrongEpochReport | Quirk::EpochAhead | Quirk::NewDeviceNotJoined => "encryption",
             Quirk::LocalRoster | Quirk::KickNotCommitted | Quirk::BanAsKick => "membership",
             Quirk::EditByAnyone => "edits",
             Quirk::DeletedMessageShown | Quirk::OrdinaryUserDeletesOthers => "redaction",
@@ -262,6 +265,9 @@ impl Quirk {
             }
             Quirk::WrongEpochReport => {
                 "`room_state` reports the MLS epoch one lower than the group's (an off-by-one epoch counter)"
+            }
+            Quirk::EpochAhead => {
+                "`room_state` reports the epoch the group's next commit would create, one higher than its own (the pending epoch for the current one)"
             }
             Quirk::LocalRoster => {
                 "`room_state` lists only participants of the provider's own domain (remote users forgotten)"

@@ -15,9 +15,7 @@ use super::wire::{
     ComponentId, EncodeError, ParticipantListUpdate, UserRolePair, UserindexRolePair,
 };
 
-/// The `app_data_dictionary` extension type: openmls' provisional codepoint
-/// (the draft still says TBD).
-pub const APP_DATA_DICTIONARY_EXTENSION: u16 = 0x0006;
+pub use crate::protocol::room::APP_DATA_DICTIONARY_EXTENSION;
 
 /// draft-ietf-mls-extensions: `struct { ComponentID component_id; opaque data<V>; } ComponentData;`
 #[derive(Debug, Clone, PartialEq, Eq, TlsSerialize, TlsDeserialize, TlsSize)]

@@ -169,10 +169,7 @@ impl Exchange {
     /// prefix of its own (`https://host/mimi`): the endpoints start at
     /// `/v1/` or `/.well-known/`. What the codec's `route` reads.
     pub fn mimi_path(&self) -> &str {
-        ["/v1/", "/.well-known/"]
-            .iter()
-            .find_map(|root| self.path.find(root).map(|i| &self.path[i..]))
-            .unwrap_or(&self.path)
+        mimi_path(&self.path)
     }
 
     /// The exchange as one JSON Lines line (with its newline).
@@ -218,6 +215,14 @@ impl Exchange {
     pub fn between(&self, x: usize, y: usize) -> bool {
         (self.from.index, self.to.index) == (x, y) || (self.from.index, self.to.index) == (y, x)
     }
+}
+
+/// The path relative to the receiver's MIMI base URL; see [`Exchange::mimi_path`].
+pub fn mimi_path(path: &str) -> &str {
+    ["/v1/", "/.well-known/"]
+        .iter()
+        .find_map(|root| path.find(root).map(|i| &path[i..]))
+        .unwrap_or(path)
 }
 
 /// The endpoint name of a request path; see [`Exchange::endpoint`].

@@ -221,6 +221,13 @@ async fn handle(
             return Err(no_answer("request body unreadable"));
         }
     };
+    shared.recorder.notify(
+        case,
+        sender.party.index,
+        receiver.party.index,
+        &got.path,
+        &body,
+    );
     ex.request = body;
     if shared.is_cut(from, to) {
         ex.error = Some("link cut".to_owned());

@@ -28,6 +28,7 @@ pub mod fault;
 mod forward;
 pub mod probe;
 pub mod record;
+pub mod shadow;
 mod tls;
 
 use crate::pki::PkiError;

@@ -9,7 +9,9 @@
 //! held only while it runs: [`Recorder::close_case`] hands them over to be
 //! written, so a run's bodies are never all in memory at once.
 
-use super::exchange::Exchange;
+use super::exchange::{Exchange, mimi_path};
+use super::shadow::Shadow;
+use crate::protocol::exchange::{Endpoint, route};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +36,8 @@ pub struct Recorder {
 /// wiring check) and for a judge that follows the case as it goes.
 pub struct CaseWire {
     exchanges: Mutex<Vec<Arc<Exchange>>>,
+    /// The case's rooms as the handshakes on the wire give them.
+    shadow: Mutex<Shadow>,
     /// The number of exchanges recorded so far; a judge awaits changes.
     count: watch::Sender<usize>,
 }
@@ -46,6 +50,7 @@ impl CaseWire {
     fn new() -> Self {
         Self {
             exchanges: Mutex::new(Vec::new()),
+            shadow: Mutex::new(Shadow::default()),
             count: watch::channel(0).0,
         }
     }
@@ -67,6 +72,11 @@ impl CaseWire {
     /// a judge awaits instead of polling.
     pub fn subscribe(&self) -> watch::Receiver<usize> {
         self.count.subscribe()
+    }
+
+    /// The shadow room state, for the oracle to hold reports to.
+    pub fn shadow(&self) -> std::sync::MutexGuard<'_, Shadow> {
+        lock(&self.shadow)
     }
 
     fn push(&self, ex: Arc<Exchange>) {
@@ -125,13 +135,39 @@ impl Recorder {
             .or_else(|| case_in(body, self.marker.as_bytes()))
     }
 
-    /// Files an exchange with its case, or at the run level.
+    /// A notify on its way from `from` to `to`, before the relay forwards
+    /// it: what the hub accepted enters the case's shadow room state
+    /// before the follower can act on it.
+    pub fn notify(&self, case: Option<usize>, from: usize, to: usize, path: &str, body: &[u8]) {
+        let Some(wire) = case.and_then(|c| lock(&self.cases).get(&c).cloned()) else {
+            return;
+        };
+        if let Ok(r) = route("POST", mimi_path(path))
+            && r.endpoint == Endpoint::Notify
+        {
+            wire.shadow().notify(from, to, &r.subject, body);
+        }
+    }
+
+    /// Files an exchange with its case, or at the run level. Called before
+    /// the sender gets the answer, so an accepted update enters the case's
+    /// shadow room state before the sender can act on the acceptance.
     pub fn record(&self, ex: Exchange) {
         lock(&self.readings).observe(&ex);
         let ex = Arc::new(ex);
         let wire = ex.case.and_then(|c| lock(&self.cases).get(&c).cloned());
         match wire {
-            Some(w) => w.push(ex),
+            Some(w) => {
+                if ex.status.is_some_and(|s| (200..300).contains(&s))
+                    && ex.relay_status.is_none()
+                    && let Ok(r) = route(&ex.method, ex.mimi_path())
+                    && r.endpoint == Endpoint::Update
+                {
+                    w.shadow()
+                        .update(ex.from.index, &r.subject, &ex.request, &ex.response);
+                }
+                w.push(ex)
+            }
             None => {
                 self.run_level.fetch_add(1, Ordering::Relaxed);
                 if let Some(f) = lock(&self.run_log).as_mut() {

@@ -1,0 +1,389 @@
+//! The room state the wire shows: per room of a case, what the handshakes
+//! the relay carried say about its epochs and its room state, held apart
+//! from what any target reports (issue: "shadow room state").
+//!
+//! Fed from two points, each before the target that acts on the bytes can
+//! answer a control call about them, so the shadow is never behind a
+//! target's report by a race: a `notify` (the hub's fan-out of what it
+//! accepted) when the relay receives it, before forwarding; an `update`
+//! when the hub's answer says it accepted it, before that answer reaches
+//! the sender.
+//!
+//! What it follows:
+//! - per room, the room state (participants with role names, metadata) at
+//!   each epoch a commit on the wire reached, when the wire tells it: a
+//!   GroupContextExtensions proposal carrying the `app_data_dictionary`
+//!   gives it whole; a commit of proposals that leave the dictionary alone
+//!   keeps the epoch before's; anything else (a proposal by reference while
+//!   a dictionary proposal crossed in that epoch, an AppDataUpdate, an
+//!   unknown type) makes it unknown;
+//! - per follower (a target that receives notifies for the room and never
+//!   sends one), the newest epoch the wire brought it. A Welcome hides its
+//!   epoch, so after one the follower's epoch is unknown until the next
+//!   commit reaches it.
+//!
+//! The MLS member list is not followed: a Remove names a leaf index, and
+//! the wire shows the tree only in part.
+
+use crate::protocol::mls::{DictionaryEffect, MessageSummary, summarize_message};
+use crate::protocol::room::{RoomView, read_view};
+use crate::protocol::{FanoutTail, HandshakeBundle, UpdateOutcome};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The shadow of every room of one case.
+#[derive(Debug, Default)]
+pub struct Shadow {
+    rooms: HashMap<String, RoomShadow>,
+}
+
+#[derive(Debug, Default)]
+struct RoomShadow {
+    /// Targets that sent a notify for the room: its hub.
+    hubs: BTreeSet<usize>,
+    /// Per epoch a commit on the wire reached: that commit's bytes, and the
+    /// room state at the epoch when the wire tells it.
+    epochs: BTreeMap<u64, Reached>,
+    /// Epochs in which a standalone proposal that may change the room state
+    /// crossed the wire (a commit may then include it by reference).
+    unsure: BTreeSet<u64>,
+    /// Per follower: the newest epoch the wire brought it, `None` after a
+    /// Welcome.
+    followers: HashMap<usize, Option<u64>>,
+    /// The wire no longer tells the room state (two different commits of
+    /// one epoch accepted, or an encrypted commit): no room state is
+    /// claimed from then on.
+    lost: bool,
+}
+
+#[derive(Debug)]
+struct Reached {
+    commit: Vec<u8>,
+    view: Option<RoomView>,
+}
+
+/// What one reported client state contradicts in the shadow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contradiction {
+    pub problem: String,
+}
+
+/// The room as a key: a path's room identifier and a room URI name the same
+/// room once percent-decoding and the `mimi://` scheme are set aside.
+fn room_key(room: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(room).decode_utf8_lossy();
+    decoded
+        .strip_prefix("mimi://")
+        .unwrap_or(&decoded)
+        .to_owned()
+}
+
+impl Shadow {
+    /// A notify from `hub` to `follower` for `room` (the path's room
+    /// identifier), with its body as sent.
+    pub fn notify(&mut self, hub: usize, follower: usize, room: &str, body: &[u8]) {
+        let Ok(batch) = crate::protocol::decode_fanout_batch(body) else {
+            return;
+        };
+        let r = self.rooms.entry(room_key(room)).or_default();
+        r.hubs.insert(hub);
+        r.followers.remove(&hub);
+        for m in &batch {
+            match &m.tail {
+                FanoutTail::Commit { external_proposals } => {
+                    for p in external_proposals {
+                        r.proposal(p.bytes());
+                    }
+                    r.commit(m.message.bytes(), Some(follower));
+                }
+                FanoutTail::Proposal { more_proposals } => {
+                    r.proposal(m.message.bytes());
+                    for p in more_proposals {
+                        r.proposal(p.bytes());
+                    }
+                }
+                FanoutTail::Welcome { .. } => {
+                    if !r.hubs.contains(&follower) {
+                        r.followers.insert(follower, None);
+                    }
+                }
+                FanoutTail::Application { .. } => {}
+            }
+        }
+    }
+
+    /// An update from `sender` for `room` that the hub answered with
+    /// `response` (HTTP 2xx): taken when the answer says it was accepted.
+    pub fn update(&mut self, sender: usize, room: &str, request: &[u8], response: &[u8]) {
+        let Ok(answer) = crate::protocol::decode::<crate::protocol::UpdateRoomResponse>(response)
+        else {
+            return;
+        };
+        if !matches!(answer.outcome, UpdateOutcome::Success { .. }) {
+            return;
+        }
+        let Ok(bundle) = crate::protocol::decode::<HandshakeBundle>(request) else {
+            return;
+        };
+        let r = self.rooms.entry(room_key(room)).or_default();
+        match &bundle {
+            HandshakeBundle::Commit { commit, .. } => {
+                let to = (!r.hubs.contains(&sender)).then_some(sender);
+                r.commit(commit.bytes(), to);
+            }
+            HandshakeBundle::Proposal {
+                proposal,
+                more_proposals,
+            } => {
+                r.proposal(proposal.bytes());
+                for p in more_proposals {
+                    r.proposal(p.bytes());
+                }
+            }
+        }
+    }
+
+    /// What a client's reported state contradicts in the shadow of `room`:
+    /// a room state other than the one the wire gives for the reported
+    /// epoch, or, for a follower, an epoch beyond what the wire brought it.
+    pub fn check(
+        &self,
+        room: &str,
+        target: usize,
+        epoch: u64,
+        view: &RoomView,
+    ) -> Option<Contradiction> {
+        let r = self.rooms.get(&room_key(room))?;
+        if !r.hubs.contains(&target)
+            && let Some(Some(newest)) = r.followers.get(&target)
+            && epoch > *newest
+        {
+            return Some(Contradiction {
+                problem: format!(
+                    "reports epoch {epoch}, but the newest commit the wire brought its provider reaches epoch {newest}"
+                ),
+            });
+        }
+        if r.lost {
+            return None;
+        }
+        let shown = r.epochs.get(&epoch)?.view.as_ref()?;
+        if shown == view {
+            return None;
+        }
+        let mut differs = Vec::new();
+        if shown.participants != view.participants {
+            let list = |p: &[(String, String)]| {
+                let items: Vec<String> = p.iter().map(|(u, r)| format!("{u}={r}")).collect();
+                format!("[{}]", items.join(", "))
+            };
+            differs.push(format!(
+                "participants {} where the commits on the wire give {}",
+                list(&view.participants),
+                list(&shown.participants)
+            ));
+        }
+        for (field, have, want) in [
+            ("name", &view.name, &shown.name),
+            ("topic", &view.topic, &shown.topic),
+            ("avatar", &view.avatar, &shown.avatar),
+        ] {
+            if have != want {
+                differs.push(format!(
+                    "{field} {have:?} where the commits on the wire give {want:?}"
+                ));
+            }
+        }
+        Some(Contradiction {
+            problem: format!("reports at epoch {epoch} {}", differs.join(", ")),
+        })
+    }
+}
+
+impl RoomShadow {
+    /// An accepted commit; `to` is the follower it reached, if any.
+    fn commit(&mut self, bytes: &[u8], to: Option<usize>) {
+        let p = match summarize_message(bytes) {
+            Some(MessageSummary::PublicMessage(p)) if p.content_type == "commit" => p,
+            // An encrypted commit hides what it does: the follower's epoch
+            // is unknown from here.
+            Some(MessageSummary::PrivateMessage(p)) if p.content_type == "commit" => {
+                if let Some(f) = to {
+                    self.followers.insert(f, None);
+                }
+                self.lost = true;
+                return;
+            }
+            _ => return,
+        };
+        let Some(next) = p.epoch.checked_add(1) else {
+            return;
+        };
+        if let Some(f) = to {
+            let newest = self.followers.entry(f).or_insert(None);
+            *newest = Some(newest.map_or(next, |n| n.max(next)));
+        }
+        if let Some(seen) = self.epochs.get(&next) {
+            if seen.commit != bytes {
+                self.lost = true;
+            }
+            return;
+        }
+        let before = self.epochs.get(&p.epoch).and_then(|e| e.view.clone());
+        let mut view = if self.unsure.contains(&p.epoch) {
+            None
+        } else {
+            before
+        };
+        for proposal in &p.proposals {
+            match &proposal.dictionary {
+                // By reference: a proposal that crossed the wire in this
+                // epoch; `unsure` already says whether one could change
+                // the room state.
+                _ if proposal.reference.is_some() => {}
+                DictionaryEffect::Keeps => {}
+                DictionaryEffect::Replaces(dict) => view = read_view(dict).ok(),
+                DictionaryEffect::Unknown => view = None,
+            }
+        }
+        self.epochs.insert(
+            next,
+            Reached {
+                commit: bytes.to_vec(),
+                view,
+            },
+        );
+    }
+
+    /// A standalone proposal the hub accepted or fanned out.
+    fn proposal(&mut self, bytes: &[u8]) {
+        if let Some(MessageSummary::PublicMessage(p)) = summarize_message(bytes)
+            && p.proposals
+                .iter()
+                .any(|x| x.dictionary != DictionaryEffect::Keeps)
+        {
+            self.unsure.insert(p.epoch);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{FanoutMessage, Raw, encode};
+
+    // A hub's notifies to a follower, from a run of the `roles` suite:
+    // Alice (ref-a, target 0) adds Bob (ref-b, target 1) at epoch 0, with
+    // his Welcome, then makes him a moderator at epoch 1.
+    const ADD: &[u8] = include_bytes!("../../../fixtures/run/shadow/notify-add-commit.bin");
+    const WELCOME: &[u8] = include_bytes!("../../../fixtures/run/shadow/notify-welcome.bin");
+    const ROLE: &[u8] = include_bytes!("../../../fixtures/run/shadow/notify-role-commit.bin");
+    const ROOM: &str = "mimi://ref-a.example/r/room-69df27-209-1";
+    const PATH_ROOM: &str = "ref-a.example/r/room-69df27-209-1";
+    const ALICE: &str = "mimi://ref-a.example/u/alice-69df27-209";
+    const BOB: &str = "mimi://ref-b.example/u/bob-69df27-209";
+
+    fn view(bob: &str) -> RoomView {
+        RoomView {
+            participants: vec![(ALICE.into(), "admin".into()), (BOB.into(), bob.into())],
+            name: None,
+            topic: None,
+            avatar: None,
+        }
+    }
+
+    fn fed(notifies: &[&[u8]]) -> Shadow {
+        let mut s = Shadow::default();
+        for body in notifies {
+            s.notify(0, 1, PATH_ROOM, body);
+        }
+        s
+    }
+
+    #[test]
+    fn the_state_at_each_epoch_is_what_the_commits_give() {
+        let s = fed(&[ADD, WELCOME, ROLE]);
+        assert_eq!(s.check(ROOM, 1, 1, &view("user")), None);
+        assert_eq!(s.check(ROOM, 1, 2, &view("moderator")), None);
+        // The role of epoch 2 reported for epoch 1 (an epoch one too low).
+        let wrong = s.check(ROOM, 0, 1, &view("moderator")).expect("caught");
+        assert!(
+            wrong
+                .problem
+                .starts_with("reports at epoch 1 participants [")
+                && wrong.problem.contains(&format!("{BOB}=user]")),
+            "{}",
+            wrong.problem
+        );
+        let mut named = view("moderator");
+        named.name = Some("Lunch".into());
+        let wrong = s.check(ROOM, 0, 2, &named).expect("caught");
+        assert!(
+            wrong
+                .problem
+                .contains("name Some(\"Lunch\") where the commits on the wire give None"),
+            "{}",
+            wrong.problem
+        );
+        // An epoch no commit on the wire reached claims nothing; nor does a
+        // room the wire never showed; the room's URI and its path form are
+        // one room.
+        assert_eq!(s.check(ROOM, 0, 0, &view("admin")), None);
+        assert_eq!(
+            s.check("mimi://ref-a.example/r/other", 0, 2, &view("x")),
+            None
+        );
+        assert!(
+            s.check("ref-a.example%2Fr%2Froom-69df27-209-1", 0, 1, &view("x"))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_follower_may_not_be_past_what_the_wire_brought_it() {
+        let s = fed(&[ADD, WELCOME, ROLE]);
+        let ahead = s.check(ROOM, 1, 3, &view("moderator")).expect("caught");
+        assert_eq!(
+            ahead.problem,
+            "reports epoch 3, but the newest commit the wire brought its provider reaches epoch 2"
+        );
+        // The hub is ahead of its fan-out while it sends it.
+        assert_eq!(s.check(ROOM, 0, 3, &view("moderator")), None);
+        // After a Welcome the follower's epoch is the wire's secret, until
+        // the next commit reaches it.
+        let s = fed(&[ADD, WELCOME]);
+        assert_eq!(s.check(ROOM, 1, 7, &view("user")), None);
+        let s = fed(&[ADD]);
+        assert!(s.check(ROOM, 1, 2, &view("user")).is_some());
+    }
+
+    #[test]
+    fn a_retry_changes_nothing_and_a_second_commit_of_an_epoch_ends_the_claims() {
+        let s = fed(&[ADD, WELCOME, ROLE, ROLE, ADD]);
+        assert!(s.check(ROOM, 0, 1, &view("moderator")).is_some());
+        // The role commit with other bytes (its last byte, in the
+        // membership tag): the wire shows two commits of epoch 1.
+        let mut batch = crate::protocol::decode_fanout_batch(ROLE).unwrap();
+        let mut bytes = batch[0].message.bytes().to_vec();
+        *bytes.last_mut().unwrap() ^= 1;
+        batch[0] = FanoutMessage {
+            message: Raw::from_bytes(bytes),
+            ..batch[0].clone()
+        };
+        let other: Vec<u8> = batch.iter().flat_map(encode).collect();
+        let s = fed(&[ADD, WELCOME, ROLE, &other]);
+        assert_eq!(s.check(ROOM, 0, 1, &view("moderator")), None);
+    }
+
+    #[test]
+    fn a_proposal_that_may_change_the_state_makes_its_epoch_unsure() {
+        let mut r = RoomShadow::default();
+        let batch = crate::protocol::decode_fanout_batch(ADD).unwrap();
+        r.commit(batch[0].message.bytes(), Some(1));
+        assert!(r.epochs[&1].view.is_some());
+        // A commit's own proposal read as a standalone one: it replaces
+        // the dictionary, so epoch 1 is unsure.
+        let role = crate::protocol::decode_fanout_batch(ROLE).unwrap();
+        r.proposal(role[0].message.bytes());
+        assert!(r.unsure.contains(&1));
+    }
+}

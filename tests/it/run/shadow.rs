@@ -1,0 +1,86 @@
+//! The wire's shadow of the room state: two providers with the same bug
+//! agree with each other, so only the handshakes the relay carried show that
+//! they report a state they do not have.
+
+use super::*;
+
+fn builtin(name: &str, quirks: &[&str]) -> TargetSpec {
+    TargetSpec {
+        name: name.into(),
+        kind: TargetKind::Builtin(BuiltinTarget {
+            domain: None,
+            quirks: quirks.iter().map(|q| (*q).to_owned()).collect(),
+        }),
+    }
+}
+
+/// Alice (a, the hub) adds Bob (b), makes him a moderator and names the
+/// room; both sides are asked for the room state after each change.
+const ROLE_AND_NAME: &str = "\
+- name: role-and-name
+  timeout: 30s
+  actors: {alice: a, bob: b}
+  steps:
+    - create_room: {as: alice, capture: room}
+    - add_participant: {as: alice, room: \"${room}\", user: bob}
+    - expect_state: {room: \"${room}\", members: [alice, bob]}
+    - set_role: {as: alice, room: \"${room}\", user: bob, role: moderator}
+    - expect_state: {room: \"${room}\", members: [alice, bob]}
+    - set_room_metadata: {as: bob, room: \"${room}\", name: Lunch}
+    - expect_state: {room: \"${room}\", members: [alice, bob]}
+";
+
+/// The one case of [`ROLE_AND_NAME`] between two builtins with `quirks`.
+async fn pair(quirks: &[&str]) -> CaseReport {
+    let dir = tempfile::tempdir().unwrap();
+    let mut roles = suite("MUST", ROLE_AND_NAME);
+    roles.suite.feature = "roles".into();
+    let plan = plan(
+        vec![builtin("twin-a", quirks), builtin("twin-b", quirks)],
+        vec![roles],
+        &[(0, 1)],
+    );
+    let launcher = mimi_interop::reference::Launcher::new().unwrap();
+    let mut opts = options(dir.path());
+    opts.step_timeout = Duration::from_secs(10);
+    opts.case_timeout = Duration::from_secs(30);
+    let report = execute(&plan, &opts, &launcher, &NoEvents).await;
+    only_case(&report).clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_correct_providers_match_the_shadow() {
+    let case = pair(&[]).await;
+    assert_eq!(case.verdict, Verdict::Pass, "{case:#?}");
+}
+
+/// Both report the epoch one too low, so they agree; the state they show
+/// for that epoch is the next one's, which the commits on the wire
+/// contradict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_epoch_one_too_low_on_both_sides_is_caught_by_the_shadow() {
+    let case = pair(&["wrong-epoch-report"]).await;
+    assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
+    let reason = case.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains(
+            "on target twin-a contradicts the wire's shadow of the room: it reports at epoch"
+        ),
+        "{reason}"
+    );
+}
+
+/// Both report the epoch one too high, so they agree; the follower's is
+/// past the newest commit the wire brought it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_epoch_one_too_high_on_both_sides_is_caught_by_the_shadow() {
+    let case = pair(&["epoch-ahead"]).await;
+    assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
+    let reason = case.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains(
+            "on target twin-b contradicts the wire's shadow of the room: it reports epoch"
+        ),
+        "{reason}"
+    );
+}
