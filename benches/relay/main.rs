@@ -4,11 +4,14 @@
 //! A stand-in receiver (mutual TLS, answers 201 with a small body) is
 //! called by a stand-in sender, directly and through the relay, in
 //! alternating rounds so both see the same machine load. Each request is a
-//! POST of `BENCH_BODY` bytes (default 1024) on a warm, pooled connection
-//! (HTTP/2, as the reference provider uses); the relay also records every
-//! exchange, as in a run. Reported: median and p99 per exchange, and the
-//! median added by the relay. Knobs: `BENCH_EXCHANGES` (default 2000 per
-//! path and round), `BENCH_ROUNDS` (default 5). See `docs/performance.md`.
+//! POST of a real notify (a commit's fan-out, 1596 bytes) for a room of a
+//! running case, on a warm, pooled connection (HTTP/2, as the reference
+//! provider uses); the relay does what it does in a run: decodes it for
+//! the readings and the shadow room state, and files it with the case.
+//! Reported: median and p99 per exchange, and the median added by the
+//! relay. Knobs: `BENCH_EXCHANGES` (default 2000 per path and round),
+//! `BENCH_ROUNDS` (default 5), `BENCH_NOTIFY=0` with `BENCH_BODY` (default
+//! 1024) for filler bytes instead. See `docs/performance.md`.
 
 use mimi_interop::pki::{self, RunCa, TlsMaterial};
 use mimi_interop::run::relay::record::Recorder;
@@ -96,11 +99,23 @@ fn us(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }
 
+/// A hub's notify carrying a commit (a role change), from a run.
+const NOTIFY: &[u8] = include_bytes!("../../fixtures/run/shadow/notify-role-commit.bin");
+
 #[tokio::main]
 async fn main() {
     let n = env_usize("BENCH_EXCHANGES", 2000);
     let rounds = env_usize("BENCH_ROUNDS", 5);
-    let size = env_usize("BENCH_BODY", 1024);
+    // By default a real notify (a commit's fan-out) to a room of a running
+    // case, so the relay does all it does in a run: readings, the shadow
+    // room state, filing with the case. `BENCH_NOTIFY=0` sends
+    // `BENCH_BODY` filler bytes, which no decoder gets far into.
+    let notify = env_usize("BENCH_NOTIFY", 1) != 0;
+    let size = if notify {
+        NOTIFY.len()
+    } else {
+        env_usize("BENCH_BODY", 1024)
+    };
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
@@ -143,10 +158,15 @@ async fn main() {
     let direct = client(&a, b_ca.cert_pem(), "b.example", b_addr);
     let relay_addr = addr_of(relay.url_for(1).unwrap());
     let relayed = client(&a, relay.ca_pem(), "b.example", relay_addr);
-    let path = "/v1/notify/a.example/r/bench-room";
+    let path = "/v1/notify/a.example/r/room-bench0-0-1";
+    let _case = recorder.open_case(0);
     let direct_url = format!("https://b.example:{}{path}", b_addr.port());
     let relay_url = format!("https://b.example:{}{path}", relay_addr.port());
-    let body = vec![0x5a; size];
+    let body = if notify {
+        NOTIFY.to_vec()
+    } else {
+        vec![0x5a; size]
+    };
 
     // Warm both paths (connections, pools, the relay's upstream client).
     exchanges(&direct, &direct_url, &body, 50).await;
