@@ -656,6 +656,9 @@ pub enum Forgery {
     CommitKick,
     /// A commit banning `user`, by a member without the capability.
     CommitBan,
+    /// A commit giving `user` the banned role that leaves `user`'s clients
+    /// in the MLS group (a ban removes them), asked of no policy.
+    CommitBanKeepClients,
     /// Remove proposals (not a commit) of every client of `user`, by a
     /// member who may not remove them: a hub that keeps them lets the next
     /// committer carry them out.
@@ -728,6 +731,7 @@ impl Forgery {
             Self::CommitKick => "commit_kick",
             Self::ProposeRemove => "propose_remove",
             Self::CommitBan => "commit_ban",
+            Self::CommitBanKeepClients => "commit_ban_keep_clients",
             Self::CommitRole => "commit_role",
             Self::CommitAdd => "commit_add",
             Self::CommitAddClients => "commit_add_clients",
@@ -760,6 +764,7 @@ impl Forgery {
             | Self::CommitKick
             | Self::ProposeRemove
             | Self::CommitBan
+            | Self::CommitBanKeepClients
             | Self::CommitRole
             | Self::CommitAdd
             | Self::CommitAddClients
@@ -785,11 +790,21 @@ impl Forgery {
     }
 
     /// Sent by the harness over its own TLS connection, not by the
-    /// adversary provider through the relay.
-    pub fn by_harness(self) -> bool {
+    /// adversary provider through the relay: the certificate forgeries, the
+    /// third party's notify, and a malformed notify (the adversary, as a
+    /// room's hub, notifies the target as a follower).
+    pub fn by_harness(self, endpoint: Option<ForgeEndpoint>) -> bool {
         matches!(
             self,
             Self::UntrustedCertificate | Self::NoCertificate | Self::NotifyFromThirdParty
+        ) || (self.malformed() && endpoint == Some(ForgeEndpoint::Notify))
+    }
+
+    /// A body broken on purpose, sent to `endpoint`.
+    pub fn malformed(self) -> bool {
+        matches!(
+            self,
+            Self::Truncated | Self::TrailingBytes | Self::Empty | Self::Garbage | Self::Oversized
         )
     }
 }

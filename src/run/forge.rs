@@ -41,7 +41,7 @@ pub(crate) async fn forge(
             s.forgery.name()
         )));
     };
-    if s.forgery.by_harness() {
+    if s.forgery.by_harness(s.endpoint) {
         return probe(env, &req, endpoint, deadline).await;
     }
     let before = env.wire.exchanges().len();
@@ -247,8 +247,11 @@ fn protocol_endpoint(e: ForgeEndpoint) -> Endpoint {
     }
 }
 
-/// The certificate forgeries: the harness connects to the target itself.
-/// A refused handshake or an HTTP 4xx passes; any 2xx fails.
+/// The forgeries the harness sends itself, connecting to the target: the
+/// certificate forgeries (a refused handshake or an HTTP 4xx passes; any
+/// 2xx fails), the third party's notify (the same), and a malformed notify
+/// from the adversary as the room's hub (an HTTP 4xx passes; no answer, a
+/// 2xx or a 5xx fails).
 async fn probe(
     env: &CaseEnv<'_>,
     req: &ForgeRequest,
@@ -256,10 +259,14 @@ async fn probe(
     deadline: Instant,
 ) -> Result<(), Failure> {
     let target = env.a.name;
-    let third_party = req.forgery == Forgery::NotifyFromThirdParty;
+    let malformed = req.forgery.malformed();
+    // Both send a notify for a room the adversary hosts.
+    let hub_notify = req.forgery == Forgery::NotifyFromThirdParty || malformed;
     let (identity, domain) = match req.forgery {
         Forgery::NoCertificate => (Identity::Anonymous, ADVERSARY_DOMAIN),
         Forgery::NotifyFromThirdParty => (Identity::Announced, THIRD_PARTY_DOMAIN),
+        // The adversary's own identity, as the relay presents it.
+        _ if malformed => (Identity::Announced, ADVERSARY_DOMAIN),
         _ => (Identity::Untrusted, ADVERSARY_DOMAIN),
     };
     let room_path = req.room.trim_start_matches("mimi://");
@@ -278,11 +285,11 @@ async fn probe(
                 && x.to.index == env.cell.0
                 && x.endpoint() == endpoint.name()
                 && x.status.is_some_and(|s| (200..300).contains(&s))
-                && (!third_party || x.path.ends_with(room_path))
+                && (!hub_notify || x.path.ends_with(room_path))
         })
         .map(|x| x.request.clone())
         .ok_or_else(|| {
-            let wanted = if third_party {
+            let wanted = if hub_notify {
                 format!("a {} for {} (a room it hosts)", endpoint.name(), req.room)
             } else {
                 format!("a {}", endpoint.name())
@@ -292,6 +299,25 @@ async fn probe(
                 req.forgery.name(),
             ))
         })?;
+    let (body, broken) = match req.forgery {
+        Forgery::Truncated => {
+            let mut b = body;
+            b.pop();
+            (b, "without its last octet")
+        }
+        Forgery::TrailingBytes => {
+            let mut b = body;
+            b.push(0);
+            (b, "with an octet after its end")
+        }
+        Forgery::Empty => (Vec::new(), "empty"),
+        Forgery::Garbage => (vec![0xff; 64], "of 64 octets 0xff"),
+        Forgery::Oversized => (
+            vec![0; crate::protocol::MAX_BODY + 1],
+            "of 1 MiB + 1 zero octets",
+        ),
+        _ => (body, ""),
+    };
     let left = deadline.saturating_duration_since(Instant::now());
     let answer = env
         .relay
@@ -299,6 +325,10 @@ async fn probe(
         .await
         .map_err(|e| Failure::harness(format!("{}: {e}", req.forgery.name())))?;
     let (described, rule) = match identity {
+        _ if malformed => (
+            format!("from the room's hub ({domain}), its last notify body {broken}"),
+            "a body that does not decode exactly is refused with HTTP 400 (protocol-06 §4.1, §5.5)",
+        ),
         Identity::Untrusted => (
             "over TLS with a client certificate from a CA it was never told to trust".to_owned(),
             "mutual TLS must refuse it (protocol-06 §4.1)",
@@ -313,6 +343,15 @@ async fn probe(
         ),
     };
     match answer {
+        // A malformed body over an accepted connection is answered with a
+        // status; a dropped connection is no refusal.
+        ProbeAnswer::NoAnswer(why) if malformed => Err(Failure::new(
+            Verdict::TargetError,
+            format!("{target} gave no answer to POST {path} {described}: {why}"),
+        )
+        .blame(Some(target))
+        .target(target)
+        .request(format!("POST {path} ({described})"))),
         ProbeAnswer::NoAnswer(_) => Ok(()),
         ProbeAnswer::Answered(status, _) if (400..500).contains(&status) => Ok(()),
         ProbeAnswer::Answered(status, body) => Err(Failure::violation(

@@ -628,6 +628,7 @@ impl Checker {
                 | Forgery::CommitKick
                 | Forgery::ProposeRemove
                 | Forgery::CommitBan
+                | Forgery::CommitBanKeepClients
                 | Forgery::CommitAdd
                 | Forgery::CommitAddClients
                 | Forgery::MessageAs

@@ -158,6 +158,34 @@ impl Client {
         self.commit_change(room, kps, Vec::new(), exts).await
     }
 
+    /// Commits `user`'s banned role without removing `user`'s clients,
+    /// asking no policy: the adversary's forged half-ban, which the hub
+    /// must refuse (a banned user keeps no clients).
+    pub async fn ban_keeping_clients(
+        &mut self,
+        room: &str,
+        user: &str,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        let state = self.room_model(room)?;
+        let index = state
+            .index_of(user)
+            .and_then(|i| u32::try_from(i).ok())
+            .ok_or_else(|| ClientError::Conflict(format!("{user} is not in {room}")))?;
+        let ban = crate::reference::room::wire::ParticipantListUpdate {
+            changed_role_participants: vec![crate::reference::room::wire::UserindexRolePair {
+                user_index: index,
+                role_index: crate::reference::room::roles::ROLE_BANNED,
+            }],
+            ..Default::default()
+        };
+        let next = state
+            .apply(&ban)
+            .map_err(|e| ClientError::Conflict(e.to_string()))?;
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let exts = Some(extensions_with(group, &next)?);
+        self.commit_change(room, Vec::new(), Vec::new(), exts).await
+    }
+
     /// One commit with the given Adds, Removes and (optionally) new
     /// GroupContext extensions, submitted through the hub.
     pub(super) async fn commit_change(

@@ -43,7 +43,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
         Ok(axum::Json(ForgeResponse { sent: what, answer }))
     };
     match req.forgery {
-        Forgery::CommitAdd | Forgery::CommitAddClients => {
+        Forgery::CommitAdd | Forgery::CommitAddClients | Forgery::CommitBanKeepClients => {
             let user = user_field()?;
             let actor = p.user(&req.actor)?;
             let client = p.acting_client(&actor, &req.room, None).await?;
@@ -54,6 +54,14 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                     c.add_unchecked(&req.room, &user).await,
                     format!(
                         "a commit by {} adding {user}, asked of no policy",
+                        req.actor
+                    ),
+                )
+            } else if req.forgery == Forgery::CommitBanKeepClients {
+                (
+                    c.ban_keeping_clients(&req.room, &user).await,
+                    format!(
+                        "a commit by {} giving {user} the banned role, keeping {user}'s clients",
                         req.actor
                     ),
                 )

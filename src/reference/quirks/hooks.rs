@@ -352,6 +352,12 @@ impl Quirks {
         !self.has(Quirk::HubKeepsForeignRemovals)
     }
 
+    /// follower-swallows-bad-notify: whether a notify body that does not
+    /// decode is refused (400) rather than taken and dropped.
+    pub(crate) fn refuses_bad_notify(&self) -> bool {
+        !self.has(Quirk::FollowerSwallowsBadNotify)
+    }
+
     /// follower-takes-any-notify: whether a follower checks that a notify
     /// comes from the room's hub (a hub always refuses notifies for its
     /// own rooms unless notify-from-anyone).

@@ -66,10 +66,11 @@ pub enum Quirk {
     HubUnlistedClients,
     FollowerTakesAnyNotify,
     HubKeepsForeignRemovals,
+    FollowerSwallowsBadNotify,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 53] = [
+    pub const ALL: [Quirk; 54] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -122,6 +123,7 @@ impl Quirk {
         Quirk::HubUnlistedClients,
         Quirk::FollowerTakesAnyNotify,
         Quirk::HubKeepsForeignRemovals,
+        Quirk::FollowerSwallowsBadNotify,
         Quirk::IgnoresConsent,
     ];
 
@@ -185,6 +187,7 @@ impl Quirk {
             Quirk::HubUnlistedClients => "hub-unlisted-clients",
             Quirk::FollowerTakesAnyNotify => "follower-takes-any-notify",
             Quirk::HubKeepsForeignRemovals => "hub-keeps-foreign-removals",
+            Quirk::FollowerSwallowsBadNotify => "follower-swallows-bad-notify",
         }
     }
 
@@ -239,6 +242,7 @@ impl Quirk {
             Quirk::HubUnlistedClients => "protocol-hub-authorization",
             Quirk::FollowerTakesAnyNotify => "protocol-provider-authentication",
             Quirk::HubKeepsForeignRemovals => "protocol-hub-authorization",
+            Quirk::FollowerSwallowsBadNotify => "protocol-malformed-bodies",
         }
     }
 
@@ -386,10 +390,13 @@ impl Quirk {
                 "the hub re-stamps a notify it sends again after a failed delivery (new accepted timestamps, so new bytes the follower cannot tell from a new message)"
             }
             Quirk::HubUnlistedClients => {
-                "the hub holds participant-list changes to the room's policy but not the MLS membership to the list: a member can add clients of a user who is not a participant"
+                "the hub holds participant-list changes to the room's policy but not the MLS membership to the list: a member can add clients of a user who is not a participant, or ban a user and leave the user's clients in the group"
             }
             Quirk::HubKeepsForeignRemovals => {
                 "the hub holds commits to the room's policy but keeps any Remove proposal a member sends, of anyone's clients, for the next committer to carry out"
+            }
+            Quirk::FollowerSwallowsBadNotify => {
+                "the follower answers 201 to a notify body it cannot decode and drops it (accept, log and move on)"
             }
             Quirk::FollowerTakesAnyNotify => {
                 "the provider refuses `/notify` for a room it hosts from anyone else, but as a follower takes it from any authenticated peer, not only from the room's hub"

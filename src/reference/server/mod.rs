@@ -607,7 +607,12 @@ impl Server {
         h.update([0]);
         h.update(body);
         let digest: [u8; 32] = h.finalize().into();
-        let msgs = protocol::decode_fanout_batch(body).map_err(bad)?;
+        let msgs = match protocol::decode_fanout_batch(body) {
+            Ok(msgs) => msgs,
+            // QUIRK follower-swallows-bad-notify.
+            Err(_) if !self.quirks.refuses_bad_notify() => return Ok(()),
+            Err(e) => return Err(bad(e)),
+        };
         let mut st = lock(&self.state);
         if !st
             .seen_notify
