@@ -221,6 +221,7 @@ mod tests {
             violation: None,
             error: None,
             case: None,
+            decoded: Default::default(),
         }
     }
 

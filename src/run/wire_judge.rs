@@ -10,7 +10,7 @@
 //! purpose; `run::forge` judges the answers it gets).
 
 use super::relay::exchange::{Exchange, summarize};
-use crate::protocol::exchange::{Endpoint, HttpExchange, decode_exchange};
+use crate::protocol::exchange::Endpoint;
 use crate::protocol::{Body, ClientKeyMaterialBody, FanoutMessage, SubmitMessageResponse};
 use crate::suite::model::Level;
 use std::collections::HashMap;
@@ -92,7 +92,6 @@ pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<
         if x.fault.is_some() || x.relay_status.is_some() || x.error.is_some() {
             continue;
         }
-        let Some(status) = x.status else { continue };
         let violation = |level, section: &str, what: String, blame: &str| Violation {
             level,
             blame: blame.to_owned(),
@@ -119,13 +118,9 @@ pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<
                 from,
             ));
         }
-        let decoded = decode_exchange(&HttpExchange {
-            method: &x.method,
-            path: &x.path,
-            request: &x.request,
-            status,
-            response: &x.response,
-        });
+        // The path relative to the receiver's MIMI base URL, which may
+        // carry a prefix of its own (the directory gives it).
+        let Some(decoded) = x.decoded() else { continue };
         let Some(route) = &decoded.route else {
             return Some(violation(
                 Level::Must,
@@ -191,6 +186,20 @@ pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<
                         ));
                     }
                     *last = m.timestamp;
+                    // §5.3, §5.5: a proposal or commit travels as a
+                    // PublicMessage (or SemiPrivateMessage), so providers
+                    // can read it; only application data is encrypted.
+                    if let Some(kind) = encrypted_handshake(m) {
+                        return Some(violation(
+                            Level::Must,
+                            "§5.5",
+                            format!(
+                                "{from} fanned out a {kind} to {} as a PrivateMessage: a proposal or commit travels as a PublicMessage or SemiPrivateMessage",
+                                x.to.target
+                            ),
+                            from,
+                        ));
+                    }
                     // §5.5: a Welcome goes to the providers of the
                     // KeyPackages its secrets are for, and to no other.
                     if let Some(refs) = welcome_refs(m)
@@ -282,6 +291,19 @@ fn welcome_refs(m: &FanoutMessage) -> Option<Vec<String>> {
     }
 }
 
+/// The content type of a fanned-out PrivateMessage that holds a proposal
+/// or commit rather than application data.
+fn encrypted_handshake(m: &FanoutMessage) -> Option<&'static str> {
+    match crate::protocol::mls::summarize_message(m.message.bytes())? {
+        crate::protocol::mls::MessageSummary::PrivateMessage(p)
+            if p.content_type != "application" =>
+        {
+            Some(p.content_type)
+        }
+        _ => None,
+    }
+}
+
 /// The MLS message a FanoutMessage carries, for telling retries apart.
 fn message_bytes(m: &FanoutMessage) -> Vec<u8> {
     m.message.bytes().to_vec()
@@ -333,6 +355,7 @@ mod tests {
             violation: None,
             error: None,
             case: Some(0),
+            decoded: Default::default(),
         })
     }
 
@@ -353,6 +376,50 @@ mod tests {
         );
         // The adversary's traffic is not judged.
         assert_eq!(judge(&[notify("c", NOTIFY)], Some(0)), None);
+    }
+
+    /// A receiver whose MIMI base URL has a path of its own gets requests
+    /// under it; the judge reads the endpoint after the prefix.
+    #[test]
+    fn a_base_url_prefix_is_not_a_wrong_path() {
+        let mut x = (*notify("a", NOTIFY)).clone();
+        x.path = "/mimi/v1/notify/a.example/r/club".into();
+        assert_eq!(judge(&[Arc::new(x)], None), None);
+        let mut x = (*notify("a", NOTIFY)).clone();
+        x.path = "/mimi/v2/notify/a.example/r/club".into();
+        let v = judge(&[Arc::new(x)], None).expect("no endpoint");
+        assert!(v.reason.contains("names no MIMI endpoint"), "{}", v.reason);
+    }
+
+    /// An application PrivateMessage (the protocol fixture) with its
+    /// header's content type set to commit: an encrypted handshake, which
+    /// no provider can read.
+    #[test]
+    fn a_handshake_fanned_out_as_a_private_message_is_blamed_on_the_hub() {
+        const PRIVATE: &[u8] = include_bytes!("../../fixtures/protocol/mls-message.bin");
+        let first = &crate::protocol::decode_fanout_batch(NOTIFY).unwrap()[0];
+        let fanned = |content_type: u8| {
+            let mut msg = PRIVATE.to_vec();
+            // version, wire_format, group_id<V> (one-octet length), epoch.
+            let at = 4 + 1 + usize::from(msg[4]) + 8;
+            assert_eq!(msg[at], 1, "the fixture is application data");
+            msg[at] = content_type;
+            let m = FanoutMessage {
+                timestamp: first.timestamp,
+                message: crate::protocol::Raw::from_bytes(msg),
+                tail: crate::protocol::FanoutTail::Application { frank: None },
+            };
+            notify("a", &crate::protocol::encode(&m))
+        };
+        assert_eq!(judge(&[fanned(1)], None), None);
+        let v = judge(&[fanned(3)], None).expect("encrypted commit");
+        assert_eq!((v.level, v.blame.as_str()), (Level::Must, "a"));
+        assert!(
+            v.reason
+                .contains("a fanned out a commit to b as a PrivateMessage"),
+            "{}",
+            v.reason
+        );
     }
 
     #[test]

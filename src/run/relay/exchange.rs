@@ -1,9 +1,11 @@
 //! One request the relay carried from one target to another, and its answer:
 //! what the transcripts hold and what a wire judge will read.
 
+use crate::protocol::exchange::{DecodedExchange, HttpExchange, decode_exchange};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 /// One side of an exchange: a target of the run.
@@ -57,6 +59,22 @@ pub struct Exchange {
     pub error: Option<String>,
     /// The case the exchange belongs to (plan case index), when it maps to one.
     pub case: Option<usize>,
+    /// What the protocol codec reads in it, decoded on first use
+    /// ([`Exchange::decoded`]) and shared by the wire judge and the
+    /// transcript, off the relay's path.
+    pub decoded: DecodeCache,
+}
+
+/// An exchange's decoding, made on first use. A clone starts empty, so an
+/// exchange copied and then changed (the duplicate fault's first copy, a
+/// test's variant) never shows the original's decoding.
+#[derive(Debug, Default)]
+pub struct DecodeCache(OnceLock<Option<DecodedExchange>>);
+
+impl Clone for DecodeCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
 }
 
 /// A target's bytes the relay could not accept as they were.
@@ -72,21 +90,13 @@ pub struct Violation {
 /// path variants) as `code (section): message`. `None` when the relay
 /// itself answered, or nothing came back: there is no exchange to decode.
 fn decode(ex: &Exchange) -> Option<(String, Vec<String>)> {
-    let status = ex.status?;
-    let path = ex.mimi_path();
-    let decoded = crate::protocol::decode_exchange(&crate::protocol::HttpExchange {
-        method: &ex.method,
-        path,
-        request: &ex.request,
-        status,
-        response: &ex.response,
-    });
+    let decoded = ex.decoded()?;
     let findings = decoded
         .findings
         .iter()
         .map(|f| format!("{} ({}): {}", f.code, f.section, f.message))
         .collect();
-    Some((decoded.summary, findings))
+    Some((decoded.summary.clone(), findings))
 }
 
 /// The one-line summary of an exchange in transcripts and reports: who to
@@ -170,6 +180,24 @@ impl Exchange {
     /// `/v1/` or `/.well-known/`. What the codec's `route` reads.
     pub fn mimi_path(&self) -> &str {
         mimi_path(&self.path)
+    }
+
+    /// The exchange as the protocol codec reads it (endpoint from the
+    /// MIMI-relative path, both bodies), decoded once; `None` when the
+    /// receiver's answer never came.
+    pub fn decoded(&self) -> Option<&DecodedExchange> {
+        self.decoded
+            .0
+            .get_or_init(|| {
+                Some(decode_exchange(&HttpExchange {
+                    method: &self.method,
+                    path: self.mimi_path(),
+                    request: &self.request,
+                    status: self.status?,
+                    response: &self.response,
+                }))
+            })
+            .as_ref()
     }
 
     /// The exchange as one JSON Lines line (with its newline).

@@ -196,6 +196,7 @@ async fn handle(
         violation: None,
         error: None,
         case,
+        decoded: Default::default(),
     };
     let finish = |mut ex: Exchange| {
         ex.duration_us = t0.elapsed().as_micros() as u64;
