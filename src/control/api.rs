@@ -696,6 +696,12 @@ pub enum Forgery {
     /// the adversary hosts: its hub asks `user`'s provider for KeyPackages
     /// (`/keyMaterial`), which must answer noConsent and hand out none.
     ClaimWithoutConsent,
+    /// A `/reportAbuse` of the messages of `user` the actor received, each
+    /// server frank altered by one bit.
+    ReportForgedFrank,
+    /// A `/reportAbuse` of messages the actor received from others, naming
+    /// `user` as their sender.
+    ReportNamingAnother,
     /// A `/proxyDownload` of a URL on a host that serves no asset of any
     /// provider in the room (an open proxy would fetch it).
     ProxyDownloadForeign,
@@ -743,6 +749,8 @@ impl Forgery {
             Self::GroupInfoNonMember => "group_info_non_member",
             Self::JoinAs => "join_as",
             Self::ClaimWithoutConsent => "claim_without_consent",
+            Self::ReportForgedFrank => "report_forged_frank",
+            Self::ReportNamingAnother => "report_naming_another",
             Self::ProxyDownloadForeign => "proxy_download_foreign",
             Self::FromMismatch => "from_mismatch",
             Self::Truncated => "truncated",
@@ -778,6 +786,7 @@ impl Forgery {
             Self::NotifyToHub | Self::NotifyFromThirdParty => ForgeEndpoint::Notify,
             Self::GroupInfoNonMember | Self::JoinAs => ForgeEndpoint::GroupInfo,
             Self::ProxyDownloadForeign => ForgeEndpoint::ProxyDownload,
+            Self::ReportForgedFrank | Self::ReportNamingAnother => ForgeEndpoint::ReportAbuse,
             Self::ClaimWithoutConsent => ForgeEndpoint::KeyMaterial,
             Self::Truncated
             | Self::TrailingBytes
@@ -819,6 +828,7 @@ pub enum ForgeEndpoint {
     GroupInfo,
     ProxyDownload,
     KeyMaterial,
+    ReportAbuse,
 }
 
 impl ForgeEndpoint {
@@ -831,6 +841,7 @@ impl ForgeEndpoint {
             Self::GroupInfo => "groupInfo",
             Self::ProxyDownload => "proxyDownload",
             Self::KeyMaterial => "keyMaterial",
+            Self::ReportAbuse => "reportAbuse",
         }
     }
 }

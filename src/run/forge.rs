@@ -244,6 +244,7 @@ fn protocol_endpoint(e: ForgeEndpoint) -> Endpoint {
         ForgeEndpoint::GroupInfo => Endpoint::GroupInfo,
         ForgeEndpoint::ProxyDownload => Endpoint::ProxyDownload,
         ForgeEndpoint::KeyMaterial => Endpoint::KeyMaterial,
+        ForgeEndpoint::ReportAbuse => Endpoint::ReportAbuse,
     }
 }
 

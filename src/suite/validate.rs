@@ -635,6 +635,8 @@ impl Checker {
                 | Forgery::FromMismatch
                 | Forgery::JoinAs
                 | Forgery::ClaimWithoutConsent
+                | Forgery::ReportForgedFrank
+                | Forgery::ReportNamingAnother
         );
         if needs_user && s.user.is_none() {
             self.at(f("forgery"), format!("`{}` needs `user`", s.forgery.name()));

@@ -467,6 +467,7 @@ focused! {
     focused_hub_unlisted_clients: HubUnlistedClients => "protocol-hub-authorization/clients-need-a-participant-entry";
     focused_hub_unlisted_clients_on_a_ban: HubUnlistedClients => "protocol-hub-authorization/a-ban-removes-the-clients";
     focused_follower_swallows_bad_notify: FollowerSwallowsBadNotify => "protocol-malformed-bodies/notify-trailing-bytes-to-a-follower";
+    focused_hub_takes_any_report: HubTakesAnyReport => "protocol-hub-authorization/abuse-report-naming-another-user";
     focused_hub_keeps_foreign_removals: HubKeepsForeignRemovals => "protocol-hub-authorization/ordinary-user-cannot-propose-removing-a-moderator";
 }
 

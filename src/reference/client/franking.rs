@@ -168,4 +168,37 @@ impl Client {
             abuse_extensions: Vec::new(),
         })
     }
+
+    /// A report the hub must refuse, for the adversary: of the messages of
+    /// `user` this client kept a verified frank for, each server frank
+    /// altered by one bit (`naming_another` false); or of the messages of
+    /// everyone else, naming `user` as their sender (`naming_another`).
+    pub(crate) fn forged_abuse_report(
+        &self,
+        room: &str,
+        user: &str,
+        naming_another: bool,
+    ) -> Result<AbuseReport, String> {
+        let ids: Vec<String> = self
+            .franks
+            .get(room)
+            .into_iter()
+            .flatten()
+            .filter(|(_, r)| r.frank.is_ok() && (r.sender == user) != naming_another)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if ids.is_empty() {
+            return Err(format!(
+                "{} kept no verified frank to forge a report from in {room}",
+                self.uri
+            ));
+        }
+        let mut report = self.abuse_report(room, &ids, user, 0, "")?;
+        if !naming_another {
+            for m in &mut report.messages {
+                m.frank.server_frank[31] ^= 1;
+            }
+        }
+        Ok(report)
+    }
 }

@@ -323,6 +323,33 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                 },
             }))
         }
+        Forgery::ReportForgedFrank | Forgery::ReportNamingAnother => {
+            let user = user_field()?;
+            let naming_another = req.forgery == Forgery::ReportNamingAnother;
+            let actor = p.user(&req.actor)?;
+            let client = p.acting_client(&actor, &req.room, None).await?;
+            let report = {
+                let mut c = client.lock().await;
+                actor.push(c.sync());
+                c.forged_abuse_report(&req.room, &user, naming_another)
+                    .map_err(ControlError::conflict)?
+            };
+            let what = if naming_another {
+                format!("a report of messages others sent, naming {user} as their sender")
+            } else {
+                format!("a report of {user}'s messages with each server frank altered")
+            };
+            let r = post(
+                &p,
+                &hub,
+                "reportAbuse",
+                &req.room,
+                mimi::encode(&report),
+                None,
+            )
+            .await;
+            sent_answer(what, r)
+        }
         Forgery::ProxyDownloadForeign => {
             // A host no provider of the room serves assets from; the room's
             // path in it lets the harness file the exchange by case.

@@ -352,6 +352,12 @@ impl Quirks {
         !self.has(Quirk::HubKeepsForeignRemovals)
     }
 
+    /// hub-takes-any-report: whether the hub checks each reported message
+    /// against its frank.
+    pub(crate) fn checks_reports(&self) -> bool {
+        !self.has(Quirk::HubTakesAnyReport)
+    }
+
     /// follower-swallows-bad-notify: whether a notify body that does not
     /// decode is refused (400) rather than taken and dropped.
     pub(crate) fn refuses_bad_notify(&self) -> bool {

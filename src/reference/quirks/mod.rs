@@ -67,10 +67,11 @@ pub enum Quirk {
     FollowerTakesAnyNotify,
     HubKeepsForeignRemovals,
     FollowerSwallowsBadNotify,
+    HubTakesAnyReport,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 54] = [
+    pub const ALL: [Quirk; 55] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -124,6 +125,7 @@ impl Quirk {
         Quirk::FollowerTakesAnyNotify,
         Quirk::HubKeepsForeignRemovals,
         Quirk::FollowerSwallowsBadNotify,
+        Quirk::HubTakesAnyReport,
         Quirk::IgnoresConsent,
     ];
 
@@ -188,6 +190,7 @@ impl Quirk {
             Quirk::FollowerTakesAnyNotify => "follower-takes-any-notify",
             Quirk::HubKeepsForeignRemovals => "hub-keeps-foreign-removals",
             Quirk::FollowerSwallowsBadNotify => "follower-swallows-bad-notify",
+            Quirk::HubTakesAnyReport => "hub-takes-any-report",
         }
     }
 
@@ -243,6 +246,7 @@ impl Quirk {
             Quirk::FollowerTakesAnyNotify => "protocol-provider-authentication",
             Quirk::HubKeepsForeignRemovals => "protocol-hub-authorization",
             Quirk::FollowerSwallowsBadNotify => "protocol-malformed-bodies",
+            Quirk::HubTakesAnyReport => "protocol-hub-authorization",
         }
     }
 
@@ -397,6 +401,9 @@ impl Quirk {
             }
             Quirk::FollowerSwallowsBadNotify => {
                 "the follower answers 201 to a notify body it cannot decode and drops it (accept, log and move on)"
+            }
+            Quirk::HubTakesAnyReport => {
+                "the hub accepts an abuse report from a provider of the room without checking its messages against their franks (content, sender, server frank, signature)"
             }
             Quirk::FollowerTakesAnyNotify => {
                 "the provider refuses `/notify` for a room it hosts from anyone else, but as a follower takes it from any authenticated peer, not only from the room's hub"
