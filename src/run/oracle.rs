@@ -98,7 +98,12 @@ pub(crate) async fn expect_state(
         .response(transcript.response)
         .expected(expected.clone())
     };
+    // Exchanges recorded on the case's wire: what may resolve a
+    // contradiction with the shadow (a commit still on its way) without any
+    // member seeing an event.
+    let mut wire = env.wire.subscribe();
     loop {
+        wire.borrow_and_update();
         let (reports, transcript) = match ask(env, state, &members, &room, deadline).await {
             Ok(answers) => answers,
             // Asked again too close to the deadline to be answered: the
@@ -115,8 +120,21 @@ pub(crate) async fn expect_state(
         if found.problems.is_empty() {
             return Ok(());
         }
+        let shadowed = found.shadowed;
         last = Some((found, transcript));
-        wait_for_any_event(env, state, &members, deadline).await?;
+        if shadowed {
+            let wire_moved = async {
+                if wire.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                waited = wait_for_any_event(env, state, &members, deadline) => waited?,
+                () = wire_moved => {}
+            }
+        } else {
+            wait_for_any_event(env, state, &members, deadline).await?;
+        }
         // At the deadline the last answers stand: asking again would have
         // no time left to answer in.
         if Instant::now() >= deadline
@@ -133,6 +151,8 @@ pub(crate) async fn expect_state(
 struct Found {
     problems: Vec<String>,
     culprits: BTreeSet<String>,
+    /// A report contradicts the wire's shadow of the room.
+    shadowed: bool,
 }
 
 fn describe(p: &Pinned, members: &[String]) -> String {
@@ -235,6 +255,7 @@ fn judge(
 ) -> Found {
     let mut problems = Vec::new();
     let mut culprits = BTreeSet::new();
+    let mut shadowed = false;
     // (client state, the target that answered for it)
     let mut all: Vec<(&ClientRoomState, &str)> = Vec::new();
     for (member, report) in reports {
@@ -270,6 +291,7 @@ fn judge(
                             s.client, c.problem
                         ));
                         culprits.insert(target.to_owned());
+                        shadowed = true;
                     }
                 }
             }
@@ -277,7 +299,11 @@ fn judge(
     }
     if all.is_empty() {
         problems.push("no client reports the room".to_owned());
-        return Found { problems, culprits };
+        return Found {
+            problems,
+            culprits,
+            shadowed,
+        };
     }
     let agreed = problems.len();
     disagreement(&mut problems, &all, "epoch", |s| s.epoch.to_string());
@@ -310,7 +336,11 @@ fn judge(
                 culprits.insert((*target).to_owned());
             }
         }
-        return Found { problems, culprits };
+        return Found {
+            problems,
+            culprits,
+            shadowed,
+        };
     }
     // All agree: check the common state against the pins; every target
     // that answered holds the wrong value.
@@ -324,7 +354,11 @@ fn judge(
             wrong.join("; ")
         ));
     }
-    Found { problems, culprits }
+    Found {
+        problems,
+        culprits,
+        shadowed,
+    }
 }
 
 /// A reported state in the shadow's terms.
