@@ -327,7 +327,12 @@ async fn probe(
         .map_err(|e| Failure::harness(format!("{}: {e}", req.forgery.name())))?;
     let (described, rule) = match identity {
         _ if malformed => (
-            format!("from the room's hub ({domain}), its last notify body {broken}"),
+            match req.forgery {
+                Forgery::Truncated | Forgery::TrailingBytes => {
+                    format!("from the room's hub ({domain}): its last notify body {broken}")
+                }
+                _ => format!("from the room's hub ({domain}): a notify body {broken}"),
+            },
             "a body that does not decode exactly is refused with HTTP 400 (protocol-06 §4.1, §5.5)",
         ),
         Identity::Untrusted => (

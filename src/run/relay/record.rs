@@ -139,12 +139,13 @@ impl Recorder {
     /// it: what the hub accepted enters the case's shadow room state
     /// before the follower can act on it.
     pub fn notify(&self, case: Option<usize>, from: usize, to: usize, path: &str, body: &[u8]) {
-        let Some(wire) = case.and_then(|c| lock(&self.cases).get(&c).cloned()) else {
+        let Ok(r) = route("POST", mimi_path(path)) else {
             return;
         };
-        if let Ok(r) = route("POST", mimi_path(path))
-            && r.endpoint == Endpoint::Notify
-        {
+        if r.endpoint != Endpoint::Notify {
+            return;
+        }
+        if let Some(wire) = case.and_then(|c| lock(&self.cases).get(&c).cloned()) {
             wire.shadow().notify(from, to, &r.subject, body);
         }
     }
