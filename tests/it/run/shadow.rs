@@ -54,33 +54,34 @@ async fn two_correct_providers_match_the_shadow() {
     assert_eq!(case.verdict, Verdict::Pass, "{case:#?}");
 }
 
+/// The case of a pair sharing `quirk` fails, and its reason is the
+/// shadow's, naming the target and what it reported.
+async fn caught_by_the_shadow(quirk: &str, says: &str) {
+    let case = pair(&[quirk]).await;
+    assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
+    let reason = case.reason.as_deref().unwrap_or_default();
+    assert!(reason.contains(says), "{reason}");
+}
+
 /// Both report the epoch one too low, so they agree; the state they show
 /// for that epoch is the next one's, which the commits on the wire
 /// contradict.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_epoch_one_too_low_on_both_sides_is_caught_by_the_shadow() {
-    let case = pair(&["wrong-epoch-report"]).await;
-    assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
-    let reason = case.reason.as_deref().unwrap_or_default();
-    assert!(
-        reason.contains(
-            "on target twin-a contradicts the wire's shadow of the room: it reports at epoch"
-        ),
-        "{reason}"
-    );
+    caught_by_the_shadow(
+        "wrong-epoch-report",
+        "on target twin-a contradicts the wire's shadow of the room: it reports at epoch",
+    )
+    .await;
 }
 
 /// Both report the epoch one too high, so they agree; the follower's is
 /// past the newest commit the wire brought it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_epoch_one_too_high_on_both_sides_is_caught_by_the_shadow() {
-    let case = pair(&["epoch-ahead"]).await;
-    assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
-    let reason = case.reason.as_deref().unwrap_or_default();
-    assert!(
-        reason.contains(
-            "on target twin-b contradicts the wire's shadow of the room: it reports epoch"
-        ),
-        "{reason}"
-    );
+    caught_by_the_shadow(
+        "epoch-ahead",
+        "on target twin-b contradicts the wire's shadow of the room: it reports epoch",
+    )
+    .await;
 }
