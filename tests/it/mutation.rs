@@ -460,6 +460,7 @@ focused! {
     focused_notify_from_anyone: NotifyFromAnyone => "protocol-provider-authentication/only-the-hub-notifies";
     focused_group_info_to_anyone: GroupInfoToAnyone => "protocol-room-access/group-info-only-for-participants";
     focused_retry_restamps: RetryRestamps => "reliable-sync/follower-asks-to-retry-later";
+    focused_follower_fans_out: FollowerFansOut => "reliable-sync/burst-follower-to-hub";
     focused_hub_trusts_foreign_clients: HubTrustsForeignClients => "protocol-provider-authentication/no-device-for-another-providers-user";
     focused_follower_takes_any_notify: FollowerTakesAnyNotify => "protocol-provider-authentication/a-follower-takes-notify-only-from-the-hub";
     focused_ignores_consent: IgnoresConsent => "protocol-room-access/no-key-packages-without-consent";

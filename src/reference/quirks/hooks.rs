@@ -364,6 +364,12 @@ impl Quirks {
         !self.has(Quirk::FollowerSwallowsBadNotify)
     }
 
+    /// follower-fans-out: whether a follower sends its own accepted
+    /// messages on to the room's hub in a notify of its own.
+    pub(crate) fn follower_fans_out(&self) -> bool {
+        self.has(Quirk::FollowerFansOut)
+    }
+
     /// follower-takes-any-notify: whether a follower checks that a notify
     /// comes from the room's hub (a hub always refuses notifies for its
     /// own rooms unless notify-from-anyone).

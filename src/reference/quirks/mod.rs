@@ -68,10 +68,11 @@ pub enum Quirk {
     HubKeepsForeignRemovals,
     FollowerSwallowsBadNotify,
     HubTakesAnyReport,
+    FollowerFansOut,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 55] = [
+    pub const ALL: [Quirk; 56] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -127,6 +128,7 @@ impl Quirk {
         Quirk::FollowerSwallowsBadNotify,
         Quirk::HubTakesAnyReport,
         Quirk::IgnoresConsent,
+        Quirk::FollowerFansOut,
     ];
 
     /// Quirks no shipped suite can catch (integration tests prove them
@@ -191,6 +193,7 @@ impl Quirk {
             Quirk::HubKeepsForeignRemovals => "hub-keeps-foreign-removals",
             Quirk::FollowerSwallowsBadNotify => "follower-swallows-bad-notify",
             Quirk::HubTakesAnyReport => "hub-takes-any-report",
+            Quirk::FollowerFansOut => "follower-fans-out",
         }
     }
 
@@ -247,6 +250,7 @@ impl Quirk {
             Quirk::HubKeepsForeignRemovals => "protocol-hub-authorization",
             Quirk::FollowerSwallowsBadNotify => "protocol-malformed-bodies",
             Quirk::HubTakesAnyReport => "protocol-hub-authorization",
+            Quirk::FollowerFansOut => "reliable-sync",
         }
     }
 
@@ -401,6 +405,9 @@ impl Quirk {
             }
             Quirk::FollowerSwallowsBadNotify => {
                 "the follower answers 201 to a notify body it cannot decode and drops it (accept, log and move on)"
+            }
+            Quirk::FollowerFansOut => {
+                "after the hub accepts a message from one of its clients, the follower also sends it to the room's other providers in a `/notify` of its own, as if it were the hub (the hub among them)"
             }
             Quirk::HubTakesAnyReport => {
                 "the hub accepts an abuse report from a provider of the room without checking its messages against their franks (content, sender, server frank, signature)"

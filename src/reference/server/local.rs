@@ -151,7 +151,30 @@ impl LocalEndpoint {
             .post(&hub, "submitMessage", room, protocol::encode(&req))
             .await?;
         expect_ok(&hub, &r)?;
-        protocol::decode(&r.body).map_err(|e| peer_garbage(&hub, e))
+        let resp = protocol::decode(&r.body).map_err(|e| peer_garbage(&hub, e))?;
+        // QUIRK follower-fans-out: the follower notifies the accepted
+        // message itself, the hub being the room's only other provider it
+        // knows of; the hub's answer is ignored.
+        if self.server.quirks.follower_fans_out()
+            && let SubmitMessageResponse::Accepted {
+                accepted_timestamp,
+                frank,
+            } = &resp
+        {
+            let fanout = protocol::FanoutMessage {
+                timestamp: *accepted_timestamp,
+                message: req.app_message,
+                tail: protocol::FanoutTail::Application {
+                    frank: frank.clone(),
+                },
+            };
+            let _ = self
+                .server
+                .peers
+                .post(&hub, "notify", room, protocol::encode(&fanout))
+                .await;
+        }
+        Ok(resp)
     }
 
     /// Fetches the room's GroupInfo and tree from the hub (for external joins).
