@@ -83,6 +83,9 @@ pub(crate) struct CaseState {
     /// The first step that put a user of one side into a room of the other
     /// (from then on MIMI traffic between the targets is required).
     remote_add: Option<RemoteAdd>,
+    /// Every message a `send` had accepted, for reading a lost one's path
+    /// on the wire.
+    pub sent: super::lost::Ledger,
 }
 
 /// A step after which the cell's two targets must talk MIMI.
@@ -240,6 +243,7 @@ async fn run_steps(
                 });
         result.map_err(|mut f| {
             ignored_wiring(env, state, step, &mut f);
+            super::lost::explain(env, state, step, &mut f);
             if f.verdict == Verdict::Timeout && case_deadline < step_deadline {
                 f.reason = format!(
                     "{}; the {} cut the step short",

@@ -148,12 +148,21 @@ pub(crate) async fn expect_messages(
                 )));
             }
             if s.ordered && k != p.next {
-                return Err(fail(format!(
+                let mut f = fail(format!(
                     "message {} of {n} ({id}) arrived when message {} was due: message {} is missing or out of order",
                     k + 1,
                     p.next + 1,
                     p.next + 1
-                )));
+                ));
+                // The wire may show that the hub skipped it: once the
+                // hub's fan-out has caught up, or the deadline passed.
+                if let Some((hub, why)) =
+                    super::lost::hub_skipped(env, state, a.side, &room, &burst.ids, deadline).await
+                {
+                    f.reason = format!("{}; {why}", f.reason);
+                    f.set_blame(Some(&hub));
+                }
+                return Err(f);
             }
             match &rec.content {
                 Err(why) => {
@@ -201,11 +210,17 @@ pub(crate) async fn expect_messages(
             p.next = k + 1;
         }
         if Instant::now() >= deadline {
-            return Err(
-                incomplete(env, (&actor, conn.name), &room, &progress, n, &burst.ids)
-                    .target(conn.name)
-                    .expected(expected),
-            );
+            let mut f = incomplete(env, (&actor, conn.name), &room, &progress, n, &burst.ids)
+                .target(conn.name)
+                .expected(expected);
+            let side = state.actor(&actor).side;
+            if let Some((hub, why)) =
+                super::lost::hub_skipped(env, state, side, &room, &burst.ids, deadline).await
+            {
+                f.reason = format!("{}; {why}", f.reason);
+                f.set_blame(Some(&hub));
+            }
+            return Err(f);
         }
         let inbox = &mut state.actors.get_mut(&actor).expect("actor exists").inbox;
         inbox.fetch(conn.client, conn.name, &user, deadline).await?;

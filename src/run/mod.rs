@@ -54,6 +54,7 @@ mod interrupt;
 mod invariants;
 mod judge;
 pub mod launch;
+mod lost;
 mod oracle;
 mod outcome;
 mod partition;

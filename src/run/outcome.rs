@@ -89,8 +89,13 @@ impl Failure {
 
     /// The target at fault; `None` when it cannot be told (both sides).
     pub fn blame(mut self, target: Option<&str>) -> Self {
-        self.detail.blame = target.map(str::to_owned);
+        self.set_blame(target);
         self
+    }
+
+    /// [`Failure::blame`] in place.
+    pub fn set_blame(&mut self, target: Option<&str>) {
+        self.detail.blame = target.map(str::to_owned);
     }
 
     pub fn blamed(&self) -> Option<&str> {

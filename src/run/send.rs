@@ -130,6 +130,7 @@ async fn send_one(
         client,
         content,
     };
+    let start = std::time::SystemTime::now();
     let (result, ex) = state.call(env, side, "send", &req, deadline).await;
     let Some(resp): Option<SendResponse> = judge_call(result, &ex, "send", expect, env.level)?
     else {
@@ -149,6 +150,7 @@ async fn send_one(
             .invariants
             .sent(env.side(side).name, &room, &id, &bytes)
             .map_err(|f| f.request(ex.request.clone()))?;
+        state.sent.record(&id, &room, side, start);
     }
     Ok(Some(resp.message_id.to_ascii_lowercase()))
 }

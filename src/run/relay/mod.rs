@@ -224,6 +224,12 @@ impl Relay {
         self.urls.get(to)?.as_deref()
     }
 
+    /// The MIMI domain of target `index`, if it is usable.
+    pub fn domain(&self, index: usize) -> Option<&str> {
+        let node = self.shared.nodes.get(index)?.as_ref()?;
+        Some(node.party.domain.as_str())
+    }
+
     /// The run's exchange sink.
     pub fn recorder(&self) -> &Arc<Recorder> {
         &self.shared.recorder

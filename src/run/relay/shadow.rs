@@ -22,6 +22,11 @@
 //!   epoch, so after one the follower's epoch is unknown until the next
 //!   commit reaches it.
 //!
+//! - per room, the application messages each hub→follower notify carried,
+//!   with when the relay received them, for telling where a message that
+//!   never arrived was lost (`run::lost`): counted before forwarding, so a
+//!   message a follower shows is always among them.
+//!
 //! The MLS member list is not followed: a Remove names a leaf index, and
 //! the wire shows the tree only in part.
 
@@ -29,6 +34,8 @@ use crate::protocol::mls::{DictionaryEffect, MessageSummary, summarize_message};
 use crate::protocol::room::{RoomView, read_view};
 use crate::protocol::{FanoutTail, HandshakeBundle, UpdateOutcome};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::time::SystemTime;
 
 /// The shadow of every room of one case.
 #[derive(Debug, Default)]
@@ -53,6 +60,9 @@ struct RoomShadow {
     /// one epoch accepted, or an encrypted commit): no room state is
     /// claimed from then on.
     lost: bool,
+    /// Application messages fanned out: (received, hub, follower, a hash
+    /// of the MLS message).
+    forwarded: Vec<(SystemTime, usize, usize, u64)>,
 }
 
 #[derive(Debug)]
@@ -67,9 +77,17 @@ pub struct Contradiction {
     pub problem: String,
 }
 
+/// A hash of an MLS message's bytes, for telling fanned-out messages apart
+/// without keeping them.
+pub(crate) fn message_hash(bytes: &[u8]) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
 /// The room as a key: a path's room identifier and a room URI name the same
 /// room once percent-decoding and the `mimi://` scheme are set aside.
-fn room_key(room: &str) -> String {
+pub(crate) fn room_key(room: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(room).decode_utf8_lossy();
     decoded
         .strip_prefix("mimi://")
@@ -106,9 +124,35 @@ impl Shadow {
                         r.followers.insert(follower, None);
                     }
                 }
-                FanoutTail::Application { .. } => {}
+                FanoutTail::Application { .. } => {
+                    let h = message_hash(m.message.bytes());
+                    r.forwarded.push((SystemTime::now(), hub, follower, h));
+                }
             }
         }
+    }
+
+    /// How many distinct application messages of `room` the relay received
+    /// from `hub` for `follower` at or after `since`, leaving out those
+    /// whose [`message_hash`] is in `except`.
+    pub fn forwarded_since(
+        &self,
+        room: &str,
+        (hub, follower): (usize, usize),
+        since: SystemTime,
+        except: &std::collections::HashSet<u64>,
+    ) -> usize {
+        let Some(r) = self.rooms.get(&room_key(room)) else {
+            return 0;
+        };
+        r.forwarded
+            .iter()
+            .filter(|(t, h, f, m)| {
+                *t >= since && (*h, *f) == (hub, follower) && !except.contains(m)
+            })
+            .map(|(.., m)| *m)
+            .collect::<std::collections::HashSet<u64>>()
+            .len()
     }
 
     /// An update from `sender` for `room` that the hub answered with

@@ -245,6 +245,9 @@ async fn a_target_that_ignores_its_peer_wiring_is_a_target_error() {
         "expect_message"
     );
     assert_eq!(all[1].verdict, Verdict::Timeout, "{:#?}", all[1]);
+    // No exchange ever named the room between the two: bob's provider has
+    // no member the hub must serve, so the wire blames no one.
+    assert_eq!(all[1].blame, None, "{:#?}", all[1]);
 }
 
 #[tokio::test]
@@ -262,5 +265,74 @@ async fn fakes_that_use_their_wiring_are_seen_by_the_relay() {
             .iter()
             .any(|l| from_to(l) == ("a", "b") && endpoint(l) == "notify" && l["status"] == 201),
         "{lines:#?}"
+    );
+}
+
+/// The one case of `steps` (after bob joined alice's room) between a
+/// builtin hub with `quirk` and a clean builtin follower.
+async fn quirky_hub(quirk: &str, steps: &str) -> CaseReport {
+    let dir = tempfile::tempdir().unwrap();
+    let quirky = TargetSpec {
+        name: "quirky".into(),
+        kind: TargetKind::Builtin(BuiltinTarget {
+            domain: None,
+            quirks: vec![quirk.into()],
+        }),
+    };
+    let mut sync = suite("MUST", &two_way("lost", steps));
+    sync.suite.feature = "reliable-sync".into();
+    let plan = plan(vec![quirky, builtin("clean")], vec![sync], &[(0, 1)]);
+    let launcher = mimi_interop::reference::Launcher::new().unwrap();
+    let mut opts = options(dir.path());
+    opts.step_timeout = Duration::from_secs(10);
+    opts.case_timeout = Duration::from_secs(30);
+    let report = execute(&plan, &opts, &launcher, &NoEvents).await;
+    only_case(&report).clone()
+}
+
+/// A hub that holds a message back from the follower for good
+/// (`reorder-fanout` waits for a successor that never comes): the wait
+/// times out, and the wire's count of what the hub fanned out blames the
+/// hub alone, so the follower is not charged with the loss.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_hub_never_fanned_out_is_blamed_on_the_hub() {
+    let case = quirky_hub(
+        "reorder-fanout",
+        "    - send: {as: alice, room: \"${room}\", content: {text: one}, capture: m1}\n\
+         \x20   - expect_message: {as: bob, room: \"${room}\", message_id: \"${m1}\", timeout: 3s}\n",
+    )
+    .await;
+    assert_eq!(case.verdict, Verdict::Timeout, "{case:#?}");
+    assert_eq!(case.blame.as_deref(), Some("quirky"), "{case:#?}");
+    let reason = case.reason.as_deref().unwrap();
+    assert!(
+        reason.contains(
+            "on the wire: the hub quirky fanned out 0 application message(s) of the room to clean"
+        ) && reason.contains("the hub skipped clean (protocol-06 §5.5"),
+        "{reason}"
+    );
+}
+
+/// A hub that drops every tenth message to a follower: the ordered burst
+/// shows a gap at its receiver, and once the hub's fan-out has had until
+/// the deadline to catch up, the wire's count (11 sent, 10 fanned out)
+/// blames the hub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gap_in_a_burst_the_hub_skipped_is_blamed_on_the_hub() {
+    let case = quirky_hub(
+        "drop-every-tenth",
+        "    - send_burst: {as: alice, room: \"${room}\", count: 11, capture: burst}\n\
+         \x20   - expect_messages: {as: bob, room: \"${room}\", ids: burst, timeout: 3s}\n",
+    )
+    .await;
+    assert_eq!(case.verdict, Verdict::Fail, "{case:#?}");
+    assert_eq!(case.blame.as_deref(), Some("quirky"), "{case:#?}");
+    let reason = case.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("message 11 of 11")
+            && reason.contains(
+                "the hub quirky fanned out 10 application message(s) of the room to clean since the awaited message was sent, though 11 had been sent"
+            ),
+        "{reason}"
     );
 }
