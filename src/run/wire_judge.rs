@@ -39,6 +39,8 @@ pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<
     // notify body per MLS message for telling a retry from a new notify.
     let mut last_ts: HashMap<(usize, usize, String), u64> = HashMap::new();
     let mut sent_before: HashMap<(usize, usize, Vec<u8>), Vec<u8>> = HashMap::new();
+    // Per (hub, follower, room): the epoch and bytes of the last commit.
+    let mut last_commit: HashMap<(usize, usize, String), (u64, Vec<u8>)> = HashMap::new();
     // KeyPackages a provider handed out for its own clients.
     let mut handed_out: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
     // KeyPackageRef (hex) → the provider (index) that handed it out.
@@ -200,6 +202,35 @@ pub(crate) fn judge(exchanges: &[Arc<Exchange>], skip: Option<usize>) -> Option<
                             from,
                         ));
                     }
+                    // §5.5: the fan-out is the hub's order, in which a
+                    // room's epochs only go forward: a commit for an epoch
+                    // before the last one's, or a second commit of one
+                    // epoch (a fork), cannot be it. A retry repeats bytes.
+                    if let Some(epoch) = commit_epoch(m) {
+                        let bytes = m.message.bytes();
+                        let last = last_commit
+                            .entry(key.clone())
+                            .or_insert((epoch, bytes.to_vec()));
+                        if epoch < last.0 || (epoch == last.0 && last.1 != bytes) {
+                            let what = if epoch < last.0 {
+                                format!(
+                                    "a commit for epoch {epoch} after one for epoch {}: epochs never go back",
+                                    last.0
+                                )
+                            } else {
+                                format!(
+                                    "a second, different commit for epoch {epoch}: the hub accepts one commit per epoch"
+                                )
+                            };
+                            return Some(violation(
+                                Level::Must,
+                                "§5.5",
+                                format!("{from}'s fan-out to {} brought {what}", x.to.target),
+                                from,
+                            ));
+                        }
+                        *last = (epoch, bytes.to_vec());
+                    }
                     // §5.5: a Welcome goes to the providers of the
                     // KeyPackages its secrets are for, and to no other.
                     if let Some(refs) = welcome_refs(m)
@@ -304,6 +335,16 @@ fn encrypted_handshake(m: &FanoutMessage) -> Option<&'static str> {
     }
 }
 
+/// The epoch of the commit a FanoutMessage carries as a PublicMessage.
+fn commit_epoch(m: &FanoutMessage) -> Option<u64> {
+    match crate::protocol::mls::summarize_message(m.message.bytes())? {
+        crate::protocol::mls::MessageSummary::PublicMessage(p) if p.content_type == "commit" => {
+            Some(p.epoch)
+        }
+        _ => None,
+    }
+}
+
 /// The MLS message a FanoutMessage carries, for telling retries apart.
 fn message_bytes(m: &FanoutMessage) -> Vec<u8> {
     m.message.bytes().to_vec()
@@ -376,6 +417,40 @@ mod tests {
         );
         // The adversary's traffic is not judged.
         assert_eq!(judge(&[notify("c", NOTIFY)], Some(0)), None);
+    }
+
+    /// Two real commit notifies of one room (epoch 0, then epoch 1): in
+    /// order they pass, a retry of the first passes; epoch 0's commit after
+    /// epoch 1's, stamped later so only the epoch rule can see it, fails.
+    #[test]
+    fn a_fan_out_whose_epochs_go_back_is_blamed_on_the_hub() {
+        const ADD: &[u8] = include_bytes!("../../fixtures/run/shadow/notify-add-commit.bin");
+        const ROLE: &[u8] = include_bytes!("../../fixtures/run/shadow/notify-role-commit.bin");
+        let at = |body: &[u8], ms: u64| {
+            let mut x = (*notify("a", body)).clone();
+            x.time = UNIX_EPOCH + Duration::from_millis(ms);
+            Arc::new(x)
+        };
+        let stamp = |body: &[u8]| crate::protocol::decode_fanout_batch(body).unwrap()[0].timestamp;
+        let (add, role) = (stamp(ADD), stamp(ROLE));
+        assert!(add < role);
+        assert_eq!(judge(&[at(ADD, add), at(ROLE, role)], None), None);
+        assert_eq!(
+            judge(&[at(ADD, add), at(ADD, add), at(ROLE, role)], None),
+            None
+        );
+        let mut late = crate::protocol::decode_fanout_batch(ADD).unwrap();
+        late[0].timestamp = role + 1;
+        let late = crate::protocol::encode(&late[0]);
+        let v = judge(&[at(ROLE, role), at(&late, role + 1)], None).expect("epoch back");
+        assert_eq!((v.level, v.blame.as_str()), (Level::Must, "a"));
+        assert!(
+            v.reason.contains(
+                "a's fan-out to b brought a commit for epoch 0 after one for epoch 1: epochs never go back"
+            ),
+            "{}",
+            v.reason
+        );
     }
 
     /// A receiver whose MIMI base URL has a path of its own gets requests
