@@ -659,6 +659,10 @@ pub enum Forgery {
     /// A commit giving `user` the banned role that leaves `user`'s clients
     /// in the MLS group (a ban removes them), asked of no policy.
     CommitBanKeepClients,
+    /// A commit removing `user` from the participant list that leaves
+    /// `user`'s clients in the MLS group (a removal removes them), asked of
+    /// no policy.
+    CommitRemoveKeepClients,
     /// Remove proposals (not a commit) of every client of `user`, by a
     /// member who may not remove them: a hub that keeps them lets the next
     /// committer carry them out.
@@ -738,6 +742,7 @@ impl Forgery {
             Self::ProposeRemove => "propose_remove",
             Self::CommitBan => "commit_ban",
             Self::CommitBanKeepClients => "commit_ban_keep_clients",
+            Self::CommitRemoveKeepClients => "commit_remove_keep_clients",
             Self::CommitRole => "commit_role",
             Self::CommitAdd => "commit_add",
             Self::CommitAddClients => "commit_add_clients",
@@ -773,6 +778,7 @@ impl Forgery {
             | Self::ProposeRemove
             | Self::CommitBan
             | Self::CommitBanKeepClients
+            | Self::CommitRemoveKeepClients
             | Self::CommitRole
             | Self::CommitAdd
             | Self::CommitAddClients

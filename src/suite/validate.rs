@@ -629,6 +629,7 @@ impl Checker {
                 | Forgery::ProposeRemove
                 | Forgery::CommitBan
                 | Forgery::CommitBanKeepClients
+                | Forgery::CommitRemoveKeepClients
                 | Forgery::CommitAdd
                 | Forgery::CommitAddClients
                 | Forgery::MessageAs

@@ -144,46 +144,69 @@ impl Client {
         user: &str,
     ) -> Result<Vec<ClientEvent>, ClientError> {
         let state = self.room_model(room)?;
+        // Not even the room's maxima: a DM's third user is a forgery too.
+        let add = crate::reference::room::Effect::add_unchecked(user)
+            .update
+            .unwrap_or_default();
         let next = state
-            .apply_effect(&crate::reference::room::Effect::add_unchecked(user))
-            .map_err(refusal)?;
+            .apply_unchecked(&add)
+            .map_err(|e| refusal(UpdateRefusal::Invalid(e)))?;
         let kps = self.claim_key_packages(room, user).await?;
         if kps.is_empty() {
             return Err(ClientError::Conflict(format!(
                 "no client of {user} could be added"
             )));
         }
-        let group = active(&mut self.groups, &self.uri, room)?;
-        let exts = Some(extensions_with(group, &next)?);
-        self.commit_change(room, kps, Vec::new(), exts).await
+        self.commit_state(room, &next, kps).await
     }
 
-    /// Commits `user`'s banned role without removing `user`'s clients,
-    /// asking no policy: the adversary's forged half-ban, which the hub
-    /// must refuse (a banned user keeps no clients).
-    pub async fn ban_keeping_clients(
+    /// Commits `user`'s banned role (`ban`) or removal from the participant
+    /// list without removing `user`'s clients, asking no policy: the
+    /// adversary's forged half-ban or half-removal, which the hub must
+    /// refuse (a user out of the list, or banned, keeps no clients).
+    pub async fn unlist_keeping_clients(
         &mut self,
         room: &str,
         user: &str,
+        ban: bool,
     ) -> Result<Vec<ClientEvent>, ClientError> {
+        use crate::reference::room::wire::{ParticipantListUpdate, UserindexRolePair};
         let state = self.room_model(room)?;
         let index = state
             .index_of(user)
             .and_then(|i| u32::try_from(i).ok())
             .ok_or_else(|| ClientError::Conflict(format!("{user} is not in {room}")))?;
-        let ban = crate::reference::room::wire::ParticipantListUpdate {
-            changed_role_participants: vec![crate::reference::room::wire::UserindexRolePair {
-                user_index: index,
-                role_index: crate::reference::room::roles::ROLE_BANNED,
-            }],
-            ..Default::default()
+        let change = if ban {
+            ParticipantListUpdate {
+                changed_role_participants: vec![UserindexRolePair {
+                    user_index: index,
+                    role_index: crate::reference::room::roles::ROLE_BANNED,
+                }],
+                ..Default::default()
+            }
+        } else {
+            ParticipantListUpdate {
+                removed_indices: vec![index],
+                ..Default::default()
+            }
         };
         let next = state
-            .apply(&ban)
+            .apply(&change)
             .map_err(|e| ClientError::Conflict(e.to_string()))?;
+        self.commit_state(room, &next, Vec::new()).await
+    }
+
+    /// One commit of the room state `next` (as GroupContext extensions)
+    /// adding the clients of `kps` and removing none.
+    async fn commit_state(
+        &mut self,
+        room: &str,
+        next: &RoomState,
+        kps: Vec<KeyPackage>,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
         let group = active(&mut self.groups, &self.uri, room)?;
-        let exts = Some(extensions_with(group, &next)?);
-        self.commit_change(room, Vec::new(), Vec::new(), exts).await
+        let exts = Some(extensions_with(group, next)?);
+        self.commit_change(room, kps, Vec::new(), exts).await
     }
 
     /// One commit with the given Adds, Removes and (optionally) new

@@ -43,36 +43,39 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
         Ok(axum::Json(ForgeResponse { sent: what, answer }))
     };
     match req.forgery {
-        Forgery::CommitAdd | Forgery::CommitAddClients | Forgery::CommitBanKeepClients => {
+        Forgery::CommitAdd
+        | Forgery::CommitAddClients
+        | Forgery::CommitBanKeepClients
+        | Forgery::CommitRemoveKeepClients => {
             let user = user_field()?;
             let actor = p.user(&req.actor)?;
             let client = p.acting_client(&actor, &req.room, None).await?;
             let mut c = client.lock().await;
             actor.push(c.sync());
-            let (added, sent) = if req.forgery == Forgery::CommitAdd {
-                (
+            let by = &req.actor;
+            let (added, sent) = match req.forgery {
+                Forgery::CommitAdd => (
                     c.add_unchecked(&req.room, &user).await,
+                    format!("a commit by {by} adding {user}, asked of no policy"),
+                ),
+                Forgery::CommitBanKeepClients => (
+                    c.unlist_keeping_clients(&req.room, &user, true).await,
                     format!(
-                        "a commit by {} adding {user}, asked of no policy",
-                        req.actor
+                        "a commit by {by} giving {user} the banned role, keeping {user}'s clients"
                     ),
-                )
-            } else if req.forgery == Forgery::CommitBanKeepClients {
-                (
-                    c.ban_keeping_clients(&req.room, &user).await,
+                ),
+                Forgery::CommitRemoveKeepClients => (
+                    c.unlist_keeping_clients(&req.room, &user, false).await,
                     format!(
-                        "a commit by {} giving {user} the banned role, keeping {user}'s clients",
-                        req.actor
+                        "a commit by {by} removing {user} from the participant list, keeping {user}'s clients"
                     ),
-                )
-            } else {
-                (
+                ),
+                _ => (
                     c.add_clients_of(&req.room, &user).await,
                     format!(
-                        "a commit by {} adding the clients of {user}, who is not in the participant list",
-                        req.actor
+                        "a commit by {by} adding the clients of {user}, who is not in the participant list"
                     ),
-                )
+                ),
             };
             let answer = match added {
                 Ok(events) => {

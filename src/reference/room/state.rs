@@ -224,6 +224,18 @@ impl RoomState {
     /// present, role 0 or undefined roles, and exceeding role or room maxima.
     /// Authorization is separate ([`RoomState::authorize_update`]).
     pub fn apply(&self, update: &ParticipantListUpdate) -> Result<RoomState, ApplyUpdateError> {
+        let state = self.apply_unchecked(update)?;
+        state.check_maxima()?;
+        Ok(state)
+    }
+
+    /// [`RoomState::apply`] without the role and room maxima: how the
+    /// harness's adversary builds a list the hub must refuse (a third user
+    /// in a DM).
+    pub fn apply_unchecked(
+        &self,
+        update: &ParticipantListUpdate,
+    ) -> Result<RoomState, ApplyUpdateError> {
         let list = &self.participants.participants;
         let len = list.len();
         let mut touched: HashSet<u32> = HashSet::new();
@@ -281,12 +293,10 @@ impl RoomState {
             }
             next.push(pair.clone());
         }
-        let state = RoomState {
+        Ok(RoomState {
             participants: ParticipantListData { participants: next },
             ..self.clone()
-        };
-        state.check_maxima()?;
-        Ok(state)
+        })
     }
 
     fn check_role(&self, field: &'static str, role_index: u32) -> Result<(), ApplyUpdateError> {
