@@ -105,6 +105,30 @@ fn options(dir: &std::path::Path) -> RunOptions {
     o
 }
 
+/// A builtin reference provider with `quirks`.
+fn builtin(name: &str, quirks: &[&str]) -> TargetSpec {
+    TargetSpec {
+        name: name.into(),
+        kind: TargetKind::Builtin(BuiltinTarget {
+            domain: None,
+            quirks: quirks.iter().map(|q| (*q).to_owned()).collect(),
+        }),
+    }
+}
+
+/// The one case of `suite`'s single test between builtins `a` and `b`,
+/// with deadlines a loaded machine meets (10 s a step, 30 s the case).
+async fn builtin_pair_case(a: TargetSpec, b: TargetSpec, suite: LoadedSuite) -> CaseReport {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(vec![a, b], vec![suite], &[(0, 1)]);
+    let launcher = mimi_interop::reference::Launcher::new().unwrap();
+    let mut opts = options(dir.path());
+    opts.step_timeout = Duration::from_secs(10);
+    opts.case_timeout = Duration::from_secs(30);
+    let report = execute(&plan, &opts, &launcher, &NoEvents).await;
+    only_case(&report).clone()
+}
+
 /// Two fakes (`a.example`, `b.example`) sharing one world.
 async fn two_fakes(quirks_b: Quirks) -> (Arc<World>, Vec<TargetSpec>) {
     let world = Arc::new(World::default());

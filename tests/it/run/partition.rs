@@ -48,16 +48,6 @@ async fn a_partition_between_fakes_cuts_and_heals_in_the_relay() {
     assert_eq!(case.verdict, Verdict::Pass, "{case:#?}");
 }
 
-fn builtin(name: &str) -> TargetSpec {
-    TargetSpec {
-        name: name.into(),
-        kind: TargetKind::Builtin(BuiltinTarget {
-            domain: None,
-            quirks: Vec::new(),
-        }),
-    }
-}
-
 /// Two reference providers: a case cuts their link and runs out of time
 /// without healing; the next case (also one that cuts, so it runs alone
 /// after it) needs the link from its first step. Cases that cut run
@@ -96,7 +86,11 @@ async fn a_case_that_cuts_runs_alone_and_leaves_the_link_healed_whatever_its_ver
     // A feature the reference provider declares, so the cases run.
     let mut sync = suite("MUST", &tests);
     sync.suite.feature = "reliable-sync".into();
-    let plan = plan(vec![builtin("x"), builtin("y")], vec![sync], &[(0, 1)]);
+    let plan = plan(
+        vec![builtin("x", &[]), builtin("y", &[])],
+        vec![sync],
+        &[(0, 1)],
+    );
     let events = Recorder::default();
     let launcher = mimi_interop::reference::Launcher::new().unwrap();
     let report = execute(&plan, &options(dir.path()), &launcher, &events).await;

@@ -4,16 +4,6 @@
 
 use super::*;
 
-fn builtin(name: &str, quirks: &[&str]) -> TargetSpec {
-    TargetSpec {
-        name: name.into(),
-        kind: TargetKind::Builtin(BuiltinTarget {
-            domain: None,
-            quirks: quirks.iter().map(|q| (*q).to_owned()).collect(),
-        }),
-    }
-}
-
 /// Alice (a, the hub) adds Bob (b), makes him a moderator and names the
 /// room; both sides are asked for the room state after each change.
 const ROLE_AND_NAME: &str = "\
@@ -32,20 +22,9 @@ const ROLE_AND_NAME: &str = "\
 
 /// The one case of [`ROLE_AND_NAME`] between two builtins with `quirks`.
 async fn pair(quirks: &[&str]) -> CaseReport {
-    let dir = tempfile::tempdir().unwrap();
     let mut roles = suite("MUST", ROLE_AND_NAME);
     roles.suite.feature = "roles".into();
-    let plan = plan(
-        vec![builtin("twin-a", quirks), builtin("twin-b", quirks)],
-        vec![roles],
-        &[(0, 1)],
-    );
-    let launcher = mimi_interop::reference::Launcher::new().unwrap();
-    let mut opts = options(dir.path());
-    opts.step_timeout = Duration::from_secs(10);
-    opts.case_timeout = Duration::from_secs(30);
-    let report = execute(&plan, &opts, &launcher, &NoEvents).await;
-    only_case(&report).clone()
+    builtin_pair_case(builtin("twin-a", quirks), builtin("twin-b", quirks), roles).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

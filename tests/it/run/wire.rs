@@ -6,16 +6,6 @@
 use super::*;
 use crate::fake_target::Quirks;
 
-fn builtin(name: &str) -> TargetSpec {
-    TargetSpec {
-        name: name.into(),
-        kind: TargetKind::Builtin(BuiltinTarget {
-            domain: None,
-            quirks: Vec::new(),
-        }),
-    }
-}
-
 /// The lines of a case's wire transcript.
 fn transcript(opts: &RunOptions, case: &CaseReport) -> Vec<serde_json::Value> {
     let rel = case
@@ -91,7 +81,11 @@ async fn two_reference_providers_talk_through_the_relay_and_each_case_has_its_tr
     // A feature the reference provider declares, so the cases run.
     let mut sync = suite("MUST", &tests);
     sync.suite.feature = "reliable-sync".into();
-    let plan = plan(vec![builtin("x"), builtin("y")], vec![sync], &[(0, 1)]);
+    let plan = plan(
+        vec![builtin("x", &[]), builtin("y", &[])],
+        vec![sync],
+        &[(0, 1)],
+    );
     let launcher = mimi_interop::reference::Launcher::new().unwrap();
     let opts = options(dir.path());
     let report = execute(&plan, &opts, &launcher, &NoEvents).await;
@@ -271,23 +265,9 @@ async fn fakes_that_use_their_wiring_are_seen_by_the_relay() {
 /// The one case of `steps` (after bob joined alice's room) between a
 /// builtin hub with `quirk` and a clean builtin follower.
 async fn quirky_hub(quirk: &str, steps: &str) -> CaseReport {
-    let dir = tempfile::tempdir().unwrap();
-    let quirky = TargetSpec {
-        name: "quirky".into(),
-        kind: TargetKind::Builtin(BuiltinTarget {
-            domain: None,
-            quirks: vec![quirk.into()],
-        }),
-    };
     let mut sync = suite("MUST", &two_way("lost", steps));
     sync.suite.feature = "reliable-sync".into();
-    let plan = plan(vec![quirky, builtin("clean")], vec![sync], &[(0, 1)]);
-    let launcher = mimi_interop::reference::Launcher::new().unwrap();
-    let mut opts = options(dir.path());
-    opts.step_timeout = Duration::from_secs(10);
-    opts.case_timeout = Duration::from_secs(30);
-    let report = execute(&plan, &opts, &launcher, &NoEvents).await;
-    only_case(&report).clone()
+    builtin_pair_case(builtin("quirky", &[quirk]), builtin("clean", &[]), sync).await
 }
 
 /// A hub that holds a message back from the follower for good
