@@ -44,6 +44,15 @@ pub struct PublicSummary {
     /// For a commit: whether it carries an UpdatePath.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_path: Option<bool>,
+    /// For a commit with an UpdatePath: the identity of its leaf node's
+    /// credential (see [`ProposalSummary::identity`]).
+    #[serde(skip)]
+    pub path_identity: Option<String>,
+    /// Where the `AuthenticatedContent` (RFC 9420 §6.1: wire format,
+    /// content, signature) lies in the MLSMessage's bytes: what a
+    /// ProposalRef hashes.
+    #[serde(skip)]
+    pub authenticated_content: std::ops::Range<usize>,
 }
 
 /// `Sender` (RFC 9420 §6).
@@ -73,6 +82,10 @@ pub struct ProposalSummary {
     /// Remove: the leaf index it removes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removed: Option<u32>,
+    /// Add and Update: the identity of the new leaf's credential, when it is
+    /// a basic credential holding text (a MIMI client URI); `None` otherwise.
+    #[serde(skip)]
+    pub identity: Option<String>,
     /// What it does to the room state in the group context.
     #[serde(skip)]
     pub dictionary: DictionaryEffect,
@@ -247,12 +260,18 @@ fn public(body: &[u8]) -> Option<PublicSummary> {
                         reference: Some(hex::encode(r.opaque()?.as_slice())),
                         key_package_ref: None,
                         removed: None,
+                        identity: None,
                         dictionary: DictionaryEffect::Unknown,
                     }),
                 })?;
                 let has_path = r.u8()? == 1;
                 ("commit", proposals, Some(has_path))
             }
+        };
+        let path_identity = if has_path == Some(true) {
+            leaf_node_identity(r)?
+        } else {
+            None
         };
         Ok(PublicSummary {
             group_id,
@@ -261,15 +280,114 @@ fn public(body: &[u8]) -> Option<PublicSummary> {
             content_type,
             proposals,
             has_path,
+            path_identity,
+            authenticated_content: 0..0,
         })
     };
-    walk(&mut r).ok()
+    let mut summary = walk(&mut r).ok()?;
+    // A proposal's signature follows its content; the AuthenticatedContent
+    // starts at the wire format, two octets before `body`.
+    if summary.content_type == "proposal" {
+        r.opaque().ok()?;
+        summary.authenticated_content = 2..4 + r.position();
+    }
+    Some(summary)
+}
+
+/// Reads a LeafNode (RFC 9420 §7.2) and returns its credential's identity
+/// when that is a basic credential holding text.
+fn leaf_node_identity(r: &mut Reader<'_>) -> Result<Option<String>, DecodeError> {
+    r.opaque()?; // encryption_key
+    r.opaque()?; // signature_key
+    let (credential, _) = r.tls::<Credential>()?;
+    for _ in 0..5 {
+        r.opaque()?; // capabilities: versions, suites, extensions, proposals, credentials
+    }
+    match r.u8()? {
+        1 => {
+            r.u64()?; // lifetime
+            r.u64()?;
+        }
+        2 => {}
+        _ => {
+            r.opaque()?; // parent_hash
+        }
+    }
+    r.opaque()?; // extensions
+    r.opaque()?; // signature
+    Ok(basic_identity(&credential))
+}
+
+/// A basic credential's identity, when it is text.
+fn basic_identity(c: &Credential) -> Option<String> {
+    (u16::from(c.credential_type()) == 1)
+        .then(|| std::str::from_utf8(c.serialized_content()).ok())
+        .flatten()
+        .map(str::to_owned)
+}
+
+/// The leaves of an encoded ratchet tree (RFC 9420 §12.4.3.3: nodes in
+/// array order, leaves at even indices): per leaf, its credential's
+/// identity, or `None` for a blank leaf. `None` as a whole when the tree
+/// does not read, or a leaf's credential is not a basic one holding text.
+pub fn tree_leaves(tree: &[u8]) -> Option<Vec<Option<String>>> {
+    let mut r = Reader::new(tree, "ratchetTree");
+    let nodes = r
+        .vector(|r| {
+            r.optional(|r| match r.u8()? {
+                1 => Ok(Some(leaf_node_identity(r)?)),
+                _ => {
+                    r.opaque()?; // encryption_key
+                    r.opaque()?; // parent_hash
+                    r.opaque()?; // unmerged_leaves
+                    Ok(None)
+                }
+            })
+        })
+        .ok()?;
+    if r.remaining() > 0 {
+        return None;
+    }
+    nodes
+        .into_iter()
+        .step_by(2)
+        .map(|node| match node {
+            None => Some(None),
+            Some(Some(identity)) => identity.map(Some),
+            Some(None) => None,
+        })
+        .collect()
+}
+
+/// The ProposalRef (RFC 9420 §5.2) of the AuthenticatedContent `content`,
+/// with the hash a reference of `len` octets was made with.
+pub fn proposal_ref(len: usize, content: &[u8]) -> Option<Vec<u8>> {
+    let suite = match len {
+        32 => 1,
+        48 => 7,
+        64 => 5,
+        _ => return None,
+    };
+    ref_hash(suite, "MLS 1.0 Proposal Reference", content)
 }
 
 fn proposal(r: &mut Reader<'_>) -> Result<ProposalSummary, DecodeError> {
     let (_, bytes) = r.tls::<ProposalIn>()?;
     let code = u16::from_be_bytes([bytes[0], bytes[1]]);
     let rest = &bytes[2..];
+    let identity = match code {
+        // KeyPackage: version, cipher_suite, init_key, then the leaf.
+        1 => {
+            let mut r = Reader::new(rest.get(4..).unwrap_or_default(), "KeyPackage");
+            r.opaque()
+                .ok()
+                .and_then(|_| leaf_node_identity(&mut r).ok().flatten())
+        }
+        2 => leaf_node_identity(&mut Reader::new(rest, "LeafNode"))
+            .ok()
+            .flatten(),
+        _ => None,
+    };
     Ok(ProposalSummary {
         proposal_type: Some(proposal_type_name(code)),
         reference: None,
@@ -278,6 +396,7 @@ fn proposal(r: &mut Reader<'_>) -> Result<ProposalSummary, DecodeError> {
             .flatten(),
         removed: (code == 3 && rest.len() == 4)
             .then(|| u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]])),
+        identity,
         dictionary: dictionary_effect(code, rest),
     })
 }

@@ -285,7 +285,7 @@ fn judge(
                 };
                 let shadow = env.wire.shadow();
                 for s in &r.clients {
-                    if let Some(c) = shadow.check(room, index, s.epoch, &view_of(s)) {
+                    if let Some(c) = shadow.check(room, index, s.epoch, (&view_of(s), &s.members)) {
                         problems.push(format!(
                             "client {} on target {target} contradicts the wire's shadow of the room: it {}",
                             s.client, c.problem

@@ -165,7 +165,8 @@ impl Quirks {
         *events = out;
     }
 
-    /// wrong-epoch-report, local-roster: what `room_state` answers.
+    /// wrong-epoch-report, epoch-ahead, members-off-by-one, local-roster:
+    /// what `room_state` answers.
     pub(crate) fn room_states(&self, domain: &str, states: &mut [ClientRoomState]) {
         for s in states {
             if self.has(Quirk::WrongEpochReport) {
@@ -173,6 +174,9 @@ impl Quirks {
             }
             if self.has(Quirk::EpochAhead) {
                 s.epoch += 1;
+            }
+            if self.has(Quirk::MembersOffByOne) {
+                s.members.pop();
             }
             if self.has(Quirk::LocalRoster) {
                 s.participants
@@ -574,7 +578,7 @@ mod tests {
                     role: "user".into(),
                 },
             ],
-            members: vec![],
+            members: vec!["mimi://a.example/d/alice/1".into()],
             metadata: Default::default(),
         };
         let mut s = vec![state.clone()];
@@ -584,6 +588,8 @@ mod tests {
         assert_eq!(s[0].epoch, 2);
         Quirks::new([Quirk::EpochAhead]).room_states("a.example", &mut s);
         assert_eq!(s[0].epoch, 3);
+        Quirks::new([Quirk::MembersOffByOne]).room_states("a.example", &mut s);
+        assert!(s[0].members.is_empty());
         Quirks::new([Quirk::LocalRoster]).room_states("a.example", &mut s);
         assert_eq!(s[0].participants.len(), 1);
         assert_eq!(s[0].participants[0].user, "mimi://a.example/u/alice");

@@ -21,6 +21,7 @@ pub enum Quirk {
     DropEveryTenth,
     WrongEpochReport,
     EpochAhead,
+    MembersOffByOne,
     LocalRoster,
     KickNotCommitted,
     NewDeviceNotJoined,
@@ -72,7 +73,7 @@ pub enum Quirk {
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 56] = [
+    pub const ALL: [Quirk; 57] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -81,6 +82,7 @@ impl Quirk {
         Quirk::DropEveryTenth,
         Quirk::WrongEpochReport,
         Quirk::EpochAhead,
+        Quirk::MembersOffByOne,
         Quirk::LocalRoster,
         Quirk::KickNotCommitted,
         Quirk::NewDeviceNotJoined,
@@ -146,6 +148,7 @@ impl Quirk {
             Quirk::DropEveryTenth => "drop-every-tenth",
             Quirk::WrongEpochReport => "wrong-epoch-report",
             Quirk::EpochAhead => "epoch-ahead",
+            Quirk::MembersOffByOne => "members-off-by-one",
             Quirk::LocalRoster => "local-roster",
             Quirk::KickNotCommitted => "kick-not-committed",
             Quirk::NewDeviceNotJoined => "new-device-not-joined",
@@ -206,7 +209,10 @@ impl Quirk {
             | Quirk::ReorderFanout
             | Quirk::DropEveryTenth
             | Quirk::DropWhenUnreachable => "reliable-sync",
-            Quirk::WrongEpochReport | Quirk::EpochAhead | Quirk::NewDeviceNotJoined => "encryption",
+            Quirk::WrongEpochReport
+            | Quirk::EpochAhead
+            | Quirk::MembersOffByOne
+            | Quirk::NewDeviceNotJoined => "encryption",
             Quirk::LocalRoster | Quirk::KickNotCommitted | Quirk::BanAsKick => "membership",
             Quirk::EditByAnyone => "edits",
             Quirk::DeletedMessageShown | Quirk::OrdinaryUserDeletesOthers => "redaction",
@@ -280,6 +286,9 @@ impl Quirk {
             }
             Quirk::EpochAhead => {
                 "`room_state` reports the epoch the group's next commit would create, one higher than its own (the pending epoch for the current one)"
+            }
+            Quirk::MembersOffByOne => {
+                "`room_state` leaves the last of the group's clients out of `members` (an off-by-one loop over the leaves)"
             }
             Quirk::LocalRoster => {
                 "`room_state` lists only participants of the provider's own domain (remote users forgotten)"

@@ -27,12 +27,23 @@
 //!   never arrived was lost (`run::lost`): counted before forwarding, so a
 //!   message a follower shows is always among them.
 //!
-//! The MLS member list is not followed: a Remove names a leaf index, and
-//! the wire shows the tree only in part.
+//! - per room, the MLS group's members (each leaf's client, from its basic
+//!   credential) at each epoch, once the wire showed a whole ratchet tree
+//!   (a Welcome's fan-out, or the tree an accepted commit's update carries)
+//!   and from then on by applying each commit's proposals and path to the
+//!   leaves of the epoch before (RFC 9420 §12.3: updates, removes, then
+//!   adds at the leftmost blank leaf; an external joiner last). A proposal
+//!   committed by reference is found among the standalone proposals that
+//!   crossed in its epoch by its ProposalRef; one that did not cross, or a
+//!   credential other than a basic one holding text, leaves the members
+//!   unknown.
 
-use crate::protocol::mls::{DictionaryEffect, MessageSummary, summarize_message};
+use crate::protocol::mls::{
+    DictionaryEffect, MessageSummary, ProposalSummary, PublicSummary, SenderSummary, proposal_ref,
+    summarize_message, tree_leaves,
+};
 use crate::protocol::room::{RoomView, read_view};
-use crate::protocol::{FanoutTail, HandshakeBundle, UpdateOutcome};
+use crate::protocol::{FanoutTail, HandshakeBundle, RatchetTreeOption, UpdateOutcome};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::time::SystemTime;
@@ -53,6 +64,9 @@ struct RoomShadow {
     /// Epochs in which a standalone proposal that may change the room state
     /// crossed the wire (a commit may then include it by reference).
     unsure: BTreeSet<u64>,
+    /// The standalone proposals that crossed the wire, per epoch, for
+    /// resolving a commit's references.
+    proposals: HashMap<u64, Vec<Standalone>>,
     /// Per follower: the newest epoch the wire brought it, `None` after a
     /// Welcome.
     followers: HashMap<usize, Option<u64>>,
@@ -69,6 +83,24 @@ struct RoomShadow {
 struct Reached {
     commit: Vec<u8>,
     view: Option<RoomView>,
+    /// The group's leaves at the epoch: each leaf's client, `None` for a
+    /// blank one.
+    leaves: Option<Leaves>,
+    /// KeyPackageRefs (hex) the commit added: what tells which epoch a
+    /// Welcome's ratchet tree is of.
+    adds: Vec<String>,
+}
+
+type Leaves = Vec<Option<String>>;
+
+/// A standalone proposal, as a commit may reference it.
+#[derive(Debug)]
+struct Standalone {
+    /// Its AuthenticatedContent, which its ProposalRef hashes.
+    content: Vec<u8>,
+    proposal: ProposalSummary,
+    /// The proposer's leaf, for a member.
+    sender: Option<u32>,
 }
 
 /// What one reported client state contradicts in the shadow.
@@ -111,7 +143,7 @@ impl Shadow {
                     for p in external_proposals {
                         r.proposal(p.bytes());
                     }
-                    r.commit(m.message.bytes(), Some(follower));
+                    r.commit(m.message.bytes(), Some(follower), None);
                 }
                 FanoutTail::Proposal { more_proposals } => {
                     r.proposal(m.message.bytes());
@@ -119,10 +151,13 @@ impl Shadow {
                         r.proposal(p.bytes());
                     }
                 }
-                FanoutTail::Welcome { .. } => {
+                FanoutTail::Welcome {
+                    ratchet_tree: RatchetTreeOption::Full(tree),
+                } => {
                     if !r.hubs.contains(&follower) {
                         r.followers.insert(follower, None);
                     }
+                    r.welcome(m.message.bytes(), tree.bytes());
                 }
                 FanoutTail::Application { .. } => {
                     let h = message_hash(m.message.bytes());
@@ -170,9 +205,13 @@ impl Shadow {
         };
         let r = self.rooms.entry(room_key(room)).or_default();
         match &bundle {
-            HandshakeBundle::Commit { commit, .. } => {
+            HandshakeBundle::Commit {
+                commit,
+                ratchet_tree: RatchetTreeOption::Full(tree),
+                ..
+            } => {
                 let to = (!r.hubs.contains(&sender)).then_some(sender);
-                r.commit(commit.bytes(), to);
+                r.commit(commit.bytes(), to, tree_leaves(tree.bytes()));
             }
             HandshakeBundle::Proposal {
                 proposal,
@@ -187,14 +226,15 @@ impl Shadow {
     }
 
     /// What a client's reported state contradicts in the shadow of `room`:
-    /// a room state other than the one the wire gives for the reported
-    /// epoch, or, for a follower, an epoch beyond what the wire brought it.
+    /// a room state or MLS members (sorted client URIs) other than the ones
+    /// the wire gives for the reported epoch, or, for a follower, an epoch
+    /// beyond what the wire brought it.
     pub fn check(
         &self,
         room: &str,
         target: usize,
         epoch: u64,
-        view: &RoomView,
+        (view, members): (&RoomView, &[String]),
     ) -> Option<Contradiction> {
         let r = self.rooms.get(&room_key(room))?;
         if !r.hubs.contains(&target)
@@ -210,42 +250,57 @@ impl Shadow {
         if r.lost {
             return None;
         }
-        let shown = r.epochs.get(&epoch)?.view.as_ref()?;
-        if shown == view {
-            return None;
-        }
+        let reached = r.epochs.get(&epoch)?;
         let mut differs = Vec::new();
-        if shown.participants != view.participants {
-            let list = |p: &[(String, String)]| {
-                let items: Vec<String> = p.iter().map(|(u, r)| format!("{u}={r}")).collect();
-                format!("[{}]", items.join(", "))
-            };
-            differs.push(format!(
-                "participants {} where the commits on the wire give {}",
-                list(&view.participants),
-                list(&shown.participants)
-            ));
-        }
-        for (field, have, want) in [
-            ("name", &view.name, &shown.name),
-            ("topic", &view.topic, &shown.topic),
-            ("avatar", &view.avatar, &shown.avatar),
-        ] {
-            if have != want {
+        if let Some(shown) = &reached.view
+            && shown != view
+        {
+            if shown.participants != view.participants {
+                let list = |p: &[(String, String)]| {
+                    let items: Vec<String> = p.iter().map(|(u, r)| format!("{u}={r}")).collect();
+                    format!("[{}]", items.join(", "))
+                };
                 differs.push(format!(
-                    "{field} {have:?} where the commits on the wire give {want:?}"
+                    "participants {} where the commits on the wire give {}",
+                    list(&view.participants),
+                    list(&shown.participants)
+                ));
+            }
+            for (field, have, want) in [
+                ("name", &view.name, &shown.name),
+                ("topic", &view.topic, &shown.topic),
+                ("avatar", &view.avatar, &shown.avatar),
+            ] {
+                if have != want {
+                    differs.push(format!(
+                        "{field} {have:?} where the commits on the wire give {want:?}"
+                    ));
+                }
+            }
+        }
+        if let Some(leaves) = &reached.leaves {
+            let mut shown: Vec<&str> = leaves.iter().flatten().map(String::as_str).collect();
+            shown.sort_unstable();
+            let mut have: Vec<&str> = members.iter().map(String::as_str).collect();
+            have.sort_unstable();
+            if shown != have {
+                differs.push(format!(
+                    "members [{}] where the ratchet tree and commits on the wire give [{}]",
+                    have.join(", "),
+                    shown.join(", ")
                 ));
             }
         }
-        Some(Contradiction {
+        (!differs.is_empty()).then(|| Contradiction {
             problem: format!("reports at epoch {epoch} {}", differs.join(", ")),
         })
     }
 }
 
 impl RoomShadow {
-    /// An accepted commit; `to` is the follower it reached, if any.
-    fn commit(&mut self, bytes: &[u8], to: Option<usize>) {
+    /// An accepted commit; `to` is the follower it reached, if any; `tree`
+    /// the leaves of the ratchet tree its sender gave for the new epoch.
+    fn commit(&mut self, bytes: &[u8], to: Option<usize>, tree: Option<Leaves>) {
         let p = match summarize_message(bytes) {
             Some(MessageSummary::PublicMessage(p)) if p.content_type == "commit" => p,
             // An encrypted commit hides what it does: the follower's epoch
@@ -266,17 +321,20 @@ impl RoomShadow {
             let newest = self.followers.entry(f).or_insert(None);
             *newest = Some(newest.map_or(next, |n| n.max(next)));
         }
-        if let Some(seen) = self.epochs.get(&next) {
+        if let Some(seen) = self.epochs.get_mut(&next) {
             if seen.commit != bytes {
                 self.lost = true;
+            } else if seen.leaves.is_none() {
+                // The fan-out came first; the update brings the tree.
+                seen.leaves = tree;
             }
             return;
         }
-        let before = self.epochs.get(&p.epoch).and_then(|e| e.view.clone());
+        let before = self.epochs.get(&p.epoch);
         let mut view = if self.unsure.contains(&p.epoch) {
             None
         } else {
-            before
+            before.and_then(|e| e.view.clone())
         };
         for proposal in &p.proposals {
             match &proposal.dictionary {
@@ -289,24 +347,130 @@ impl RoomShadow {
                 DictionaryEffect::Unknown => view = None,
             }
         }
+        let derived = before
+            .and_then(|e| e.leaves.as_deref())
+            .and_then(|leaves| self.next_leaves(leaves, &p));
+        let leaves = derived.or(tree);
+        let adds = p
+            .proposals
+            .iter()
+            .filter_map(|x| x.key_package_ref.clone())
+            .collect();
         self.epochs.insert(
             next,
             Reached {
                 commit: bytes.to_vec(),
                 view,
+                leaves,
+                adds,
             },
         );
     }
 
+    /// The leaves after commit `p` applied to `leaves`, its epoch's: `None`
+    /// when a proposal it references did not cross the wire, or a new leaf's
+    /// client cannot be read.
+    fn next_leaves(&self, leaves: &[Option<String>], p: &PublicSummary) -> Option<Leaves> {
+        let committer = match p.sender {
+            SenderSummary::Member { leaf_index } => Some(leaf_index),
+            SenderSummary::NewMemberCommit => None,
+            _ => return None,
+        };
+        let mut all: Vec<(&ProposalSummary, Option<u32>)> = Vec::new();
+        for x in &p.proposals {
+            match &x.reference {
+                None => all.push((x, committer)),
+                Some(reference) => {
+                    let reference = hex::decode(reference).ok()?;
+                    let s = self.proposals.get(&p.epoch)?.iter().find(|s| {
+                        proposal_ref(reference.len(), &s.content).as_deref()
+                            == Some(reference.as_slice())
+                    })?;
+                    all.push((&s.proposal, s.sender));
+                }
+            }
+        }
+        let of = |name: &'static str| {
+            all.iter()
+                .filter(move |(x, _)| x.proposal_type.as_deref() == Some(name))
+        };
+        let mut next = leaves.to_vec();
+        for (x, sender) in of("update") {
+            *next.get_mut(usize::try_from((*sender)?).ok()?)? = Some(x.identity.clone()?);
+        }
+        let removed = of("remove")
+            .map(|(x, _)| x.removed)
+            .chain(of("self_remove").map(|(_, sender)| *sender));
+        for leaf in removed {
+            *next.get_mut(usize::try_from(leaf?).ok()?)? = None;
+        }
+        let add = |next: &mut Leaves, client: String| match next.iter().position(Option::is_none) {
+            Some(blank) => next[blank] = Some(client),
+            None => next.push(Some(client)),
+        };
+        for (x, _) in of("add") {
+            add(&mut next, x.identity.clone()?);
+        }
+        match (committer, p.has_path) {
+            (Some(leaf), Some(true)) => {
+                *next.get_mut(usize::try_from(leaf).ok()?)? = Some(p.path_identity.clone()?);
+            }
+            (Some(_), _) => {}
+            (None, Some(true)) => add(&mut next, p.path_identity.clone()?),
+            (None, _) => return None,
+        }
+        // The tree drops blank leaves at its right edge (§7.8).
+        while next.last() == Some(&None) {
+            next.pop();
+        }
+        Some(next)
+    }
+
+    /// A Welcome fanned out with the ratchet tree of the epoch the commit
+    /// that added its new members reached.
+    fn welcome(&mut self, message: &[u8], tree: &[u8]) {
+        let Some(MessageSummary::Welcome(w)) = summarize_message(message) else {
+            return;
+        };
+        let Some(reached) = self
+            .epochs
+            .values_mut()
+            .rev()
+            .find(|e| e.adds.iter().any(|a| w.key_package_refs.contains(a)))
+        else {
+            return;
+        };
+        if reached.leaves.is_none() {
+            reached.leaves = tree_leaves(tree);
+        }
+    }
+
     /// A standalone proposal the hub accepted or fanned out.
     fn proposal(&mut self, bytes: &[u8]) {
-        if let Some(MessageSummary::PublicMessage(p)) = summarize_message(bytes)
-            && p.proposals
-                .iter()
-                .any(|x| x.dictionary != DictionaryEffect::Keeps)
+        let Some(MessageSummary::PublicMessage(p)) = summarize_message(bytes) else {
+            return;
+        };
+        if p.proposals
+            .iter()
+            .any(|x| x.dictionary != DictionaryEffect::Keeps)
         {
             self.unsure.insert(p.epoch);
         }
+        let (Some(proposal), Some(content)) = (
+            p.proposals.into_iter().next(),
+            bytes.get(p.authenticated_content),
+        ) else {
+            return;
+        };
+        let sender = match p.sender {
+            SenderSummary::Member { leaf_index } => Some(leaf_index),
+            _ => None,
+        };
+        self.proposals.entry(p.epoch).or_default().push(Standalone {
+            content: content.to_vec(),
+            proposal,
+            sender,
+        });
     }
 }
 
@@ -325,6 +489,8 @@ mod tests {
     const PATH_ROOM: &str = "ref-a.example/r/room-69df27-209-1";
     const ALICE: &str = "mimi://ref-a.example/u/alice-69df27-209";
     const BOB: &str = "mimi://ref-b.example/u/bob-69df27-209";
+    const ALICE_1: &str = "mimi://ref-a.example/d/alice-69df27-209-1";
+    const BOB_1: &str = "mimi://ref-b.example/d/bob-69df27-209-1";
 
     fn view(bob: &str) -> RoomView {
         RoomView {
@@ -333,6 +499,11 @@ mod tests {
             topic: None,
             avatar: None,
         }
+    }
+
+    /// The group's clients at epochs 1 and 2.
+    fn members() -> Vec<String> {
+        vec![ALICE_1.into(), BOB_1.into()]
     }
 
     fn fed(notifies: &[&[u8]]) -> Shadow {
@@ -346,10 +517,13 @@ mod tests {
     #[test]
     fn the_state_at_each_epoch_is_what_the_commits_give() {
         let s = fed(&[ADD, WELCOME, ROLE]);
-        assert_eq!(s.check(ROOM, 1, 1, &view("user")), None);
-        assert_eq!(s.check(ROOM, 1, 2, &view("moderator")), None);
+
+        assert_eq!(s.check(ROOM, 1, 1, (&view("user"), &members())), None);
+        assert_eq!(s.check(ROOM, 1, 2, (&view("moderator"), &members())), None);
         // The role of epoch 2 reported for epoch 1 (an epoch one too low).
-        let wrong = s.check(ROOM, 0, 1, &view("moderator")).expect("caught");
+        let wrong = s
+            .check(ROOM, 0, 1, (&view("moderator"), &members()))
+            .expect("caught");
         assert!(
             wrong
                 .problem
@@ -360,7 +534,7 @@ mod tests {
         );
         let mut named = view("moderator");
         named.name = Some("Lunch".into());
-        let wrong = s.check(ROOM, 0, 2, &named).expect("caught");
+        let wrong = s.check(ROOM, 0, 2, (&named, &members())).expect("caught");
         assert!(
             wrong
                 .problem
@@ -371,39 +545,54 @@ mod tests {
         // An epoch no commit on the wire reached claims nothing; nor does a
         // room the wire never showed; the room's URI and its path form are
         // one room.
-        assert_eq!(s.check(ROOM, 0, 0, &view("admin")), None);
+        assert_eq!(s.check(ROOM, 0, 0, (&view("admin"), &members())), None);
         assert_eq!(
-            s.check("mimi://ref-a.example/r/other", 0, 2, &view("x")),
+            s.check(
+                "mimi://ref-a.example/r/other",
+                0,
+                2,
+                (&view("x"), &members())
+            ),
             None
         );
         assert!(
-            s.check("ref-a.example%2Fr%2Froom-69df27-209-1", 0, 1, &view("x"))
-                .is_some()
+            s.check(
+                "ref-a.example%2Fr%2Froom-69df27-209-1",
+                0,
+                1,
+                (&view("x"), &members())
+            )
+            .is_some()
         );
     }
 
     #[test]
     fn a_follower_may_not_be_past_what_the_wire_brought_it() {
         let s = fed(&[ADD, WELCOME, ROLE]);
-        let ahead = s.check(ROOM, 1, 3, &view("moderator")).expect("caught");
+        let ahead = s
+            .check(ROOM, 1, 3, (&view("moderator"), &members()))
+            .expect("caught");
         assert_eq!(
             ahead.problem,
             "reports epoch 3, but the newest commit the wire brought its provider reaches epoch 2"
         );
         // The hub is ahead of its fan-out while it sends it.
-        assert_eq!(s.check(ROOM, 0, 3, &view("moderator")), None);
+        assert_eq!(s.check(ROOM, 0, 3, (&view("moderator"), &members())), None);
         // After a Welcome the follower's epoch is the wire's secret, until
         // the next commit reaches it.
         let s = fed(&[ADD, WELCOME]);
-        assert_eq!(s.check(ROOM, 1, 7, &view("user")), None);
+        assert_eq!(s.check(ROOM, 1, 7, (&view("user"), &members())), None);
         let s = fed(&[ADD]);
-        assert!(s.check(ROOM, 1, 2, &view("user")).is_some());
+        assert!(s.check(ROOM, 1, 2, (&view("user"), &members())).is_some());
     }
 
     #[test]
     fn a_retry_changes_nothing_and_a_second_commit_of_an_epoch_ends_the_claims() {
         let s = fed(&[ADD, WELCOME, ROLE, ROLE, ADD]);
-        assert!(s.check(ROOM, 0, 1, &view("moderator")).is_some());
+        assert!(
+            s.check(ROOM, 0, 1, (&view("moderator"), &members()))
+                .is_some()
+        );
         // The role commit with other bytes (its last byte, in the
         // membership tag): the wire shows two commits of epoch 1.
         let mut batch = crate::protocol::decode_fanout_batch(ROLE).unwrap();
@@ -415,19 +604,154 @@ mod tests {
         };
         let other: Vec<u8> = batch.iter().flat_map(encode).collect();
         let s = fed(&[ADD, WELCOME, ROLE, &other]);
-        assert_eq!(s.check(ROOM, 0, 1, &view("moderator")), None);
+        assert_eq!(s.check(ROOM, 0, 1, (&view("moderator"), &members())), None);
     }
 
     #[test]
     fn a_proposal_that_may_change_the_state_makes_its_epoch_unsure() {
         let mut r = RoomShadow::default();
         let batch = crate::protocol::decode_fanout_batch(ADD).unwrap();
-        r.commit(batch[0].message.bytes(), Some(1));
+        r.commit(batch[0].message.bytes(), Some(1), None);
         assert!(r.epochs[&1].view.is_some());
         // A commit's own proposal read as a standalone one: it replaces
         // the dictionary, so epoch 1 is unsure.
         let role = crate::protocol::decode_fanout_batch(ROLE).unwrap();
         r.proposal(role[0].message.bytes());
         assert!(r.unsure.contains(&1));
+    }
+
+    #[test]
+    fn the_members_are_the_welcomes_tree_then_what_the_commits_do() {
+        let s = fed(&[ADD, WELCOME, ROLE]);
+        for epoch in [1, 2] {
+            let v = view(if epoch == 1 { "user" } else { "moderator" });
+            assert_eq!(s.check(ROOM, 1, epoch, (&v, &members())), None);
+            let short = s
+                .check(ROOM, 0, epoch, (&v, &[ALICE_1.to_owned()]))
+                .expect("caught");
+            assert_eq!(
+                short.problem,
+                format!(
+                    "reports at epoch {epoch} members [{ALICE_1}] where the ratchet tree and commits on the wire give [{ALICE_1}, {BOB_1}]"
+                )
+            );
+        }
+        // Without the Welcome's tree the members are not known.
+        let s = fed(&[ADD, ROLE]);
+        assert_eq!(s.check(ROOM, 0, 2, (&view("moderator"), &[])), None);
+    }
+
+    fn add(client: &str) -> ProposalSummary {
+        ProposalSummary {
+            proposal_type: Some("add".into()),
+            reference: None,
+            key_package_ref: None,
+            removed: None,
+            identity: Some(client.into()),
+            dictionary: DictionaryEffect::Keeps,
+        }
+    }
+
+    fn remove(leaf: u32) -> ProposalSummary {
+        ProposalSummary {
+            proposal_type: Some("remove".into()),
+            removed: Some(leaf),
+            identity: None,
+            ..add("")
+        }
+    }
+
+    fn commit(sender: SenderSummary, proposals: Vec<ProposalSummary>) -> PublicSummary {
+        PublicSummary {
+            group_id: String::new(),
+            epoch: 4,
+            sender,
+            content_type: "commit",
+            proposals,
+            has_path: Some(false),
+            path_identity: None,
+            authenticated_content: 0..0,
+        }
+    }
+
+    #[test]
+    fn a_commit_removes_then_adds_at_the_leftmost_blank_leaf() {
+        let r = RoomShadow::default();
+        let leaves: Leaves = vec![Some("a".into()), Some("b".into()), Some("c".into())];
+        let by_a = SenderSummary::Member { leaf_index: 0 };
+        let p = commit(by_a.clone(), vec![add("d"), remove(1), add("e")]);
+        assert_eq!(
+            r.next_leaves(&leaves, &p),
+            Some(vec![
+                Some("a".into()),
+                Some("d".into()),
+                Some("c".into()),
+                Some("e".into())
+            ])
+        );
+        // Blank leaves at the right edge go.
+        let p = commit(by_a.clone(), vec![remove(2), remove(1)]);
+        assert_eq!(r.next_leaves(&leaves, &p), Some(vec![Some("a".into())]));
+        // A path with another credential replaces the committer's leaf.
+        let mut p = commit(by_a, vec![]);
+        p.has_path = Some(true);
+        p.path_identity = Some("a2".into());
+        assert_eq!(
+            r.next_leaves(&leaves, &p).unwrap()[0].as_deref(),
+            Some("a2")
+        );
+        // An external joiner takes the leftmost blank leaf, after the
+        // removal of its old self.
+        let mut p = commit(SenderSummary::NewMemberCommit, vec![remove(0)]);
+        p.has_path = Some(true);
+        p.path_identity = Some("a3".into());
+        assert_eq!(
+            r.next_leaves(&leaves, &p).unwrap()[0].as_deref(),
+            Some("a3")
+        );
+        // A leaf past the tree, or an added client that cannot be read,
+        // leaves the members unknown.
+        let by_b = SenderSummary::Member { leaf_index: 1 };
+        assert_eq!(
+            r.next_leaves(&leaves, &commit(by_b.clone(), vec![remove(9)])),
+            None
+        );
+        let mut unreadable = add("");
+        unreadable.identity = None;
+        assert_eq!(
+            r.next_leaves(&leaves, &commit(by_b, vec![unreadable])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_proposal_by_reference_is_the_one_that_crossed_in_its_epoch() {
+        let mut r = RoomShadow::default();
+        let leaves: Leaves = vec![Some("a".into()), Some("b".into())];
+        let content = b"wire format, content and signature of b's SelfRemove".to_vec();
+        let reference = proposal_ref(32, &content).unwrap();
+        let mut by_ref = add("");
+        by_ref.proposal_type = None;
+        by_ref.identity = None;
+        by_ref.reference = Some(hex::encode(&reference));
+        let p = commit(SenderSummary::Member { leaf_index: 0 }, vec![by_ref]);
+        // Not crossed: unknown.
+        assert_eq!(r.next_leaves(&leaves, &p), None);
+        let mut self_remove = add("");
+        self_remove.proposal_type = Some("self_remove".into());
+        self_remove.identity = None;
+        let other = Standalone {
+            content: b"another proposal".to_vec(),
+            proposal: remove(0),
+            sender: Some(1),
+        };
+        let crossed = Standalone {
+            content,
+            proposal: self_remove,
+            sender: Some(1),
+        };
+        r.proposals.insert(3, vec![]);
+        r.proposals.insert(4, vec![other, crossed]);
+        assert_eq!(r.next_leaves(&leaves, &p), Some(vec![Some("a".into())]));
     }
 }

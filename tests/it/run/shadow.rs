@@ -64,3 +64,15 @@ async fn an_epoch_one_too_high_on_both_sides_is_caught_by_the_shadow() {
     )
     .await;
 }
+
+/// Both leave the last client out of the members they report, so they
+/// agree; the ratchet tree the Welcome carried, and the commits after it,
+/// name both clients.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_member_list_on_both_sides_is_caught_by_the_shadow() {
+    caught_by_the_shadow(
+        "members-off-by-one",
+        "where the ratchet tree and commits on the wire give [",
+    )
+    .await;
+}
