@@ -6,7 +6,8 @@
 //! Relations apply asynchronously (an edit may still be on its way), so on
 //! a mismatch the step waits for the actor's next event (a long-poll, never
 //! a sleep) and asks again, until its deadline; then it fails with the last
-//! difference.
+//! difference. A message shown with an expiry must go when it expires,
+//! which no event reports: the wait then ends at that time at the latest.
 
 use super::case::{CaseEnv, CaseState};
 use super::judge;
@@ -16,6 +17,7 @@ use crate::control::api::{ClientTimeline, TimelineMessage, TimelineRequest, Time
 use crate::suite::model::ExpectTimeline;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// One expected message, variables resolved.
@@ -28,6 +30,8 @@ struct Want {
     reactions: Option<BTreeMap<String, u32>>,
     /// (actor name, user URI) → status.
     status: Option<Vec<(String, String, String)>>,
+    /// The thread, `Some(None)` for none.
+    topic: Option<Option<String>>,
 }
 
 pub(crate) async fn expect_timeline(
@@ -75,6 +79,11 @@ pub(crate) async fn expect_timeline(
                         .collect::<Result<Vec<_>, Failure>>()
                 })
                 .transpose()?,
+            topic: match &m.topic {
+                Some(Some(t)) => Some(Some(state.text(t)?)),
+                Some(None) => Some(None),
+                None => None,
+            },
         });
     }
     let absent = s
@@ -96,13 +105,17 @@ pub(crate) async fn expect_timeline(
         let (result, ex) = state
             .call::<_, TimelineResponse>(env, side, "timeline", &req, deadline)
             .await;
+        let mut expiry = None;
         let problems = match result {
-            Ok(resp) => judge_all(
-                &resp,
-                &clients,
-                s.messages.is_some().then_some(&wants),
-                &absent,
-            ),
+            Ok(resp) => {
+                expiry = next_expiry(&resp);
+                judge_all(
+                    &resp,
+                    &clients,
+                    s.messages.is_some().then_some(&wants),
+                    &absent,
+                )
+            }
             Err(CallError::NotFound { message }) => {
                 vec![format!(
                     "the target knows no client of {actor} in the room (404: {message})"
@@ -115,8 +128,12 @@ pub(crate) async fn expect_timeline(
         if problems.is_empty() {
             return Ok(());
         }
+        // The next event, or the time by which a message shown with an
+        // expiry must have gone, whichever comes first: expiry is an event
+        // no long-poll reports.
+        let wake = expiry.map_or(deadline, |e| e.min(deadline));
         let inbox = &mut state.actors.get_mut(&actor).expect("actor exists").inbox;
-        inbox.fetch(conn.client, conn.name, &user, deadline).await?;
+        inbox.fetch(conn.client, conn.name, &user, wake).await?;
         // At the deadline the last answer stands: asking again would have
         // no time left to answer in.
         if Instant::now() >= deadline {
@@ -128,6 +145,29 @@ pub(crate) async fn expect_timeline(
             .expected(expected));
         }
     }
+}
+
+/// The earliest time at which a message the answer shows must be past its
+/// expiry (content-08 §4.1): an absolute `at`, or `relative` seconds after
+/// reading, which was before this answer. `None` when none shown expires
+/// later than now.
+fn next_expiry(resp: &TimelineResponse) -> Option<Instant> {
+    let now = Instant::now();
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    resp.clients
+        .iter()
+        .flat_map(|c| &c.messages)
+        .filter_map(|m| {
+            let e = m.body.get("expires")?;
+            if let Some(s) = e.get("relative").and_then(Value::as_u64) {
+                return Some(now + Duration::from_secs(s));
+            }
+            let at = Duration::from_secs(e.get("at").and_then(Value::as_u64)?);
+            (at > since_epoch).then(|| now + (at - since_epoch))
+        })
+        .min()
 }
 
 fn describe(wants: Option<&Vec<Want>>, absent: &[String], actor: &str) -> String {
@@ -166,6 +206,9 @@ fn describe_one(w: &Want) -> String {
     if let Some(st) = &w.status {
         let list: Vec<String> = st.iter().map(|(n, _, s)| format!("{n}: {s}")).collect();
         f.push(format!("status {{{}}}", list.join(", ")));
+    }
+    if let Some(t) = &w.topic {
+        f.push(format!("topic {t:?}"));
     }
     format!("{{{}}}", f.join(", "))
 }
@@ -250,6 +293,11 @@ fn judge_client(t: &ClientTimeline, wants: Option<&Vec<Want>>, absent: &[String]
         {
             problems.push(format!("{at}: status {why}"));
         }
+        if let Some(topic) = &w.topic
+            && &m.topic != topic
+        {
+            problems.push(format!("{at}: topic is {:?}, expected {topic:?}", m.topic));
+        }
     }
     problems
 }
@@ -297,4 +345,53 @@ fn summary(m: &TimelineMessage) -> String {
         .map(|t| format!("{t:?}"))
         .unwrap_or_else(|| "(no text)".to_owned());
     format!("{} from {}: {text}", short(&m.message_id), m.sender)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(bodies: &[Value]) -> TimelineResponse {
+        let messages = bodies
+            .iter()
+            .map(|body| {
+                serde_json::from_value(serde_json::json!({
+                    "message_id": "00", "sender": "mimi://a.example/u/bob", "body": body
+                }))
+                .unwrap()
+            })
+            .collect();
+        TimelineResponse {
+            clients: vec![ClientTimeline {
+                client: "mimi://a.example/d/alice/1".into(),
+                messages,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_wait_ends_when_a_shown_message_must_have_expired() {
+        let now = Instant::now();
+        let secs = |d: Duration| d.as_secs_f64();
+        let relative = answer(&[
+            serde_json::json!({"text": "a", "expires": {"relative": 5}}),
+            serde_json::json!({"text": "b", "expires": {"relative": 2}}),
+        ]);
+        let wake = next_expiry(&relative).expect("an expiry");
+        assert!((1.9..2.5).contains(&secs(wake - now)), "{wake:?}");
+        let in_an_hour = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 3600;
+        let at = answer(&[serde_json::json!({"text": "c", "expires": {"at": in_an_hour}})]);
+        let wake = next_expiry(&at).expect("an expiry");
+        assert!((3590.0..3601.0).contains(&secs(wake - now)), "{wake:?}");
+        // Already past, or no expiry: nothing to wake for.
+        let past = answer(&[
+            serde_json::json!({"text": "d", "expires": {"at": 1}}),
+            serde_json::json!({"text": "e"}),
+        ]);
+        assert_eq!(next_expiry(&past), None);
+    }
 }

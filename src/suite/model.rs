@@ -776,6 +776,22 @@ pub struct TimelineEntry {
     /// `{}` for none. The viewing user's own reports are never listed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<BTreeMap<String, String>>,
+    /// The thread the client files the message under (the timeline's
+    /// `topic`); `null` for none.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub topic: Option<Option<String>>,
+}
+
+/// A field that, when present, may be `null`: `Some(None)` then, and
+/// `None` only when the field is left out.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A suite file as loaded: its path, its bytes' hash and its typed form.

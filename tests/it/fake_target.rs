@@ -181,6 +181,9 @@ struct WorldState {
     timeline: HashMap<String, Vec<(String, String, content::MimiContent)>>,
     /// Asset URL → stored (encrypted) bytes of `upload` sends.
     assets: HashMap<String, Vec<u8>>,
+    /// (user, message ID) → when the user's timeline first showed a message
+    /// with a relative expiry (its reading, §4.1), in ms.
+    read_at: HashMap<(String, String), u64>,
 }
 
 /// One event to push: (user, client, room, event).
@@ -1049,6 +1052,18 @@ impl Fake {
                 if !self.quirks.raw_timeline {
                     add_statuses(&mut messages, &sent, &req.user, r.status);
                 }
+                // A relative expiry runs from the first time it is shown.
+                let now = now_ms();
+                messages.retain(|m| {
+                    let Some(secs) = m.body["expires"]["relative"].as_u64() else {
+                        return true;
+                    };
+                    let read = *st
+                        .read_at
+                        .entry((req.user.clone(), m.message_id.clone()))
+                        .or_insert(now);
+                    now < read + secs * 1000
+                });
                 let clients = st.users[&req.user]
                     .clients
                     .iter()
@@ -1204,7 +1219,8 @@ fn timeline_view(
                 .into_iter()
                 .map(|(k, v)| (k, v.len() as u32))
                 .collect(),
-            topic: None,
+            topic: (!c.topic_id.is_empty())
+                .then(|| String::from_utf8_lossy(&c.topic_id).into_owned()),
             accepted_timestamp: None,
             status: Default::default(),
         });

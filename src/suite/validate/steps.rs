@@ -151,6 +151,9 @@ impl Checker {
             if let Some(c) = &m.content {
                 self.json(c, mp("content"));
             }
+            if let Some(Some(topic)) = &m.topic {
+                self.string(topic, mp("topic"));
+            }
             for (user, status) in m.status.iter().flatten() {
                 let p = join(&mp("status"), [Seg::Key(user.clone())]);
                 if !self.actors.contains(user) {
