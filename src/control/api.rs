@@ -667,6 +667,10 @@ pub enum Forgery {
     /// member who may not remove them: a hub that keeps them lets the next
     /// committer carry them out.
     ProposeRemove,
+    /// A Remove proposal of `user`'s first client as an external proposal
+    /// in the hub's name (sender `external`, index 0: the hub's entry in
+    /// `external_senders`), signed with the actor's own client key.
+    ProposeAsHub,
     /// A commit giving `user` (default: the actor) `role` (default admin).
     CommitRole,
     /// A commit adding `user`, asked of no policy (e.g. a third user in a
@@ -740,6 +744,7 @@ impl Forgery {
             Self::CommitRemove => "commit_remove",
             Self::CommitKick => "commit_kick",
             Self::ProposeRemove => "propose_remove",
+            Self::ProposeAsHub => "propose_as_hub",
             Self::CommitBan => "commit_ban",
             Self::CommitBanKeepClients => "commit_ban_keep_clients",
             Self::CommitRemoveKeepClients => "commit_remove_keep_clients",
@@ -776,6 +781,7 @@ impl Forgery {
             Self::CommitRemove
             | Self::CommitKick
             | Self::ProposeRemove
+            | Self::ProposeAsHub
             | Self::CommitBan
             | Self::CommitBanKeepClients
             | Self::CommitRemoveKeepClients

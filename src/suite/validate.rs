@@ -627,6 +627,7 @@ impl Checker {
             Forgery::CommitRemove
                 | Forgery::CommitKick
                 | Forgery::ProposeRemove
+                | Forgery::ProposeAsHub
                 | Forgery::CommitBan
                 | Forgery::CommitBanKeepClients
                 | Forgery::CommitRemoveKeepClients

@@ -229,6 +229,35 @@ impl Client {
         self.send_removals(room, first, rest.to_vec()).await
     }
 
+    /// A Remove proposal of `target`'s first client as an external proposal
+    /// in the hub's name (sender index 0, the hub's `external_senders`
+    /// entry) but signed with this client's key: the harness's adversary
+    /// impersonating the hub, which the hub must refuse (protocol-06 §7.3,
+    /// RFC 9420 §12.1.8.1). Returns once the hub accepted.
+    pub async fn propose_removal_as_hub(
+        &mut self,
+        room: &str,
+        target: &str,
+    ) -> Result<(), ClientError> {
+        let leaves = self.leaves_of(room, target);
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let Some(&leaf) = leaves.first() else {
+            return Err(ClientError::Conflict(format!(
+                "{target} has no client in {room}"
+            )));
+        };
+        let m = openmls::prelude::ExternalProposal::new_remove::<OpenMlsRustCrypto>(
+            leaf,
+            group.group_id().clone(),
+            group.epoch(),
+            &self.signer,
+            openmls::prelude::SenderExtensionIndex::new(0),
+        )
+        .map_err(mls)?;
+        let first = m.tls_serialize_detached().map_err(mls)?;
+        self.send_removals(room, first, Vec::new()).await
+    }
+
     /// Sends `first` (a Remove proposal, serialized) and Remove proposals of
     /// `more` leaves as one bundle; on refusal the pending proposals go.
     async fn send_removals(

@@ -86,23 +86,34 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             };
             Ok(axum::Json(ForgeResponse { sent, answer }))
         }
-        Forgery::ProposeRemove => {
+        Forgery::ProposeRemove | Forgery::ProposeAsHub => {
             let user = user_field()?;
             let actor = p.user(&req.actor)?;
             let client = p.acting_client(&actor, &req.room, None).await?;
             let mut c = client.lock().await;
             actor.push(c.sync());
-            let answer = match c.propose_removal_of(&req.room, &user).await {
+            let (proposed, sent) = if req.forgery == Forgery::ProposeAsHub {
+                (
+                    c.propose_removal_as_hub(&req.room, &user).await,
+                    format!(
+                        "an external Remove proposal of {user}'s first client in the hub's name (sender index 0), signed by {}",
+                        req.actor
+                    ),
+                )
+            } else {
+                (
+                    c.propose_removal_of(&req.room, &user).await,
+                    format!(
+                        "Remove proposals by {} of every client of {user}, uncommitted",
+                        req.actor
+                    ),
+                )
+            };
+            let answer = match proposed {
                 Ok(()) => "proposed".to_owned(),
                 Err(e) => e.to_string(),
             };
-            Ok(axum::Json(ForgeResponse {
-                sent: format!(
-                    "Remove proposals by {} of every client of {user}, uncommitted",
-                    req.actor
-                ),
-                answer,
-            }))
+            Ok(axum::Json(ForgeResponse { sent, answer }))
         }
         Forgery::CommitRemove | Forgery::CommitKick | Forgery::CommitBan | Forgery::CommitRole => {
             let user = match (req.forgery, &req.user) {
