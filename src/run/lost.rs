@@ -167,11 +167,9 @@ struct Path {
     forwarded: usize,
 }
 
-/// What the hub fanned out to the receiver's provider.
+/// How the hub's notifies to the receiver's provider went (the count of
+/// what they carried is [`Path::forwarded`]).
 struct Fanned {
-    /// Distinct application messages in notifies the relay received for
-    /// it, its own provider's left out (a retry counts once).
-    messages: usize,
     /// Nothing the harness did stood in the way: no fault step, cut link
     /// or failed delivery between them (retries are a matter of timing).
     clean: bool,
@@ -283,7 +281,6 @@ impl Path {
             .filter(|x| x.endpoint() == "notify" && !broken(x))
             .collect();
         Some(Fanned {
-            messages: self.forwarded,
             clean: !to_receiver.iter().any(|x| broken(x)),
             refused: notifies
                 .iter()
@@ -304,7 +301,7 @@ impl Path {
         let hub = env.side(self.hub).name;
         let receiver = env.side(self.receiver).name;
         let required = self.required();
-        let count = fanned.messages;
+        let count = self.forwarded;
         if count < required && fanned.clean && !state.cut {
             return Account::Short {
                 hub: hub.to_owned(),
