@@ -207,13 +207,19 @@ impl Client {
         self.send_removals(room, first, siblings).await
     }
 
-    /// Proposes removing every client of `target`, another user, without
-    /// committing (the harness's adversary: a proposal the hub must refuse
-    /// unless the sender may remove them). Returns once the hub accepted.
+    /// Proposes removing `target`, another user, without committing (the
+    /// harness's adversary: proposals the hub must refuse). As a member:
+    /// Remove proposals of every client of `target`, refused unless the
+    /// sender may remove them. `as_hub`: one Remove of `target`'s first
+    /// client as an external proposal in the hub's name (sender index 0,
+    /// the hub's `external_senders` entry) but signed with this client's
+    /// key, refused whoever sends it (protocol-06 §7.4, RFC 9420
+    /// §12.1.8.1). Returns once the hub accepted.
     pub async fn propose_removal_of(
         &mut self,
         room: &str,
         target: &str,
+        as_hub: bool,
     ) -> Result<(), ClientError> {
         let leaves = self.leaves_of(room, target);
         let group = active(&mut self.groups, &self.uri, room)?;
@@ -222,40 +228,24 @@ impl Client {
                 "{target} has no client in {room}"
             )));
         };
-        let (m, _) = group
-            .propose_remove_member(&self.provider, &self.signer, leaf)
+        let (first, more) = if as_hub {
+            let m = openmls::prelude::ExternalProposal::new_remove::<OpenMlsRustCrypto>(
+                leaf,
+                group.group_id().clone(),
+                group.epoch(),
+                &self.signer,
+                openmls::prelude::SenderExtensionIndex::new(0),
+            )
             .map_err(mls)?;
-        let first = m.tls_serialize_detached().map_err(mls)?;
-        self.send_removals(room, first, rest.to_vec()).await
-    }
-
-    /// A Remove proposal of `target`'s first client as an external proposal
-    /// in the hub's name (sender index 0, the hub's `external_senders`
-    /// entry) but signed with this client's key: the harness's adversary
-    /// impersonating the hub, which the hub must refuse (protocol-06 §7.3,
-    /// RFC 9420 §12.1.8.1). Returns once the hub accepted.
-    pub async fn propose_removal_as_hub(
-        &mut self,
-        room: &str,
-        target: &str,
-    ) -> Result<(), ClientError> {
-        let leaves = self.leaves_of(room, target);
-        let group = active(&mut self.groups, &self.uri, room)?;
-        let Some(&leaf) = leaves.first() else {
-            return Err(ClientError::Conflict(format!(
-                "{target} has no client in {room}"
-            )));
+            (m, Vec::new())
+        } else {
+            let (m, _) = group
+                .propose_remove_member(&self.provider, &self.signer, leaf)
+                .map_err(mls)?;
+            (m, rest.to_vec())
         };
-        let m = openmls::prelude::ExternalProposal::new_remove::<OpenMlsRustCrypto>(
-            leaf,
-            group.group_id().clone(),
-            group.epoch(),
-            &self.signer,
-            openmls::prelude::SenderExtensionIndex::new(0),
-        )
-        .map_err(mls)?;
-        let first = m.tls_serialize_detached().map_err(mls)?;
-        self.send_removals(room, first, Vec::new()).await
+        let first = first.tls_serialize_detached().map_err(mls)?;
+        self.send_removals(room, first, more).await
     }
 
     /// Sends `first` (a Remove proposal, serialized) and Remove proposals of

@@ -92,21 +92,17 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             let client = p.acting_client(&actor, &req.room, None).await?;
             let mut c = client.lock().await;
             actor.push(c.sync());
-            let (proposed, sent) = if req.forgery == Forgery::ProposeAsHub {
-                (
-                    c.propose_removal_as_hub(&req.room, &user).await,
-                    format!(
-                        "an external Remove proposal of {user}'s first client in the hub's name (sender index 0), signed by {}",
-                        req.actor
-                    ),
+            let as_hub = req.forgery == Forgery::ProposeAsHub;
+            let proposed = c.propose_removal_of(&req.room, &user, as_hub).await;
+            let sent = if as_hub {
+                format!(
+                    "an external Remove proposal of {user}'s first client in the hub's name (sender index 0), signed by {}",
+                    req.actor
                 )
             } else {
-                (
-                    c.propose_removal_of(&req.room, &user).await,
-                    format!(
-                        "Remove proposals by {} of every client of {user}, uncommitted",
-                        req.actor
-                    ),
+                format!(
+                    "Remove proposals by {} of every client of {user}, uncommitted",
+                    req.actor
                 )
             };
             let answer = match proposed {
