@@ -700,6 +700,10 @@ pub enum Forgery {
     /// made by the adversary: its `/groupInfo` request, then its external
     /// commit, sent by a provider that does not host the client.
     JoinAs,
+    /// A new device of `user`, a user of the adversary who is not a
+    /// participant, joins by external commit, with the GroupInfo the actor
+    /// (a participant) asked for.
+    JoinUnlisted,
     /// The actor adds `user`, who requires consent and gave none, to a room
     /// the adversary hosts: its hub asks `user`'s provider for KeyPackages
     /// (`/keyMaterial`), which must answer noConsent and hand out none.
@@ -758,6 +762,7 @@ impl Forgery {
             Self::NotifyFromThirdParty => "notify_from_third_party",
             Self::GroupInfoNonMember => "group_info_non_member",
             Self::JoinAs => "join_as",
+            Self::JoinUnlisted => "join_unlisted",
             Self::ClaimWithoutConsent => "claim_without_consent",
             Self::ReportForgedFrank => "report_forged_frank",
             Self::ReportNamingAnother => "report_naming_another",
@@ -788,7 +793,8 @@ impl Forgery {
             | Self::CommitRole
             | Self::CommitAdd
             | Self::CommitAddClients
-            | Self::ReplayCommit => ForgeEndpoint::Update,
+            | Self::ReplayCommit
+            | Self::JoinUnlisted => ForgeEndpoint::Update,
             Self::ReplayMessage
             | Self::MessageAs
             | Self::FromMismatch

@@ -636,6 +636,7 @@ impl Checker {
                 | Forgery::MessageAs
                 | Forgery::FromMismatch
                 | Forgery::JoinAs
+                | Forgery::JoinUnlisted
                 | Forgery::ClaimWithoutConsent
                 | Forgery::ReportForgedFrank
                 | Forgery::ReportNamingAnother

@@ -91,6 +91,9 @@ async fn every_forgery_leaves_the_hub_as_it_was() {
         (Forgery::CommitRemove, &*mallory, Some(&*carol), None),
         (Forgery::CommitBan, &mallory, Some(&carol), None),
         (Forgery::CommitRole, &mallory, None, None),
+        (Forgery::ProposeRemove, &mallory, Some(&carol), None),
+        (Forgery::ProposeAsHub, &mallory, Some(&carol), None),
+        (Forgery::JoinUnlisted, &mallory, Some(&dave), None),
         (Forgery::ReplayCommit, &mallory, None, None),
         (Forgery::MessageAs, &mallory, Some(&alice), None),
         (Forgery::FromMismatch, &mallory, Some(&alice), None),
@@ -151,7 +154,9 @@ async fn every_forgery_leaves_the_hub_as_it_was() {
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", forgery.name()));
         assert!(
-            !sent.answer.starts_with("committed") && !sent.answer.starts_with("joined"),
+            !["committed", "joined", "proposed"]
+                .iter()
+                .any(|taken| sent.answer.starts_with(taken)),
             "{} {endpoint:?} was taken: {sent:?}",
             forgery.name()
         );

@@ -462,6 +462,7 @@ focused! {
     focused_retry_restamps: RetryRestamps => "reliable-sync/follower-asks-to-retry-later";
     focused_follower_fans_out: FollowerFansOut => "reliable-sync/burst-follower-to-hub";
     focused_hub_trusts_foreign_clients: HubTrustsForeignClients => "protocol-provider-authentication/no-device-for-another-providers-user";
+    focused_hub_open_joins: HubOpenJoins => "protocol-room-access/no-external-join-for-a-non-participant";
     focused_follower_takes_any_notify: FollowerTakesAnyNotify => "protocol-provider-authentication/a-follower-takes-notify-only-from-the-hub";
     focused_ignores_consent: IgnoresConsent => "protocol-room-access/no-key-packages-without-consent";
     focused_welcome_to_every_provider: WelcomeToEveryProvider => "membership/leave-with-several-devices";

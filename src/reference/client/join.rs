@@ -18,9 +18,22 @@ use openmls::prelude::{
 };
 use openmls_traits::signatures::Signer as _;
 
+/// What an external commit into a room needs.
+pub struct Joining {
+    group_info: openmls::messages::group_info::VerifiableGroupInfo,
+    tree: openmls::prelude::RatchetTreeIn,
+}
+
 impl Client {
     /// Joins `room` (hosted anywhere) by external commit.
     pub async fn join_external(&mut self, room: &str) -> Result<Vec<ClientEvent>, ClientError> {
+        let joining = self.fetch_group_info(room).await?;
+        self.commit_external(room, joining).await
+    }
+
+    /// The room's GroupInfo and ratchet tree, asked of its hub as this
+    /// client, checked to come from the group's external sender.
+    pub async fn fetch_group_info(&mut self, room: &str) -> Result<Joining, ClientError> {
         let crypto = self.provider.crypto();
         let ikm = self.provider.rand().random_vec(32).map_err(mls)?;
         let hpke = crypto
@@ -95,6 +108,23 @@ impl Client {
                 "GroupInfo does not list the answering hub as external sender".into(),
             ));
         }
+        Ok(Joining {
+            group_info: vgi,
+            tree,
+        })
+    }
+
+    /// Commits this client into `room` by external commit, with a GroupInfo
+    /// and tree [`Client::fetch_group_info`] got (by this client or, for the
+    /// harness's adversary, by another).
+    pub async fn commit_external(
+        &mut self,
+        room: &str,
+        Joining {
+            group_info: vgi,
+            tree,
+        }: Joining,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
         if !self.is_member(room) {
             self.forget_group(room);
         }

@@ -289,6 +289,43 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                 answer,
             }))
         }
+        Forgery::JoinUnlisted => {
+            let user = user_field()?;
+            let name = ids::parse(&user)
+                .filter(|u| u.kind == 'u' && u.domain == p.domain)
+                .map(|u| u.name.to_owned())
+                .ok_or_else(|| {
+                    ControlError::bad(format!(
+                        "join_unlisted names a user of this provider, not {user}"
+                    ))
+                })?;
+            let actor = p.user(&req.actor)?;
+            let client = p.acting_client(&actor, &req.room, None).await?;
+            let joining = {
+                let mut c = client.lock().await;
+                actor.push(c.sync());
+                c.fetch_group_info(&req.room).await
+            };
+            let uri = ids::client_uri(&p.domain, &ids::client_name(&name, 99));
+            let answer = match joining {
+                Ok(joining) => {
+                    let mut c =
+                        super::Client::new(p.ep.clone(), &user, &uri, 1).map_err(client_error)?;
+                    match c.commit_external(&req.room, joining).await {
+                        Ok(_) => "joined by external commit".to_owned(),
+                        Err(e) => e.to_string(),
+                    }
+                }
+                Err(e) => format!("the GroupInfo request failed: {e}"),
+            };
+            Ok(axum::Json(ForgeResponse {
+                sent: format!(
+                    "an external commit by {uri}, a device of {user} (not a participant), with the GroupInfo {} asked for",
+                    req.actor
+                ),
+                answer,
+            }))
+        }
         Forgery::ClaimWithoutConsent => {
             let user = user_field()?;
             // A room of the adversary's own, named after the case's room.

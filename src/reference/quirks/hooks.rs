@@ -405,6 +405,12 @@ impl Quirks {
         !self.has(Quirk::HubTrustsForeignClients)
     }
 
+    /// hub-open-joins: whether the hub holds an external commit's client to
+    /// a user already in the room and in the participant list.
+    pub(crate) fn hub_checks_joiners(&self) -> bool {
+        !self.has(Quirk::HubOpenJoins)
+    }
+
     /// from-unchecked: whether `From` must name a domain of the certificate.
     pub(crate) fn checks_from(&self) -> bool {
         !self.has(Quirk::FromUnchecked)

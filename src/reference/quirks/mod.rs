@@ -62,6 +62,7 @@ pub enum Quirk {
     GroupInfoToAnyone,
     RetryRestamps,
     HubTrustsForeignClients,
+    HubOpenJoins,
     HubFansOutRefused,
     WelcomeToEveryProvider,
     HubUnlistedClients,
@@ -73,7 +74,7 @@ pub enum Quirk {
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 57] = [
+    pub const ALL: [Quirk; 58] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -122,6 +123,7 @@ impl Quirk {
         Quirk::GroupInfoToAnyone,
         Quirk::RetryRestamps,
         Quirk::HubTrustsForeignClients,
+        Quirk::HubOpenJoins,
         Quirk::HubFansOutRefused,
         Quirk::WelcomeToEveryProvider,
         Quirk::HubUnlistedClients,
@@ -189,6 +191,7 @@ impl Quirk {
             Quirk::GroupInfoToAnyone => "group-info-to-anyone",
             Quirk::RetryRestamps => "retry-restamps",
             Quirk::HubTrustsForeignClients => "hub-trusts-foreign-clients",
+            Quirk::HubOpenJoins => "hub-open-joins",
             Quirk::HubFansOutRefused => "hub-fans-out-refused",
             Quirk::WelcomeToEveryProvider => "welcome-to-every-provider",
             Quirk::HubUnlistedClients => "hub-unlisted-clients",
@@ -249,6 +252,7 @@ impl Quirk {
             Quirk::GroupInfoToAnyone => "protocol-room-access",
             Quirk::RetryRestamps => "reliable-sync",
             Quirk::HubTrustsForeignClients => "protocol-provider-authentication",
+            Quirk::HubOpenJoins => "protocol-room-access",
             Quirk::HubFansOutRefused => "protocol-hub-authorization",
             Quirk::WelcomeToEveryProvider => "membership",
             Quirk::HubUnlistedClients => "protocol-hub-authorization",
@@ -429,6 +433,9 @@ impl Quirk {
             }
             Quirk::HubTrustsForeignClients => {
                 "the hub takes GroupInfo requests and commits for clients the sending provider does not host (a provider can join another's user's device)"
+            }
+            Quirk::HubOpenJoins => {
+                "the hub takes an external commit from a client of any user, not only of a user already in the room (a room without open join)"
             }
         }
     }

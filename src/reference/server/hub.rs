@@ -173,12 +173,16 @@ impl Server {
             Sender::NewMemberCommit => {
                 // External join: only a new client of a user already in the room.
                 let user = ids::user_of_client(&sender_client).unwrap_or_default();
-                if !users_of_members(&room.group).contains(&user) {
+                // QUIRK hub-open-joins.
+                if self.quirks.hub_checks_joiners()
+                    && !users_of_members(&room.group).contains(&user)
+                {
                     return not_allowed(format!("{user} is not a participant"));
                 }
             }
             _ => return not_allowed("only members and joining clients may update".into()),
         }
+        let external = matches!(processed.sender(), Sender::NewMemberCommit);
         let sender_leaf_key = match processed.sender() {
             Sender::Member(i) => room.group.leaf(*i).map(|l| l.signature_key().clone()),
             _ => None,
@@ -218,8 +222,10 @@ impl Server {
                     .group;
                 // QUIRK ordinary-user-can-kick (`checks_kicks`).
                 let kicks = self.quirks.checks_kicks();
-                // QUIRK hub-unlisted-clients (`checks_clients`).
-                let clients = self.quirks.hub_checks_clients();
+                // QUIRK hub-unlisted-clients (`checks_clients`); QUIRK
+                // hub-open-joins (a joiner is not held to the list).
+                let clients = self.quirks.hub_checks_clients()
+                    && (self.quirks.hub_checks_joiners() || !external);
                 // QUIRK hub-skips-policy.
                 if self.quirks.hub_checks_policy()
                     && let Err(why) = super::policy::check_commit(
