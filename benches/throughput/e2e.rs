@@ -81,6 +81,7 @@ pub async fn room(p: &Pair, tag: &str) -> anyhow::Result<Room> {
                 kind: RoomKind::Group,
                 with: None,
                 status_policy: None,
+                max_users: None,
             },
             T,
         )

@@ -183,6 +183,10 @@ pub struct CreateRoomRequest {
     /// target's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_policy: Option<StatusPolicy>,
+    /// For `group`: the most non-banned users the participant list may hold
+    /// (room-policy-03 §5 `max_users`, at least 1); no limit when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_users: Option<u32>,
 }
 
 /// room-policy-03 §6.1 `StatusNotificationPolicy`: whether members send

@@ -525,6 +525,7 @@ async fn run_step(
                 kind: s.kind,
                 with,
                 status_policy: s.status_policy,
+                max_users: s.max_users,
             };
             let expect = s.expect.unwrap_or_default();
             let resp: Option<CreateRoomResponse> = state

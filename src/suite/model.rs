@@ -296,6 +296,10 @@ pub struct CreateRoom {
     /// target's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_policy: Option<crate::control::api::StatusPolicy>,
+    /// For `group`: the room's `max_users` (room-policy-03 §5), the most
+    /// non-banned users its participant list may hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_users: Option<u32>,
     /// Variable that receives the room URI.
     pub capture: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -349,6 +349,17 @@ impl Checker {
                     (_, Some(w)) => self.actor(w, f("with")),
                     (RoomKind::Group, None) => {}
                 }
+                match (s.kind, s.max_users) {
+                    (_, None) => {}
+                    (RoomKind::Dm, Some(_)) => {
+                        self.at(f("max_users"), "`max_users` is only for `kind: group`")
+                    }
+                    (RoomKind::Group, Some(0)) => self.at(
+                        f("max_users"),
+                        "`max_users` must be at least 1 (the creator is a participant)",
+                    ),
+                    (RoomKind::Group, Some(_)) => {}
+                }
                 self.duration(s.timeout.as_ref(), f("timeout"));
                 if s.expect == Some(Outcome::Refused) {
                     // A refused creation yields no room: the name stays undefined.

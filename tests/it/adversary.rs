@@ -25,6 +25,7 @@ async fn every_forgery_leaves_the_hub_as_it_was() {
                 kind: RoomKind::Group,
                 with: None,
                 status_policy: None,
+                max_users: None,
             },
             T,
         )

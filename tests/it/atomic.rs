@@ -76,6 +76,7 @@ async fn every_failed_control_operation_leaves_the_state_as_it_was() {
                 kind: RoomKind::Group,
                 with: None,
                 status_policy: None,
+                max_users: None,
             },
             T,
         )

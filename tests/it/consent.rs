@@ -31,6 +31,7 @@ async fn room(c: &ControlClient, actor: &str, name: &str) -> String {
             kind: RoomKind::Group,
             with: None,
             status_policy: None,
+            max_users: None,
         },
         T,
     )

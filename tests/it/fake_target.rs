@@ -148,6 +148,8 @@ struct RoomRec {
     dm: bool,
     /// The status notification policy `create_room` set (both optional when absent).
     status: Option<StatusPolicy>,
+    /// The most non-banned participants (room-policy-03 §5 `max_users`).
+    max_users: Option<u32>,
 }
 
 /// A simplified room-policy-03 Appendix A.1: whether a participant with
@@ -657,6 +659,7 @@ impl Fake {
                         metadata: RoomMetadata::default(),
                         dm,
                         status: req.status_policy,
+                        max_users: req.max_users,
                     },
                 );
                 st.epoch_changed(&room);
@@ -702,6 +705,14 @@ impl Fake {
                 };
                 if !allowed || r.dm || !may_change(&actor_role, &current, &to) {
                     return refused("the actor's role does not allow that");
+                }
+                let counted = |role: &str| !role.is_empty() && role != "banned";
+                if let Some(max) = r.max_users
+                    && counted(&to)
+                    && !counted(&current)
+                    && r.participants.values().filter(|role| counted(role)).count() >= max as usize
+                {
+                    return refused("the room is full");
                 }
                 if to.is_empty() {
                     r.participants.remove(&user);

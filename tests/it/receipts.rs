@@ -29,6 +29,7 @@ async fn setup(p: &Pair, policy: Option<StatusPolicy>) -> (String, String, Strin
                 kind: RoomKind::Group,
                 with: None,
                 status_policy: policy,
+                max_users: None,
             },
             T,
         )

@@ -189,6 +189,7 @@ pub(crate) async fn room_with_guest(
                 kind: RoomKind::Group,
                 with: None,
                 status_policy: None,
+                max_users: None,
             },
             T,
         )
@@ -1054,6 +1055,20 @@ async fn control_api_errors_use_the_documented_codes() {
             400,
             "bad_request",
         ),
+        // max_users is for groups, and counts the creator; the room named
+        // "one" is created below, so these left nothing behind.
+        (
+            "create_room",
+            r#"{"actor":"mimi://a.example/u/alice","name":"one","kind":"group","max_users":0}"#,
+            400,
+            "bad_request",
+        ),
+        (
+            "create_room",
+            r#"{"actor":"mimi://a.example/u/alice","name":"one","kind":"dm","with":"mimi://b.example/u/bob","max_users":2}"#,
+            400,
+            "bad_request",
+        ),
         (
             "create_room",
             r#"{"actor":"mimi://a.example/u/nobody","name":"r","kind":"group"}"#,
@@ -1146,6 +1161,7 @@ async fn control_api_errors_use_the_documented_codes() {
                             kind: RoomKind::Group,
                             with: None,
                             status_policy: None,
+                            max_users: None,
                         },
                         T,
                     )
@@ -1169,6 +1185,7 @@ async fn control_api_errors_use_the_documented_codes() {
                 kind: RoomKind::Group,
                 with: None,
                 status_policy: None,
+                max_users: None,
             },
             T,
         )
@@ -1304,6 +1321,7 @@ async fn one_provider_serves_both_sides() {
                 kind: RoomKind::Group,
                 with: None,
                 status_policy: None,
+                max_users: None,
             },
             T,
         )
@@ -1348,6 +1366,7 @@ async fn added_user_can_send_at_once_and_a_kicked_user_can_come_back() {
                     kind: RoomKind::Group,
                     with: None,
                     status_policy: None,
+                    max_users: None,
                 },
                 T,
             )

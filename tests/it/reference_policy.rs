@@ -38,6 +38,7 @@ async fn room(c: &ControlClient, actor: &str, name: &str, with: Option<&str>) ->
             },
             with: with.map(str::to_owned),
             status_policy: None,
+            max_users: None,
         },
         T,
     )
@@ -309,6 +310,7 @@ async fn dm_with_an_unknown_user_is_404_and_creates_nothing() {
                 kind: RoomKind::Dm,
                 with: Some(nobody.clone()),
                 status_policy: None,
+                max_users: None,
             },
             T,
         )

@@ -75,6 +75,7 @@ bad_suite!(
     bad_suite_bad_side,
     bad_suite_several_errors,
     bad_suite_dm_without_with,
+    bad_suite_bad_max_users,
     bad_suite_refused_send_capture,
     bad_suite_two_actions_in_one_step,
     bad_suite_bad_faults,

@@ -205,12 +205,14 @@ impl Client {
     /// Creates the MLS group of a room hosted by our provider, with the
     /// room state (`with` makes it a direct-message room with that user) in
     /// the `app_data_dictionary` GroupContext extension. `status` replaces
-    /// the default status notification policy (both `optional`).
+    /// the default status notification policy (both `optional`); `max_users`
+    /// limits a group room's non-banned participants (room-policy-03 §5).
     pub fn create_room(
         &mut self,
         room: &str,
         with: Option<&str>,
         status: Option<super::room::wire::StatusNotificationPolicy>,
+        max_users: Option<u32>,
     ) -> Result<Vec<ClientEvent>, ClientError> {
         let gid = ids::group_id_of_room(room)
             .ok_or_else(|| ClientError::Conflict(format!("not a room URI: {room}")))?;
@@ -221,6 +223,9 @@ impl Client {
         .map_err(|e| ClientError::Conflict(e.to_string()))?;
         if status.is_some() {
             state.status_notifications = status;
+        }
+        if max_users.is_some() {
+            state.policy.max_users = max_users;
         }
         // The hub (our provider) franks the room's messages (§5.4.1).
         state.franking_agent = Some(self.ep.franking_agent());

@@ -342,6 +342,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                         kind: RoomKind::Group,
                         with: None,
                         status_policy: None,
+                        max_users: None,
                     })
                     .map_err(|e| ControlError::internal(e.to_string()))?,
                 ),

@@ -111,6 +111,21 @@ pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomRespo
             req.name
         )));
     }
+    let max_users = match (req.kind, req.max_users) {
+        (_, None) => None,
+        (RoomKind::Dm, Some(_)) => {
+            return Err(ControlError::bad(
+                "`max_users` is only for kind group (a dm holds its two users)",
+            ));
+        }
+        (RoomKind::Group, Some(0)) => {
+            return Err(ControlError::bad(
+                "`max_users` must be at least 1: the creator is a participant",
+            ));
+        }
+        // QUIRK max-users-dropped.
+        (RoomKind::Group, Some(max)) => p.server.quirks.max_users(max),
+    };
     let status = req.status_policy.map(status_policy);
     let user = p.user(&req.actor)?;
     // A dm whose other user cannot be added would be left behind with one
@@ -135,7 +150,9 @@ pub(super) async fn create_room(State(p): P, body: Bytes) -> Res<CreateRoomRespo
         let mut c = first.lock().await;
         // QUIRK dm-open-room.
         let fixed = with.as_deref().filter(|_| p.server.quirks.fixed_dms());
-        let mut events = c.create_room(&room, fixed, status).map_err(client_error)?;
+        let mut events = c
+            .create_room(&room, fixed, status, max_users)
+            .map_err(client_error)?;
         // All or nothing: a room whose other devices or DM partner cannot
         // be brought in is taken down again, and no event is reported.
         match populate_room(

@@ -307,6 +307,12 @@ impl Quirks {
         !self.has(Quirk::DmOpenRoom)
     }
 
+    /// max-users-dropped: the `max_users` a group room is created with
+    /// (`None`: the request's limit is lost).
+    pub(crate) fn max_users(&self, requested: u32) -> Option<u32> {
+        (!self.has(Quirk::MaxUsersDropped)).then_some(requested)
+    }
+
     /// ordinary-user-can-kick: whether removals are held to the remover's
     /// role (by the clients before committing and by the hub).
     pub(crate) fn checks_kicks(&self) -> bool {
@@ -643,6 +649,8 @@ mod tests {
         assert!(!Quirks::new([Quirk::OrdinaryUserDeletesOthers]).checks_deletes());
         assert!(!Quirks::new([Quirk::BanAsKick]).records_bans());
         assert!(!Quirks::new([Quirk::DmOpenRoom]).fixed_dms());
+        assert_eq!(clean.max_users(2), Some(2));
+        assert_eq!(Quirks::new([Quirk::MaxUsersDropped]).max_users(2), None);
         assert!(!Quirks::new([Quirk::OrdinaryUserCanKick]).checks_kicks());
         let q = Quirks::new([Quirk::MetadataTopicIgnored]);
         assert_eq!(q.metadata_topic(Some("t")), None);

@@ -30,6 +30,7 @@ pub enum Quirk {
     OrdinaryUserDeletesOthers,
     BanAsKick,
     DmOpenRoom,
+    MaxUsersDropped,
     OrdinaryUserCanKick,
     DropsInReplyTo,
     DropsTopicId,
@@ -74,7 +75,7 @@ pub enum Quirk {
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 58] = [
+    pub const ALL: [Quirk; 59] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -92,6 +93,7 @@ impl Quirk {
         Quirk::OrdinaryUserDeletesOthers,
         Quirk::BanAsKick,
         Quirk::DmOpenRoom,
+        Quirk::MaxUsersDropped,
         Quirk::OrdinaryUserCanKick,
         Quirk::DropsInReplyTo,
         Quirk::DropsTopicId,
@@ -159,6 +161,7 @@ impl Quirk {
             Quirk::OrdinaryUserDeletesOthers => "ordinary-user-deletes-others",
             Quirk::BanAsKick => "ban-as-kick",
             Quirk::DmOpenRoom => "dm-open-room",
+            Quirk::MaxUsersDropped => "max-users-dropped",
             Quirk::OrdinaryUserCanKick => "ordinary-user-can-kick",
             Quirk::DropsInReplyTo => "drops-in-reply-to",
             Quirk::DropsTopicId => "drops-topic-id",
@@ -220,6 +223,7 @@ impl Quirk {
             Quirk::EditByAnyone => "edits",
             Quirk::DeletedMessageShown | Quirk::OrdinaryUserDeletesOthers => "redaction",
             Quirk::DmOpenRoom => "direct-messages",
+            Quirk::MaxUsersDropped => "membership",
             Quirk::OrdinaryUserCanKick => "roles",
             Quirk::DropsInReplyTo => "replies",
             Quirk::DropsTopicId => "threads",
@@ -317,6 +321,9 @@ impl Quirk {
             }
             Quirk::DmOpenRoom => {
                 "`create_room` of kind `dm` makes an ordinary group room (no fixed membership) and adds the other user"
+            }
+            Quirk::MaxUsersDropped => {
+                "`create_room` takes `max_users` but makes the room without it: its participant list has no limit"
             }
             Quirk::OrdinaryUserCanKick => {
                 "an ordinary user may remove participants of any role, as an admin could: its clients commit the removal and its hub accepts it"
