@@ -112,7 +112,14 @@ pub(super) async fn ban(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
     let user = user_uri(&req.user)?;
     // QUIRK ban-as-kick.
     let records = p.server.quirks.records_bans();
-    room_change(&p, &req.room, &req.actor, |_| {
+    // QUIRK ban-only-members.
+    let bans_outsiders = p.server.quirks.bans_outsiders();
+    room_change(&p, &req.room, &req.actor, |state| {
+        if !bans_outsiders && state.index_of(&user).is_none() {
+            return Err(ControlError::conflict(format!(
+                "{user} is not a participant"
+            )));
+        }
         Ok(if records {
             Operation::Ban { user: user.clone() }
         } else {

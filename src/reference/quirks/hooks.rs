@@ -307,6 +307,12 @@ impl Quirks {
         !self.has(Quirk::DmOpenRoom)
     }
 
+    /// ban-only-members: whether `ban` takes a user outside the
+    /// participant list (a ban before joining, from role 0).
+    pub(crate) fn bans_outsiders(&self) -> bool {
+        !self.has(Quirk::BanOnlyMembers)
+    }
+
     /// max-users-dropped: the `max_users` a group room is created with
     /// (`None`: the request's limit is lost).
     pub(crate) fn max_users(&self, requested: u32) -> Option<u32> {
@@ -648,6 +654,8 @@ mod tests {
         assert_eq!(clean.relations(), Relations::default());
         assert!(!Quirks::new([Quirk::OrdinaryUserDeletesOthers]).checks_deletes());
         assert!(!Quirks::new([Quirk::BanAsKick]).records_bans());
+        assert!(clean.bans_outsiders());
+        assert!(!Quirks::new([Quirk::BanOnlyMembers]).bans_outsiders());
         assert!(!Quirks::new([Quirk::DmOpenRoom]).fixed_dms());
         assert_eq!(clean.max_users(2), Some(2));
         assert_eq!(Quirks::new([Quirk::MaxUsersDropped]).max_users(2), None);

@@ -29,6 +29,7 @@ pub enum Quirk {
     DeletedMessageShown,
     OrdinaryUserDeletesOthers,
     BanAsKick,
+    BanOnlyMembers,
     DmOpenRoom,
     MaxUsersDropped,
     OrdinaryUserCanKick,
@@ -75,7 +76,7 @@ pub enum Quirk {
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 59] = [
+    pub const ALL: [Quirk; 60] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -92,6 +93,7 @@ impl Quirk {
         Quirk::DeletedMessageShown,
         Quirk::OrdinaryUserDeletesOthers,
         Quirk::BanAsKick,
+        Quirk::BanOnlyMembers,
         Quirk::DmOpenRoom,
         Quirk::MaxUsersDropped,
         Quirk::OrdinaryUserCanKick,
@@ -160,6 +162,7 @@ impl Quirk {
             Quirk::DeletedMessageShown => "deleted-message-shown",
             Quirk::OrdinaryUserDeletesOthers => "ordinary-user-deletes-others",
             Quirk::BanAsKick => "ban-as-kick",
+            Quirk::BanOnlyMembers => "ban-only-members",
             Quirk::DmOpenRoom => "dm-open-room",
             Quirk::MaxUsersDropped => "max-users-dropped",
             Quirk::OrdinaryUserCanKick => "ordinary-user-can-kick",
@@ -219,7 +222,10 @@ impl Quirk {
             | Quirk::EpochAhead
             | Quirk::MembersOffByOne
             | Quirk::NewDeviceNotJoined => "encryption",
-            Quirk::LocalRoster | Quirk::KickNotCommitted | Quirk::BanAsKick => "membership",
+            Quirk::LocalRoster
+            | Quirk::KickNotCommitted
+            | Quirk::BanAsKick
+            | Quirk::BanOnlyMembers => "membership",
             Quirk::EditByAnyone => "edits",
             Quirk::DeletedMessageShown | Quirk::OrdinaryUserDeletesOthers => "redaction",
             Quirk::DmOpenRoom => "direct-messages",
@@ -318,6 +324,9 @@ impl Quirk {
             }
             Quirk::BanAsKick => {
                 "`ban` commits a plain removal: the banned role is never recorded, so the user can be added back"
+            }
+            Quirk::BanOnlyMembers => {
+                "`ban` of a user outside the participant list is refused as \"not a participant\" (a ban before joining is never recorded)"
             }
             Quirk::DmOpenRoom => {
                 "`create_room` of kind `dm` makes an ordinary group room (no fixed membership) and adds the other user"
