@@ -8,7 +8,7 @@
 #
 # Usage: scripts/mutants.sh [FILE ...] [-- cargo-mutants options]
 #   default files: the list below; e.g. scripts/mutants.sh src/reference/server/policy.rs
-#   batches: scripts/mutants.sh -- --shard 1/4   (then 2/4, …)
+#   batches: scripts/mutants.sh -- --shard 0/4   (then 1/4, 2/4, 3/4: k counts from 0)
 #
 # cargo-mutants copies the tree (without target/) and builds there, so the
 # checkout is never edited; the first build in the copy is a cold one.
