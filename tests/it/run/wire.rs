@@ -65,11 +65,18 @@ async fn two_reference_providers_talk_through_the_relay_and_each_case_has_its_tr
          \x20   - send: {as: alice, room: \"${room}\", content: {text: later}, capture: m1}\n\
          \x20   - expect_message: {as: bob, room: \"${room}\", message_id: \"${m1}\"}\n",
     );
+    // The second message keeps the case open until the retry is recorded:
+    // the hub's queue to a follower is ordered, so m2 leaves only after the
+    // relay has passed m1's 201 back (Bob can see m1 before that answer
+    // crosses the relay, and an exchange that ends after its case goes to
+    // the run's transcript).
     let dropped = two_way(
         "dropped",
         "    - drop_request: {to: b, endpoint: notify}\n\
          \x20   - send: {as: alice, room: \"${room}\", content: {text: lost once}, capture: m1}\n\
-         \x20   - expect_message: {as: bob, room: \"${room}\", message_id: \"${m1}\"}\n",
+         \x20   - expect_message: {as: bob, room: \"${room}\", message_id: \"${m1}\"}\n\
+         \x20   - send: {as: alice, room: \"${room}\", content: {text: after the retry}, capture: m2}\n\
+         \x20   - expect_message: {as: bob, room: \"${room}\", message_id: \"${m2}\"}\n",
     );
     let delayed = two_way(
         "delayed",
