@@ -288,7 +288,7 @@ fn judge(
                     if let Some(c) = shadow.check(room, index, s.epoch, (&view_of(s), &s.members)) {
                         problems.push(format!(
                             "client {} on target {target} contradicts the wire's shadow of the room: it {}",
-                            s.client, c.problem
+                            s.client, c
                         ));
                         culprits.insert(target.to_owned());
                         shadowed = true;

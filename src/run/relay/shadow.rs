@@ -103,12 +103,6 @@ struct Standalone {
     sender: Option<u32>,
 }
 
-/// What one reported client state contradicts in the shadow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Contradiction {
-    pub problem: String,
-}
-
 /// A hash of an MLS message's bytes, for telling fanned-out messages apart
 /// without keeping them.
 pub(crate) fn message_hash(bytes: &[u8]) -> u64 {
@@ -235,17 +229,15 @@ impl Shadow {
         target: usize,
         epoch: u64,
         (view, members): (&RoomView, &[String]),
-    ) -> Option<Contradiction> {
+    ) -> Option<String> {
         let r = self.rooms.get(&room_key(room))?;
         if !r.hubs.contains(&target)
             && let Some(Some(newest)) = r.followers.get(&target)
             && epoch > *newest
         {
-            return Some(Contradiction {
-                problem: format!(
-                    "reports epoch {epoch}, but the newest commit the wire brought its provider reaches epoch {newest}"
-                ),
-            });
+            return Some(format!(
+                "reports epoch {epoch}, but the newest commit the wire brought its provider reaches epoch {newest}"
+            ));
         }
         if r.lost {
             return None;
@@ -291,9 +283,7 @@ impl Shadow {
                 ));
             }
         }
-        (!differs.is_empty()).then(|| Contradiction {
-            problem: format!("reports at epoch {epoch} {}", differs.join(", ")),
-        })
+        (!differs.is_empty()).then(|| format!("reports at epoch {epoch} {}", differs.join(", ")))
     }
 }
 
@@ -466,7 +456,13 @@ impl RoomShadow {
             SenderSummary::Member { leaf_index } => Some(leaf_index),
             _ => None,
         };
-        self.proposals.entry(p.epoch).or_default().push(Standalone {
+        // The same proposal crosses the wire once per follower and per
+        // retry; one copy is enough to resolve a reference to it.
+        let known = self.proposals.entry(p.epoch).or_default();
+        if known.iter().any(|s| s.content == content) {
+            return;
+        }
+        known.push(Standalone {
             content: content.to_vec(),
             proposal,
             sender,
@@ -525,22 +521,18 @@ mod tests {
             .check(ROOM, 0, 1, (&view("moderator"), &members()))
             .expect("caught");
         assert!(
-            wrong
-                .problem
-                .starts_with("reports at epoch 1 participants [")
-                && wrong.problem.contains(&format!("{BOB}=user]")),
+            wrong.starts_with("reports at epoch 1 participants [")
+                && wrong.contains(&format!("{BOB}=user]")),
             "{}",
-            wrong.problem
+            wrong
         );
         let mut named = view("moderator");
         named.name = Some("Lunch".into());
         let wrong = s.check(ROOM, 0, 2, (&named, &members())).expect("caught");
         assert!(
-            wrong
-                .problem
-                .contains("name Some(\"Lunch\") where the commits on the wire give None"),
+            wrong.contains("name Some(\"Lunch\") where the commits on the wire give None"),
             "{}",
-            wrong.problem
+            wrong
         );
         // An epoch no commit on the wire reached claims nothing; nor does a
         // room the wire never showed; the room's URI and its path form are
@@ -573,7 +565,7 @@ mod tests {
             .check(ROOM, 1, 3, (&view("moderator"), &members()))
             .expect("caught");
         assert_eq!(
-            ahead.problem,
+            ahead,
             "reports epoch 3, but the newest commit the wire brought its provider reaches epoch 2"
         );
         // The hub is ahead of its fan-out while it sends it.
@@ -618,6 +610,9 @@ mod tests {
         let role = crate::protocol::decode_fanout_batch(ROLE).unwrap();
         r.proposal(role[0].message.bytes());
         assert!(r.unsure.contains(&1));
+        // The same bytes again (another follower's copy, a retry) are kept once.
+        r.proposal(role[0].message.bytes());
+        assert_eq!(r.proposals[&1].len(), 1);
     }
 
     #[test]
@@ -630,7 +625,7 @@ mod tests {
                 .check(ROOM, 0, epoch, (&v, &[ALICE_1.to_owned()]))
                 .expect("caught");
             assert_eq!(
-                short.problem,
+                short,
                 format!(
                     "reports at epoch {epoch} members [{ALICE_1}] where the ratchet tree and commits on the wire give [{ALICE_1}, {BOB_1}]"
                 )
