@@ -225,11 +225,11 @@ impl Quirk {
             Quirk::LocalRoster
             | Quirk::KickNotCommitted
             | Quirk::BanAsKick
-            | Quirk::BanOnlyMembers => "membership",
+            | Quirk::BanOnlyMembers
+            | Quirk::MaxUsersDropped => "membership",
             Quirk::EditByAnyone => "edits",
             Quirk::DeletedMessageShown | Quirk::OrdinaryUserDeletesOthers => "redaction",
             Quirk::DmOpenRoom => "direct-messages",
-            Quirk::MaxUsersDropped => "membership",
             Quirk::OrdinaryUserCanKick => "roles",
             Quirk::DropsInReplyTo => "replies",
             Quirk::DropsTopicId => "threads",
