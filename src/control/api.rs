@@ -684,6 +684,12 @@ pub enum Forgery {
     /// the hub) without adding `user` to the participant list: MLS members
     /// the participant list does not back.
     CommitAddClients,
+    /// A self-update commit by the actor carrying, in place of the new
+    /// epoch's GroupInfo, the GroupInfo of the epoch it ends, signed by the
+    /// actor as the right one would be. The one forgery a hub may take
+    /// (protocol-06 §5.6 lets it keep or rebuild the GroupInfo): it is
+    /// judged by the external joins after it.
+    CommitStaleGroupInfo,
     /// The actor's provider's last `/update` for the room, sent again.
     ReplayCommit,
     /// The actor's provider's last `/submitMessage` for the room, again.
@@ -759,6 +765,7 @@ impl Forgery {
             Self::CommitRole => "commit_role",
             Self::CommitAdd => "commit_add",
             Self::CommitAddClients => "commit_add_clients",
+            Self::CommitStaleGroupInfo => "commit_stale_group_info",
             Self::ReplayCommit => "replay_commit",
             Self::ReplayMessage => "replay_message",
             Self::MessageAs => "message_as",
@@ -797,6 +804,7 @@ impl Forgery {
             | Self::CommitRole
             | Self::CommitAdd
             | Self::CommitAddClients
+            | Self::CommitStaleGroupInfo
             | Self::ReplayCommit
             | Self::JoinUnlisted => ForgeEndpoint::Update,
             Self::ReplayMessage
@@ -829,6 +837,12 @@ impl Forgery {
             self,
             Self::UntrustedCertificate | Self::NoCertificate | Self::NotifyFromThirdParty
         ) || (self.malformed() && endpoint == Some(ForgeEndpoint::Notify))
+    }
+
+    /// A forgery the hub may take as well as refuse: what it does with it
+    /// is judged by the steps after (`commit_stale_group_info`).
+    pub fn may_be_taken(self) -> bool {
+        matches!(self, Self::CommitStaleGroupInfo)
     }
 
     /// A body broken on purpose, sent to `endpoint`.

@@ -157,14 +157,28 @@ pub(crate) async fn run(env: &CaseEnv<'_>, case_deadline: Instant) -> CaseResult
             blame: None,
             declined: false,
         },
-        Err((index, action, failure)) => CaseResult {
-            verdict: failure.verdict,
-            reason: Some(format!("step {index} ({action}): {}", failure.reason)),
-            steps_run: state.steps_run,
-            failed_step: Some(failure.transcript(index, action)),
-            blame: failure.blamed().map(str::to_owned),
-            declined: failure.declined(),
-        },
+        Err((index, action, mut failure)) => {
+            // The adversary is a reference provider: its 502 says the
+            // target's MIMI answer to it was wrong (a GroupInfo that does not
+            // verify, a status or body the draft does not give), so the case
+            // found a violation by the target, not a fault of the harness.
+            if failure.peer_fault() && failure.blamed() == Some(super::targets::ADVERSARY) {
+                failure.verdict = super::outcome::violation_verdict(env.level);
+                failure.set_blame(Some(env.a.name));
+                failure.reason = format!(
+                    "{} answered the harness's adversary wrongly: {}",
+                    env.a.name, failure.reason
+                );
+            }
+            CaseResult {
+                verdict: failure.verdict,
+                reason: Some(format!("step {index} ({action}): {}", failure.reason)),
+                steps_run: state.steps_run,
+                failed_step: Some(failure.transcript(index, action)),
+                blame: failure.blamed().map(str::to_owned),
+                declined: failure.declined(),
+            }
+        }
     }
 }
 

@@ -118,6 +118,9 @@ pub(crate) async fn forge(
                 }
                 continue;
             }
+            // protocol-06 §5.6 lets the hub keep or rebuild the GroupInfo;
+            // the steps after judge whether new devices can still join.
+            Answer::Taken(_) if s.forgery.may_be_taken() => continue,
             Answer::Taken(how) => format!(
                 "took a forged request it must refuse ({}): {how}",
                 s.forgery.name()

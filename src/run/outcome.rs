@@ -21,6 +21,9 @@ struct Detail {
     /// The target answered 501 to an operation of the test (not one the
     /// harness itself needs): the case decides `fail` by the feature's level.
     declined: bool,
+    /// The called target answered 502 (`peer_error`): the other provider
+    /// answered it wrongly.
+    peer_fault: bool,
     target: Option<String>,
     request: Option<String>,
     response: Option<String>,
@@ -102,6 +105,11 @@ impl Failure {
         self.detail.blame.as_deref()
     }
 
+    /// Whether the called target said the other provider failed it (502).
+    pub fn peer_fault(&self) -> bool {
+        self.detail.peer_fault
+    }
+
     /// Whether the target answered 501 to an operation of the test.
     pub fn declined(&self) -> bool {
         self.detail.declined
@@ -180,6 +188,7 @@ pub(crate) fn call_failure_as(
     }
     let mut f = Failure::new(verdict, reason).with_exchange(ex);
     f.detail.declined = verdict == Verdict::Unsupported && declined;
+    f.detail.peer_fault = err.status() == Some(502);
     f
 }
 
@@ -285,6 +294,22 @@ mod tests {
         });
         let f = judge_call(unsup, &ex(), "ban", Outcome::Refused, Level::Must).unwrap_err();
         assert_eq!(f.verdict, Verdict::Unsupported);
+    }
+
+    #[test]
+    fn only_a_502_says_the_other_provider_failed() {
+        let status = |status| -> Result<u8, CallError> {
+            Err(CallError::Status {
+                url: "u".into(),
+                status,
+                body: "b".into(),
+            })
+        };
+        let f = judge_call(status(502), &ex(), "add_client", Outcome::Ok, Level::Must).unwrap_err();
+        assert!(f.peer_fault());
+        assert_eq!(f.verdict, Verdict::TargetError);
+        let f = judge_call(status(500), &ex(), "add_client", Outcome::Ok, Level::Must).unwrap_err();
+        assert!(!f.peer_fault());
     }
 
     #[test]

@@ -8,8 +8,10 @@ use crate::protocol::{
     self, GroupInfoOption, GroupInfoRatchetTreeTbe, GroupInfoRequest, GroupInfoRequestTbs,
     GroupInfoResponse, HandshakeBundle, RatchetTreeOption, Raw, UpdateOutcome,
 };
+use crate::reference::ids;
 use crate::reference::server::{
     CIPHERSUITE, GROUP_INFO_ENCRYPT_LABEL, GROUP_INFO_REQUEST_LABEL, GROUP_INFO_RESPONSE_LABEL,
+    MimiError,
 };
 use openmls::prelude::{
     ExternalSender, LeafNodeParameters, MlsGroup, OpenMlsCrypto, OpenMlsProvider, OpenMlsRand,
@@ -114,6 +116,22 @@ impl Client {
         })
     }
 
+    /// A GroupInfo and tree from the hub that do not make a group (a tree
+    /// hash or signature that does not match): the hub answered wrongly.
+    /// Another provider's hub is a failed peer (control 502, `peer_error`).
+    fn hub_fault(&self, room: &str, why: String) -> ClientError {
+        let reason = format!("the GroupInfo and tree the hub served do not verify: {why}");
+        match ids::domain_of(room, 'r') {
+            Some(hub) if Some(hub) != ids::domain_of(&self.uri, 'd') => {
+                ClientError::Server(MimiError::Peer {
+                    domain: hub.to_owned(),
+                    reason,
+                })
+            }
+            _ => ClientError::Mls(reason),
+        }
+    }
+
     /// Commits this client into `room` by external commit, with a GroupInfo
     /// and tree [`Client::fetch_group_info`] got (by this client or, for the
     /// harness's adversary, by another).
@@ -132,7 +150,7 @@ impl Client {
             .with_ratchet_tree(tree)
             .with_config(join_config())
             .build_group(&self.provider, vgi, self.cred.clone())
-            .map_err(mls)?
+            .map_err(|e| self.hub_fault(room, format!("{e:?}")))?
             .leaf_node_parameters(
                 LeafNodeParameters::builder()
                     .with_capabilities(capabilities())

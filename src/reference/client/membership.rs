@@ -123,6 +123,17 @@ impl Client {
         room: &str,
         bundle: openmls::prelude::CommitMessageBundle,
     ) -> Result<Vec<ClientEvent>, ClientError> {
+        self.submit_pending_with(room, bundle, None).await
+    }
+
+    /// [`Client::submit_pending`] with `group_info` (a serialized GroupInfo)
+    /// sent in place of the commit's own: the adversary's stale GroupInfo.
+    pub(super) async fn submit_pending_with(
+        &mut self,
+        room: &str,
+        bundle: openmls::prelude::CommitMessageBundle,
+        group_info: Option<Vec<u8>>,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
         let group = active(&mut self.groups, &self.uri, room)?;
         let tree = match group.pending_commit() {
             Some(sc) => sc
@@ -131,20 +142,22 @@ impl Client {
                 .ok_or_else(|| ClientError::Mls("no tree for the pending commit".into()))?,
             None => return Err(ClientError::Mls("no pending commit".into())),
         };
-        let (commit, welcome, group_info) = bundle.into_contents();
+        let (commit, welcome, own_group_info) = bundle.into_contents();
         let commit = commit.tls_serialize_detached().map_err(mls)?;
+        let group_info = match group_info {
+            Some(gi) => gi,
+            None => own_group_info
+                .ok_or_else(|| ClientError::Mls("commit without GroupInfo".into()))?
+                .tls_serialize_detached()
+                .map_err(mls)?,
+        };
         let hb = HandshakeBundle::Commit {
             commit: Raw::from_bytes(commit.clone()),
             welcome: welcome
                 .map(|w| w.tls_serialize_detached().map(Raw::from_bytes))
                 .transpose()
                 .map_err(mls)?,
-            group_info: GroupInfoOption::Full(Raw::from_bytes(
-                group_info
-                    .ok_or_else(|| ClientError::Mls("commit without GroupInfo".into()))?
-                    .tls_serialize_detached()
-                    .map_err(mls)?,
-            )),
+            group_info: GroupInfoOption::Full(Raw::from_bytes(group_info)),
             ratchet_tree: RatchetTreeOption::Full(Raw::from_bytes(
                 tree.tls_serialize_detached().map_err(mls)?,
             )),

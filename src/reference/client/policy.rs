@@ -196,6 +196,42 @@ impl Client {
         self.commit_state(room, &next, Vec::new()).await
     }
 
+    /// Commits a self-update that carries the GroupInfo of the epoch it
+    /// ends instead of the new one, signed by this client as the right one
+    /// would be: the adversary's stale GroupInfo. A hub that keeps it hands
+    /// joining devices a GroupInfo their external commit cannot build on.
+    pub async fn commit_stale_group_info(
+        &mut self,
+        room: &str,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let stale = group
+            .export_group_info(self.provider.crypto(), &self.signer, false)
+            .map_err(mls)?
+            .tls_serialize_detached()
+            .map_err(mls)?;
+        let stale =
+            crate::protocol::unwrap_mls_message(crate::protocol::WIRE_FORMAT_GROUP_INFO, &stale)
+                .ok_or_else(|| ClientError::Mls("GroupInfo export is not an MLSMessage".into()))?
+                .to_vec();
+        let bundle = group
+            .commit_builder()
+            .force_self_update(true)
+            .load_psks(self.provider.storage())
+            .map_err(mls)?
+            .create_group_info(true)
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.signer,
+                |_| true,
+            )
+            .map_err(mls)?
+            .stage_commit(&self.provider)
+            .map_err(mls)?;
+        self.submit_pending_with(room, bundle, Some(stale)).await
+    }
+
     /// One commit of the room state `next` (as GroupContext extensions)
     /// adding the clients of `kps` and removing none.
     async fn commit_state(

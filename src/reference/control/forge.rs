@@ -86,6 +86,24 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             };
             Ok(axum::Json(ForgeResponse { sent, answer }))
         }
+        Forgery::CommitStaleGroupInfo => {
+            let actor = p.user(&req.actor)?;
+            let client = p.acting_client(&actor, &req.room, None).await?;
+            let mut c = client.lock().await;
+            actor.push(c.sync());
+            let sent = format!(
+                "a self-update by {} carrying the GroupInfo of the epoch it ends",
+                req.actor
+            );
+            let answer = match c.commit_stale_group_info(&req.room).await {
+                Ok(events) => {
+                    actor.push(events);
+                    "committed".to_owned()
+                }
+                Err(e) => e.to_string(),
+            };
+            Ok(axum::Json(ForgeResponse { sent, answer }))
+        }
         Forgery::ProposeRemove | Forgery::ProposeAsHub => {
             let user = user_field()?;
             let actor = p.user(&req.actor)?;

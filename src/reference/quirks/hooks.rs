@@ -368,6 +368,12 @@ impl Quirks {
         !self.has(Quirk::HubKeepsForeignRemovals)
     }
 
+    /// hub-keeps-stale-group-info: whether the hub refuses a commit whose
+    /// GroupInfo is not for the epoch the commit makes.
+    pub(crate) fn hub_checks_group_info_epoch(&self) -> bool {
+        !self.has(Quirk::HubKeepsStaleGroupInfo)
+    }
+
     /// hub-takes-any-report: whether the hub checks each reported message
     /// against its frank.
     pub(crate) fn checks_reports(&self) -> bool {

@@ -70,13 +70,14 @@ pub enum Quirk {
     HubUnlistedClients,
     FollowerTakesAnyNotify,
     HubKeepsForeignRemovals,
+    HubKeepsStaleGroupInfo,
     FollowerSwallowsBadNotify,
     HubTakesAnyReport,
     FollowerFansOut,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 60] = [
+    pub const ALL: [Quirk; 61] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -133,6 +134,7 @@ impl Quirk {
         Quirk::HubUnlistedClients,
         Quirk::FollowerTakesAnyNotify,
         Quirk::HubKeepsForeignRemovals,
+        Quirk::HubKeepsStaleGroupInfo,
         Quirk::FollowerSwallowsBadNotify,
         Quirk::HubTakesAnyReport,
         Quirk::IgnoresConsent,
@@ -203,6 +205,7 @@ impl Quirk {
             Quirk::HubUnlistedClients => "hub-unlisted-clients",
             Quirk::FollowerTakesAnyNotify => "follower-takes-any-notify",
             Quirk::HubKeepsForeignRemovals => "hub-keeps-foreign-removals",
+            Quirk::HubKeepsStaleGroupInfo => "hub-keeps-stale-group-info",
             Quirk::FollowerSwallowsBadNotify => "follower-swallows-bad-notify",
             Quirk::HubTakesAnyReport => "hub-takes-any-report",
             Quirk::FollowerFansOut => "follower-fans-out",
@@ -268,6 +271,7 @@ impl Quirk {
             Quirk::HubUnlistedClients => "protocol-hub-authorization",
             Quirk::FollowerTakesAnyNotify => "protocol-provider-authentication",
             Quirk::HubKeepsForeignRemovals => "protocol-hub-authorization",
+            Quirk::HubKeepsStaleGroupInfo => "protocol-room-access",
             Quirk::FollowerSwallowsBadNotify => "protocol-malformed-bodies",
             Quirk::HubTakesAnyReport => "protocol-hub-authorization",
             Quirk::FollowerFansOut => "reliable-sync",
@@ -431,6 +435,9 @@ impl Quirk {
             }
             Quirk::HubKeepsForeignRemovals => {
                 "the hub holds commits to the room's policy but keeps any Remove proposal a member sends, of anyone's clients, for the next committer to carry out"
+            }
+            Quirk::HubKeepsStaleGroupInfo => {
+                "the hub checks the signature of the GroupInfo a commit brings but not its epoch: it keeps a GroupInfo of an earlier epoch and hands it to joining devices"
             }
             Quirk::FollowerSwallowsBadNotify => {
                 "the follower answers 201 to a notify body it cannot decode and drops it (accept, log and move on)"

@@ -255,7 +255,10 @@ impl Server {
                 )
                 .map_err(|_| bad("GroupInfo is not signed by the committer"))?;
                 let next = staged.group_context();
-                if vgi.group_id() != next.group_id() || vgi.epoch() != next.epoch() {
+                // QUIRK hub-keeps-stale-group-info.
+                if self.quirks.hub_checks_group_info_epoch()
+                    && (vgi.group_id() != next.group_id() || vgi.epoch() != next.epoch())
+                {
                     return Err(MimiError::BadRequest(
                         "GroupInfo is not for the commit's new epoch".into(),
                     ));
