@@ -158,6 +158,18 @@ pub struct AddClientResponse {
     pub client: String,
 }
 
+/// `POST /v1/remove_client`: one device of a user is unlinked. It leaves
+/// every room the user is in (its own Remove proposal, room-policy-03
+/// §8.1.2 canRemoveOwnClient, committed by another member); the user stays
+/// a participant on its other devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveClientRequest {
+    pub user: String,
+    /// One of `user`'s clients, not its last.
+    pub client: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RoomKind {

@@ -253,6 +253,13 @@ impl ControlClient {
     ) -> Result<AddClientResponse, CallError> {
         self.call("add_client", r, t).await
     }
+    pub async fn remove_client(
+        &self,
+        r: &RemoveClientRequest,
+        t: Duration,
+    ) -> Result<Empty, CallError> {
+        self.call("remove_client", r, t).await
+    }
     pub async fn create_room(
         &self,
         r: &CreateRoomRequest,

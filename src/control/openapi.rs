@@ -49,6 +49,7 @@ fn operations() -> Vec<Operation> {
         op!("peers", "Where every other target's MIMI endpoints are, and which CA to trust", PeersRequest => Empty),
         op!("create_user", "A user with one or more clients", CreateUserRequest => CreateUserResponse),
         op!("add_client", "A new device for an existing user; it joins the user's rooms", AddClientRequest => AddClientResponse),
+        op!("remove_client", "Unlink one of a user's devices; it leaves the user's rooms", RemoveClientRequest => Empty),
         op!("create_room", "A room hosted by the actor's provider", CreateRoomRequest => CreateRoomResponse),
         op!("add_participant", "Add a user to a room", MembershipRequest => RoomChangeResponse),
         op!("remove_participant", "Kick a user: all its clients leave", MembershipRequest => RoomChangeResponse),

@@ -317,6 +317,7 @@ pub(crate) fn step_timeout(step: &Step, default: Duration) -> Result<Duration, S
         Step::SetRole(s) => s.timeout.as_ref(),
         Step::SetRoomMetadata(s) => s.timeout.as_ref(),
         Step::AddClient(s) => s.timeout.as_ref(),
+        Step::RemoveClient(s) => s.timeout.as_ref(),
         Step::Send(s) => s.timeout.as_ref(),
         Step::SendBurst(s) => s.timeout.as_ref(),
         Step::ExpectMessage(s) => s.timeout.as_ref(),
@@ -631,6 +632,32 @@ async fn run_step(
                 if let Some(a) = state.actors.get_mut(&actor) {
                     a.clients.push(resp.client);
                 }
+            }
+            Ok(())
+        }
+        Step::RemoveClient(s) => {
+            let actor = state.actor_name(&s.user)?;
+            let side = state.actor(&actor).side;
+            let client = state.text(&s.client)?;
+            let req = RemoveClientRequest {
+                user: state.actor(&actor).user.clone(),
+                client: client.clone(),
+            };
+            state
+                .call_ok::<_, Empty>(
+                    env,
+                    side,
+                    "remove_client",
+                    &req,
+                    deadline,
+                    Outcome::Ok,
+                    level,
+                )
+                .await?;
+            // The device is no longer the actor's: steps after it ask only
+            // the others (its messages keep their owner).
+            if let Some(a) = state.actors.get_mut(&actor) {
+                a.clients.retain(|c| *c != client);
             }
             Ok(())
         }

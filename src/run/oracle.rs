@@ -27,6 +27,8 @@ struct Pinned {
     participants: Option<BTreeMap<String, String>>,
     /// (actor, user URI, client URIs).
     absent: Vec<(String, String, Vec<String>)>,
+    /// Client URIs that must not be in the MLS group.
+    absent_clients: Vec<String>,
     name: Option<String>,
     topic: Option<String>,
     avatar: Option<String>,
@@ -60,10 +62,16 @@ pub(crate) async fn expect_state(
         let a = state.actor(&name);
         absent.push((name, a.user.clone(), a.clients.clone()));
     }
+    let absent_clients = s
+        .absent_clients
+        .iter()
+        .map(|c| state.text(c))
+        .collect::<Result<Vec<_>, _>>()?;
     let opt = |v: &Option<String>| v.as_deref().map(|t| state.text(t)).transpose();
     let pinned = Pinned {
         participants,
         absent,
+        absent_clients,
         name: opt(&s.name)?,
         topic: opt(&s.topic)?,
         avatar: opt(&s.avatar)?,
@@ -166,6 +174,9 @@ fn describe(p: &Pinned, members: &[String]) -> String {
     if !p.absent.is_empty() {
         let names: Vec<&str> = p.absent.iter().map(|(n, _, _)| n.as_str()).collect();
         parts.push(format!("absent: {}", names.join(", ")));
+    }
+    if !p.absent_clients.is_empty() {
+        parts.push(format!("not in the group: {}", p.absent_clients.join(", ")));
     }
     if let Some(n) = &p.name {
         parts.push(format!("name = {n:?}"));
@@ -409,6 +420,11 @@ fn pinned(common: &ClientRoomState, p: &Pinned) -> Vec<String> {
             if common.members.contains(c) {
                 problems.push(format!("client {c} of {name} is still in the MLS group"));
             }
+        }
+    }
+    for c in &p.absent_clients {
+        if common.members.contains(c) {
+            problems.push(format!("client {c} is still in the MLS group"));
         }
     }
     if p.name.is_some() && common.metadata.name != p.name {

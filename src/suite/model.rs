@@ -218,6 +218,7 @@ pub enum Step {
     SetRole(SetRole),
     SetRoomMetadata(SetRoomMetadata),
     AddClient(AddClient),
+    RemoveClient(RemoveClient),
     Send(Send),
     SendBurst(SendBurst),
     /// Child steps (`send` or `send_burst`) run at the same time.
@@ -259,6 +260,7 @@ impl Step {
             Step::SetRole(_) => "set_role",
             Step::SetRoomMetadata(_) => "set_room_metadata",
             Step::AddClient(_) => "add_client",
+            Step::RemoveClient(_) => "remove_client",
             Step::Send(_) => "send",
             Step::SendBurst(_) => "send_burst",
             Step::Concurrently(_) => "concurrently",
@@ -378,6 +380,18 @@ pub struct AddClient {
     /// Variable that receives the new client's URI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `remove_client`: one device of `user` is unlinked and leaves the user's
+/// rooms; the user stays on its other devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveClient {
+    pub user: String,
+    /// The device (a captured client URI).
+    pub client: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
 }
@@ -598,6 +612,10 @@ pub struct ExpectState {
     /// Actors that must not be members and whose clients must not be in the group.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub absent: Vec<String>,
+    /// Clients (captured URIs) that must not be in the MLS group, e.g. a
+    /// removed device of a user who stays.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent_clients: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -408,6 +408,11 @@ impl Checker {
                 self.duration(s.timeout.as_ref(), f("timeout"));
                 self.capture(s.capture.as_ref(), f("capture"));
             }
+            Step::RemoveClient(s) => {
+                self.actor(&s.user, f("user"));
+                self.string(&s.client, f("client"));
+                self.duration(s.timeout.as_ref(), f("timeout"));
+            }
             Step::Send(s) => {
                 self.actor(&s.actor, f("as"));
                 self.string(&s.room, f("room"));
@@ -514,6 +519,9 @@ impl Checker {
                     } else {
                         self.actor(a, p);
                     }
+                }
+                for (i, c) in s.absent_clients.iter().enumerate() {
+                    self.string(c, join(sp, path!["absent_clients", i]));
                 }
                 self.opt_string(s.name.as_ref(), f("name"));
                 self.opt_string(s.topic.as_ref(), f("topic"));

@@ -641,6 +641,29 @@ impl Fake {
                 }
                 Ok(json!(AddClientResponse { client }))
             }
+            "remove_client" => {
+                let req: RemoveClientRequest = parse(body)?;
+                let Some(u) = st.users.get_mut(&req.user) else {
+                    return Err(err(404, "not_found", "no such user"));
+                };
+                if !u.clients.contains(&req.client) {
+                    return Err(err(404, "not_found", "no such client"));
+                }
+                if u.clients.len() == 1 {
+                    return Err(err(409, "conflict", "the user's last client"));
+                }
+                u.clients.retain(|c| *c != req.client);
+                let rooms: Vec<String> = st
+                    .rooms
+                    .iter()
+                    .filter(|(_, r)| r.participants.contains_key(&req.user))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for room in rooms {
+                    st.epoch_changed(&room);
+                }
+                Ok(json!({}))
+            }
             "create_room" => {
                 let req: CreateRoomRequest = parse(body)?;
                 let room = format!("mimi://{}/r/{}", self.domain, req.name);

@@ -472,6 +472,7 @@ focused! {
     focused_hub_takes_any_report: HubTakesAnyReport => "protocol-hub-authorization/abuse-report-naming-another-user";
     focused_hub_keeps_foreign_removals: HubKeepsForeignRemovals => "protocol-hub-authorization/ordinary-user-cannot-propose-removing-a-moderator";
     focused_hub_keeps_stale_group_info: HubKeepsStaleGroupInfo => "protocol-room-access/group-info-stays-current";
+    focused_device_removal_is_a_leave: DeviceRemovalIsALeave => "direct-messages/a-device-leaves-a-dm";
 }
 
 /// A test of a feature MIMI has no mechanism for: `unsupported` by design.

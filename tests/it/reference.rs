@@ -1013,6 +1013,11 @@ async fn control_api_errors_use_the_documented_codes() {
     let p = pair().await;
     let alice = user(&p.ca, "alice", 2).await;
     assert_eq!(alice.clients.len(), 2);
+    let carol = user(&p.ca, "carol", 1).await;
+    let only = format!(
+        r#"{{"user":"{}","client":"{}"}}"#,
+        carol.user, carol.clients[0]
+    );
     let http = reqwest::Client::new();
     let raw = |op: &str, body: &str| {
         let req = http
@@ -1048,6 +1053,20 @@ async fn control_api_errors_use_the_documented_codes() {
             404,
             "not_found",
         ),
+        (
+            "remove_client",
+            r#"{"user":"mimi://a.example/u/nobody","client":"mimi://a.example/d/x"}"#,
+            404,
+            "not_found",
+        ),
+        (
+            "remove_client",
+            r#"{"user":"mimi://a.example/u/alice","client":"mimi://a.example/d/x"}"#,
+            404,
+            "not_found",
+        ),
+        // A user's last device: leaving is `leave`.
+        ("remove_client", only.as_str(), 409, "conflict"),
         // A dm must name the other user.
         (
             "create_room",
@@ -1123,6 +1142,11 @@ async fn control_api_errors_use_the_documented_codes() {
             "{op} {body}"
         );
     }
+    // The refused removal kept the device: it is still carol's (not 404).
+    assert_eq!(
+        raw("remove_client", &only).await,
+        (409, "conflict".to_owned())
+    );
     // Features MIMI has no mechanism for: 501, naming what the drafts lack.
     for (op, what) in [
         ("typing", "typing notifications"),

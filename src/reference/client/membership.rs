@@ -198,6 +198,23 @@ impl Client {
     pub async fn leave(&mut self, room: &str) -> Result<(), ClientError> {
         // QUIRK leave-one-device.
         let all_devices = self.ep.quirks().leaves_with_all_devices();
+        self.propose_own_removal(room, all_devices).await
+    }
+
+    /// Unlinks this device from `room` (room-policy-03 §8.1.2
+    /// canRemoveOwnClient): its own Remove proposal, which another member
+    /// commits. The user stays a participant on its other devices.
+    pub async fn remove_device(&mut self, room: &str) -> Result<(), ClientError> {
+        self.propose_own_removal(room, false).await
+    }
+
+    /// Proposes removing this client and, with `all_devices`, every other
+    /// client of its user; returns once the hub accepted the proposals.
+    async fn propose_own_removal(
+        &mut self,
+        room: &str,
+        all_devices: bool,
+    ) -> Result<(), ClientError> {
         let group = active(&mut self.groups, &self.uri, room)?;
         let own = group.own_leaf_index();
         let siblings: Vec<LeafNodeIndex> = group

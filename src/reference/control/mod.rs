@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -332,6 +332,7 @@ pub(crate) fn app(p: Arc<Provider>) -> Router {
         .route("/v1/release", post(release))
         .route("/v1/create_user", post(create_user))
         .route("/v1/add_client", post(add_client))
+        .route("/v1/remove_client", post(remove_client))
         .route("/v1/create_room", post(create_room))
         .route("/v1/add_participant", post(add_participant))
         .route("/v1/remove_participant", post(remove_participant))

@@ -240,29 +240,84 @@ pub(super) async fn leave(State(p): P, body: Bytes) -> Res<RoomChangeResponse> {
         let epoch = c.room_state(&req.room).map(|s| s.epoch).unwrap_or(0);
         (c.uri.clone(), epoch)
     };
-    // The proposals are accepted; another member commits them. Wait for
-    // the leaving client to see that commit, and report its epoch.
-    let mut rx = actor.seq.subscribe();
+    // The proposals are accepted; another member commits them. Report the
+    // epoch of that commit once the leaving client saw it; if it did not in
+    // time, the hub holds the proposals for the next committer.
+    let removed = await_removed(&actor, &uri, std::slice::from_ref(&req.room), start).await;
+    let epoch = removed.get(&req.room).copied().unwrap_or(epoch);
+    Ok(axum::Json(RoomChangeResponse { epoch }))
+}
+
+/// Unlinks one device: it proposes its own removal in every room it is in
+/// (room-policy-03 §8.1.2 canRemoveOwnClient) and is no longer the user's.
+/// The user's last device is refused (409): leaving is `leave`.
+pub(super) async fn remove_client(State(p): P, body: Bytes) -> Res<Empty> {
+    let req: RemoveClientRequest = parse(&body)?;
+    let user = p.user(&req.user)?;
+    let start = *user.seq.borrow();
+    let mut clients = user.clients.lock().await;
+    let mut found = None;
+    for (i, c) in clients.iter().enumerate() {
+        if c.lock().await.uri == req.client {
+            found = Some(i);
+        }
+    }
+    let Some(at) = found else {
+        return Err(ControlError::not_found(format!(
+            "{} is not a client of {}",
+            req.client, req.user
+        )));
+    };
+    if clients.len() == 1 {
+        return Err(ControlError::conflict(format!(
+            "{} is the last client of {}: a user leaves with `leave`",
+            req.client, req.user
+        )));
+    }
+    let rooms = {
+        let mut c = clients[at].lock().await;
+        user.push(c.sync());
+        let rooms = c.rooms();
+        for room in &rooms {
+            c.remove_device(room).await.map_err(client_error)?;
+        }
+        rooms
+    };
+    clients.remove(at);
+    drop(clients);
+    // Another member commits each removal; return once the device saw them
+    // (or, past the wait, with the hub holding the proposals).
+    await_removed(&user, &req.client, &rooms, start).await;
+    Ok(axum::Json(Empty {}))
+}
+
+/// Waits, up to [`LEAVE_WAIT`], for `client` to see the commits removing it
+/// from `rooms` (events after `start`): room → epoch of each seen.
+async fn await_removed(
+    user: &User,
+    client: &str,
+    rooms: &[String],
+    start: u64,
+) -> BTreeMap<String, u64> {
+    let mut rx = user.seq.subscribe();
     let deadline = tokio::time::Instant::now() + LEAVE_WAIT;
     loop {
-        let removed = crate::reference::server::lock(&actor.log)
+        let removed: BTreeMap<String, u64> = crate::reference::server::lock(&user.log)
             .iter()
-            .filter(|e| e.seq > start)
-            .find_map(|e| match e.kind {
-                EventKind::Removed { epoch } if e.client == uri && e.room == req.room => {
-                    Some(epoch)
-                }
+            .filter(|e| e.seq > start && e.client == client && rooms.contains(&e.room))
+            .filter_map(|e| match e.kind {
+                EventKind::Removed { epoch } => Some((e.room.clone(), epoch)),
                 _ => None,
-            });
-        if let Some(epoch) = removed {
-            return Ok(axum::Json(RoomChangeResponse { epoch }));
+            })
+            .collect();
+        if removed.len() == rooms.len() {
+            return removed;
         }
         if !matches!(
             tokio::time::timeout_at(deadline, rx.changed()).await,
             Ok(Ok(()))
         ) {
-            // Not committed yet: the hub holds the proposals for the next committer.
-            return Ok(axum::Json(RoomChangeResponse { epoch }));
+            return removed;
         }
     }
 }

@@ -368,6 +368,12 @@ impl Quirks {
         !self.has(Quirk::HubKeepsForeignRemovals)
     }
 
+    /// device-removal-is-a-leave: whether the hub tells a device removal
+    /// (some of a user's clients) from a leave (all of them).
+    pub(crate) fn hub_tells_device_removals(&self) -> bool {
+        !self.has(Quirk::DeviceRemovalIsALeave)
+    }
+
     /// hub-keeps-stale-group-info: whether the hub refuses a commit whose
     /// GroupInfo is not for the epoch the commit makes.
     pub(crate) fn hub_checks_group_info_epoch(&self) -> bool {

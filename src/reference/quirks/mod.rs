@@ -71,13 +71,14 @@ pub enum Quirk {
     FollowerTakesAnyNotify,
     HubKeepsForeignRemovals,
     HubKeepsStaleGroupInfo,
+    DeviceRemovalIsALeave,
     FollowerSwallowsBadNotify,
     HubTakesAnyReport,
     FollowerFansOut,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 61] = [
+    pub const ALL: [Quirk; 62] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -135,6 +136,7 @@ impl Quirk {
         Quirk::FollowerTakesAnyNotify,
         Quirk::HubKeepsForeignRemovals,
         Quirk::HubKeepsStaleGroupInfo,
+        Quirk::DeviceRemovalIsALeave,
         Quirk::FollowerSwallowsBadNotify,
         Quirk::HubTakesAnyReport,
         Quirk::IgnoresConsent,
@@ -206,6 +208,7 @@ impl Quirk {
             Quirk::FollowerTakesAnyNotify => "follower-takes-any-notify",
             Quirk::HubKeepsForeignRemovals => "hub-keeps-foreign-removals",
             Quirk::HubKeepsStaleGroupInfo => "hub-keeps-stale-group-info",
+            Quirk::DeviceRemovalIsALeave => "device-removal-is-a-leave",
             Quirk::FollowerSwallowsBadNotify => "follower-swallows-bad-notify",
             Quirk::HubTakesAnyReport => "hub-takes-any-report",
             Quirk::FollowerFansOut => "follower-fans-out",
@@ -272,6 +275,7 @@ impl Quirk {
             Quirk::FollowerTakesAnyNotify => "protocol-provider-authentication",
             Quirk::HubKeepsForeignRemovals => "protocol-hub-authorization",
             Quirk::HubKeepsStaleGroupInfo => "protocol-room-access",
+            Quirk::DeviceRemovalIsALeave => "direct-messages",
             Quirk::FollowerSwallowsBadNotify => "protocol-malformed-bodies",
             Quirk::HubTakesAnyReport => "protocol-hub-authorization",
             Quirk::FollowerFansOut => "reliable-sync",
@@ -438,6 +442,9 @@ impl Quirk {
             }
             Quirk::HubKeepsStaleGroupInfo => {
                 "the hub checks the signature of the GroupInfo a commit brings but not its epoch: it keeps a GroupInfo of an earlier epoch and hands it to joining devices"
+            }
+            Quirk::DeviceRemovalIsALeave => {
+                "the hub takes any Remove proposal of a client's own user for a leave and holds it to the leave rule: a device unlinking itself from a DM (fixed membership) is refused"
             }
             Quirk::FollowerSwallowsBadNotify => {
                 "the follower answers 201 to a notify body it cannot decode and drops it (accept, log and move on)"

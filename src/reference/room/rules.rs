@@ -31,6 +31,9 @@ pub enum Operation {
     /// Leave: the actor leaves the participant list with all of its clients
     /// (canRemoveSelf, §8.1.2).
     Leave,
+    /// Remove some of the actor's own clients and keep its place in the
+    /// participant list (canRemoveOwnClient, §8.1.2): a device unlinked.
+    RemoveOwnClient,
     /// Move another participant to `role` (canChangeUserRole, §8.1.3).
     SetRole { user: String, role: u32 },
     /// Replace the room metadata whole (§8.2 capabilities per changed field).
@@ -293,6 +296,9 @@ impl RoomState {
             Operation::Ban { user } => self.plan_ban(actor, user),
             Operation::Unban { user } => self.plan_unban(actor, user),
             Operation::Leave => self.plan_leave(actor),
+            Operation::RemoveOwnClient => {
+                self.plan_message(actor, &[Capability::CanRemoveOwnClient])
+            }
             Operation::SetRole { user, role } => self.plan_set_role(actor, user, *role),
             Operation::SetMetadata(metadata) => self.plan_metadata(actor, metadata),
             Operation::Send => self.plan_message(actor, &[Capability::CanSendMessage]),
@@ -586,6 +592,8 @@ impl RoomState {
         })
     }
 
+    /// A capability check that changes nothing in the room state (messages,
+    /// a device removal).
     fn plan_message(&self, actor: &str, needed: &[Capability]) -> Result<Effect, Refusal> {
         let actor_role = self.actor_role(actor)?;
         for capability in needed {

@@ -11,9 +11,9 @@ use crate::protocol::{
 };
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{
-    MlsMessageBodyIn, OpenMlsProvider, OpenMlsSignaturePublicKey, ProcessedMessageContent,
-    Proposal, ProposalStore, ProtocolMessage, RatchetTreeIn, Sender, Verifiable as _,
-    tls_codec::Serialize as _,
+    LeafNodeIndex, MlsMessageBodyIn, OpenMlsProvider, OpenMlsSignaturePublicKey,
+    ProcessedMessageContent, Proposal, ProposalStore, ProtocolMessage, RatchetTreeIn, Sender,
+    Verifiable as _, tls_codec::Serialize as _,
 };
 use std::collections::BTreeSet;
 use tokio::sync::oneshot;
@@ -425,14 +425,49 @@ impl Server {
                         );
                     }
                 }
-                // A leave must be one the room's policy allows (e.g. not in a DM).
+                // Removals that take all of the user's clients out (with those
+                // the hub already holds) are a leave, which the room's policy
+                // must allow (e.g. not in a DM); fewer unlink devices
+                // (room-policy-03 §8.1.2 canRemoveOwnClient).
                 if let Some(user) = &sender_user
                     && let Ok(state) =
                         super::policy::state_of(room.group.group_context().extensions())
                     && state.index_of(user).is_some()
-                    && let Err(r) = state.authorize(user, &crate::reference::room::Operation::Leave)
                 {
-                    return not_allowed(format!("{user} may not leave: {r}"));
+                    let held = room
+                        .group
+                        .queued_proposals(self.crypto.storage())
+                        .map_err(|e| MimiError::Internal(format!("proposal store: {e:?}")))?;
+                    let removed: BTreeSet<LeafNodeIndex> = all
+                        .iter()
+                        .map(|q| q.proposal())
+                        .chain(held.iter().map(|(_, q)| q.proposal()))
+                        .filter_map(|p| match p {
+                            Proposal::Remove(r) => Some(r.removed()),
+                            _ => None,
+                        })
+                        .collect();
+                    // QUIRK device-removal-is-a-leave.
+                    let tells = self.quirks.hub_tells_device_removals();
+                    let leaves = !tells
+                        || room.group.members().all(|m| {
+                            removed.contains(&m.index)
+                                || credential_uri(&m.credential)
+                                    .and_then(|c| ids::user_of_client(&c))
+                                    .as_ref()
+                                    != Some(user)
+                        });
+                    let (op, what) = if leaves {
+                        (crate::reference::room::Operation::Leave, "leave")
+                    } else {
+                        (
+                            crate::reference::room::Operation::RemoveOwnClient,
+                            "remove a device",
+                        )
+                    };
+                    if let Err(r) = state.authorize(user, &op) {
+                        return not_allowed(format!("{user} may not {what}: {r}"));
+                    }
                 }
                 for q in all {
                     room.group
