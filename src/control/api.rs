@@ -702,6 +702,11 @@ pub enum Forgery {
     /// (protocol-06 §5.6 lets it keep or rebuild the GroupInfo): it is
     /// judged by the external joins after it.
     CommitStaleGroupInfo,
+    /// A Remove proposal by the actor of another of its own devices (a
+    /// device removal the hub accepts and holds), then a self-update commit
+    /// by the actor that leaves the held proposal out. The first request is
+    /// setup and must be accepted; the commit must be refused.
+    CommitWithoutHeldProposal,
     /// The actor's provider's last `/update` for the room, sent again.
     ReplayCommit,
     /// The actor's provider's last `/submitMessage` for the room, again.
@@ -778,6 +783,7 @@ impl Forgery {
             Self::CommitAdd => "commit_add",
             Self::CommitAddClients => "commit_add_clients",
             Self::CommitStaleGroupInfo => "commit_stale_group_info",
+            Self::CommitWithoutHeldProposal => "commit_without_held_proposal",
             Self::ReplayCommit => "replay_commit",
             Self::ReplayMessage => "replay_message",
             Self::MessageAs => "message_as",
@@ -817,6 +823,7 @@ impl Forgery {
             | Self::CommitAdd
             | Self::CommitAddClients
             | Self::CommitStaleGroupInfo
+            | Self::CommitWithoutHeldProposal
             | Self::ReplayCommit
             | Self::JoinUnlisted => ForgeEndpoint::Update,
             Self::ReplayMessage
@@ -855,6 +862,16 @@ impl Forgery {
     /// is judged by the steps after (`commit_stale_group_info`).
     pub fn may_be_taken(self) -> bool {
         matches!(self, Self::CommitStaleGroupInfo)
+    }
+
+    /// How many of the forgery's first requests to its endpoint are setup
+    /// the drafts allow, which the target must accept before the forged
+    /// request follows.
+    pub fn setup_requests(self) -> usize {
+        match self {
+            Self::CommitWithoutHeldProposal => 1,
+            _ => 0,
+        }
     }
 
     /// A body broken on purpose, sent to `endpoint`.

@@ -57,10 +57,28 @@ pub(crate) async fn forge(
         Ok(r) => format!("{}; the adversary saw: {}", r.sent, r.answer),
         Err(e) => format!("the adversary's forge call failed: {e}"),
     };
-    let primary: Vec<&Arc<Exchange>> = sent
+    let mut primary: Vec<&Arc<Exchange>> = sent
         .iter()
         .filter(|x| x.endpoint() == endpoint.name())
         .collect();
+    // Setup the drafts allow comes first, and the target must take it: a
+    // refusal there is no refusal of the forgery.
+    let setup = s.forgery.setup_requests().min(primary.len());
+    for x in primary.drain(..setup) {
+        let taken = x.status.is_some_and(|st| (200..300).contains(&st)) && !refused(x);
+        if !taken {
+            return Err(Failure::violation(
+                env.level,
+                format!(
+                    "{target} refused a request the drafts allow, which {} needs before its forged request",
+                    s.forgery.name()
+                ),
+            )
+            .blame(Some(target))
+            .target(target)
+            .request(format!("{said} | on the wire: {}", summarize(x))));
+        }
+    }
     if primary.is_empty() {
         // Nothing reached the target: the forgery could not be made, or
         // the target refused an earlier request the forgery needed (a

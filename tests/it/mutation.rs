@@ -473,6 +473,7 @@ focused! {
     focused_hub_keeps_foreign_removals: HubKeepsForeignRemovals => "protocol-hub-authorization/ordinary-user-cannot-propose-removing-a-moderator";
     focused_hub_keeps_stale_group_info: HubKeepsStaleGroupInfo => "protocol-room-access/group-info-stays-current";
     focused_device_removal_is_a_leave: DeviceRemovalIsALeave => "direct-messages/a-device-leaves-a-dm";
+    focused_hub_drops_held_proposals: HubDropsHeldProposals => "protocol-hub-authorization/a-commit-must-carry-the-held-proposals";
 }
 
 /// A test of a feature MIMI has no mechanism for: `unsupported` by design.

@@ -280,7 +280,7 @@ impl Client {
 
     /// Sends `first` (a Remove proposal, serialized) and Remove proposals of
     /// `more` leaves as one bundle; on refusal the pending proposals go.
-    async fn send_removals(
+    pub(super) async fn send_removals(
         &mut self,
         room: &str,
         first: Vec<u8>,

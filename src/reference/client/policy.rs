@@ -232,6 +232,48 @@ impl Client {
         self.submit_pending_with(room, bundle, Some(stale)).await
     }
 
+    /// Proposes removing another device of this client's user (a device
+    /// removal, which the hub accepts and holds for the next commit), then
+    /// commits a self-update that leaves that proposal out: the adversary's
+    /// commit the hub must refuse (protocol-06 §3.5: the hub requires the
+    /// next commit to include the proposals it holds).
+    pub async fn commit_without_held_proposal(
+        &mut self,
+        room: &str,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
+        let own = active(&mut self.groups, &self.uri, room)?.own_leaf_index();
+        let user = self.user.clone();
+        let Some(other) = self.leaves_of(room, &user).into_iter().find(|l| *l != own) else {
+            return Err(ClientError::Conflict(format!(
+                "{user} has no second device in {room}"
+            )));
+        };
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let (proposal, _) = group
+            .propose_remove_member(&self.provider, &self.signer, other)
+            .map_err(mls)?;
+        let proposal = proposal.tls_serialize_detached().map_err(mls)?;
+        self.send_removals(room, proposal, Vec::new()).await?;
+        let group = active(&mut self.groups, &self.uri, room)?;
+        let bundle = group
+            .commit_builder()
+            .consume_proposal_store(false)
+            .force_self_update(true)
+            .load_psks(self.provider.storage())
+            .map_err(mls)?
+            .create_group_info(true)
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.signer,
+                |_| true,
+            )
+            .map_err(mls)?
+            .stage_commit(&self.provider)
+            .map_err(mls)?;
+        self.submit_pending(room, bundle).await
+    }
+
     /// One commit of the room state `next` (as GroupContext extensions)
     /// adding the clients of `kps` and removing none.
     async fn commit_state(

@@ -86,16 +86,31 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             };
             Ok(axum::Json(ForgeResponse { sent, answer }))
         }
-        Forgery::CommitStaleGroupInfo => {
+        Forgery::CommitStaleGroupInfo | Forgery::CommitWithoutHeldProposal => {
             let actor = p.user(&req.actor)?;
             let client = p.acting_client(&actor, &req.room, None).await?;
+            // The client's lock is held from the proposal to the commit, so
+            // its own task cannot commit the held proposal in between.
             let mut c = client.lock().await;
             actor.push(c.sync());
-            let sent = format!(
-                "a self-update by {} carrying the GroupInfo of the epoch it ends",
-                req.actor
-            );
-            let answer = match c.commit_stale_group_info(&req.room).await {
+            let stale = req.forgery == Forgery::CommitStaleGroupInfo;
+            let sent = if stale {
+                format!(
+                    "a self-update by {} carrying the GroupInfo of the epoch it ends",
+                    req.actor
+                )
+            } else {
+                format!(
+                    "a Remove proposal by {} of another of its devices, then a self-update by {} leaving it out",
+                    req.actor, req.actor
+                )
+            };
+            let result = if stale {
+                c.commit_stale_group_info(&req.room).await
+            } else {
+                c.commit_without_held_proposal(&req.room).await
+            };
+            let answer = match result {
                 Ok(events) => {
                     actor.push(events);
                     "committed".to_owned()

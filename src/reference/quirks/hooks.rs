@@ -368,6 +368,12 @@ impl Quirks {
         !self.has(Quirk::HubKeepsForeignRemovals)
     }
 
+    /// hub-drops-held-proposals: whether the hub refuses a commit that
+    /// leaves out proposals it holds.
+    pub(crate) fn hub_checks_held_proposals(&self) -> bool {
+        !self.has(Quirk::HubDropsHeldProposals)
+    }
+
     /// device-removal-is-a-leave: whether the hub tells a device removal
     /// (some of a user's clients) from a leave (all of them).
     pub(crate) fn hub_tells_device_removals(&self) -> bool {

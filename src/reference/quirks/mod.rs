@@ -72,13 +72,14 @@ pub enum Quirk {
     HubKeepsForeignRemovals,
     HubKeepsStaleGroupInfo,
     DeviceRemovalIsALeave,
+    HubDropsHeldProposals,
     FollowerSwallowsBadNotify,
     HubTakesAnyReport,
     FollowerFansOut,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 62] = [
+    pub const ALL: [Quirk; 63] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -137,6 +138,7 @@ impl Quirk {
         Quirk::HubKeepsForeignRemovals,
         Quirk::HubKeepsStaleGroupInfo,
         Quirk::DeviceRemovalIsALeave,
+        Quirk::HubDropsHeldProposals,
         Quirk::FollowerSwallowsBadNotify,
         Quirk::HubTakesAnyReport,
         Quirk::IgnoresConsent,
@@ -209,6 +211,7 @@ impl Quirk {
             Quirk::HubKeepsForeignRemovals => "hub-keeps-foreign-removals",
             Quirk::HubKeepsStaleGroupInfo => "hub-keeps-stale-group-info",
             Quirk::DeviceRemovalIsALeave => "device-removal-is-a-leave",
+            Quirk::HubDropsHeldProposals => "hub-drops-held-proposals",
             Quirk::FollowerSwallowsBadNotify => "follower-swallows-bad-notify",
             Quirk::HubTakesAnyReport => "hub-takes-any-report",
             Quirk::FollowerFansOut => "follower-fans-out",
@@ -276,6 +279,7 @@ impl Quirk {
             Quirk::HubKeepsForeignRemovals => "protocol-hub-authorization",
             Quirk::HubKeepsStaleGroupInfo => "protocol-room-access",
             Quirk::DeviceRemovalIsALeave => "direct-messages",
+            Quirk::HubDropsHeldProposals => "protocol-hub-authorization",
             Quirk::FollowerSwallowsBadNotify => "protocol-malformed-bodies",
             Quirk::HubTakesAnyReport => "protocol-hub-authorization",
             Quirk::FollowerFansOut => "reliable-sync",
@@ -445,6 +449,9 @@ impl Quirk {
             }
             Quirk::DeviceRemovalIsALeave => {
                 "the hub takes any Remove proposal of a client's own user for a leave and holds it to the leave rule: a device unlinking itself from a DM (fixed membership) is refused"
+            }
+            Quirk::HubDropsHeldProposals => {
+                "the hub holds the proposals it accepts but takes a commit that leaves them out (the held proposals are then lost: a leaving user's devices stay)"
             }
             Quirk::FollowerSwallowsBadNotify => {
                 "the follower answers 201 to a notify body it cannot decode and drops it (accept, log and move on)"
