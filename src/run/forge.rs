@@ -136,8 +136,9 @@ pub(crate) async fn forge(
                 }
                 continue;
             }
-            // protocol-06 §5.6 lets the hub keep or rebuild the GroupInfo;
-            // the steps after judge whether new devices can still join.
+            // A forgery the drafts let the hub take (commit_stale_group_info:
+            // protocol-06 §5.6 lets it keep or rebuild the GroupInfo) is
+            // judged by the steps after it.
             Answer::Taken(_) if s.forgery.may_be_taken() => continue,
             Answer::Taken(how) => format!(
                 "took a forged request it must refuse ({}): {how}",

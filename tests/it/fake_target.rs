@@ -229,6 +229,19 @@ impl WorldState {
         }
     }
 
+    /// A device of `user` joined or left: a new epoch in each of its rooms.
+    fn devices_changed(&mut self, user: &str) {
+        let rooms: Vec<String> = self
+            .rooms
+            .iter()
+            .filter(|(_, r)| r.participants.contains_key(user))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for room in rooms {
+            self.epoch_changed(&room);
+        }
+    }
+
     /// Tells every client of every participant about a new epoch.
     fn epoch_changed(&mut self, room: &str) {
         let Some(r) = self.rooms.get_mut(room) else {
@@ -630,15 +643,7 @@ impl Fake {
                     return Err(err(404, "not_found", "no such user"));
                 };
                 u.clients.push(client.clone());
-                let rooms: Vec<String> = st
-                    .rooms
-                    .iter()
-                    .filter(|(_, r)| r.participants.contains_key(&req.user))
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                for room in rooms {
-                    st.epoch_changed(&room);
-                }
+                st.devices_changed(&req.user);
                 Ok(json!(AddClientResponse { client }))
             }
             "remove_client" => {
@@ -653,15 +658,7 @@ impl Fake {
                     return Err(err(409, "conflict", "the user's last client"));
                 }
                 u.clients.retain(|c| *c != req.client);
-                let rooms: Vec<String> = st
-                    .rooms
-                    .iter()
-                    .filter(|(_, r)| r.participants.contains_key(&req.user))
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                for room in rooms {
-                    st.epoch_changed(&room);
-                }
+                st.devices_changed(&req.user);
                 Ok(json!({}))
             }
             "create_room" => {

@@ -214,21 +214,7 @@ impl Client {
             crate::protocol::unwrap_mls_message(crate::protocol::WIRE_FORMAT_GROUP_INFO, &stale)
                 .ok_or_else(|| ClientError::Mls("GroupInfo export is not an MLSMessage".into()))?
                 .to_vec();
-        let bundle = group
-            .commit_builder()
-            .force_self_update(true)
-            .load_psks(self.provider.storage())
-            .map_err(mls)?
-            .create_group_info(true)
-            .build(
-                self.provider.rand(),
-                self.provider.crypto(),
-                &self.signer,
-                |_| true,
-            )
-            .map_err(mls)?
-            .stage_commit(&self.provider)
-            .map_err(mls)?;
+        let bundle = self.stage_self_update(room, true)?;
         self.submit_pending_with(room, bundle, Some(stale)).await
     }
 
@@ -254,10 +240,21 @@ impl Client {
             .map_err(mls)?;
         let proposal = proposal.tls_serialize_detached().map_err(mls)?;
         self.send_removals(room, proposal, Vec::new()).await?;
+        let bundle = self.stage_self_update(room, false)?;
+        self.submit_pending(room, bundle).await
+    }
+
+    /// A staged self-update commit of `room` (a new path), with the
+    /// proposals this client holds when `held`.
+    fn stage_self_update(
+        &mut self,
+        room: &str,
+        held: bool,
+    ) -> Result<openmls::prelude::CommitMessageBundle, ClientError> {
         let group = active(&mut self.groups, &self.uri, room)?;
-        let bundle = group
+        group
             .commit_builder()
-            .consume_proposal_store(false)
+            .consume_proposal_store(held)
             .force_self_update(true)
             .load_psks(self.provider.storage())
             .map_err(mls)?
@@ -270,8 +267,7 @@ impl Client {
             )
             .map_err(mls)?
             .stage_commit(&self.provider)
-            .map_err(mls)?;
-        self.submit_pending(room, bundle).await
+            .map_err(mls)
     }
 
     /// One commit of the room state `next` (as GroupContext extensions)

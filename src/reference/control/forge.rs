@@ -77,13 +77,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                     ),
                 ),
             };
-            let answer = match added {
-                Ok(events) => {
-                    actor.push(events);
-                    "committed".to_owned()
-                }
-                Err(e) => e.to_string(),
-            };
+            let answer = committed(&actor, added);
             Ok(axum::Json(ForgeResponse { sent, answer }))
         }
         Forgery::CommitStaleGroupInfo | Forgery::CommitWithoutHeldProposal => {
@@ -110,13 +104,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             } else {
                 c.commit_without_held_proposal(&req.room).await
             };
-            let answer = match result {
-                Ok(events) => {
-                    actor.push(events);
-                    "committed".to_owned()
-                }
-                Err(e) => e.to_string(),
-            };
+            let answer = committed(&actor, result);
             Ok(axum::Json(ForgeResponse { sent, answer }))
         }
         Forgery::ProposeRemove | Forgery::ProposeAsHub => {
@@ -572,4 +560,16 @@ async fn post(
         .post_from(hub, endpoint, room, body, from)
         .await
         .map(|r| r.status)
+}
+
+/// What the adversary saw of a forged commit: `committed` (its events kept
+/// for the actor) or the error.
+fn committed(actor: &User, r: Result<Vec<ClientEvent>, ClientError>) -> String {
+    match r {
+        Ok(events) => {
+            actor.push(events);
+            "committed".to_owned()
+        }
+        Err(e) => e.to_string(),
+    }
 }
