@@ -65,8 +65,7 @@ pub(crate) async fn forge(
     // refusal there is no refusal of the forgery.
     let setup = s.forgery.setup_requests().min(primary.len());
     for x in primary.drain(..setup) {
-        let taken = x.status.is_some_and(|st| (200..300).contains(&st)) && !refused(x);
-        if !taken {
+        if !taken(x) {
             return Err(Failure::violation(
                 env.level,
                 format!(
@@ -249,13 +248,21 @@ pub(crate) fn fanned_out_after_refusal(
 
 /// Whether an exchange's answer is a refusal, read as its endpoint's.
 fn refused(x: &Exchange) -> bool {
+    matches!(answer(x), Some(Answer::Refused(_)))
+}
+
+/// Whether the target took the request: a 2xx its endpoint reads as taken.
+fn taken(x: &Exchange) -> bool {
+    matches!(answer(x), Some(Answer::Taken(_)))
+}
+
+/// The target's answer read as its endpoint's; `None` without an answer or
+/// on an unknown path.
+fn answer(x: &Exchange) -> Option<Answer> {
     let (Ok(route), Some(status)) = (route(&x.method, &x.path), x.status) else {
-        return false;
+        return None;
     };
-    matches!(
-        read_answer(route.endpoint, status, &x.response),
-        Answer::Refused(_)
-    )
+    Some(read_answer(route.endpoint, status, &x.response))
 }
 
 fn protocol_endpoint(e: ForgeEndpoint) -> Endpoint {
@@ -391,5 +398,54 @@ async fn probe(
         .request(format!("POST {path} ({described})"))
         .response(String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
         .expected("a refused handshake or HTTP 4xx")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{UpdateOutcome, UpdateRoomResponse, encode};
+    use crate::run::relay::exchange::for_test;
+
+    fn update(status: u16, outcome: UpdateOutcome) -> Exchange {
+        let body = encode(&UpdateRoomResponse {
+            error_description: String::new(),
+            outcome,
+        });
+        for_test(
+            "adversary",
+            "t",
+            "/v1/update/t.example/r/club",
+            b"",
+            status,
+            &body,
+        )
+    }
+
+    /// A forgery's setup request counts as taken only when the target's
+    /// answer takes it; a MIMI refusal in a 200 or a 4xx is no setup.
+    #[test]
+    fn only_a_taken_answer_is_a_setup_the_target_took() {
+        let accepted = update(
+            200,
+            UpdateOutcome::Success {
+                accepted_timestamp: 1,
+            },
+        );
+        assert!(taken(&accepted) && !refused(&accepted));
+        let not_allowed = update(200, UpdateOutcome::NotAllowed);
+        assert!(!taken(&not_allowed) && refused(&not_allowed));
+        let forbidden = for_test(
+            "adversary",
+            "t",
+            "/v1/update/t.example/r/club",
+            b"",
+            403,
+            b"",
+        );
+        assert!(!taken(&forbidden) && refused(&forbidden));
+        let mut unanswered = accepted.clone();
+        unanswered.status = None;
+        assert!(!taken(&unanswered) && !refused(&unanswered));
     }
 }

@@ -185,45 +185,7 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::relay::exchange::Party;
-    use std::time::SystemTime;
-
-    fn ex(
-        from: &str,
-        to: &str,
-        path: &str,
-        request: &[u8],
-        status: u16,
-        response: &[u8],
-    ) -> Exchange {
-        let party = |index: usize, name: &str| Party {
-            index,
-            target: name.to_owned(),
-            domain: format!("{name}.example"),
-        };
-        Exchange {
-            seq: 0,
-            time: SystemTime::now(),
-            from: party(0, from),
-            to: party(1, to),
-            method: "POST".into(),
-            path: path.into(),
-            from_header: Some(format!("mimi@{from}.example")),
-            host: None,
-            content_type: Some("application/octet-stream".into()),
-            request: request.to_vec(),
-            status: Some(status),
-            relay_status: None,
-            response: response.to_vec(),
-            duration_us: 0,
-            upstream_us: None,
-            fault: None,
-            violation: None,
-            error: None,
-            case: None,
-            decoded: Default::default(),
-        }
-    }
+    use crate::run::relay::exchange::for_test as ex;
 
     fn values<'a>(r: &'a [TargetReadings], target: &str, point: &str) -> Vec<(&'a str, u64)> {
         r.iter()
