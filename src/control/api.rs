@@ -654,11 +654,30 @@ pub struct ForgeRequest {
 
 /// What the adversary sent, and what it made of the answer. The harness
 /// judges by the answer it sees on the wire, not by `answer`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForgeResponse {
     pub sent: String,
     pub answer: String,
+    /// A forgery that sends a message (`message_stamped_*`): its ID, for
+    /// the step's `capture`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// That message's content, base64: the harness's invariants leave it
+    /// alone, as they do content a test crafted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+
+impl ForgeResponse {
+    /// What was sent and what the adversary saw; no message.
+    pub fn new(sent: impl Into<String>, answer: impl Into<String>) -> Self {
+        Self {
+            sent: sent.into(),
+            answer: answer.into(),
+            ..Self::default()
+        }
+    }
 }
 
 /// A request built to be refused (`docs/protocol-suites.md`).
@@ -760,6 +779,13 @@ pub enum Forgery {
     Oversized,
     /// The last `/submitMessage` with protocol 2 (only `mls10(1)` exists).
     UnknownProtocol,
+    /// In a room the adversary hosts, a message of the actor that the
+    /// adversary's hub stamps an hour after its clock (content-08 §8.1: a
+    /// receiver discards a timestamp minutes in the future).
+    MessageStampedAhead,
+    /// The same, stamped a day before the adversary's clock, so before
+    /// the room was created (content-08 §8.1).
+    MessageStampedBeforeTheRoom,
     /// Sent by the harness itself: a request over TLS with a client
     /// certificate from a CA the target was never told to trust.
     UntrustedCertificate,
@@ -805,6 +831,8 @@ impl Forgery {
             Self::UnknownProtocol => "unknown_protocol",
             Self::UntrustedCertificate => "untrusted_certificate",
             Self::NoCertificate => "no_certificate",
+            Self::MessageStampedAhead => "message_stamped_ahead",
+            Self::MessageStampedBeforeTheRoom => "message_stamped_before_the_room",
         }
     }
 
@@ -832,7 +860,10 @@ impl Forgery {
             | Self::UnknownProtocol
             | Self::UntrustedCertificate
             | Self::NoCertificate => ForgeEndpoint::SubmitMessage,
-            Self::NotifyToHub | Self::NotifyFromThirdParty => ForgeEndpoint::Notify,
+            Self::NotifyToHub
+            | Self::NotifyFromThirdParty
+            | Self::MessageStampedAhead
+            | Self::MessageStampedBeforeTheRoom => ForgeEndpoint::Notify,
             Self::GroupInfoNonMember | Self::JoinAs => ForgeEndpoint::GroupInfo,
             Self::ProxyDownloadForeign => ForgeEndpoint::ProxyDownload,
             Self::ReportForgedFrank | Self::ReportNamingAnother => ForgeEndpoint::ReportAbuse,
@@ -859,9 +890,20 @@ impl Forgery {
     }
 
     /// A forgery the hub may take as well as refuse: what it does with it
-    /// is judged by the steps after (`commit_stale_group_info`).
+    /// is judged by the steps after (`commit_stale_group_info`, and the
+    /// hub's forged stamps, which a follower has no reason to refuse).
     pub fn may_be_taken(self) -> bool {
-        matches!(self, Self::CommitStaleGroupInfo)
+        matches!(self, Self::CommitStaleGroupInfo) || self.by_the_hub()
+    }
+
+    /// Made by the adversary as the hub of a room it hosts, for a follower
+    /// (the others go to another provider's hub). The notify carrying it
+    /// is well formed, so the follower may take it; its clients are judged.
+    pub fn by_the_hub(self) -> bool {
+        matches!(
+            self,
+            Self::MessageStampedAhead | Self::MessageStampedBeforeTheRoom
+        )
     }
 
     /// How many of the forgery's first requests to its endpoint are setup

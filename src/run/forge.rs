@@ -57,6 +57,9 @@ pub(crate) async fn forge(
         Ok(r) => format!("{}; the adversary saw: {}", r.sent, r.answer),
         Err(e) => format!("the adversary's forge call failed: {e}"),
     };
+    if let Ok(r) = &result {
+        keep_message(state, s, r)?;
+    }
     let mut primary: Vec<&Arc<Exchange>> = sent
         .iter()
         .filter(|x| x.endpoint() == endpoint.name())
@@ -153,6 +156,28 @@ pub(crate) async fn forge(
             .target(target)
             .request(format!("{said} | on the wire: {}", summarize(x)))
             .expected("a refusal: HTTP 4xx or a MIMI refusal code"));
+    }
+    Ok(())
+}
+
+/// A message the adversary sent (`message_stamped_*`): its content is the
+/// test's choice, exempt from the invariants like crafted content (its
+/// hub's stamp breaks them on purpose), and its ID goes to `capture`.
+fn keep_message(state: &mut CaseState, s: &Forge, r: &ForgeResponse) -> Result<(), Failure> {
+    use base64::Engine as _;
+    if let Some(content) = &r.content
+        && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(content)
+    {
+        state.invariants.exempt(&bytes);
+    }
+    if let Some(name) = &s.capture {
+        let Some(id) = r.message_id.as_ref().filter(|id| !id.is_empty()) else {
+            return Err(Failure::harness(format!(
+                "the adversary's {} answer has no message ID to capture",
+                s.forgery.name()
+            )));
+        };
+        state.vars.set(name, id.clone());
     }
     Ok(())
 }

@@ -756,6 +756,10 @@ pub struct Forge {
     /// `notify` or `group_info`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<crate::control::api::ForgeEndpoint>,
+    /// The forgeries that send a message (`message_stamped_*`): a
+    /// variable for its ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
 }

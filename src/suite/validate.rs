@@ -666,6 +666,16 @@ impl Checker {
         if s.role.is_some() && s.forgery != Forgery::CommitRole {
             self.at(f("role"), "`role` belongs to `commit_role`");
         }
+        if s.capture.is_some() && !s.forgery.by_the_hub() {
+            self.at(
+                f("capture"),
+                format!(
+                    "`{}` sends no message to capture; `capture` belongs to the `message_stamped_*` forgeries",
+                    s.forgery.name()
+                ),
+            );
+        }
+        self.capture(s.capture.as_ref(), f("capture"));
     }
 
     /// A request-fault step: a known endpoint, `retry_after` only on
@@ -729,6 +739,7 @@ fn captures_of(step: &Step) -> Vec<String> {
         Step::SendBurst(s) => vec![s.capture.clone()],
         Step::Concurrently(steps) => steps.iter().flat_map(captures_of).collect(),
         Step::ExpectMessage(s) => s.capture.iter().cloned().collect(),
+        Step::Forge(s) => s.capture.iter().cloned().collect(),
         _ => Vec::new(),
     }
 }

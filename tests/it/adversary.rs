@@ -170,3 +170,107 @@ async fn every_forgery_leaves_the_hub_as_it_was() {
     }
     assert!(room.starts_with(A));
 }
+
+/// The adversary as the hub of its own room: a message its hub stamps an
+/// hour ahead or a day back reaches the follower (the forge call returns
+/// once the notify was answered), but none of the follower's clients shows
+/// it (content-08 §8.1); one stamped honestly shows. Made for a room
+/// another provider hosts, the forgery is a 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stamped_messages_reach_the_follower_and_are_not_shown() {
+    use crate::reference::{message_from, wait_for};
+    let p = pair().await;
+    let mallory = user(&p.cb, "mallory", 1).await.user;
+    let alice = user(&p.ca, "alice", 1).await.user;
+    let room =
+        p.cb.create_room(
+            &CreateRoomRequest {
+                actor: mallory.clone(),
+                name: "stamps".into(),
+                kind: RoomKind::Group,
+                with: None,
+                status_policy: None,
+                max_users: None,
+            },
+            T,
+        )
+        .await
+        .expect("room")
+        .room;
+    p.cb.membership(
+        "add_participant",
+        &MembershipRequest {
+            room: room.clone(),
+            actor: mallory.clone(),
+            user: alice.clone(),
+        },
+        T,
+    )
+    .await
+    .expect("add alice");
+    let mut cursor = 0;
+    let forge = |forgery: Forgery, actor: &str| ForgeRequest {
+        forgery,
+        actor: actor.to_owned(),
+        room: room.clone(),
+        user: None,
+        role: None,
+        endpoint: None,
+    };
+    let mut stamped = Vec::new();
+    for forgery in [
+        Forgery::MessageStampedAhead,
+        Forgery::MessageStampedBeforeTheRoom,
+    ] {
+        let sent: ForgeResponse =
+            p.cb.call("forge", &forge(forgery, &mallory), T)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", forgery.name()));
+        let id = sent.message_id.clone().expect("a message ID");
+        let content = sent.content.clone().expect("the content");
+        // Delivered: the client decrypts it (a message event) …
+        wait_for(&p.ca, &alice, &mut cursor, |e| {
+            message_from(e).is_some_and(|(_, c)| {
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, c) == content
+            })
+        })
+        .await;
+        stamped.push(id);
+    }
+    let honest =
+        p.cb.send(
+            &SendRequest {
+                room: room.clone(),
+                actor: mallory.clone(),
+                client: None,
+                content: SendContent::Intent(serde_json::json!({"text": "on time"})),
+            },
+            T,
+        )
+        .await
+        .expect("mallory sends");
+    wait_for(&p.ca, &alice, &mut cursor, |e| message_from(e).is_some()).await;
+    // … and shows only the honest one.
+    let shown: Vec<String> =
+        p.ca.timeline(
+            &TimelineRequest {
+                room: room.clone(),
+                user: alice.clone(),
+            },
+            T,
+        )
+        .await
+        .expect("timeline")
+        .clients
+        .into_iter()
+        .flat_map(|c| c.messages)
+        .map(|m| m.message_id)
+        .collect();
+    assert_eq!(shown, vec![honest.message_id], "stamped: {stamped:?}");
+    // Only the room's hub can stamp.
+    let elsewhere =
+        p.ca.call::<_, ForgeResponse>("forge", &forge(Forgery::MessageStampedAhead, &alice), T)
+            .await
+            .expect_err("a.example does not host the room");
+    assert_eq!(elsewhere.status(), Some(400), "{elsewhere}");
+}

@@ -474,6 +474,7 @@ focused! {
     focused_hub_keeps_stale_group_info: HubKeepsStaleGroupInfo => "protocol-room-access/group-info-stays-current";
     focused_device_removal_is_a_leave: DeviceRemovalIsALeave => "direct-messages/a-device-leaves-a-dm";
     focused_hub_drops_held_proposals: HubDropsHeldProposals => "protocol-hub-authorization/a-commit-must-carry-the-held-proposals";
+    focused_hub_timestamps_trusted: HubTimestampsTrusted => "protocol-hub-timestamps/a-timestamp-from-the-future-is-not-shown";
 }
 
 /// A test of a feature MIMI has no mechanism for: `unsupported` by design.

@@ -189,10 +189,11 @@ impl Client {
         // The external commit is merged locally already; keep it only if accepted.
         let outcome = self.ep.submit_handshake(&self.uri, room, hb).await?;
         match outcome.outcome {
-            UpdateOutcome::Success { .. } => {
+            UpdateOutcome::Success { accepted_timestamp } => {
                 self.sent.insert(hash(&commit));
                 let epoch = group.epoch().as_u64();
                 self.groups.insert(room.to_owned(), group);
+                self.joined.insert(room.to_owned(), accepted_timestamp);
                 Ok(vec![self.event(room, EventKind::Joined { epoch })])
             }
             UpdateOutcome::WrongEpoch { current_epoch } => Err(ClientError::Conflict(format!(

@@ -106,6 +106,10 @@ pub struct Client {
     pending_delivered: BTreeMap<String, Vec<crate::content::MessageId>>,
     /// Room → message ID (hex) → the frank of a received message.
     franks: BTreeMap<String, BTreeMap<String, FrankRecord>>,
+    /// Room → when this client joined it, by the hub's clock where the hub
+    /// said (its Welcome's or external commit's timestamp): no message of
+    /// the room it can read was accepted much earlier (see `timeline`).
+    joined: BTreeMap<String, u64>,
 }
 
 /// The client's active group for `room`.
@@ -156,6 +160,7 @@ impl Client {
             timelines: BTreeMap::new(),
             pending_delivered: BTreeMap::new(),
             franks: BTreeMap::new(),
+            joined: BTreeMap::new(),
         };
         for _ in 0..key_packages {
             c.publish_key_package()?;
@@ -270,6 +275,7 @@ impl Client {
         }
         let epoch = group.epoch().as_u64();
         self.groups.insert(room.to_owned(), group);
+        self.joined.insert(room.to_owned(), super::server::now_ms());
         Ok(vec![self.event(room, EventKind::Joined { epoch })])
     }
 
@@ -397,6 +403,7 @@ impl Client {
                     Ok(group) => {
                         let epoch = group.epoch().as_u64();
                         self.groups.insert(room.to_owned(), group);
+                        self.joined.insert(room.to_owned(), fm.timestamp);
                         // The Welcome used up one KeyPackage; publish a fresh one.
                         let _ = self.publish_key_package();
                         vec![self.event(room, EventKind::Joined { epoch })]

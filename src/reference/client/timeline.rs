@@ -12,6 +12,10 @@ use crate::reference::quirks::Relations;
 use crate::reference::room::Operation;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// content-08 §8.1's "a few minutes": how far a hub's timestamp may lie
+/// ahead of this client's clock, or before its join.
+const TIMESTAMP_SLACK_MS: u64 = 5 * 60 * 1000;
+
 /// One message as received (or sent) by this client.
 #[derive(Debug, Clone)]
 struct Record {
@@ -329,7 +333,8 @@ impl super::Client {
     /// roomUri extension names another user than the MLS credential or
     /// another room (protocol-06 §5.4.1.2 binds both to the message), when
     /// it breaks a §8.1 rule that needs receiver state (an expiry more than
-    /// a year away), or when its ID is one this client already has.
+    /// a year away, a hub timestamp minutes in the future or from before
+    /// the room), or when its ID is one this client already has.
     pub(crate) fn record_content(
         &mut self,
         room: &str,
@@ -340,6 +345,10 @@ impl super::Client {
         let Some(sender) = super::ids::user_of_client(sender_client) else {
             return;
         };
+        // QUIRK hub-timestamps-trusted.
+        if self.ep.quirks().checks_timestamps() && !self.plausible(room, accepted_ms) {
+            return;
+        }
         let Ok(decoded) = content::decode(bytes) else {
             // QUIRK invalid-content-placeholder.
             if self.ep.quirks().shows_invalid_content() {
@@ -402,6 +411,21 @@ impl super::Client {
             now,
             deletes_others,
         );
+    }
+
+    /// Whether a hub could honestly have accepted a message of `room` at
+    /// `accepted_ms` (content-08 §8.1 discards timestamps more than a few
+    /// minutes in the future or from before the room was created). This
+    /// client cannot read a message accepted before it joined, so its join
+    /// stands for the room's creation (docs/deviations.md); both bounds
+    /// allow [`TIMESTAMP_SLACK_MS`] for clocks that disagree.
+    fn plausible(&self, room: &str, accepted_ms: u64) -> bool {
+        let now = crate::reference::server::now_ms();
+        accepted_ms <= now.saturating_add(TIMESTAMP_SLACK_MS)
+            && self
+                .joined
+                .get(room)
+                .is_none_or(|joined| accepted_ms.saturating_add(TIMESTAMP_SLACK_MS) >= *joined)
     }
 
     /// invalid-content-placeholder: content that must be discarded shown

@@ -24,7 +24,14 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
     let hub = ids::domain_of(&req.room, 'r')
         .ok_or_else(|| ControlError::bad(format!("not a room URI: {}", req.room)))?
         .to_owned();
-    if hub == p.domain {
+    if req.forgery.by_the_hub() && hub != p.domain {
+        return Err(ControlError::bad(format!(
+            "{} is hosted by {hub}: {} is made by the room's hub",
+            req.room,
+            req.forgery.name()
+        )));
+    }
+    if hub == p.domain && !req.forgery.by_the_hub() {
         return Err(ControlError::bad(format!(
             "{} is hosted here: a forgery goes to another provider's hub",
             req.room
@@ -40,7 +47,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             Ok(status) => format!("HTTP {status}"),
             Err(e) => e.to_string(),
         };
-        Ok(axum::Json(ForgeResponse { sent: what, answer }))
+        Ok(axum::Json(ForgeResponse::new(what, answer)))
     };
     match req.forgery {
         Forgery::CommitAdd
@@ -78,7 +85,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                 ),
             };
             let answer = committed(&actor, added);
-            Ok(axum::Json(ForgeResponse { sent, answer }))
+            Ok(axum::Json(ForgeResponse::new(sent, answer)))
         }
         Forgery::CommitStaleGroupInfo | Forgery::CommitWithoutHeldProposal => {
             let actor = p.user(&req.actor)?;
@@ -105,7 +112,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                 c.commit_without_held_proposal(&req.room).await
             };
             let answer = committed(&actor, result);
-            Ok(axum::Json(ForgeResponse { sent, answer }))
+            Ok(axum::Json(ForgeResponse::new(sent, answer)))
         }
         Forgery::ProposeRemove | Forgery::ProposeAsHub => {
             let user = user_field()?;
@@ -130,7 +137,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                 Ok(()) => "proposed".to_owned(),
                 Err(e) => e.to_string(),
             };
-            Ok(axum::Json(ForgeResponse { sent, answer }))
+            Ok(axum::Json(ForgeResponse::new(sent, answer)))
         }
         Forgery::CommitRemove | Forgery::CommitKick | Forgery::CommitBan | Forgery::CommitRole => {
             let user = match (req.forgery, &req.user) {
@@ -165,7 +172,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                 Ok(r) => format!("committed (epoch {})", r.epoch),
                 Err(e) => e.message,
             };
-            Ok(axum::Json(ForgeResponse { sent: what, answer }))
+            Ok(axum::Json(ForgeResponse::new(what, answer)))
         }
         Forgery::ReplayCommit => {
             let body = kept(&p, "update", &req.room)?;
@@ -282,6 +289,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             Ok(axum::Json(ForgeResponse {
                 sent: format!("a groupInfo request by {}, not a participant", req.actor),
                 answer,
+                ..Default::default()
             }))
         }
         Forgery::JoinAs => {
@@ -308,6 +316,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                     p.domain
                 ),
                 answer,
+                ..Default::default()
             }))
         }
         Forgery::JoinUnlisted => {
@@ -345,6 +354,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                     req.actor
                 ),
                 answer,
+                ..Default::default()
             }))
         }
         Forgery::ClaimWithoutConsent => {
@@ -390,6 +400,7 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
                     Ok(r) => format!("added (epoch {})", r.epoch),
                     Err(e) => e.message,
                 },
+                ..Default::default()
             }))
         }
         Forgery::ReportForgedFrank | Forgery::ReportNamingAnother => {
@@ -489,6 +500,9 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             let r = post(&p, &hub, name, &subject, body, None).await;
             sent_answer(described, r)
         }
+        Forgery::MessageStampedAhead | Forgery::MessageStampedBeforeTheRoom => {
+            stamped(&p, &req).await
+        }
         Forgery::UntrustedCertificate | Forgery::NoCertificate | Forgery::NotifyFromThirdParty => {
             Err(ControlError::bad(format!(
                 "{} is sent by the harness itself, not by a provider",
@@ -496,6 +510,62 @@ pub(super) async fn forge(State(p): P, body: Bytes) -> Res<ForgeResponse> {
             )))
         }
     }
+}
+
+/// An hour: far past content-08 §8.1's "a few minutes in the future".
+const AHEAD_MS: u64 = 60 * 60 * 1000;
+/// A day: before any room a case made.
+const BEFORE_MS: u64 = 24 * 60 * 60 * 1000;
+/// How long the forge call waits for the target to take (or refuse) the
+/// notify carrying the stamped message, so the harness finds it on the wire.
+const DELIVERY_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `message_stamped_*`: the actor sends a text message in a room this
+/// provider hosts, and its hub stamps it with a time no honest hub gives.
+async fn stamped(p: &Arc<Provider>, req: &ForgeRequest) -> Res<ForgeResponse> {
+    let now = crate::reference::server::now_ms();
+    let (ts, text, when) = match req.forgery {
+        Forgery::MessageStampedAhead => {
+            (now + AHEAD_MS, "stamped an hour ahead", "an hour ahead of")
+        }
+        _ => (
+            now.saturating_sub(BEFORE_MS),
+            "stamped a day before the room",
+            "a day behind",
+        ),
+    };
+    p.server.hooks.stamp_next(&req.room, ts);
+    let sent = super::ops::send(
+        State(p.clone()),
+        Bytes::from(
+            serde_json::to_vec(&SendRequest {
+                room: req.room.clone(),
+                actor: req.actor.clone(),
+                client: None,
+                content: SendContent::Intent(serde_json::json!({ "text": text })),
+            })
+            .map_err(|e| ControlError::internal(e.to_string()))?,
+        ),
+    )
+    .await;
+    let sent = match sent {
+        Ok(axum::Json(r)) => r,
+        Err(e) => {
+            // Nothing was stamped: the next message must not be.
+            let _ = p.server.hooks.take_stamp(&req.room);
+            return Err(e);
+        }
+    };
+    p.server.hooks.stamped_delivered(DELIVERY_LIMIT).await;
+    Ok(axum::Json(ForgeResponse {
+        sent: format!(
+            "a message of {} that the hub stamped {ts}, {when} its clock",
+            req.actor
+        ),
+        answer: "fanned out".to_owned(),
+        message_id: Some(sent.message_id),
+        content: Some(sent.content),
+    }))
 }
 
 /// `msg`, an MLSMessage holding a PrivateMessage, with its epoch set to

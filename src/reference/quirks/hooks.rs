@@ -255,6 +255,12 @@ impl Quirks {
         self.has(Quirk::InvalidContentPlaceholder)
     }
 
+    /// hub-timestamps-trusted: whether clients discard a message whose
+    /// accepted timestamp no honest hub gives (content-08 §8.1).
+    pub(crate) fn checks_timestamps(&self) -> bool {
+        !self.has(Quirk::HubTimestampsTrusted)
+    }
+
     /// duplicate-ids-shown: whether clients drop a message whose ID they
     /// already have.
     pub(crate) fn drops_duplicate_ids(&self) -> bool {
@@ -707,6 +713,8 @@ mod tests {
         assert_eq!(clean.accepted_timestamp(1_234_567), 1_234_567);
         assert!(!Quirks::new([Quirk::ContentUrisUnchecked]).checks_content_uris());
         assert!(!Quirks::new([Quirk::DuplicateIdsShown]).drops_duplicate_ids());
+        assert!(clean.checks_timestamps());
+        assert!(!Quirks::new([Quirk::HubTimestampsTrusted]).checks_timestamps());
         assert!(!Quirks::new([Quirk::ForbiddenStatusShown]).admits_statuses_by_policy());
         assert!(!Quirks::new([Quirk::LeaveOneDevice]).leaves_with_all_devices());
         assert_eq!(Quirks::new([Quirk::ZeroSalt]).salt([3; 16]), [0; 16]);

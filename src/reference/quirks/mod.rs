@@ -76,10 +76,11 @@ pub enum Quirk {
     FollowerSwallowsBadNotify,
     HubTakesAnyReport,
     FollowerFansOut,
+    HubTimestampsTrusted,
 }
 
 impl Quirk {
-    pub const ALL: [Quirk; 63] = [
+    pub const ALL: [Quirk; 64] = [
         Quirk::MessageIdDraft07,
         Quirk::TextAsPlain,
         Quirk::UnicodeNfc,
@@ -143,6 +144,7 @@ impl Quirk {
         Quirk::HubTakesAnyReport,
         Quirk::IgnoresConsent,
         Quirk::FollowerFansOut,
+        Quirk::HubTimestampsTrusted,
     ];
 
     /// Quirks no shipped suite can catch (integration tests prove them
@@ -215,6 +217,7 @@ impl Quirk {
             Quirk::FollowerSwallowsBadNotify => "follower-swallows-bad-notify",
             Quirk::HubTakesAnyReport => "hub-takes-any-report",
             Quirk::FollowerFansOut => "follower-fans-out",
+            Quirk::HubTimestampsTrusted => "hub-timestamps-trusted",
         }
     }
 
@@ -283,6 +286,7 @@ impl Quirk {
             Quirk::FollowerSwallowsBadNotify => "protocol-malformed-bodies",
             Quirk::HubTakesAnyReport => "protocol-hub-authorization",
             Quirk::FollowerFansOut => "reliable-sync",
+            Quirk::HubTimestampsTrusted => "protocol-hub-timestamps",
         }
     }
 
@@ -458,6 +462,9 @@ impl Quirk {
             }
             Quirk::FollowerFansOut => {
                 "after the hub accepts a message from one of its clients, the follower also sends it to the room's other providers in a `/notify` of its own, as if it were the hub (the hub among them)"
+            }
+            Quirk::HubTimestampsTrusted => {
+                "clients show a message whatever the hub's accepted timestamp says: one stamped an hour ahead of their clock, or a day before the room existed"
             }
             Quirk::HubTakesAnyReport => {
                 "the hub accepts an abuse report from a provider of the room without checking its messages against their franks (content, sender, server frank, signature)"

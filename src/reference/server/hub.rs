@@ -15,7 +15,7 @@ use openmls::prelude::{
     ProcessedMessageContent, Proposal, ProposalStore, ProtocolMessage, RatchetTreeIn, Sender,
     Verifiable as _, tls_codec::Serialize as _,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use tokio::sync::oneshot;
 
 impl Server {
@@ -574,8 +574,13 @@ impl Server {
         if epoch > current {
             return Ok(SubmitMessageResponse::NotAllowed);
         }
-        // QUIRK timestamps-in-seconds.
-        let ts = self.quirks.accepted_timestamp(Self::next_timestamp(room));
+        // The adversary's forged stamp (`Hooks::stamp_next`), else the clock's.
+        let forged = self.hooks.take_stamp(room_uri);
+        let ts = match forged {
+            Some(ts) => ts,
+            // QUIRK timestamps-in-seconds.
+            None => self.quirks.accepted_timestamp(Self::next_timestamp(room)),
+        };
         let members = member_clients(&room.group);
         let frank = self.frank(&room.group, &aad, &sender, room_uri, ts)?;
         let mut fanned = frank.clone();
@@ -592,7 +597,12 @@ impl Server {
             message: req.app_message,
             tail: FanoutTail::Application { frank: fanned },
         };
-        self.fan_out(st, room_uri, &members, &fanout, origin);
+        if forged.is_some() {
+            let receipts = self.fan_out_all(st, room_uri, &members, &fanout);
+            self.hooks.stamped(receipts.into_values().collect());
+        } else {
+            self.fan_out(st, room_uri, &members, &fanout, origin);
+        }
         Ok(SubmitMessageResponse::Accepted {
             accepted_timestamp: ts,
             frank,
@@ -610,15 +620,25 @@ impl Server {
         msg: &FanoutMessage,
         origin: &str,
     ) -> Option<oneshot::Receiver<()>> {
+        self.fan_out_all(st, room, clients, msg).remove(origin)
+    }
+
+    /// [`Self::fan_out`], with the delivery receipt of every provider.
+    fn fan_out_all(
+        &self,
+        st: &mut State,
+        room: &str,
+        clients: &BTreeSet<String>,
+        msg: &FanoutMessage,
+    ) -> BTreeMap<String, oneshot::Receiver<()>> {
         let domains: BTreeSet<String> = clients
             .iter()
             .filter_map(|c| ids::domain_of(c, 'd'))
             .filter(|d| *d != self.domain)
             .map(str::to_owned)
             .collect();
-        let at_origin = domains.iter().position(|d| d == origin);
         let receipts = self.fan_out_to(st, room, &domains, true, msg);
-        at_origin.and_then(|i| receipts.into_iter().nth(i))
+        domains.into_iter().zip(receipts).collect()
     }
 
     fn fan_out_to(
@@ -647,6 +667,12 @@ impl Server {
 /// the commit (bounded by [`Self::wait`]).
 #[derive(Default)]
 pub(crate) struct Deliveries(Vec<oneshot::Receiver<()>>);
+
+impl From<Vec<oneshot::Receiver<()>>> for Deliveries {
+    fn from(receipts: Vec<oneshot::Receiver<()>>) -> Self {
+        Self(receipts)
+    }
+}
 
 impl Deliveries {
     /// Waits until every delivery is done or `limit` passed.

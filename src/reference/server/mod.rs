@@ -39,7 +39,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 pub use local::LocalEndpoint;
 
@@ -80,6 +80,11 @@ pub struct Hooks {
     /// kept so that forgeries can replay or alter real traffic.
     pub keep_last: AtomicBool,
     kept: Mutex<HashMap<(String, String), Vec<u8>>>,
+    /// Room → the accepted timestamp the hub gives the next application
+    /// message instead of its clock's (the adversary's forged stamps).
+    stamps: Mutex<HashMap<String, u64>>,
+    /// The deliveries of the last message stamped that way.
+    stamped: Mutex<Vec<oneshot::Receiver<()>>>,
 }
 
 impl Default for Hooks {
@@ -94,6 +99,8 @@ impl Default for Hooks {
             corrupt_fanout_franks: AtomicBool::new(false),
             keep_last: AtomicBool::new(false),
             kept: Mutex::new(HashMap::new()),
+            stamps: Mutex::new(HashMap::new()),
+            stamped: Mutex::new(Vec::new()),
         }
     }
 }
@@ -119,6 +126,25 @@ impl Hooks {
         lock(&self.kept)
             .get(&(what.to_owned(), room.to_owned()))
             .cloned()
+    }
+    /// Makes the hub stamp the next application message it accepts for
+    /// `room` with `timestamp`, whatever its clock says.
+    pub(crate) fn stamp_next(&self, room: &str, timestamp: u64) {
+        lock(&self.stamps).insert(room.to_owned(), timestamp);
+    }
+    /// The stamp [`Hooks::stamp_next`] set for `room`, used up.
+    pub(crate) fn take_stamp(&self, room: &str) -> Option<u64> {
+        lock(&self.stamps).remove(room)
+    }
+    pub(crate) fn stamped(&self, deliveries: Vec<oneshot::Receiver<()>>) {
+        *lock(&self.stamped) = deliveries;
+    }
+    /// Waits until every provider got the last message the hub stamped
+    /// with [`Hooks::stamp_next`] (accepted or refused for good), or
+    /// `limit` passed.
+    pub(crate) async fn stamped_delivered(&self, limit: std::time::Duration) {
+        let deliveries = std::mem::take(&mut *lock(&self.stamped));
+        hub::Deliveries::from(deliveries).wait(limit).await;
     }
     /// Every body recorded so far.
     pub fn recorded(&self) -> Vec<Recorded> {
