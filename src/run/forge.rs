@@ -2,7 +2,9 @@
 //! drafts require it to refuse. The verdict is read off the wire: the
 //! target's answer to each forged request as the relay recorded it, decoded
 //! with the protocol codec (`protocol::answer`). What the adversary says it
-//! saw is kept for the transcript only.
+//! saw is kept for the transcript only. The forgeries the adversary makes
+//! as a room's hub (`Forgery::by_the_hub`) go the other way, to the target
+//! as follower; it may take them, and the steps after judge its clients.
 
 use super::case::{CaseEnv, CaseState};
 use super::outcome::Failure;

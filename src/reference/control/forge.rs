@@ -1,8 +1,10 @@
 //! `forge`: what the reference provider does as the harness's adversary
 //! (`docs/protocol-suites.md`). A user of this provider, holding real MLS
 //! state in a room another provider hosts, sends that hub a request the
-//! drafts require it to refuse. The answer says what was sent; whether the
-//! hub refused is read off the wire by the harness, not taken from here.
+//! drafts require it to refuse; or, in a room this provider hosts, its hub
+//! fans out to the target what no honest hub sends (`message_stamped_*`).
+//! The answer says what was sent; whether the target refused is read off
+//! the wire by the harness, not taken from here.
 //!
 //! Only a provider started with [`Hooks::keep_last`] set has the traffic the
 //! replays need; the others answer 409 for them.
