@@ -2,45 +2,11 @@
 //! harness in between: each is refused and leaves the hub's whole state
 //! (`RunningProvider::state_dump`: server side and every device) as it was.
 
-use crate::reference::{T, pair, user};
-use mimi_interop::control::ControlClient;
+use crate::reference::{T, add_participant, group_room, pair, user};
 use mimi_interop::control::api::*;
 use std::sync::atomic::Ordering;
 
 const A: &str = "mimi://a.example";
-
-/// A group room `name` of `actor` on the provider `c` controls.
-async fn group_room(c: &ControlClient, actor: &str, name: &str) -> String {
-    c.create_room(
-        &CreateRoomRequest {
-            actor: actor.to_owned(),
-            name: name.into(),
-            kind: RoomKind::Group,
-            with: None,
-            status_policy: None,
-            max_users: None,
-        },
-        T,
-    )
-    .await
-    .expect("room")
-    .room
-}
-
-/// `actor` adds `user` to `room`.
-async fn add(c: &ControlClient, room: &str, actor: &str, user: &str) {
-    c.membership(
-        "add_participant",
-        &MembershipRequest {
-            room: room.to_owned(),
-            actor: actor.to_owned(),
-            user: user.to_owned(),
-        },
-        T,
-    )
-    .await
-    .expect("add");
-}
 
 /// a.example hosts the room; b.example plays the adversary.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,7 +19,7 @@ async fn every_forgery_leaves_the_hub_as_it_was() {
     let dave = user(&p.cb, "dave", 1).await.user;
     let room = group_room(&p.ca, &alice, "r1").await;
     for u in [&mallory, &carol] {
-        add(&p.ca, &room, &alice, u).await;
+        add_participant(&p.ca, &room, &alice, u).await.expect("add");
     }
     p.ca.set_role(
         &SetRoleRequest {
@@ -193,7 +159,9 @@ async fn stamped_messages_reach_the_follower_and_are_not_shown() {
     let mallory = user(&p.cb, "mallory", 1).await.user;
     let alice = user(&p.ca, "alice", 1).await.user;
     let room = group_room(&p.cb, &mallory, "stamps").await;
-    add(&p.cb, &room, &mallory, &alice).await;
+    add_participant(&p.cb, &room, &mallory, &alice)
+        .await
+        .expect("add alice");
     let mut cursor = 0;
     let forge = |forgery: Forgery, actor: &str| ForgeRequest {
         forgery,

@@ -1,7 +1,10 @@
 //! Integration tests: explicit consent (protocol-06 §5.7) between two
 //! reference providers, through the control API and at the MIMI level.
 
-use crate::reference::{Pair, T, mimi_http, mimi_post, pair, peer_of, user, wait_for};
+use crate::reference::{
+    Pair, T, add_participant as add, group_room as room, mimi_http, mimi_post, pair, peer_of, user,
+    wait_for,
+};
 use mimi_interop::control::ControlClient;
 use mimi_interop::control::api::*;
 use mimi_interop::protocol;
@@ -21,41 +24,6 @@ pub(crate) async fn consent_user(c: &ControlClient, name: &str) -> CreateUserRes
     )
     .await
     .expect("create_user")
-}
-
-async fn room(c: &ControlClient, actor: &str, name: &str) -> String {
-    c.create_room(
-        &CreateRoomRequest {
-            actor: actor.into(),
-            name: name.into(),
-            kind: RoomKind::Group,
-            with: None,
-            status_policy: None,
-            max_users: None,
-        },
-        T,
-    )
-    .await
-    .expect("create_room")
-    .room
-}
-
-async fn add(
-    c: &ControlClient,
-    room: &str,
-    actor: &str,
-    who: &str,
-) -> Result<RoomChangeResponse, mimi_interop::control::CallError> {
-    c.membership(
-        "add_participant",
-        &MembershipRequest {
-            room: room.into(),
-            actor: actor.into(),
-            user: who.into(),
-        },
-        T,
-    )
-    .await
 }
 
 pub(crate) async fn update(

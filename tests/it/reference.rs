@@ -80,6 +80,43 @@ pub(crate) async fn user(c: &ControlClient, name: &str, clients: u32) -> CreateU
     .expect("create_user")
 }
 
+/// A group room `name` of `actor` on the provider `c` controls.
+pub(crate) async fn group_room(c: &ControlClient, actor: &str, name: &str) -> String {
+    c.create_room(
+        &CreateRoomRequest {
+            actor: actor.into(),
+            name: name.into(),
+            kind: RoomKind::Group,
+            with: None,
+            status_policy: None,
+            max_users: None,
+        },
+        T,
+    )
+    .await
+    .expect("create_room")
+    .room
+}
+
+/// `actor` adds `user` to `room` (control `add_participant`).
+pub(crate) async fn add_participant(
+    c: &ControlClient,
+    room: &str,
+    actor: &str,
+    user: &str,
+) -> Result<RoomChangeResponse, mimi_interop::control::CallError> {
+    c.membership(
+        "add_participant",
+        &MembershipRequest {
+            room: room.into(),
+            actor: actor.into(),
+            user: user.into(),
+        },
+        T,
+    )
+    .await
+}
+
 /// Waits (long-poll) for the first event of `user` past `cursor` that `pick`
 /// accepts; panics after the deadline.
 pub(crate) async fn wait_for<F: Fn(&Event) -> bool>(
@@ -181,31 +218,8 @@ pub(crate) async fn room_with_guest(
     owner: &str,
     guest: &str,
 ) -> (String, u64, u64) {
-    let room =
-        p.ca.create_room(
-            &CreateRoomRequest {
-                actor: owner.into(),
-                name: name.into(),
-                kind: RoomKind::Group,
-                with: None,
-                status_policy: None,
-                max_users: None,
-            },
-            T,
-        )
-        .await
-        .expect("create_room")
-        .room;
-    let r =
-        p.ca.membership(
-            "add_participant",
-            &MembershipRequest {
-                room: room.clone(),
-                actor: owner.into(),
-                user: guest.into(),
-            },
-            T,
-        )
+    let room = group_room(&p.ca, owner, name).await;
+    let r = add_participant(&p.ca, &room, owner, guest)
         .await
         .expect("add_participant");
     let mut cursor = 0;

@@ -352,6 +352,7 @@ impl Client {
     pub(crate) fn abandon_room(&mut self, room: &str) {
         self.forget_group(room);
         self.timelines.remove(room);
+        self.joined.remove(room);
     }
 
     /// Processes everything new in the inbox, in order.

@@ -558,7 +558,10 @@ async fn stamped(p: &Arc<Provider>, req: &ForgeRequest) -> Res<ForgeResponse> {
             return Err(e);
         }
     };
-    p.server.hooks.stamped_delivered(DELIVERY_LIMIT).await;
+    p.server
+        .hooks
+        .stamped_delivered(&req.room, DELIVERY_LIMIT)
+        .await;
     Ok(axum::Json(ForgeResponse {
         sent: format!(
             "a message of {} that the hub stamped {ts}, {when} its clock",

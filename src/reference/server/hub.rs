@@ -599,7 +599,8 @@ impl Server {
         };
         if forged.is_some() {
             let receipts = self.fan_out_all(st, room_uri, &members, &fanout);
-            self.hooks.stamped(receipts.into_values().collect());
+            self.hooks
+                .stamped(room_uri, receipts.into_values().collect());
         } else {
             self.fan_out(st, room_uri, &members, &fanout, origin);
         }

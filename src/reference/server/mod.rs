@@ -83,8 +83,9 @@ pub struct Hooks {
     /// Room → the accepted timestamp the hub gives the next application
     /// message instead of its clock's (the adversary's forged stamps).
     stamps: Mutex<HashMap<String, u64>>,
-    /// The deliveries of the last message stamped that way.
-    stamped: Mutex<Vec<oneshot::Receiver<()>>>,
+    /// Room → the deliveries of the message last stamped that way (rooms
+    /// apart: cases forge concurrently on one adversary).
+    stamped: Mutex<HashMap<String, Vec<oneshot::Receiver<()>>>>,
 }
 
 impl Default for Hooks {
@@ -100,7 +101,7 @@ impl Default for Hooks {
             keep_last: AtomicBool::new(false),
             kept: Mutex::new(HashMap::new()),
             stamps: Mutex::new(HashMap::new()),
-            stamped: Mutex::new(Vec::new()),
+            stamped: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -136,14 +137,15 @@ impl Hooks {
     pub(crate) fn take_stamp(&self, room: &str) -> Option<u64> {
         lock(&self.stamps).remove(room)
     }
-    pub(crate) fn stamped(&self, deliveries: Vec<oneshot::Receiver<()>>) {
-        *lock(&self.stamped) = deliveries;
+    /// Keeps the delivery receipts of the message just stamped in `room`.
+    pub(crate) fn stamped(&self, room: &str, deliveries: Vec<oneshot::Receiver<()>>) {
+        lock(&self.stamped).insert(room.to_owned(), deliveries);
     }
-    /// Waits until every provider got the last message the hub stamped
-    /// with [`Hooks::stamp_next`] (accepted or refused for good), or
+    /// Waits until every provider got the last message the hub stamped in
+    /// `room` with [`Hooks::stamp_next`] (accepted or refused for good), or
     /// `limit` passed.
-    pub(crate) async fn stamped_delivered(&self, limit: std::time::Duration) {
-        let deliveries = std::mem::take(&mut *lock(&self.stamped));
+    pub(crate) async fn stamped_delivered(&self, room: &str, limit: std::time::Duration) {
+        let deliveries = lock(&self.stamped).remove(room).unwrap_or_default();
         hub::Deliveries::from(deliveries).wait(limit).await;
     }
     /// Every body recorded so far.
